@@ -1,0 +1,76 @@
+/**
+ * Content-addressed artifact store on the local file system.
+ *
+ * Content lives once under `objects/sha256/<aa>/<hex>`; each run also gets a readable
+ * copy under `runs/<runId>/<name>` so people can open `idea.md` directly. History only
+ * ever holds the returned {@link ArtifactRef}; paths in it are relative to the store root,
+ * so no machine path leaks into history.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { ArtifactRef } from '../common/schemas.js';
+
+export class ArtifactIntegrityError extends Error {}
+
+export class ArtifactStore {
+  constructor(readonly root: string) {}
+
+  async put(runId: string, name: string, content: string | Buffer, mediaType = 'text/markdown'): Promise<ArtifactRef> {
+    assertSafeSegment(runId, 'run id');
+    for (const part of name.split('/')) assertSafeSegment(part, 'artifact name');
+    const body = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
+    const sha256 = createHash('sha256').update(body).digest('hex');
+    const objectPath = this.objectPath(sha256);
+    if (!(await exists(objectPath))) await writeAtomic(objectPath, body);
+    const readable = path.posix.join('runs', runId, name);
+    await writeAtomic(path.join(this.root, readable), body);
+    return { uri: `artifact:sha256/${sha256}`, sha256, bytes: body.length, path: readable, mediaType };
+  }
+
+  /** Reads an artifact by its content address and checks the bytes still match. */
+  async get(ref: ArtifactRef): Promise<Buffer> {
+    const body = await fs.readFile(this.objectPath(ref.sha256));
+    const actual = createHash('sha256').update(body).digest('hex');
+    if (actual !== ref.sha256) throw new ArtifactIntegrityError(`artifact ${ref.path} is corrupt (sha256 ${actual}, expected ${ref.sha256})`);
+    return body;
+  }
+
+  async getText(ref: ArtifactRef): Promise<string> {
+    return (await this.get(ref)).toString('utf8');
+  }
+
+  /** Where a person finds the readable copy of an artifact. */
+  localPath(ref: ArtifactRef): string {
+    return path.join(this.root, ref.path);
+  }
+
+  runFolder(runId: string): string {
+    return path.join(this.root, 'runs', runId);
+  }
+
+  private objectPath(sha256: string): string {
+    return path.join(this.root, 'objects', 'sha256', sha256.slice(0, 2), sha256);
+  }
+}
+
+function assertSafeSegment(segment: string, what: string): void {
+  if (!segment || segment === '.' || segment === '..' || /[\\\0]/.test(segment)) {
+    throw new Error(`invalid ${what}: ${JSON.stringify(segment)}`);
+  }
+}
+
+async function exists(file: string): Promise<boolean> {
+  return fs.access(file).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Write to a temp file then rename, so a crash never leaves a half-written artifact. */
+async function writeAtomic(file: string, body: Buffer): Promise<void> {
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+  await fs.writeFile(tmp, body);
+  await fs.rename(tmp, file);
+}

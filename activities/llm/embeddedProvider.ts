@@ -1,0 +1,126 @@
+/**
+ * In-process inference with node-llama-cpp on the CPU. The model is loaded once per worker
+ * process and shared; calls take turns on one context sequence.
+ */
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Llama, LlamaContext, LlamaModel } from 'node-llama-cpp';
+import { configError } from './errors.js';
+import type { LlmProvider, ProviderReply, ProviderRequest } from './provider.js';
+
+const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const DEFAULT_GGUF_NAME = 'gemma-3-270m-q4_k_m.gguf';
+
+/** The default GGUF: LAB_EMBEDDED_MODEL, else the one the set-up script assembled from PyPI into .venv/models. */
+export function defaultGgufPath(): string {
+  return process.env.LAB_EMBEDDED_MODEL || path.join(PROJECT_ROOT, '.venv', 'models', DEFAULT_GGUF_NAME);
+}
+
+interface LoadedModel {
+  llama: Llama;
+  model: LlamaModel;
+  context: LlamaContext;
+  queue: Promise<unknown>;
+}
+
+const loaded = new Map<string, Promise<LoadedModel>>();
+
+function contextSize(): number {
+  return Number(process.env.LAB_EMBEDDED_CONTEXT ?? 8192);
+}
+
+async function load(modelPath: string): Promise<LoadedModel> {
+  const { getLlama } = await import('node-llama-cpp');
+  // build: 'never' uses the prebuilt CPU binary shipped in the npm package; nothing is compiled or downloaded.
+  const llama = await getLlama({ gpu: false, build: 'never', logLevel: 'error' as never });
+  const model = await llama.loadModel({ modelPath });
+  // More threads than cores makes llama.cpp crawl on small machines; use the cores we have.
+  const threads = Number(process.env.LAB_EMBEDDED_THREADS ?? Math.max(1, os.availableParallelism()));
+  const context = await model.createContext({ contextSize: contextSize(), threads });
+  return { llama, model, context, queue: Promise.resolve() };
+}
+
+export function loadEmbeddedModel(modelPath: string): Promise<LoadedModel> {
+  let entry = loaded.get(modelPath);
+  if (!entry) {
+    entry = load(modelPath);
+    entry.catch(() => loaded.delete(modelPath));
+    loaded.set(modelPath, entry);
+  }
+  return entry;
+}
+
+export class EmbeddedProvider implements LlmProvider {
+  readonly modelPath: string;
+
+  constructor(ggufPath: string) {
+    this.modelPath = path.resolve(ggufPath || defaultGgufPath());
+    if (!existsSync(this.modelPath)) {
+      throw configError(
+        ggufPath
+          ? `embedded model file not found: ${ggufPath}`
+          : `the default embedded model is missing; run \`npm run setup\` (or set LAB_EMBEDDED_MODEL to a .gguf file)`,
+      );
+    }
+  }
+
+  /** Name recorded in artifacts: the file name, never the machine path. */
+  get modelName(): string {
+    return path.basename(this.modelPath);
+  }
+
+  async chat(req: ProviderRequest): Promise<ProviderReply> {
+    const m = await loadEmbeddedModel(this.modelPath);
+    const run = m.queue.then(() => this.generate(m, req));
+    m.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async generate(m: LoadedModel, req: ProviderRequest): Promise<ProviderReply> {
+    const { LlamaChatSession } = await import('node-llama-cpp');
+    const sequence = m.context.getSequence();
+    try {
+      const session = new LlamaChatSession({ contextSequence: sequence, systemPrompt: req.system });
+      const turns = req.messages;
+      const history = turns.slice(0, -1);
+      const last = turns[turns.length - 1];
+      // Earlier turns (a re-ask after invalid JSON) become chat history.
+      if (history.length) {
+        session.setChatHistory([
+          ...(req.system ? [{ type: 'system' as const, text: req.system }] : []),
+          ...history.map((t) => (t.role === 'user' ? { type: 'user' as const, text: t.content } : { type: 'model' as const, response: [t.content] })),
+        ]);
+      }
+      const budget = contextSize() - req.maxTokens - 64;
+      const prompt = this.fitToContext(m.model, last.content, budget);
+      const grammar = req.json ? await m.llama.createGrammarForJsonSchema(req.json.schema as never) : undefined;
+      const inputTokens = m.model.tokenize(`${req.system ?? ''}\n${history.map((t) => t.content).join('\n')}\n${prompt}`).length;
+      let outputTokens = 0;
+      const text = await session.prompt(prompt, {
+        maxTokens: req.maxTokens,
+        temperature: req.temperature ?? 0.7,
+        repeatPenalty: { penalty: 1.15, frequencyPenalty: 0.2 },
+        grammar,
+        signal: req.signal,
+        onToken: (tokens) => {
+          outputTokens += tokens.length;
+        },
+      });
+      return { text, model: `embedded:${this.modelName}`, inputTokens, outputTokens, truncated: outputTokens >= req.maxTokens };
+    } finally {
+      sequence.dispose();
+    }
+  }
+
+  /** Small models have small contexts: keep the start and end of an over-long prompt. */
+  private fitToContext(model: LlamaModel, prompt: string, maxTokens: number): string {
+    const tokens = model.tokenize(prompt);
+    if (tokens.length <= maxTokens) return prompt;
+    const keep = Math.floor(maxTokens / 2) - 16;
+    const head = model.detokenize(tokens.slice(0, keep));
+    const tail = model.detokenize(tokens.slice(tokens.length - keep));
+    return `${head}\n\n[... ${tokens.length - 2 * keep} tokens left out to fit the model's context ...]\n\n${tail}`;
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * Model spec strings: `openai:<model>`, `anthropic:<model>`, `openrouter:<vendor/model>`,
+ * `openai-compatible:<model>@<baseURL>`, `embedded[:<path.gguf>]`, or `auto`.
+ */
+export type ProviderName = 'openai' | 'anthropic' | 'openrouter' | 'openai-compatible' | 'embedded';
+
+export interface ModelSpec {
+  provider: ProviderName;
+  /** Model id as the provider knows it; for embedded, the GGUF path or '' for the default. */
+  model: string;
+  baseURL?: string;
+  /** The spec as written, for display and search attributes. */
+  spec: string;
+}
+
+export class ModelSpecError extends Error {}
+
+const PROVIDERS: ProviderName[] = ['openai', 'anthropic', 'openrouter', 'openai-compatible', 'embedded'];
+
+export function parseModelSpec(spec: string): ModelSpec {
+  const trimmed = spec.trim();
+  if (trimmed === 'embedded') return { provider: 'embedded', model: '', spec: trimmed };
+  const colon = trimmed.indexOf(':');
+  const provider = colon > 0 ? trimmed.slice(0, colon) : '';
+  const rest = colon > 0 ? trimmed.slice(colon + 1).trim() : '';
+  if (!PROVIDERS.includes(provider as ProviderName)) {
+    throw new ModelSpecError(
+      `unknown model spec "${spec}": write provider:model, with provider one of ${PROVIDERS.join(', ')} (e.g. openai:gpt-4.1-mini, embedded)`,
+    );
+  }
+  if (!rest) throw new ModelSpecError(`model spec "${spec}" names no model after "${provider}:"`);
+  if (provider === 'openai-compatible') {
+    const at = rest.lastIndexOf('@');
+    const model = at > 0 ? rest.slice(0, at) : rest;
+    const baseURL = at > 0 ? rest.slice(at + 1) : undefined;
+    if (baseURL !== undefined && !/^https?:\/\//.test(baseURL)) {
+      throw new ModelSpecError(`model spec "${spec}": the base URL after @ must start with http:// or https://`);
+    }
+    return { provider, model, baseURL, spec: trimmed };
+  }
+  return { provider: provider as ProviderName, model: rest, spec: trimmed };
+}
+
+/** Which key each hosted provider reads; checked only inside activities. */
+export const PROVIDER_KEY_VARIABLE: Partial<Record<ProviderName, string>> = {
+  openai: 'OPENAI_API_KEY',
+  anthropic: 'ANTHROPIC_API_KEY',
+  openrouter: 'OPENROUTER_API_KEY',
+};
+
+/** Default models when `auto` picks a provider from the keys that are set. */
+const AUTO_ORDER: Array<[string, string]> = [
+  ['ANTHROPIC_API_KEY', 'anthropic:claude-sonnet-4-5'],
+  ['OPENAI_API_KEY', 'openai:gpt-4.1-mini'],
+  ['OPENROUTER_API_KEY', 'openrouter:google/gemini-2.5-pro'],
+];
+
+/**
+ * Resolves `auto` (the CLI's default) to a concrete spec: the first provider with a key set,
+ * else the embedded model. Only the variable names are looked at here, never their values.
+ */
+export function resolveAutoModel(env: NodeJS.ProcessEnv = process.env): string {
+  for (const [variable, spec] of AUTO_ORDER) if (env[variable]) return spec;
+  return 'embedded';
+}

@@ -1,0 +1,113 @@
+/**
+ * The stage activity: one research stage = load inputs from the artifact store, one LLM call
+ * through the gateway, write the output back, return its reference and the usage.
+ */
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { ArtifactRef, StageName, StageOutcome, Usage } from '../../common/schemas.js';
+import { STAGE_OUTPUT_FILE } from '../../common/stages.js';
+import type { ArtifactStore } from '../artifacts.js';
+import { withHeartbeat } from '../heartbeat.js';
+import type { LlmCall, LlmGateway } from '../llm/gateway.js';
+import { parseModelSpec } from '../llm/modelSpec.js';
+import type { StageActivityInput } from '../types.js';
+import { STAGE_MAX_TOKENS, stagePrompt } from './prompts.js';
+
+export interface StageDeps {
+  store: ArtifactStore;
+  llm: LlmGateway;
+}
+
+export function createStageActivities({ store, llm }: StageDeps) {
+  return {
+    async runStage(input: StageActivityInput): Promise<StageOutcome> {
+      const ctx = Context.current();
+      const task = await readOrFail(store, input.task.ref, 'task');
+      const inputs: Partial<Record<StageName, string>> = {};
+      for (const [name, ref] of Object.entries(input.inputs) as Array<[StageName, ArtifactRef]>) {
+        inputs[name] = await readOrFail(store, ref, name);
+      }
+      const revision = input.revision
+        ? { ...input.revision, previous: await readOrFail(store, input.revision.previous, `previous ${input.stage}`) }
+        : undefined;
+      const { system, prompt } = stagePrompt(input.stage, { task, inputs, revision });
+      ctx.log.info('stage started', { stage: input.stage, model: input.model, revision: revision?.number ?? 0 });
+
+      const result = await withHeartbeat(
+        () =>
+          llm.complete({
+            model: input.model,
+            system,
+            prompt,
+            maxTokens: maxTokensFor(input.stage, input.model),
+            budgetLeft: input.budgetLeft,
+            cacheKey: `${input.runId}/${input.stage}/revision-${revision?.number ?? 0}`,
+            signal: ctx.cancellationSignal,
+          }),
+        { stage: input.stage },
+      );
+      const [call] = result.calls;
+      const body = result.text.trim();
+      if (!body) {
+        throw ApplicationFailure.retryable(`${call.model} returned an empty ${input.stage}`, 'BadModelOutput');
+      }
+      const extra: ArtifactRef[] = [];
+      let document = body;
+      if (input.stage === 'experiment') {
+        const code = extractPython(body);
+        if (code) extra.push(await store.put(input.runId, 'experiment/main.py', code, 'text/x-python'));
+        document = `${body}\n\n---\n**Status:** code written, not executed. Durable Lab runs experiment code only in its sandbox; ` +
+          `no result in this file was measured.`;
+      }
+      const artifact = await store.put(input.runId, STAGE_OUTPUT_FILE[input.stage], withProvenance(document, input, call));
+      ctx.log.info('stage finished', { stage: input.stage, bytes: artifact.bytes, ...usageOf(result.calls) });
+      return { artifact, extra, usage: usageOf(result.calls), model: call.model };
+    },
+  };
+}
+
+export type StageActivities = ReturnType<typeof createStageActivities>;
+
+function maxTokensFor(stage: StageName, model: string): number {
+  const cap = STAGE_MAX_TOKENS[stage];
+  if (parseSafe(model)?.provider !== 'embedded') return cap;
+  return Math.min(cap, Number(process.env.LAB_EMBEDDED_MAX_TOKENS ?? 512));
+}
+
+function parseSafe(model: string) {
+  try {
+    return parseModelSpec(model);
+  } catch {
+    return undefined;
+  }
+}
+
+async function readOrFail(store: ArtifactStore, ref: ArtifactRef, what: string): Promise<string> {
+  try {
+    return await store.getText(ref);
+  } catch (err) {
+    // A missing or corrupt input will not heal by retrying.
+    throw ApplicationFailure.nonRetryable(`cannot read the ${what} artifact ${ref.path}: ${(err as Error).message}`, 'InvalidInput');
+  }
+}
+
+function usageOf(calls: LlmCall[]): Usage {
+  return {
+    llmCalls: calls.length,
+    inputTokens: calls.reduce((n, c) => n + c.inputTokens, 0),
+    outputTokens: calls.reduce((n, c) => n + c.outputTokens, 0),
+    costUsd: Math.round(calls.reduce((n, c) => n + c.costUsd, 0) * 1e6) / 1e6,
+  };
+}
+
+/** Every artifact says which model wrote it, so a weak model's output is never mistaken for a strong one's. */
+function withProvenance(text: string, input: StageActivityInput, call: LlmCall): string {
+  const revision = input.revision ? `, revision ${input.revision.number}` : '';
+  return `> Written by model \`${call.model}\` (spec \`${input.model}\`) for the ${input.stage} stage of run \`${input.runId}\`${revision}.\n\n${text}\n`;
+}
+
+function extractPython(markdown: string): string | undefined {
+  const blocks = [...markdown.matchAll(/```(?:python|py)\s*\n([\s\S]*?)```/g)].map((m) => m[1]);
+  if (!blocks.length) return undefined;
+  return blocks.sort((a, b) => b.length - a.length)[0];
+}

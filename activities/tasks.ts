@@ -1,0 +1,103 @@
+/**
+ * Task loading: a task is a folder holding `task.md` (a workshop call for papers).
+ * The loader validates it so a bad task fails before anything is started.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Largest accepted task.md; MLR-Bench's largest is 7.7 KB, so this leaves ample room. */
+export const MAX_TASK_BYTES = 64 * 1024;
+
+export interface LoadedTask {
+  name: string;
+  folder: string;
+  content: string;
+  title: string;
+}
+
+export class TaskError extends Error {}
+
+const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Folders searched for a task given by name, in order. `LAB_TASKS_DIR` may add more (path-separated). */
+export function taskSearchPath(): string[] {
+  const extra = (process.env.LAB_TASKS_DIR ?? '').split(path.delimiter).filter(Boolean);
+  return [...extra, path.join(PROJECT_ROOT, 'tasks', 'examples'), path.join(PROJECT_ROOT, 'tasks', 'imported')];
+}
+
+/** Resolves a task folder path or a task name, then validates its task.md. */
+export async function loadTask(spec: string): Promise<LoadedTask> {
+  if (!spec.trim()) throw new TaskError('no task given: pass a task folder or a task name (see `lab tasks`)');
+  const folder = await resolveTaskFolder(spec);
+  return readTaskFolder(folder);
+}
+
+async function resolveTaskFolder(spec: string): Promise<string> {
+  const direct = path.resolve(spec);
+  if (await isDirectory(direct)) return direct;
+  if (path.basename(direct) === 'task.md' && (await isFile(direct))) return path.dirname(direct);
+  if (!spec.includes('/') && !spec.includes(path.sep)) {
+    for (const dir of taskSearchPath()) {
+      const candidate = path.join(dir, spec);
+      if (await isDirectory(candidate)) return candidate;
+    }
+  }
+  throw new TaskError(`task not found: "${spec}" is neither a folder nor a known task name (see \`lab tasks\`)`);
+}
+
+export async function readTaskFolder(folder: string): Promise<LoadedTask> {
+  const file = path.join(folder, 'task.md');
+  const name = path.basename(folder);
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) {
+    throw new TaskError(`task folder name "${name}" must use letters, digits, '.', '_' or '-' only`);
+  }
+  let stat;
+  try {
+    stat = await fs.stat(file);
+  } catch {
+    throw new TaskError(`task "${name}" has no task.md (looked in ${folder})`);
+  }
+  if (!stat.isFile()) throw new TaskError(`task "${name}": task.md is not a file`);
+  if (stat.size > MAX_TASK_BYTES) {
+    throw new TaskError(`task "${name}": task.md is ${stat.size} bytes, over the ${MAX_TASK_BYTES}-byte limit`);
+  }
+  const bytes = await fs.readFile(file);
+  let content: string;
+  try {
+    content = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new TaskError(`task "${name}": task.md is not valid UTF-8`);
+  }
+  if (!content.trim()) throw new TaskError(`task "${name}": task.md is empty`);
+  return { name, folder, content, title: taskTitle(content, name) };
+}
+
+/** The first markdown heading, else the first non-empty line (82 MLR-Bench tasks have no `# ` title). */
+export function taskTitle(content: string, fallback: string): string {
+  const lines = content.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+  const heading = lines.find((l) => /^#{1,3}\s+\S/.test(l));
+  const line = (heading ?? lines[0] ?? fallback).replace(/^#+\s*/, '').replace(/\*\*/g, '');
+  return line.length > 120 ? `${line.slice(0, 117)}...` : line;
+}
+
+/** Every task reachable by name, for `lab tasks`. */
+export async function listTasks(): Promise<Array<{ name: string; folder: string }>> {
+  const seen = new Map<string, string>();
+  for (const dir of taskSearchPath()) {
+    const entries = await fs.readdir(dir, { withFileTypes: true }).catch(() => []);
+    for (const e of entries) {
+      if (e.isDirectory() && !seen.has(e.name) && (await isFile(path.join(dir, e.name, 'task.md')))) {
+        seen.set(e.name, path.join(dir, e.name));
+      }
+    }
+  }
+  return [...seen].map(([name, folder]) => ({ name, folder })).sort((a, b) => a.name.localeCompare(b.name));
+}
+
+async function isDirectory(p: string): Promise<boolean> {
+  return fs.stat(p).then((s) => s.isDirectory(), () => false);
+}
+async function isFile(p: string): Promise<boolean> {
+  return fs.stat(p).then((s) => s.isFile(), () => false);
+}

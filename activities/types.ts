@@ -1,0 +1,18 @@
+import type { ArtifactRef, Budget, StageName, StageOutcome, Usage } from '../common/schemas.js';
+
+/** Input of one stage activity: references only, the activity loads content itself. */
+export interface StageActivityInput {
+  runId: string;
+  stage: StageName;
+  model: string;
+  task: { name: string; ref: ArtifactRef };
+  /** Outputs of earlier stages this stage reads. */
+  inputs: Partial<Record<StageName, ArtifactRef>>;
+  /** Set when a human asked for a revision of this stage's previous output. */
+  revision?: { feedback: string; previous: ArtifactRef; number: number };
+  /** What is left of the run's budget, so the stage stops before a call that would overrun it. */
+  budgetLeft?: Budget;
+  spent: Usage;
+}
+
+export type { StageOutcome };

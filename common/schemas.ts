@@ -1,0 +1,158 @@
+/**
+ * Pure types and zod schemas shared by workflows, activities and the CLI.
+ * No I/O here: workflow code imports this module.
+ */
+import { z } from 'zod';
+import { STAGES, type StageName } from './stages.js';
+
+export const stageNameSchema = z.enum(STAGES);
+
+/** A stored artifact. History carries this, never the content. */
+export const artifactRefSchema = z.object({
+  /** Content address, e.g. `artifact:sha256/<hex>`; resolved by the artifact store. */
+  uri: z.string().min(1),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  bytes: z.number().int().nonnegative(),
+  /** Human-readable location relative to the store root, e.g. `runs/<runId>/idea.md`. */
+  path: z.string().min(1),
+  mediaType: z.string().default('text/markdown'),
+});
+export type ArtifactRef = z.infer<typeof artifactRefSchema>;
+
+export const usageSchema = z.object({
+  llmCalls: z.number().int().nonnegative(),
+  inputTokens: z.number().int().nonnegative(),
+  outputTokens: z.number().int().nonnegative(),
+  costUsd: z.number().nonnegative(),
+});
+export type Usage = z.infer<typeof usageSchema>;
+export const ZERO_USAGE: Usage = { llmCalls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
+
+export function addUsage(a: Usage, b: Usage): Usage {
+  return {
+    llmCalls: a.llmCalls + b.llmCalls,
+    inputTokens: a.inputTokens + b.inputTokens,
+    outputTokens: a.outputTokens + b.outputTokens,
+    costUsd: Math.round((a.costUsd + b.costUsd) * 1e6) / 1e6,
+  };
+}
+
+export const gatePolicySchema = z.object({
+  /** Stages after which the run waits for a human `review` update. */
+  stages: z.array(stageNameSchema).default([]),
+  /** How long a gate waits; absent = forever. */
+  timeoutSeconds: z.number().positive().optional(),
+  /** What happens when a gate times out. */
+  onTimeout: z.enum(['approve', 'reject']).default('approve'),
+  /** How many times one stage may be sent back with `revise`. */
+  maxRevisions: z.number().int().min(0).max(20).default(3),
+});
+export type GatePolicy = z.infer<typeof gatePolicySchema>;
+
+export const budgetSchema = z.object({
+  usd: z.number().positive().optional(),
+  tokens: z.number().int().positive().optional(),
+});
+export type Budget = z.infer<typeof budgetSchema>;
+
+/** Per-stage activity timing; defaults suit real LLMs, tests shorten them. */
+export const stageTimeoutsSchema = z.object({
+  startToCloseSeconds: z.number().positive().default(30 * 60),
+  heartbeatSeconds: z.number().positive().default(60),
+  maxAttempts: z.number().int().positive().default(5),
+});
+
+export const stageOutcomeSchema = z.object({
+  artifact: artifactRefSchema,
+  /** Secondary files the stage wrote (code, logs); refs only. */
+  extra: z.array(artifactRefSchema).default([]),
+  usage: usageSchema,
+  /** The model that actually wrote the output, as the provider named it. */
+  model: z.string(),
+});
+export type StageOutcome = z.infer<typeof stageOutcomeSchema>;
+
+export const researchRunInputSchema = z.object({
+  task: z.object({ name: z.string().min(1), ref: artifactRefSchema }),
+  /** Model spec, e.g. `embedded`, `openai:gpt-4.1`, `anthropic:claude-sonnet-4-5`. */
+  model: z.string().min(1),
+  gates: gatePolicySchema.default({ stages: [], onTimeout: 'approve', maxRevisions: 3 }),
+  budget: budgetSchema.default({}),
+  stageTimeouts: stageTimeoutsSchema.default({ startToCloseSeconds: 1800, heartbeatSeconds: 60, maxAttempts: 5 }),
+  /** Outputs of a previous run's completed stages, reused as-is (`lab resume`). */
+  reuse: z.partialRecord(stageNameSchema, stageOutcomeSchema).default({}),
+  resumedFrom: z.string().optional(),
+});
+export type ResearchRunInput = z.input<typeof researchRunInputSchema>;
+export type ResearchRunConfig = z.output<typeof researchRunInputSchema>;
+
+export const reviewDecisionSchema = z.discriminatedUnion('action', [
+  z.object({ action: z.literal('approve'), feedback: z.string().optional() }),
+  z.object({ action: z.literal('revise'), feedback: z.string().trim().min(1, 'revise needs feedback text') }),
+  z.object({ action: z.literal('reject'), feedback: z.string().optional() }),
+]);
+export type ReviewDecision = z.infer<typeof reviewDecisionSchema>;
+
+export type StageStatus = 'pending' | 'running' | 'awaiting_review' | 'done' | 'reused' | 'failed' | 'rejected' | 'skipped';
+export type RunStatus = 'running' | 'awaiting_review' | 'completed' | 'rejected' | 'budget_exhausted' | 'failed';
+
+export interface StageProgress {
+  stage: StageName;
+  status: StageStatus;
+  /** How many times the stage ran in this run (1 + revisions); 0 if reused or not started. */
+  runs: number;
+  startedAt?: string;
+  finishedAt?: string;
+  artifact?: ArtifactRef;
+  model?: string;
+  usage: Usage;
+  lastFeedback?: string;
+}
+
+export interface PendingGate {
+  stage: StageName;
+  since: string;
+  artifact: ArtifactRef;
+  revisionsUsed: number;
+  maxRevisions: number;
+  /** ISO time at which the gate's timeout policy applies, if it has one. */
+  decidesAt?: string;
+  onTimeout?: 'approve' | 'reject';
+}
+
+export interface RunProgress {
+  task: string;
+  model: string;
+  status: RunStatus;
+  currentStage?: StageName;
+  stages: StageProgress[];
+  pendingGate?: PendingGate;
+  totals: Usage;
+  budget: Budget;
+  resumedFrom?: string;
+  startedAt: string;
+}
+
+export interface ReviewOutcome {
+  stage: StageName;
+  action: ReviewDecision['action'];
+  /** What the run does next, in words, for the CLI to print. */
+  next: string;
+}
+
+export interface ResearchRunResult {
+  status: Extract<RunStatus, 'completed' | 'rejected' | 'budget_exhausted'>;
+  artifacts: Partial<Record<StageName, ArtifactRef>>;
+  totals: Usage;
+  /** Stage at which the run stopped early (rejected or out of budget). */
+  stoppedAt?: StageName;
+  reason?: string;
+}
+
+/** Kept in the workflow memo so `lab resume` can read finished stages without a worker. */
+export interface RunMemo {
+  completed: Partial<Record<StageName, StageOutcome>>;
+  resumedFrom?: string;
+}
+
+export type { StageName };

@@ -1,0 +1,9 @@
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+/** Custom search attributes, registered by `lab server` and upserted as a run moves. */
+export const LAB_TASK = defineSearchAttributeKey('LabTask', SearchAttributeType.KEYWORD);
+export const LAB_MODEL = defineSearchAttributeKey('LabModel', SearchAttributeType.KEYWORD);
+export const LAB_STAGE = defineSearchAttributeKey('LabStage', SearchAttributeType.KEYWORD);
+export const LAB_STATUS = defineSearchAttributeKey('LabStatus', SearchAttributeType.KEYWORD);
+
+export const LAB_SEARCH_ATTRIBUTES = [LAB_TASK, LAB_MODEL, LAB_STAGE, LAB_STATUS];

