@@ -1,0 +1,29 @@
+import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
+import { connectionOptions, temporalTarget } from '../../workers/env.js';
+
+export class CliError extends Error {
+  constructor(message: string, readonly exitCode = 1) {
+    super(message);
+  }
+}
+
+export async function connectClient(): Promise<{ client: Client; close: () => Promise<void>; address: string }> {
+  const target = temporalTarget();
+  let connection: Connection;
+  try {
+    connection = await Connection.connect({ ...connectionOptions(target), connectTimeout: '5s' });
+  } catch (err) {
+    throw new CliError(
+      `cannot reach Temporal at ${target.address} (${(err as Error).message.split('\n')[0]}); start it with \`lab server\` or set TEMPORAL_ADDRESS`,
+    );
+  }
+  return { client: new Client({ connection, namespace: target.namespace }), close: () => connection.close(), address: target.address };
+}
+
+/** Turns "workflow not found" into a message about run ids. */
+export function explainNotFound(err: unknown, runId: string): never {
+  if (err instanceof WorkflowNotFoundError || /not found/i.test((err as Error)?.message ?? '')) {
+    throw new CliError(`no run with id "${runId}" (see \`lab list\`)`);
+  }
+  throw err;
+}

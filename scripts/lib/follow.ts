@@ -1,0 +1,54 @@
+/** Follows a run until it closes, reporting each stage as it changes. */
+import type { Client } from '@temporalio/client';
+import type { RunProgress, StageProgress } from '../../common/schemas.js';
+import { formatProgress, formatStageLine } from './format.js';
+import { queryProgress, viewRun, type RunView } from './runs.js';
+
+export interface FollowOptions {
+  artifactRoot: string;
+  /** Redraw a live block (terminal) instead of printing one line per change. */
+  live?: boolean;
+  pollMs?: number;
+  write?: (text: string) => void;
+}
+
+const REPORTED: Array<StageProgress['status']> = ['done', 'reused', 'awaiting_review', 'failed', 'rejected'];
+
+export async function followRun(client: Client, runId: string, o: FollowOptions): Promise<RunView> {
+  const write = o.write ?? ((t: string) => process.stdout.write(t));
+  const seen = new Map<string, string>();
+  let drawnLines = 0;
+  let lastProgress: RunProgress | undefined;
+  let warnedNoWorker = false;
+  for (;;) {
+    const progress = await queryProgress(client, runId, 5000);
+    if (progress) {
+      lastProgress = progress;
+      if (o.live) {
+        const block = formatProgress(runId, progress, o.artifactRoot);
+        write((drawnLines ? `\x1b[${drawnLines}F\x1b[J` : '') + block + '\n');
+        drawnLines = block.split('\n').length;
+      } else {
+        for (const s of progress.stages) {
+          const key = `${s.status}:${s.runs}`;
+          if (REPORTED.includes(s.status) && seen.get(s.stage) !== key) {
+            seen.set(s.stage, key);
+            write(formatStageLine(s, o.artifactRoot) + '\n');
+            if (s.status === 'awaiting_review') {
+              write(`  waiting for review: lab approve ${runId} | lab revise ${runId} --feedback "..." | lab reject ${runId}\n`);
+            }
+          }
+        }
+      }
+    } else if (!warnedNoWorker) {
+      warnedNoWorker = true;
+      write('(no worker is answering yet; start one with `lab worker`; waiting)\n');
+    }
+    const view = await viewRun(client, runId);
+    if (view.execution !== 'RUNNING') {
+      if (!view.progress && lastProgress) view.progress = lastProgress;
+      return view;
+    }
+    await new Promise((r) => setTimeout(r, o.pollMs ?? 1000));
+  }
+}

@@ -1,0 +1,223 @@
+/**
+ * Client-side run operations shared by the CLI, the demo and tests: validate and start a run,
+ * read its state, send gate decisions, resume a finished-but-incomplete run.
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  WorkflowUpdateFailedError,
+  type Client,
+  type WorkflowExecutionDescription,
+} from '@temporalio/client';
+import type { ArtifactStore } from '../../activities/artifacts.js';
+import { parseModelSpec } from '../../activities/llm/modelSpec.js';
+import { loadTask, TaskError } from '../../activities/tasks.js';
+import { TASK_QUEUES } from '../../common/queues.js';
+import {
+  researchRunInputSchema,
+  type Budget,
+  type GatePolicy,
+  type ResearchRunInput,
+  type ResearchRunResult,
+  type ReviewDecision,
+  type ReviewOutcome,
+  type RunMemo,
+  type RunProgress,
+  type StageName,
+} from '../../common/schemas.js';
+import { LAB_MODEL, LAB_STATUS, LAB_TASK } from '../../common/searchAttributes.js';
+import { STAGES } from '../../common/stages.js';
+import { progressQuery, reviewUpdate } from '../../workflows/definitions.js';
+import { researchRun } from '../../workflows/researchRun.js';
+import { CliError, explainNotFound } from './client.js';
+
+export interface RunRequest {
+  task: string;
+  model: string;
+  gates?: Partial<GatePolicy>;
+  budget?: Budget;
+  stageTimeouts?: ResearchRunInput['stageTimeouts'];
+  workflowId?: string;
+}
+
+export function newRunId(taskName: string): string {
+  return `${taskName.slice(0, 60)}-${randomBytes(3).toString('hex')}`;
+}
+
+/** Validates everything and stores the task; throws CliError before anything is started. */
+export async function prepareRun(req: RunRequest, store: ArtifactStore): Promise<{ workflowId: string; input: ResearchRunInput }> {
+  try {
+    parseModelSpec(req.model);
+  } catch (err) {
+    throw new CliError((err as Error).message, 2);
+  }
+  let task;
+  try {
+    task = await loadTask(req.task);
+  } catch (err) {
+    if (err instanceof TaskError) throw new CliError(err.message, 2);
+    throw err;
+  }
+  const workflowId = req.workflowId ?? newRunId(task.name);
+  const input: ResearchRunInput = {
+    task: { name: task.name, ref: { uri: 'pending', sha256: '0'.repeat(64), bytes: 0, path: 'pending', mediaType: 'text/markdown' } },
+    model: req.model,
+    gates: { stages: [], ...req.gates },
+    budget: req.budget ?? {},
+    stageTimeouts: req.stageTimeouts,
+  };
+  // Validate the whole input before writing anything.
+  const checked = researchRunInputSchema.safeParse(input);
+  if (!checked.success) {
+    throw new CliError(checked.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '), 2);
+  }
+  input.task.ref = await store.put(workflowId, 'task.md', task.content);
+  return { workflowId, input };
+}
+
+export async function startRun(client: Client, workflowId: string, input: ResearchRunInput) {
+  return client.workflow.start(researchRun, {
+    taskQueue: TASK_QUEUES.research,
+    workflowId,
+    args: [input],
+    typedSearchAttributes: [
+      { key: LAB_TASK, value: input.task.name },
+      { key: LAB_MODEL, value: input.model },
+      { key: LAB_STATUS, value: 'running' },
+    ],
+    memo: { completed: {}, ...(input.resumedFrom ? { resumedFrom: input.resumedFrom } : {}) } satisfies RunMemo,
+    staticSummary: `${input.task.name} with ${input.model}${input.resumedFrom ? ` (resumed from ${input.resumedFrom})` : ''}`,
+  });
+}
+
+export interface RunView {
+  runId: string;
+  /** Temporal's execution status: RUNNING, COMPLETED, FAILED, CANCELLED, TERMINATED, TIMED_OUT... */
+  execution: string;
+  /** Durable Lab's status (search attribute), e.g. awaiting_review, budget_exhausted. */
+  status: string;
+  task?: string;
+  model?: string;
+  memo: RunMemo;
+  startTime: Date;
+  closeTime?: Date;
+  progress?: RunProgress;
+  result?: ResearchRunResult;
+  failure?: string;
+}
+
+async function describe(client: Client, runId: string): Promise<WorkflowExecutionDescription> {
+  try {
+    return await client.workflow.getHandle(runId).describe();
+  } catch (err) {
+    return explainNotFound(err, runId);
+  }
+}
+
+/** Reads a run: progress (via query, needs a worker) while it is open; memo and result when closed. */
+export async function viewRun(client: Client, runId: string, opts: { queryTimeoutMs?: number } = {}): Promise<RunView> {
+  const d = await describe(client, runId);
+  const handle = client.workflow.getHandle(runId);
+  const view: RunView = {
+    runId,
+    execution: d.status.name,
+    status: d.typedSearchAttributes.get(LAB_STATUS) ?? d.status.name.toLowerCase(),
+    task: d.typedSearchAttributes.get(LAB_TASK),
+    model: d.typedSearchAttributes.get(LAB_MODEL),
+    memo: ((await d.memo) ?? { completed: {} }) as unknown as RunMemo,
+    startTime: d.startTime,
+    closeTime: d.closeTime,
+  };
+  if (d.status.name === 'COMPLETED') {
+    view.result = (await handle.result()) as ResearchRunResult;
+  } else if (d.status.name === 'FAILED') {
+    try {
+      await handle.result();
+    } catch (err) {
+      view.failure = rootMessage(err);
+    }
+  }
+  if (d.status.name === 'RUNNING' || opts.queryTimeoutMs !== undefined) {
+    view.progress = await queryProgress(client, runId, opts.queryTimeoutMs ?? 5000);
+  }
+  return view;
+}
+
+/** The progress query, or undefined when no worker answers in time. */
+export async function queryProgress(client: Client, runId: string, timeoutMs: number): Promise<RunProgress | undefined> {
+  try {
+    return await client.withDeadline(Date.now() + timeoutMs, () => client.workflow.getHandle(runId).query(progressQuery));
+  } catch {
+    return undefined;
+  }
+}
+
+export async function sendReview(client: Client, runId: string, decision: ReviewDecision, timeoutMs = 30_000): Promise<ReviewOutcome> {
+  const d = await describe(client, runId);
+  if (d.status.name !== 'RUNNING') {
+    throw new CliError(`run "${runId}" is not running (${d.status.name.toLowerCase()}); there is no gate to review`);
+  }
+  try {
+    return await client.withDeadline(Date.now() + timeoutMs, () =>
+      client.workflow.getHandle(runId).executeUpdate(reviewUpdate, { args: [decision] }),
+    );
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError) throw new CliError(`run "${runId}": ${rootMessage(err)}`);
+    if (/deadline/i.test((err as Error).message)) {
+      throw new CliError(`no worker answered within ${timeoutMs / 1000}s; is \`lab worker\` running?`);
+    }
+    throw new CliError(`run "${runId}": ${rootMessage(err)}`);
+  }
+}
+
+const RESUMABLE = new Set(['FAILED', 'CANCELLED', 'TERMINATED', 'TIMED_OUT']);
+
+/**
+ * Starts a new run that reuses every completed stage of `runId` (read from its memo, no worker
+ * needed) and starts at the first incomplete stage.
+ */
+export async function resumeRun(
+  client: Client,
+  runId: string,
+  overrides: { budget?: Budget; model?: string } = {},
+): Promise<{ workflowId: string; reused: StageName[]; input: ResearchRunInput }> {
+  const d = await describe(client, runId);
+  const outcome = d.status.name === 'COMPLETED' ? ((await client.workflow.getHandle(runId).result()) as ResearchRunResult) : undefined;
+  const resumable = RESUMABLE.has(d.status.name) || outcome?.status === 'budget_exhausted';
+  if (!resumable) {
+    const why =
+      d.status.name === 'RUNNING'
+        ? 'it is still running and continues by itself (a restarted worker picks it up)'
+        : `it ended as ${outcome?.status ?? d.status.name.toLowerCase()}`;
+    throw new CliError(`run "${runId}" cannot be resumed: ${why}`);
+  }
+  const history = await client.workflow.getHandle(runId).fetchHistory();
+  const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
+  const payload = started?.input?.payloads?.[0];
+  if (!payload?.data) throw new CliError(`run "${runId}" has no readable input to resume from`);
+  const previous = JSON.parse(Buffer.from(payload.data).toString('utf8')) as ResearchRunInput;
+  const memo = ((await d.memo) ?? { completed: {} }) as unknown as RunMemo;
+  const reuse = { ...(previous.reuse ?? {}), ...memo.completed };
+  const reused = STAGES.filter((s) => reuse[s]);
+  const input: ResearchRunInput = {
+    ...previous,
+    model: overrides.model ?? previous.model,
+    budget: overrides.budget ?? previous.budget,
+    reuse,
+    resumedFrom: runId,
+  };
+  const workflowId = `${runId.replace(/-resume\d+$/, '')}-resume${resumeCount(runId) + 1}`;
+  await startRun(client, workflowId, input);
+  return { workflowId, reused, input };
+}
+
+function resumeCount(runId: string): number {
+  const m = /-resume(\d+)$/.exec(runId);
+  return m ? Number(m[1]) : 0;
+}
+
+/** The innermost cause's message: what a person can act on. */
+export function rootMessage(err: unknown): string {
+  let e = err as { cause?: unknown; message?: string } | undefined;
+  while (e?.cause) e = e.cause as typeof e;
+  return e?.message ?? String(err);
+}

@@ -1,0 +1,84 @@
+/** Test environments on the real Temporal binaries from .venv, and in-process lab workers. */
+import { existsSync, mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, Runtime, DefaultLogger, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { ArtifactStore } from '../../activities/artifacts.js';
+import { createActivities } from '../../activities/index.js';
+import { LlmGateway } from '../../activities/llm/gateway.js';
+import type { TaskQueueName } from '../../common/queues.js';
+import { LAB_SEARCH_ATTRIBUTES } from '../../common/searchAttributes.js';
+import { temporalBinary, timeSkippingBinary } from '../../scripts/lib/paths.js';
+import { createLabWorkers, WORKFLOWS_PATH } from '../../workers/createWorkers.js';
+
+let runtimeInstalled = false;
+/** Keep worker logs quiet in test output unless LAB_TEST_LOGS is set. */
+export function quietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({ logger: new DefaultLogger(process.env.LAB_TEST_LOGS ? 'INFO' : 'WARN') });
+}
+
+function requireBinary(p: string): string {
+  if (!existsSync(p)) throw new Error(`${p} is missing: run \`npm run setup\` before the tests`);
+  return p;
+}
+
+export async function createDevServerEnv(): Promise<TestWorkflowEnvironment> {
+  quietRuntime();
+  return TestWorkflowEnvironment.createLocal({
+    server: { executable: { type: 'existing-path', path: requireBinary(temporalBinary()) }, searchAttributes: LAB_SEARCH_ATTRIBUTES },
+  });
+}
+
+export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+  quietRuntime();
+  return TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: requireBinary(timeSkippingBinary()) } },
+  });
+}
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+/** Bundles workflows/ once per test file, without ignoreModules (the determinism bundle check). */
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
+  return bundle;
+}
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(path.join(os.tmpdir(), `lab-${prefix}-`));
+}
+
+export interface TestLab {
+  store: ArtifactStore;
+  llm: LlmGateway;
+  workers: Worker[];
+  /** Resolves when all workers stopped; call `shutdown()` first. */
+  running: Promise<unknown>;
+  shutdown(): Promise<void>;
+}
+
+/** Starts research + llm workers in this process against `env`, with real activities. */
+export async function startTestLab(env: TestWorkflowEnvironment, dir = tempDir('lab'), queues: TaskQueueName[] = ['research', 'llm']): Promise<TestLab> {
+  const store = new ArtifactStore(path.join(dir, 'artifacts'));
+  const llm = new LlmGateway({ cacheDir: path.join(dir, 'llm-cache') });
+  const workers = await createLabWorkers({
+    connection: env.nativeConnection,
+    namespace: env.namespace ?? 'default',
+    queues,
+    activities: createActivities({ store, llm }),
+    workflowBundle: await workflowBundle(),
+  });
+  const running = Promise.all(workers.map((w) => w.run()));
+  return {
+    store,
+    llm,
+    workers,
+    running,
+    async shutdown() {
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+      await running;
+    },
+  };
+}

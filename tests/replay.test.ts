@@ -1,0 +1,39 @@
+/**
+ * Determinism: recorded histories of real runs (tests/fixtures, refreshed with
+ * LAB_RECORD_HISTORIES=1) must replay against the current workflow code. A change that
+ * reorders commands, adds an activity or timer without versioning, or reads wall-clock time
+ * outside the sandbox makes this fail.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Worker } from '@temporalio/worker';
+import { describe, expect, it } from 'vitest';
+import { quietRuntime, workflowBundle } from './helpers/temporal.js';
+
+const FIXTURES = path.join(__dirname, 'fixtures');
+const histories = readdirSync(FIXTURES).filter((f) => f.endsWith('.history.json'));
+
+describe('replay of recorded research runs', () => {
+  it('has recorded histories to replay', () => {
+    expect(histories.length).toBeGreaterThanOrEqual(2);
+  });
+
+  for (const file of histories) {
+    it(`replays ${file} without non-determinism`, async () => {
+      quietRuntime();
+      const history = JSON.parse(readFileSync(path.join(FIXTURES, file), 'utf8'));
+      await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, `replay-${file}`);
+    });
+  }
+
+  it('detects a history that does not match the code', async () => {
+    quietRuntime();
+    const json = JSON.parse(readFileSync(path.join(FIXTURES, histories[0]), 'utf8'));
+    // Rename the first scheduled activity: replay must notice the mismatch.
+    const scheduled = json.events.find((e: any) => e.activityTaskScheduledEventAttributes);
+    scheduled.activityTaskScheduledEventAttributes.activityType.name = 'someOtherActivity';
+    await expect(
+      Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, json, 'replay-tampered'),
+    ).rejects.toThrow(/[Nn]ondetermin/);
+  });
+});
