@@ -1,0 +1,159 @@
+/**
+ * Crash tests with real processes: a Temporal dev server (SQLite file) and a lab worker run as
+ * child processes; the test SIGKILLs one of them in the middle of a stage, starts it again, and
+ * checks the run completes without any finished stage calling the LLM again.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ArtifactStore } from '../activities/artifacts.js';
+import type { ResearchRunResult, StageName } from '../common/schemas.js';
+import { spawnDevServer, waitForPort } from '../scripts/lib/devServer.js';
+import { PROJECT_ROOT } from '../scripts/lib/paths.js';
+import { prepareRun, startRun } from '../scripts/lib/runs.js';
+import { FakeLlmServer } from './fakes/fakeLlmServer.js';
+import { recordedOutput, stageOfPrompt } from './fakes/recordedOutputs.js';
+import { tempDir } from './helpers/temporal.js';
+import { waitFor } from './helpers/wait.js';
+
+const dir = tempDir('crash');
+const labHome = path.join(dir, 'lab');
+const dbFile = path.join(dir, 'temporal.db');
+let port: number;
+let server: ChildProcess | undefined;
+let worker: ChildProcess | undefined;
+let fake: FakeLlmServer;
+let connection: Connection;
+let client: Client;
+/** HTTP calls the LLM server received, per run and stage. */
+const calls = new Map<string, number>();
+const key = (runId: string, stage: StageName) => `${runId}/${stage}`;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+async function startServer(): Promise<void> {
+  server = spawnDevServer({ port, uiPort: 0, dbFile, headless: true, logFile: path.join(dir, 'server.log') });
+  await waitForPort(port, 60_000, server);
+}
+
+async function startWorker(): Promise<void> {
+  const log = createWriteStream(path.join(dir, 'worker.log'), { flags: 'a' });
+  // node --import tsx runs the worker in this very process, so SIGKILL hits the worker itself.
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'workers', 'main.ts')], {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, TEMPORAL_ADDRESS: `127.0.0.1:${port}`, LAB_HOME: labHome, LAB_WORKER_QUEUES: 'research,llm' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.pipe(log);
+  child.stderr!.pipe(log);
+  worker = child;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('worker did not get ready within 90s')), 90_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      if (d.toString().includes('worker ready')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`worker exited early (code ${code}); see ${dir}/worker.log`)));
+  });
+}
+
+function sigkill(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
+}
+
+async function startResearchRun(runId: string) {
+  const { input } = await prepareRun(
+    {
+      task: 'small-lm-data-efficiency',
+      model: `openai-compatible:scripted-model@${fake.openaiBaseURL}`,
+      workflowId: runId,
+      // A short heartbeat timeout so an activity lost with its worker is retried within seconds.
+      stageTimeouts: { startToCloseSeconds: 120, heartbeatSeconds: 2, maxAttempts: 20 },
+    },
+    new ArtifactStore(path.join(labHome, 'artifacts')),
+  );
+  return startRun(client, runId, input);
+}
+
+beforeAll(async () => {
+  port = await freePort();
+  // Each reply takes 1.5 s, long enough to kill a process while a call is in flight.
+  fake = await new FakeLlmServer((req) => {
+    const stage = stageOfPrompt(req.prompt)!;
+    const k = key(currentRun, stage);
+    calls.set(k, (calls.get(k) ?? 0) + 1);
+    return { text: recordedOutput(stage), delayMs: 1500 };
+  }).start();
+  await startServer();
+  connection = await Connection.connect({ address: `127.0.0.1:${port}` });
+  client = new Client({ connection });
+  await startWorker();
+}, 180_000);
+
+afterAll(async () => {
+  await sigkill(worker);
+  await connection?.close();
+  await sigkill(server);
+  await fake?.stop();
+});
+
+/** Runs one at a time in this file, so the fake attributes calls to the current run. */
+let currentRun = '';
+
+function waitForCall(runId: string, stage: StageName) {
+  return waitFor(async () => (calls.get(key(runId, stage)) ?? 0) > 0 || undefined, `${stage} call of ${runId}`, 120_000, 50);
+}
+
+describe('crash recovery with real processes', () => {
+  it('a worker killed mid-stage is replaced and no finished stage runs twice', async () => {
+    currentRun = `crash-worker-${Date.now()}`;
+    const handle = await startResearchRun(currentRun);
+    await waitForCall(currentRun, 'proposal');
+    await sigkill(worker); // the proposal call is in flight
+    await startWorker();
+    const result: ResearchRunResult = await handle.result();
+
+    expect(result.status).toBe('completed');
+    expect(calls.get(key(currentRun, 'idea'))).toBe(1);
+    expect(calls.get(key(currentRun, 'literature'))).toBe(1);
+    // The interrupted stage ran again (its reply never reached a live worker); later stages once.
+    expect(calls.get(key(currentRun, 'proposal'))).toBe(2);
+    expect(calls.get(key(currentRun, 'experiment'))).toBe(1);
+    expect(calls.get(key(currentRun, 'paper'))).toBe(1);
+    const history = await handle.fetchHistory();
+    const completed = history.events!.filter((e) => e.activityTaskCompletedEventAttributes);
+    expect(completed).toHaveLength(5);
+  });
+
+  it('a dev server killed mid-stage comes back from its SQLite file and the run completes', async () => {
+    currentRun = `crash-server-${Date.now()}`;
+    const handle = await startResearchRun(currentRun);
+    await waitForCall(currentRun, 'literature');
+    await sigkill(server); // the literature call is in flight; the worker keeps running
+    await new Promise((r) => setTimeout(r, 1000));
+    await startServer();
+    const result: ResearchRunResult = await client.workflow.getHandle(handle.workflowId).result();
+
+    expect(result.status).toBe('completed');
+    expect(calls.get(key(currentRun, 'idea'))).toBe(1);
+    // The in-flight literature call completes once: a retry of its activity finds the reply in the LLM call cache.
+    expect(calls.get(key(currentRun, 'literature'))).toBe(1);
+    for (const stage of ['proposal', 'experiment', 'paper'] as const) expect(calls.get(key(currentRun, stage))).toBe(1);
+  });
+});
