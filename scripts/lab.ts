@@ -11,7 +11,6 @@ import { listTasks, loadTask } from '../activities/tasks.js';
 import type { Budget, ReviewDecision } from '../common/schemas.js';
 import { LAB_MODEL, LAB_STATUS, LAB_TASK } from '../common/searchAttributes.js';
 import { parseStageList } from '../common/stages.js';
-import { runWorkerProcess } from '../workers/main.js';
 import { CliError, connectClient } from './lib/client.js';
 import { spawnDevServer, waitForPort, portOpen } from './lib/devServer.js';
 import { followRun } from './lib/follow.js';
@@ -101,6 +100,8 @@ const COMMANDS: Record<string, Command> = {
     options: { queues: { type: 'string', default: process.env.LAB_WORKER_QUEUES ?? 'research,llm' } },
     positionals: 0,
     async run({ values }) {
+      // Loaded lazily: the worker package (native bridge, bundler) is slow to import.
+      const { runWorkerProcess } = await import('../workers/main.js');
       await runWorkerProcess(values.queues as string);
     },
   },
