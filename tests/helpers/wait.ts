@@ -1,5 +1,4 @@
-import type { temporal } from '@temporalio/proto';
-import { temporal as proto } from '@temporalio/proto';
+import proto, { type temporal } from '@temporalio/proto';
 
 /** Polls `probe` until it returns a value, or fails after `timeoutMs` naming what it waited for. */
 export async function waitFor<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 60_000, everyMs = 100): Promise<T> {
@@ -19,5 +18,5 @@ export async function waitFor<T>(probe: () => Promise<T | undefined>, what: stri
 
 /** Size of a workflow history as the server stores it (protobuf-encoded). */
 export function historySizeBytes(history: temporal.api.history.v1.IHistory): number {
-  return proto.api.history.v1.History.encode(history).finish().length;
+  return proto.temporal.api.history.v1.History.encode(history).finish().length;
 }

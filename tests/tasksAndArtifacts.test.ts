@@ -1,0 +1,107 @@
+/** Task loading, the MLR-Bench importer, the artifact store and model specs: the pure-ish building blocks. */
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ArtifactIntegrityError, ArtifactStore } from '../activities/artifacts.js';
+import { parseModelSpec, resolveAutoModel } from '../activities/llm/modelSpec.js';
+import { listTasks, loadTask, MAX_TASK_BYTES, taskTitle } from '../activities/tasks.js';
+import { parseStageList } from '../common/stages.js';
+import { importTasks } from '../tasks/importMlrBench.js';
+import { tempDir } from './helpers/temporal.js';
+
+const MLRBENCH = path.join(__dirname, '..', '..', 'shared', 'mlrbench-tasks');
+
+describe('tasks', () => {
+  it('ships example tasks that load by name', async () => {
+    const names = (await listTasks()).map((t) => t.name);
+    expect(names).toEqual(expect.arrayContaining(['calibration-under-shift', 'small-lm-data-efficiency', 'reproducible-ml-pipelines']));
+    const task = await loadTask('calibration-under-shift');
+    expect(task.title).toBe('Workshop on Reliable Uncertainty Under Distribution Shift');
+  });
+
+  it('rejects oversized task files', async () => {
+    const dir = path.join(tempDir('tasks'), 'huge');
+    mkdirSync(dir);
+    writeFileSync(path.join(dir, 'task.md'), 'x'.repeat(MAX_TASK_BYTES + 1));
+    await expect(loadTask(dir)).rejects.toThrow(/over the 65536-byte limit/);
+  });
+
+  it('takes a title from a heading, else the first line (as in MLR-Bench tasks without "# ")', () => {
+    expect(taskTitle('intro\n\n## The Title\nbody', 'f')).toBe('The Title');
+    expect(taskTitle('**Bold first line**\nmore', 'f')).toBe('Bold first line');
+  });
+
+  it.runIf(existsSync(MLRBENCH))('imports all 201 MLR-Bench tasks, idempotently', async () => {
+    const dest = tempDir('import');
+    const first = await importTasks(MLRBENCH, dest);
+    expect(first.rejected).toEqual([]);
+    expect(first.imported).toHaveLength(201);
+    expect(first.imported).toContain('iclr2025_wmark');
+    const second = await importTasks(MLRBENCH, dest);
+    expect(second.unchanged).toHaveLength(201);
+    expect(second.imported).toHaveLength(0);
+    expect(readdirSync(dest)).toHaveLength(201);
+  });
+
+  it('the importer reports bad tasks instead of copying them', async () => {
+    const src = tempDir('import-src');
+    mkdirSync(path.join(src, 'good'));
+    writeFileSync(path.join(src, 'good', 'task.md'), '# Good task\nbody');
+    mkdirSync(path.join(src, 'empty'));
+    writeFileSync(path.join(src, 'empty', 'task.md'), '');
+    const report = await importTasks(src, tempDir('import-dest'));
+    expect(report.imported).toEqual(['good']);
+    expect(report.rejected).toEqual([{ name: 'empty', reason: 'task "empty": task.md is empty' }]);
+  });
+});
+
+describe('artifact store', () => {
+  it('stores content once by sha256, with a readable copy per run', async () => {
+    const store = new ArtifactStore(tempDir('store'));
+    const a = await store.put('run-a', 'idea.md', '# Idea\n');
+    const b = await store.put('run-b', 'idea.md', '# Idea\n');
+    expect(a.sha256).toBe(b.sha256);
+    expect(a.uri).toBe(`artifact:sha256/${a.sha256}`);
+    expect(a.path).toBe('runs/run-a/idea.md');
+    expect(await fs.readFile(store.localPath(b), 'utf8')).toBe('# Idea\n');
+    expect(await store.getText(a)).toBe('# Idea\n');
+    expect(a.bytes).toBe(7);
+  });
+
+  it('detects corrupted content and refuses unsafe names', async () => {
+    const store = new ArtifactStore(tempDir('store'));
+    const ref = await store.put('run', 'x.md', 'original');
+    await fs.writeFile(path.join(store.root, 'objects', 'sha256', ref.sha256.slice(0, 2), ref.sha256), 'tampered');
+    await expect(store.get(ref)).rejects.toThrow(ArtifactIntegrityError);
+    await expect(store.put('run', '../escape.md', 'x')).rejects.toThrow(/invalid artifact name/);
+    await expect(store.put('..', 'x.md', 'x')).rejects.toThrow(/invalid run id/);
+  });
+});
+
+describe('model specs and stage lists', () => {
+  it('parses every provider form', () => {
+    expect(parseModelSpec('embedded')).toMatchObject({ provider: 'embedded', model: '' });
+    expect(parseModelSpec('embedded:/models/x.gguf')).toMatchObject({ provider: 'embedded', model: '/models/x.gguf' });
+    expect(parseModelSpec('openrouter:google/gemini-2.5-pro')).toMatchObject({ provider: 'openrouter', model: 'google/gemini-2.5-pro' });
+    expect(parseModelSpec('openai-compatible:llama3@http://localhost:11434/v1')).toMatchObject({
+      provider: 'openai-compatible',
+      model: 'llama3',
+      baseURL: 'http://localhost:11434/v1',
+    });
+    expect(() => parseModelSpec('gpt-4')).toThrow(/unknown model spec/);
+    expect(() => parseModelSpec('openai:')).toThrow(/names no model/);
+    expect(() => parseModelSpec('openai-compatible:m@ftp://x')).toThrow(/must start with http/);
+  });
+
+  it('auto picks a provider from the keys that are set, else the embedded model', () => {
+    expect(resolveAutoModel({})).toBe('embedded');
+    expect(resolveAutoModel({ OPENAI_API_KEY: 'k' })).toBe('openai:gpt-4.1-mini');
+    expect(resolveAutoModel({ OPENAI_API_KEY: 'k', ANTHROPIC_API_KEY: 'k' })).toMatch(/^anthropic:/);
+  });
+
+  it('parses gate lists', () => {
+    expect(parseStageList('idea, proposal,idea')).toEqual(['idea', 'proposal']);
+    expect(() => parseStageList('idea,review')).toThrow('unknown stage "review" (stages are: idea, literature, proposal, experiment, paper)');
+  });
+});
