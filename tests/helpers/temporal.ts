@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import proto from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, Runtime, DefaultLogger, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflowCode, Runtime, DefaultLogger, type Logger, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { ArtifactStore } from '../../activities/artifacts.js';
 import { createActivities } from '../../activities/index.js';
 import { LlmGateway } from '../../activities/llm/gateway.js';
@@ -14,11 +14,14 @@ import { temporalBinary, timeSkippingBinary } from '../../scripts/lib/paths.js';
 import { createLabWorkers, WORKFLOWS_PATH } from '../../workers/createWorkers.js';
 
 let runtimeInstalled = false;
-/** Keep worker logs quiet in test output unless LAB_TEST_LOGS is set. */
-export function quietRuntime(): void {
+/**
+ * Keep worker logs quiet in test output unless LAB_TEST_LOGS is set. A test may pass its own
+ * logger (to capture every log line) if it calls this before creating any environment.
+ */
+export function quietRuntime(logger?: Logger): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
-  Runtime.install({ logger: new DefaultLogger(process.env.LAB_TEST_LOGS ? 'INFO' : 'WARN') });
+  Runtime.install({ logger: logger ?? new DefaultLogger(process.env.LAB_TEST_LOGS ? 'INFO' : 'WARN') });
 }
 
 function requireBinary(p: string): string {
@@ -69,9 +72,15 @@ export interface TestLab {
 }
 
 /** Starts research + llm workers in this process against `env`, with real activities. */
-export async function startTestLab(env: TestWorkflowEnvironment, dir = tempDir('lab'), queues: TaskQueueName[] = ['research', 'llm']): Promise<TestLab> {
+export async function startTestLab(
+  env: TestWorkflowEnvironment,
+  dir = tempDir('lab'),
+  queues: TaskQueueName[] = ['research', 'llm'],
+  /** Environment the LLM gateway reads keys and base URLs from (default: process.env). */
+  llmEnv?: NodeJS.ProcessEnv,
+): Promise<TestLab> {
   const store = new ArtifactStore(path.join(dir, 'artifacts'));
-  const llm = new LlmGateway({ cacheDir: path.join(dir, 'llm-cache') });
+  const llm = new LlmGateway({ cacheDir: path.join(dir, 'llm-cache'), env: llmEnv });
   const workers = await createLabWorkers({
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',

@@ -1,0 +1,138 @@
+/**
+ * LLM failures inside real research runs: Temporal retries what is transient (honouring
+ * Retry-After), fails at once on what is not, accounts tokens and cost per stage, and never
+ * lets an API key reach history, artifacts, the call cache or the logs.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, type LogEntry } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ResearchRunResult, StageName } from '../common/schemas.js';
+import { prepareRun, startRun } from '../scripts/lib/runs.js';
+import { progressQuery } from '../workflows/definitions.js';
+import { FakeLlmServer, type FakeReply } from './fakes/fakeLlmServer.js';
+import { recordedOutput, stageOfPrompt } from './fakes/recordedOutputs.js';
+import { createDevServerEnv, quietRuntime, startTestLab, tempDir, type TestLab } from './helpers/temporal.js';
+
+const SECRET = 'sk-test-DO-NOT-LEAK-7f3a9c1e5b';
+const logLines: string[] = [];
+const dir = tempDir('llm-wf');
+let env: TestWorkflowEnvironment;
+let lab: TestLab;
+let fake: FakeLlmServer;
+/** Replies scripted per stage for the current test, consumed in order; then plain success. */
+let queue: Partial<Record<StageName, FakeReply[]>> = {};
+const callTimes: Array<{ stage: StageName; at: number }> = [];
+
+beforeAll(async () => {
+  // Capture every worker log line (activity and workflow loggers included) to scan for the key.
+  quietRuntime(
+    new DefaultLogger('DEBUG', (entry: LogEntry) => {
+      logLines.push(`${entry.level} ${entry.message} ${JSON.stringify(entry.meta ?? {})}`);
+    }),
+  );
+  fake = await new FakeLlmServer((req) => {
+    const stage = stageOfPrompt(req.prompt)!;
+    callTimes.push({ stage, at: Date.now() });
+    return queue[stage]?.shift() ?? { text: recordedOutput(stage), inputTokens: 1000, outputTokens: 1000 };
+  }).start();
+  env = await createDevServerEnv();
+  lab = await startTestLab(env, dir, ['research', 'llm'], { OPENAI_API_KEY: SECRET, OPENAI_BASE_URL: fake.openaiBaseURL });
+});
+
+afterAll(async () => {
+  await lab?.shutdown();
+  await env?.teardown();
+  await fake?.stop();
+});
+
+async function run(id: string) {
+  const { workflowId, input } = await prepareRun(
+    {
+      task: 'calibration-under-shift',
+      model: 'openai:gpt-4.1-mini',
+      workflowId: `${id}-${Date.now()}`,
+      stageTimeouts: { startToCloseSeconds: 60, heartbeatSeconds: 10, maxAttempts: 4 },
+    },
+    lab.store,
+  );
+  return startRun(env.client, workflowId, input);
+}
+
+function attemptsOf(history: Awaited<ReturnType<Awaited<ReturnType<typeof run>>['fetchHistory']>>): number[] {
+  return history.events!.filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.attempt!);
+}
+
+describe('LLM errors and accounting inside a research run', () => {
+  it('retries a 429 after its Retry-After and a 500, then completes with per-stage cost', async () => {
+    queue = {
+      idea: [{ status: 429, headers: { 'retry-after': '4' }, body: { error: { message: 'slow down' } } }],
+      literature: [{ status: 500 }],
+    };
+    const handle = await run('retry');
+    const result: ResearchRunResult = await handle.result();
+    expect(result.status).toBe('completed');
+
+    const ideaCalls = callTimes.filter((c) => c.stage === 'idea').slice(-2);
+    // Temporal waited the server's 4 s, not its own 2 s initial interval.
+    expect(ideaCalls[1].at - ideaCalls[0].at).toBeGreaterThanOrEqual(3900);
+    expect(attemptsOf(await handle.fetchHistory())).toEqual([2, 2, 1, 1, 1]);
+
+    // gpt-4.1-mini: $0.40 in / $1.60 out per 1M tokens; every scripted call is 1000 + 1000 tokens.
+    const progress = await handle.query(progressQuery);
+    for (const s of progress.stages) expect(s.usage).toEqual({ llmCalls: 1, inputTokens: 1000, outputTokens: 1000, costUsd: 0.002 });
+    expect(progress.totals).toEqual({ llmCalls: 5, inputTokens: 5000, outputTokens: 5000, costUsd: 0.01 });
+    expect(progress.stages[0].model).toBe('gpt-4.1-mini');
+  });
+
+  it('fails at once, without retrying, on a 401, naming the variable to fix', async () => {
+    queue = { idea: [{ status: 401, body: { error: { message: 'Incorrect API key provided' } } }] };
+    const before = callTimes.length;
+    const handle = await run('auth');
+    const err = await handle.result().catch((e) => e);
+    const cause = err.cause?.cause;
+    expect(cause?.type).toBe('AuthError');
+    expect(cause?.message).toMatch(/authentication failed \(401\); check OPENAI_API_KEY/);
+    expect(callTimes.length - before).toBe(1);
+    expect(attemptsOf(await handle.fetchHistory())).toEqual([1]);
+  });
+
+  it('fails with a config error when the provider key is missing', async () => {
+    const { workflowId, input } = await prepareRun(
+      { task: 'calibration-under-shift', model: 'anthropic:claude-sonnet-4-5', workflowId: `nokey-${Date.now()}` },
+      lab.store,
+    );
+    const handle = await startRun(env.client, workflowId, input);
+    const err = await handle.result().catch((e) => e);
+    expect(err.cause?.cause?.type).toBe('ConfigError');
+    expect(err.cause?.cause?.message).toMatch(/needs ANTHROPIC_API_KEY set in the worker's environment/);
+  });
+
+  it('the API key reached the provider but appears in no history, artifact, cache file or log line', async () => {
+    const used = fake.requests.filter((r) => r.headers.authorization === `Bearer ${SECRET}`);
+    expect(used.length).toBeGreaterThan(5);
+
+    const leaks: string[] = [];
+    for await (const w of env.client.workflow.list({ query: `WorkflowType = 'researchRun'` })) {
+      const history = historyToJSON(await env.client.workflow.getHandle(w.workflowId).fetchHistory());
+      if (history.includes(SECRET)) leaks.push(`history of ${w.workflowId}`);
+      // Payloads are base64 in history JSON; check the decoded form too.
+      if (Buffer.from(history).toString('utf8').includes(Buffer.from(SECRET).toString('base64').slice(0, 20))) {
+        leaks.push(`base64 in history of ${w.workflowId}`);
+      }
+    }
+    const walk = (folder: string): string[] =>
+      readdirSync(folder).flatMap((n) => {
+        const p = path.join(folder, n);
+        return statSync(p).isDirectory() ? walk(p) : [p];
+      });
+    const files = walk(dir);
+    expect(files.some((f) => f.includes(`${path.sep}llm-cache${path.sep}`))).toBe(true);
+    for (const f of files) if (readFileSync(f, 'utf8').includes(SECRET)) leaks.push(f);
+    expect(logLines.length).toBeGreaterThan(10);
+    for (const line of logLines) if (line.includes(SECRET)) leaks.push(`log: ${line.slice(0, 200)}`);
+    expect(leaks).toEqual([]);
+  });
+});
