@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Llama, LlamaContext, LlamaModel } from 'node-llama-cpp';
+import type { Llama, LlamaContext, LlamaContextSequence, LlamaModel } from 'node-llama-cpp';
 import { configError } from './errors.js';
 import type { LlmProvider, ProviderReply, ProviderRequest } from './provider.js';
 
@@ -22,6 +22,8 @@ interface LoadedModel {
   llama: Llama;
   model: LlamaModel;
   context: LlamaContext;
+  /** One sequence, reused by every call in turn (cleared between calls). */
+  sequence: LlamaContextSequence;
   queue: Promise<unknown>;
 }
 
@@ -39,7 +41,7 @@ async function load(modelPath: string): Promise<LoadedModel> {
   // More threads than cores makes llama.cpp crawl on small machines; use the cores we have.
   const threads = Number(process.env.LAB_EMBEDDED_THREADS ?? Math.max(1, os.availableParallelism()));
   const context = await model.createContext({ contextSize: contextSize(), threads });
-  return { llama, model, context, queue: Promise.resolve() };
+  return { llama, model, context, sequence: context.getSequence(), queue: Promise.resolve() };
 }
 
 export function loadEmbeddedModel(modelPath: string): Promise<LoadedModel> {
@@ -80,9 +82,9 @@ export class EmbeddedProvider implements LlmProvider {
 
   private async generate(m: LoadedModel, req: ProviderRequest): Promise<ProviderReply> {
     const { LlamaChatSession } = await import('node-llama-cpp');
-    const sequence = m.context.getSequence();
+    await m.sequence.clearHistory();
+    const session = new LlamaChatSession({ contextSequence: m.sequence, systemPrompt: req.system, autoDisposeSequence: false });
     try {
-      const session = new LlamaChatSession({ contextSequence: sequence, systemPrompt: req.system });
       const turns = req.messages;
       const history = turns.slice(0, -1);
       const last = turns[turns.length - 1];
@@ -95,7 +97,7 @@ export class EmbeddedProvider implements LlmProvider {
       }
       const budget = contextSize() - req.maxTokens - 64;
       const prompt = this.fitToContext(m.model, last.content, budget);
-      const grammar = req.json ? await m.llama.createGrammarForJsonSchema(req.json.schema as never) : undefined;
+      const grammar = req.json ? await m.llama.createGrammarForJsonSchema(boundedIntegersAsEnums(req.json.schema) as never) : undefined;
       const inputTokens = m.model.tokenize(`${req.system ?? ''}\n${history.map((t) => t.content).join('\n')}\n${prompt}`).length;
       let outputTokens = 0;
       const text = await session.prompt(prompt, {
@@ -110,7 +112,7 @@ export class EmbeddedProvider implements LlmProvider {
       });
       return { text, model: `embedded:${this.modelName}`, inputTokens, outputTokens, truncated: outputTokens >= req.maxTokens };
     } finally {
-      sequence.dispose();
+      session.dispose({ disposeSequence: false });
     }
   }
 
@@ -123,4 +125,20 @@ export class EmbeddedProvider implements LlmProvider {
     const tail = model.detokenize(tokens.slice(tokens.length - keep));
     return `${head}\n\n[... ${tokens.length - 2 * keep} tokens left out to fit the model's context ...]\n\n${tail}`;
   }
+}
+
+/**
+ * llama.cpp's JSON grammar ignores minimum/maximum, so a 1–10 score could come back as 1000000.
+ * Small integer ranges (rubric scores) become enums, which the grammar does enforce.
+ */
+export function boundedIntegersAsEnums(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(boundedIntegersAsEnums);
+  if (!schema || typeof schema !== 'object') return schema;
+  const node = schema as Record<string, unknown>;
+  const { minimum, maximum } = node;
+  if (node.type === 'integer' && typeof minimum === 'number' && typeof maximum === 'number' && maximum - minimum <= 100) {
+    const { type: _type, minimum: _min, maximum: _max, ...rest } = node;
+    return { ...rest, enum: Array.from({ length: maximum - minimum + 1 }, (_, i) => minimum + i) };
+  }
+  return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, boundedIntegersAsEnums(v)]));
 }

@@ -1,0 +1,52 @@
+/**
+ * The embedded default model: the real Gemma 3 270M GGUF that the set-up script assembles
+ * from PyPI, loaded in-process with node-llama-cpp on the CPU.
+ */
+import { existsSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { boundedIntegersAsEnums, defaultGgufPath, EmbeddedProvider } from '../activities/llm/embeddedProvider.js';
+import { LlmGateway } from '../activities/llm/gateway.js';
+
+describe('embedded model', () => {
+  const gateway = new LlmGateway();
+
+  it('is installed by the set-up script', () => {
+    expect(existsSync(defaultGgufPath()), `${defaultGgufPath()} missing: run npm run setup`).toBe(true);
+  });
+
+  it('answers with schema-valid JSON through grammar-constrained decoding', async () => {
+    const schema = z.object({ title: z.string().min(1), novelty: z.number().int().min(1).max(10) });
+    const result = await gateway.completeJson(
+      { model: 'embedded', prompt: 'Give a title for a paper on calibration under distribution shift and rate its novelty 1-10.', maxTokens: 64, temperature: 0 },
+      schema,
+    );
+    expect(schema.safeParse(result.value).success).toBe(true);
+    const [call] = result.calls;
+    expect(call).toMatchObject({ provider: 'embedded', model: 'embedded:gemma-3-270m-q4_k_m.gguf', costUsd: 0 });
+    expect(call.outputTokens).toBeGreaterThan(3);
+    expect(call.outputTokens).toBeLessThanOrEqual(64);
+  }, 120_000);
+
+  it('writes free text within its token cap, loading the model once per process', async () => {
+    const first = await gateway.complete({ model: 'embedded', prompt: 'Name one way to measure calibration.', maxTokens: 24 });
+    expect(first.text.trim().length).toBeGreaterThan(0);
+    expect(first.calls[0].outputTokens).toBeLessThanOrEqual(24);
+    const started = Date.now();
+    await gateway.complete({ model: 'embedded', prompt: 'Say yes.', maxTokens: 4 });
+    // A second call reuses the loaded model: no multi-second load again.
+    expect(Date.now() - started).toBeLessThan(3000);
+  }, 120_000);
+
+  it('refuses a missing GGUF with a config error that says what to do', () => {
+    expect(() => new EmbeddedProvider('/nonexistent/model.gguf')).toThrow(/embedded model file not found: \/nonexistent\/model.gguf/);
+  });
+
+  it('turns small integer ranges into enums the grammar enforces', () => {
+    const schema = { type: 'object', properties: { score: { type: 'integer', minimum: 1, maximum: 3 }, n: { type: 'integer', minimum: 0 } } };
+    expect(boundedIntegersAsEnums(schema)).toEqual({
+      type: 'object',
+      properties: { score: { enum: [1, 2, 3] }, n: { type: 'integer', minimum: 0 } },
+    });
+  });
+});
