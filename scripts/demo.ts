@@ -10,7 +10,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ArtifactStore } from '../activities/artifacts.js';
 import { artifactRoot, labHome } from '../activities/config.js';
-import { resolveAutoModel } from '../activities/llm/modelSpec.js';
+import { resolveAutoModel } from '../common/modelSpec.js';
 import { connectClient } from './lib/client.js';
 import { portOpen, spawnDevServer, waitForPort } from './lib/devServer.js';
 import { followRun } from './lib/follow.js';

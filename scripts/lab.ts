@@ -6,7 +6,7 @@ import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ArtifactStore } from '../activities/artifacts.js';
 import { artifactRoot, labHome } from '../activities/config.js';
-import { resolveAutoModel } from '../activities/llm/modelSpec.js';
+import { resolveAutoModel } from '../common/modelSpec.js';
 import { listTasks, loadTask } from '../activities/tasks.js';
 import type { Budget, ReviewDecision } from '../common/schemas.js';
 import { LAB_MODEL, LAB_STATUS, LAB_TASK } from '../common/searchAttributes.js';

@@ -39,7 +39,7 @@ beforeAll(async () => {
     return queue[stage]?.shift() ?? { text: recordedOutput(stage), inputTokens: 1000, outputTokens: 1000 };
   }).start();
   env = await createDevServerEnv();
-  lab = await startTestLab(env, dir, ['research', 'llm'], { OPENAI_API_KEY: SECRET, OPENAI_BASE_URL: fake.openaiBaseURL });
+  lab = await startTestLab(env, dir, 'research,llm', { OPENAI_API_KEY: SECRET, OPENAI_BASE_URL: fake.openaiBaseURL });
 });
 
 afterAll(async () => {
@@ -78,7 +78,11 @@ describe('LLM errors and accounting inside a research run', () => {
     const ideaCalls = callTimes.filter((c) => c.stage === 'idea').slice(-2);
     // Temporal waited the server's 4 s, not its own 2 s initial interval.
     expect(ideaCalls[1].at - ideaCalls[0].at).toBeGreaterThanOrEqual(3900);
-    expect(attemptsOf(await handle.fetchHistory())).toEqual([2, 2, 1, 1, 1]);
+    const history = await handle.fetchHistory();
+    expect(attemptsOf(history)).toEqual([2, 2, 1, 1, 1]);
+    // Stage activities go to the provider's own queue.
+    const queues = history.events!.filter((e) => e.activityTaskScheduledEventAttributes).map((e) => e.activityTaskScheduledEventAttributes!.taskQueue!.name);
+    expect(new Set(queues)).toEqual(new Set(['llm.openai']));
 
     // gpt-4.1-mini: $0.40 in / $1.60 out per 1M tokens; every scripted call is 1000 + 1000 tokens.
     const progress = await handle.query(progressQuery);

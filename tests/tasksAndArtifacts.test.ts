@@ -4,7 +4,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ArtifactIntegrityError, ArtifactStore } from '../activities/artifacts.js';
-import { parseModelSpec, resolveAutoModel } from '../activities/llm/modelSpec.js';
+import { parseModelSpec, resolveAutoModel } from '../common/modelSpec.js';
 import { listTasks, loadTask, MAX_TASK_BYTES, taskTitle } from '../activities/tasks.js';
 import { parseStageList } from '../common/stages.js';
 import { importTasks } from '../tasks/importMlrBench.js';

@@ -1,3 +1,5 @@
+import type { ProviderName } from '../common/modelSpec.js';
+
 /**
  * Connection and tuning from the environment, shared by workers and the CLI.
  * The same code talks to the local dev server, a self-hosted cluster or Temporal Cloud.
@@ -36,17 +38,32 @@ function positiveNumber(env: NodeJS.ProcessEnv, name: string, fallback: number):
   return value;
 }
 
-/** Worker tuning per queue; LLM concurrency and rate are the knobs for provider rate limits. */
+/** Variable-name form of a provider: `openai-compatible` → `OPENAI_COMPATIBLE`. */
+function envSuffix(provider: ProviderName): string {
+  return provider.toUpperCase().replace(/-/g, '_');
+}
+
+/**
+ * Worker tuning per queue. LLM queues take a default (`LAB_LLM_CONCURRENCY`,
+ * `LAB_LLM_ACTIVITIES_PER_SECOND`) and a per-provider override (`..._ANTHROPIC`, ...), the knobs for
+ * provider rate limits. Activities-per-second is enforced by the server across all workers of a queue.
+ */
 export function workerTuning(env: NodeJS.ProcessEnv = process.env) {
-  const llmRate = env.LAB_LLM_ACTIVITIES_PER_SECOND ? positiveNumber(env, 'LAB_LLM_ACTIVITIES_PER_SECOND', 1) : undefined;
   return {
     research: {
       maxConcurrentWorkflowTaskExecutions: positiveNumber(env, 'LAB_RESEARCH_WORKFLOW_CONCURRENCY', 40),
       maxConcurrentActivityTaskExecutions: positiveNumber(env, 'LAB_RESEARCH_ACTIVITY_CONCURRENCY', 20),
     },
-    llm: {
-      maxConcurrentActivityTaskExecutions: positiveNumber(env, 'LAB_LLM_CONCURRENCY', 4),
-      ...(llmRate ? { maxTaskQueueActivitiesPerSecond: llmRate } : {}),
+    llm(provider: ProviderName) {
+      const suffix = envSuffix(provider);
+      // The embedded model runs one generation at a time per process; more slots only queue up.
+      const fallbackConcurrency = provider === 'embedded' ? 1 : positiveNumber(env, 'LAB_LLM_CONCURRENCY', 4);
+      const rateVar = env[`LAB_LLM_ACTIVITIES_PER_SECOND_${suffix}`] ? `LAB_LLM_ACTIVITIES_PER_SECOND_${suffix}` : 'LAB_LLM_ACTIVITIES_PER_SECOND';
+      const rate = env[rateVar] ? positiveNumber(env, rateVar, 1) : undefined;
+      return {
+        maxConcurrentActivityTaskExecutions: positiveNumber(env, `LAB_LLM_CONCURRENCY_${suffix}`, fallbackConcurrency),
+        ...(rate ? { maxTaskQueueActivitiesPerSecond: rate } : {}),
+      };
     },
   };
 }

@@ -1,7 +1,7 @@
 /**
  * The research run: one task through idea → literature → proposal → experiment → paper.
  *
- * Deterministic orchestration only. Each stage is one activity on the `llm` queue that
+ * Deterministic orchestration only. Each stage is one activity on its provider's LLM queue that
  * reads its inputs from the artifact store and returns a reference to what it wrote,
  * so history stays small. Gated stages wait for a `review` update.
  */
@@ -16,7 +16,8 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { StageActivities } from '../activities/stages/index.js';
-import { TASK_QUEUES } from '../common/queues.js';
+import { parseModelSpec } from '../common/modelSpec.js';
+import { llmQueueFor } from '../common/queues.js';
 import {
   addUsage,
   researchRunInputSchema,
@@ -51,7 +52,8 @@ export async function researchRun(rawInput: ResearchRunInput): Promise<ResearchR
   });
 
   const { runStage } = proxyActivities<StageActivities>({
-    taskQueue: TASK_QUEUES.llm,
+    // One queue per provider, so each provider's rate and concurrency are capped separately.
+    taskQueue: llmQueueFor(parseModelSpec(input.model).provider),
     startToCloseTimeout: `${input.stageTimeouts.startToCloseSeconds}s`,
     heartbeatTimeout: `${input.stageTimeouts.heartbeatSeconds}s`,
     retry: {
@@ -120,7 +122,15 @@ export async function researchRun(rawInput: ResearchRunInput): Promise<ResearchR
 }
 
 function parseInput(raw: ResearchRunInput): ResearchRunConfig {
-  const parsed = researchRunInputSchema.safeParse(raw);
+  const parsed = researchRunInputSchema
+    .superRefine((value, ctx) => {
+      try {
+        parseModelSpec(value.model);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', path: ['model'], message: (err as Error).message });
+      }
+    })
+    .safeParse(raw);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`).join('; ');
     throw ApplicationFailure.nonRetryable(`invalid research run input: ${issues}`, 'InvalidInput');

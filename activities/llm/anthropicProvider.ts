@@ -1,7 +1,7 @@
 /** Anthropic through the official SDK; structured output uses a forced tool call, Anthropic's native way to get JSON. */
 import Anthropic from '@anthropic-ai/sdk';
 import { configError, toTemporalFailure } from './errors.js';
-import type { ModelSpec } from './modelSpec.js';
+import type { ModelSpec } from '../../common/modelSpec.js';
 import { requestTimeoutMs, type LlmProvider, type ProviderReply, type ProviderRequest } from './provider.js';
 
 export class AnthropicProvider implements LlmProvider {

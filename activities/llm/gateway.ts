@@ -13,7 +13,7 @@ import type { Budget } from '../../common/schemas.js';
 import { AnthropicProvider } from './anthropicProvider.js';
 import { EmbeddedProvider } from './embeddedProvider.js';
 import { budgetExhausted, configError, LLM_ERROR_TYPES } from './errors.js';
-import { ModelSpecError, parseModelSpec, type ModelSpec } from './modelSpec.js';
+import { ModelSpecError, parseModelSpec, type ModelSpec } from '../../common/modelSpec.js';
 import { OpenAIProvider } from './openaiProvider.js';
 import { costUsd, priceFor } from './prices.js';
 import type { ChatMessage, LlmProvider, ProviderReply } from './provider.js';

@@ -1,7 +1,7 @@
 /** OpenAI, OpenRouter and OpenAI-compatible servers (Ollama, vLLM, llama.cpp, LM Studio) through the official SDK. */
 import OpenAI from 'openai';
 import { configError, toTemporalFailure } from './errors.js';
-import type { ModelSpec } from './modelSpec.js';
+import type { ModelSpec } from '../../common/modelSpec.js';
 import { requestTimeoutMs, type LlmProvider, type ProviderReply, type ProviderRequest } from './provider.js';
 
 const OPENROUTER_BASE_URL = 'https://openrouter.ai/api/v1';

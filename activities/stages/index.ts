@@ -9,7 +9,7 @@ import { STAGE_OUTPUT_FILE } from '../../common/stages.js';
 import type { ArtifactStore } from '../artifacts.js';
 import { withHeartbeat } from '../heartbeat.js';
 import type { LlmCall, LlmGateway } from '../llm/gateway.js';
-import { parseModelSpec } from '../llm/modelSpec.js';
+import { parseModelSpec } from '../../common/modelSpec.js';
 import type { StageActivityInput } from '../types.js';
 import { STAGE_MAX_TOKENS, stagePrompt } from './prompts.js';
 

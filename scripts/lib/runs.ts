@@ -9,7 +9,7 @@ import {
   type WorkflowExecutionDescription,
 } from '@temporalio/client';
 import type { ArtifactStore } from '../../activities/artifacts.js';
-import { parseModelSpec } from '../../activities/llm/modelSpec.js';
+import { parseModelSpec } from '../../common/modelSpec.js';
 import { loadTask, TaskError } from '../../activities/tasks.js';
 import { TASK_QUEUES } from '../../common/queues.js';
 import {

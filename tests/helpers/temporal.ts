@@ -8,10 +8,9 @@ import { bundleWorkflowCode, Runtime, DefaultLogger, type Logger, type Worker, t
 import { ArtifactStore } from '../../activities/artifacts.js';
 import { createActivities } from '../../activities/index.js';
 import { LlmGateway } from '../../activities/llm/gateway.js';
-import type { TaskQueueName } from '../../common/queues.js';
 import { LAB_SEARCH_ATTRIBUTES } from '../../common/searchAttributes.js';
 import { temporalBinary, timeSkippingBinary } from '../../scripts/lib/paths.js';
-import { createLabWorkers, WORKFLOWS_PATH } from '../../workers/createWorkers.js';
+import { createLabWorkers, parseQueues, WORKFLOWS_PATH } from '../../workers/createWorkers.js';
 
 let runtimeInstalled = false;
 /**
@@ -75,7 +74,7 @@ export interface TestLab {
 export async function startTestLab(
   env: TestWorkflowEnvironment,
   dir = tempDir('lab'),
-  queues: TaskQueueName[] = ['research', 'llm'],
+  queues = 'research,llm',
   /** Environment the LLM gateway reads keys and base URLs from (default: process.env). */
   llmEnv?: NodeJS.ProcessEnv,
 ): Promise<TestLab> {
@@ -84,7 +83,7 @@ export async function startTestLab(
   const workers = await createLabWorkers({
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
-    queues,
+    queues: parseQueues(queues),
     activities: createActivities({ store, llm }),
     workflowBundle: await workflowBundle(),
   });

@@ -1,4 +1,5 @@
 /**
+ * Pure (no I/O): workflows use it to route LLM work to the provider's task queue.
  * Model spec strings: `openai:<model>`, `anthropic:<model>`, `openrouter:<vendor/model>`,
  * `openai-compatible:<model>@<baseURL>`, `embedded[:<path.gguf>]`, or `auto`.
  */
@@ -15,7 +16,7 @@ export interface ModelSpec {
 
 export class ModelSpecError extends Error {}
 
-const PROVIDERS: ProviderName[] = ['openai', 'anthropic', 'openrouter', 'openai-compatible', 'embedded'];
+export const PROVIDERS: ProviderName[] = ['openai', 'anthropic', 'openrouter', 'openai-compatible', 'embedded'];
 
 export function parseModelSpec(spec: string): ModelSpec {
   const trimmed = spec.trim();
