@@ -5,6 +5,7 @@ export interface StageActivityInput {
   runId: string;
   stage: StageName;
   model: string;
+  reasoningEffort?: 'low' | 'medium' | 'high';
   task: { name: string; ref: ArtifactRef };
   /** Outputs of earlier stages this stage reads. */
   inputs: Partial<Record<StageName, ArtifactRef>>;

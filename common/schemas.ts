@@ -62,6 +62,18 @@ export const stageTimeoutsSchema = z.object({
   maxAttempts: z.number().int().positive().default(5),
 });
 
+export const llmCallRecordSchema = z.object({
+  provider: z.string(),
+  model: z.string(),
+  inputTokens: z.number().int().nonnegative(),
+  outputTokens: z.number().int().nonnegative(),
+  costUsd: z.number().nonnegative(),
+  latencyMs: z.number().nonnegative(),
+  /** Served from the call cache: paid for by an earlier attempt of the same activity. */
+  cached: z.boolean(),
+});
+export type LlmCallRecord = z.infer<typeof llmCallRecordSchema>;
+
 export const stageOutcomeSchema = z.object({
   artifact: artifactRefSchema,
   /** Secondary files the stage wrote (code, logs); refs only. */
@@ -69,6 +81,8 @@ export const stageOutcomeSchema = z.object({
   usage: usageSchema,
   /** The model that actually wrote the output, as the provider named it. */
   model: z.string(),
+  /** One record per provider call (a JSON re-ask makes two): the stage's LLM ledger. */
+  calls: z.array(llmCallRecordSchema).default([]),
 });
 export type StageOutcome = z.infer<typeof stageOutcomeSchema>;
 
@@ -76,6 +90,8 @@ export const researchRunInputSchema = z.object({
   task: z.object({ name: z.string().min(1), ref: artifactRefSchema }),
   /** Model spec, e.g. `embedded`, `openai:gpt-4.1`, `anthropic:claude-sonnet-4-5`. */
   model: z.string().min(1),
+  /** For OpenAI reasoning models (o-series, gpt-5); ignored by other models. */
+  reasoningEffort: z.enum(['low', 'medium', 'high']).optional(),
   gates: gatePolicySchema.default({ stages: [], onTimeout: 'approve', maxRevisions: 3 }),
   budget: budgetSchema.default({}),
   stageTimeouts: stageTimeoutsSchema.default({ startToCloseSeconds: 1800, heartbeatSeconds: 60, maxAttempts: 5 }),

@@ -108,10 +108,11 @@ const COMMANDS: Record<string, Command> = {
   run: {
     summary: 'start a research run on a task folder or task name',
     usage:
-      'lab run <task-folder|task-name> [--model auto] [--gate idea,proposal] [--gate-timeout 2h] [--on-timeout approve|reject]\n' +
+      'lab run <task-folder|task-name> [--model auto] [--reasoning-effort low|medium|high] [--gate idea,proposal] [--gate-timeout 2h] [--on-timeout approve|reject]\n' +
       '        [--max-revisions 3] [--budget-usd N] [--max-tokens N] [--id RUN_ID] [--detach] [--json]',
     options: {
       model: { type: 'string', default: 'auto' },
+      'reasoning-effort': { type: 'string' },
       gate: { type: 'string' },
       'gate-timeout': { type: 'string' },
       'on-timeout': { type: 'string' },
@@ -133,6 +134,10 @@ const COMMANDS: Record<string, Command> = {
       } catch (err) {
         throw new CliError(`--gate: ${(err as Error).message}`, 2);
       }
+      const effort = values['reasoning-effort'];
+      if (effort !== undefined && effort !== 'low' && effort !== 'medium' && effort !== 'high') {
+        throw new CliError('--reasoning-effort must be low, medium or high', 2);
+      }
       const onTimeout = values['on-timeout'];
       if (onTimeout !== undefined && onTimeout !== 'approve' && onTimeout !== 'reject') {
         throw new CliError('--on-timeout must be approve or reject', 2);
@@ -152,6 +157,7 @@ const COMMANDS: Record<string, Command> = {
           {
             task: taskSpec,
             model,
+            reasoningEffort: effort,
             workflowId: values.id as string | undefined,
             gates: {
               stages,

@@ -48,11 +48,12 @@ afterAll(async () => {
   await fake?.stop();
 });
 
-async function run(id: string) {
+async function run(id: string, model = 'openai:gpt-4.1-mini', reasoningEffort?: 'low' | 'medium' | 'high') {
   const { workflowId, input } = await prepareRun(
     {
       task: 'calibration-under-shift',
-      model: 'openai:gpt-4.1-mini',
+      model,
+      reasoningEffort,
       workflowId: `${id}-${Date.now()}`,
       stageTimeouts: { startToCloseSeconds: 60, heartbeatSeconds: 10, maxAttempts: 4 },
     },
@@ -89,6 +90,30 @@ describe('LLM errors and accounting inside a research run', () => {
     for (const s of progress.stages) expect(s.usage).toEqual({ llmCalls: 1, inputTokens: 1000, outputTokens: 1000, costUsd: 0.002 });
     expect(progress.totals).toEqual({ llmCalls: 5, inputTokens: 5000, outputTokens: 5000, costUsd: 0.01 });
     expect(progress.stages[0].model).toBe('gpt-4.1-mini');
+
+    // Each stage's result carries its call ledger, so the UI shows provider, tokens, cost and latency.
+    const completedEvent = history.events!.find((e) => e.activityTaskCompletedEventAttributes)!;
+    const outcome = JSON.parse(Buffer.from(completedEvent.activityTaskCompletedEventAttributes!.result!.payloads![0].data!).toString());
+    expect(outcome.calls).toEqual([
+      expect.objectContaining({ provider: 'openai', model: 'gpt-4.1-mini', inputTokens: 1000, outputTokens: 1000, costUsd: 0.002, cached: false }),
+    ]);
+    expect(outcome.calls[0].latencyMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it('passes reasoning effort to OpenAI reasoning models', async () => {
+    queue = {};
+    const before = fake.requests.length;
+    const result: ResearchRunResult = await (await run('effort', 'openai:o4-mini', 'high')).result();
+    expect(result.status).toBe('completed');
+    const bodies = fake.requests.slice(before).map((r) => r.body);
+    expect(bodies).toHaveLength(5);
+    for (const body of bodies) {
+      expect(body).toMatchObject({ model: 'o4-mini', reasoning_effort: 'high' });
+      expect(body.max_completion_tokens).toBeGreaterThan(0);
+      expect(body.max_tokens).toBeUndefined();
+    }
+    // o4-mini: $1.10 in / $4.40 out per 1M tokens.
+    expect(result.totals.costUsd).toBeCloseTo(5 * (1000 * 1.1 + 1000 * 4.4) / 1e6, 6);
   });
 
   it('fails at once, without retrying, on a 401, naming the variable to fix', async () => {

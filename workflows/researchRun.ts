@@ -91,6 +91,7 @@ export async function researchRun(rawInput: ResearchRunInput): Promise<ResearchR
             runId: workflowInfo().workflowId,
             stage,
             model: input.model,
+            reasoningEffort: input.reasoningEffort,
             task: input.task,
             inputs: run.inputsFor(stage),
             revision,

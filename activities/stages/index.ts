@@ -40,6 +40,7 @@ export function createStageActivities({ store, llm }: StageDeps) {
             system,
             prompt,
             maxTokens: maxTokensFor(input.stage, input.model),
+            reasoningEffort: input.reasoningEffort,
             budgetLeft: input.budgetLeft,
             cacheKey: `${input.runId}/${input.stage}/revision-${revision?.number ?? 0}`,
             signal: ctx.cancellationSignal,
@@ -61,7 +62,8 @@ export function createStageActivities({ store, llm }: StageDeps) {
       }
       const artifact = await store.put(input.runId, STAGE_OUTPUT_FILE[input.stage], withProvenance(document, input, call));
       ctx.log.info('stage finished', { stage: input.stage, bytes: artifact.bytes, ...usageOf(result.calls) });
-      return { artifact, extra, usage: usageOf(result.calls), model: call.model };
+      const calls = result.calls.map(({ truncated: _truncated, ...record }) => record);
+      return { artifact, extra, usage: usageOf(result.calls), model: call.model, calls };
     },
   };
 }

@@ -33,6 +33,7 @@ import { CliError, explainNotFound } from './client.js';
 export interface RunRequest {
   task: string;
   model: string;
+  reasoningEffort?: 'low' | 'medium' | 'high';
   gates?: Partial<GatePolicy>;
   budget?: Budget;
   stageTimeouts?: ResearchRunInput['stageTimeouts'];
@@ -61,6 +62,7 @@ export async function prepareRun(req: RunRequest, store: ArtifactStore): Promise
   const input: ResearchRunInput = {
     task: { name: task.name, ref: { uri: 'pending', sha256: '0'.repeat(64), bytes: 0, path: 'pending', mediaType: 'text/markdown' } },
     model: req.model,
+    ...(req.reasoningEffort ? { reasoningEffort: req.reasoningEffort } : {}),
     gates: { stages: [], ...req.gates },
     budget: req.budget ?? {},
     stageTimeouts: req.stageTimeouts,
