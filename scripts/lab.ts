@@ -74,6 +74,19 @@ async function review(runId: string, decision: ReviewDecision, asJson: boolean):
   else print(`${outcome.action} ${outcome.stage}: ${outcome.next}`);
 }
 
+/** `approve` and `reject`: a run id and optional feedback. (`revise` requires feedback, so it has its own.) */
+function gateCommand(action: 'approve' | 'reject', summary: string): Command {
+  return {
+    summary,
+    usage: `lab ${action} <runId> [--feedback TEXT] [--json]`,
+    options: { feedback: { type: 'string' }, json },
+    positionals: 1,
+    async run({ values, positionals }) {
+      await review(runIdArg(positionals, this.usage), { action, feedback: values.feedback as string | undefined }, Boolean(values.json));
+    },
+  };
+}
+
 const COMMANDS: Record<string, Command> = {
   server: {
     summary: 'start the local Temporal dev server (SQLite under .lab/, UI on 8233, search attributes registered)',
@@ -242,15 +255,7 @@ const COMMANDS: Record<string, Command> = {
       });
     },
   },
-  approve: {
-    summary: 'approve the stage waiting for review; the run continues',
-    usage: 'lab approve <runId> [--feedback TEXT] [--json]',
-    options: { feedback: { type: 'string' }, json },
-    positionals: 1,
-    async run({ values, positionals }) {
-      await review(runIdArg(positionals, this.usage), { action: 'approve', feedback: values.feedback as string | undefined }, Boolean(values.json));
-    },
-  },
+  approve: gateCommand('approve', 'approve the stage waiting for review; the run continues'),
   revise: {
     summary: 'send the stage waiting for review back with feedback; it runs again',
     usage: 'lab revise <runId> --feedback TEXT [--json]',
@@ -263,15 +268,7 @@ const COMMANDS: Record<string, Command> = {
       await review(runId, { action: 'revise', feedback }, Boolean(values.json));
     },
   },
-  reject: {
-    summary: 'reject the stage waiting for review; the run ends as rejected, artifacts kept',
-    usage: 'lab reject <runId> [--feedback TEXT] [--json]',
-    options: { feedback: { type: 'string' }, json },
-    positionals: 1,
-    async run({ values, positionals }) {
-      await review(runIdArg(positionals, this.usage), { action: 'reject', feedback: values.feedback as string | undefined }, Boolean(values.json));
-    },
-  },
+  reject: gateCommand('reject', 'reject the stage waiting for review; the run ends as rejected, artifacts kept'),
   resume: {
     summary: 'start a new run from a failed, cancelled, terminated or out-of-budget run, reusing its finished stages',
     usage: 'lab resume <runId> [--budget-usd N] [--max-tokens N] [--model SPEC] [--detach] [--json]',

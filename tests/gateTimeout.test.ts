@@ -7,25 +7,22 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ResearchRunResult } from '../common/schemas.js';
 import { prepareRun, startRun } from '../scripts/lib/runs.js';
 import { progressQuery } from '../workflows/definitions.js';
-import { FakeLlmServer } from './fakes/fakeLlmServer.js';
+import type { FakeLlmServer } from './fakes/fakeLlmServer.js';
 import { recordedOutput, stageOfPrompt } from './fakes/recordedOutputs.js';
-import { createTimeSkippingEnv, startTestLab, type TestLab } from './helpers/temporal.js';
+import { startScriptedLab, type ScriptedLab, type TestLab } from './helpers/temporal.js';
 
 let env: TestWorkflowEnvironment;
 let lab: TestLab;
 let fake: FakeLlmServer;
 
+let scripted: ScriptedLab;
+
 beforeAll(async () => {
-  fake = await new FakeLlmServer((req) => ({ text: recordedOutput(stageOfPrompt(req.prompt)!) })).start();
-  env = await createTimeSkippingEnv();
-  lab = await startTestLab(env);
+  scripted = await startScriptedLab((req) => ({ text: recordedOutput(stageOfPrompt(req.prompt)!) }), { timeSkipping: true });
+  ({ env, lab, fake } = scripted);
 });
 
-afterAll(async () => {
-  await lab?.shutdown();
-  await env?.teardown();
-  await fake?.stop();
-});
+afterAll(() => scripted?.teardown());
 
 async function runWithGate(onTimeout: 'approve' | 'reject', id: string) {
   const { input } = await prepareRun(

@@ -12,9 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ResearchRunResult, StageName } from '../common/schemas.js';
 import { prepareRun, startRun } from '../scripts/lib/runs.js';
 import { progressQuery } from '../workflows/definitions.js';
-import { FakeLlmServer, type FakeReply } from './fakes/fakeLlmServer.js';
+import type { FakeLlmServer, FakeReply } from './fakes/fakeLlmServer.js';
 import { recordedOutput, stageOfPrompt } from './fakes/recordedOutputs.js';
-import { createDevServerEnv, quietRuntime, startTestLab, tempDir, type TestLab } from './helpers/temporal.js';
+import { quietRuntime, startScriptedLab, tempDir, type ScriptedLab, type TestLab } from './helpers/temporal.js';
 
 const SECRET = 'sk-test-DO-NOT-LEAK-7f3a9c1e5b';
 const logLines: string[] = [];
@@ -22,6 +22,7 @@ const dir = tempDir('llm-wf');
 let env: TestWorkflowEnvironment;
 let lab: TestLab;
 let fake: FakeLlmServer;
+let scripted: ScriptedLab;
 /** Replies scripted per stage for the current test, consumed in order; then plain success. */
 let queue: Partial<Record<StageName, FakeReply[]>> = {};
 const callTimes: Array<{ stage: StageName; at: number }> = [];
@@ -33,20 +34,18 @@ beforeAll(async () => {
       logLines.push(`${entry.level} ${entry.message} ${JSON.stringify(entry.meta ?? {})}`);
     }),
   );
-  fake = await new FakeLlmServer((req) => {
-    const stage = stageOfPrompt(req.prompt)!;
-    callTimes.push({ stage, at: Date.now() });
-    return queue[stage]?.shift() ?? { text: recordedOutput(stage), inputTokens: 1000, outputTokens: 1000 };
-  }).start();
-  env = await createDevServerEnv();
-  lab = await startTestLab(env, dir, 'research,llm', { OPENAI_API_KEY: SECRET, OPENAI_BASE_URL: fake.openaiBaseURL });
+  scripted = await startScriptedLab(
+    (req) => {
+      const stage = stageOfPrompt(req.prompt)!;
+      callTimes.push({ stage, at: Date.now() });
+      return queue[stage]?.shift() ?? { text: recordedOutput(stage), inputTokens: 1000, outputTokens: 1000 };
+    },
+    { dir, llmEnv: (f) => ({ OPENAI_API_KEY: SECRET, OPENAI_BASE_URL: f.openaiBaseURL }) },
+  );
+  ({ env, lab, fake } = scripted);
 });
 
-afterAll(async () => {
-  await lab?.shutdown();
-  await env?.teardown();
-  await fake?.stop();
-});
+afterAll(() => scripted?.teardown());
 
 async function run(id: string, model = 'openai:gpt-4.1-mini', reasoningEffort?: 'low' | 'medium' | 'high') {
   const { workflowId, input } = await prepareRun(

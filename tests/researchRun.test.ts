@@ -13,30 +13,27 @@ import type { ResearchRunResult, RunMemo, StageName } from '../common/schemas.js
 import { STAGES } from '../common/stages.js';
 import { prepareRun, queryProgress, startRun } from '../scripts/lib/runs.js';
 import { progressQuery, reviewUpdate } from '../workflows/definitions.js';
-import { FakeLlmServer } from './fakes/fakeLlmServer.js';
+import type { FakeLlmServer } from './fakes/fakeLlmServer.js';
 import { recordedOutput, stageOfPrompt } from './fakes/recordedOutputs.js';
-import { createDevServerEnv, startTestLab, type TestLab } from './helpers/temporal.js';
+import { startScriptedLab, type ScriptedLab, type TestLab } from './helpers/temporal.js';
 import { historySizeBytes, waitFor } from './helpers/wait.js';
 
 let env: TestWorkflowEnvironment;
 let lab: TestLab;
 let fake: FakeLlmServer;
 
+let scripted: ScriptedLab;
+
 beforeAll(async () => {
-  fake = await new FakeLlmServer((req) => {
+  scripted = await startScriptedLab((req) => {
     const stage = stageOfPrompt(req.prompt);
     if (!stage) return { status: 400, body: { error: { message: 'unrecognised prompt' } } };
     return { text: recordedOutput(stage), delayMs: 20 };
-  }).start();
-  env = await createDevServerEnv();
-  lab = await startTestLab(env);
+  });
+  ({ env, lab, fake } = scripted);
 });
 
-afterAll(async () => {
-  await lab?.shutdown();
-  await env?.teardown();
-  await fake?.stop();
-});
+afterAll(() => scripted?.teardown());
 
 let counter = 0;
 async function start(gates: { stages?: StageName[]; maxRevisions?: number } = {}) {

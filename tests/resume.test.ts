@@ -8,9 +8,9 @@ import type { ResearchRunResult, StageName } from '../common/schemas.js';
 import { CliError } from '../scripts/lib/client.js';
 import { prepareRun, resumeRun, startRun, viewRun } from '../scripts/lib/runs.js';
 import { progressQuery } from '../workflows/definitions.js';
-import { FakeLlmServer, type FakeReply } from './fakes/fakeLlmServer.js';
+import type { FakeLlmServer, FakeReply } from './fakes/fakeLlmServer.js';
 import { recordedOutput, stageOfPrompt } from './fakes/recordedOutputs.js';
-import { createDevServerEnv, startTestLab, type TestLab } from './helpers/temporal.js';
+import { startScriptedLab, type ScriptedLab, type TestLab } from './helpers/temporal.js';
 import { waitFor } from './helpers/wait.js';
 
 let env: TestWorkflowEnvironment;
@@ -19,20 +19,17 @@ let fake: FakeLlmServer;
 /** Per-test behaviour of the scripted LLM for a stage; default: answer at once. */
 let behaviour: Partial<Record<StageName, () => FakeReply>> = {};
 
+let scripted: ScriptedLab;
+
 beforeAll(async () => {
-  fake = await new FakeLlmServer((req) => {
+  scripted = await startScriptedLab((req) => {
     const stage = stageOfPrompt(req.prompt)!;
     return behaviour[stage]?.() ?? { text: recordedOutput(stage), inputTokens: 1000, outputTokens: 1000 };
-  }).start();
-  env = await createDevServerEnv();
-  lab = await startTestLab(env);
+  });
+  ({ env, lab, fake } = scripted);
 });
 
-afterAll(async () => {
-  await lab?.shutdown();
-  await env?.teardown();
-  await fake?.stop();
-});
+afterAll(() => scripted?.teardown());
 
 function callsSince(mark: number): Record<string, number> {
   const counts: Record<string, number> = {};

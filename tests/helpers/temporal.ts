@@ -10,6 +10,7 @@ import { createActivities } from '../../activities/index.js';
 import { LlmGateway } from '../../activities/llm/gateway.js';
 import { LAB_SEARCH_ATTRIBUTES } from '../../common/searchAttributes.js';
 import { temporalBinary, timeSkippingBinary } from '../../scripts/lib/paths.js';
+import { FakeLlmServer, type Script } from '../fakes/fakeLlmServer.js';
 import { createLabWorkers, parseQueues, WORKFLOWS_PATH } from '../../workers/createWorkers.js';
 
 let runtimeInstalled = false;
@@ -73,7 +74,7 @@ export interface TestLab {
 /** Starts research + llm workers in this process against `env`, with real activities. */
 export async function startTestLab(
   env: TestWorkflowEnvironment,
-  dir = tempDir('lab'),
+  dir: string = tempDir('lab'),
   queues = 'research,llm',
   /** Environment the LLM gateway reads keys and base URLs from (default: process.env). */
   llmEnv?: NodeJS.ProcessEnv,
@@ -96,6 +97,34 @@ export async function startTestLab(
     async shutdown() {
       for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
       await running;
+    },
+  };
+}
+
+export interface ScriptedLab {
+  env: TestWorkflowEnvironment;
+  lab: TestLab;
+  /** The scripted LLM server the runs call (model `openai-compatible:<name>@${fake.openaiBaseURL}`). */
+  fake: FakeLlmServer;
+  teardown(): Promise<void>;
+}
+
+/** The usual test set-up: a scripted LLM server, a Temporal test server and in-process lab workers. */
+export async function startScriptedLab(
+  script: Script,
+  options: { timeSkipping?: boolean; dir?: string; llmEnv?: (fake: FakeLlmServer) => NodeJS.ProcessEnv } = {},
+): Promise<ScriptedLab> {
+  const fake = await new FakeLlmServer(script).start();
+  const env = options.timeSkipping ? await createTimeSkippingEnv() : await createDevServerEnv();
+  const lab = await startTestLab(env, options.dir, 'research,llm', options.llmEnv?.(fake));
+  return {
+    env,
+    lab,
+    fake,
+    async teardown() {
+      await lab.shutdown();
+      await env.teardown();
+      await fake.stop();
     },
   };
 }
