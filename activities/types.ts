@@ -1,4 +1,4 @@
-import type { ArtifactRef, Budget, StageName, StageOutcome, Usage } from '../common/schemas.js';
+import type { ArtifactRef, Budget, StageName, StageOutcome } from '../common/schemas.js';
 
 /** Input of one stage activity: references only, the activity loads content itself. */
 export interface StageActivityInput {
@@ -13,7 +13,6 @@ export interface StageActivityInput {
   revision?: { feedback: string; previous: ArtifactRef; number: number };
   /** What is left of the run's budget, so the stage stops before a call that would overrun it. */
   budgetLeft?: Budget;
-  spent: Usage;
 }
 
 export type { StageOutcome };

@@ -115,6 +115,11 @@ describe('researchRun', () => {
     const contentBytes = STAGES.reduce((n, s) => n + result.artifacts[s]!.bytes, 0);
     expect(bytes).toBeLessThan(contentBytes);
     recordHistory('full-run', history);
+    // Each stage is labelled in the UI's event list.
+    const summaries = history.events!
+      .filter((e) => e.activityTaskScheduledEventAttributes)
+      .map((e) => JSON.parse(Buffer.from(e.userMetadata!.summary!.data!).toString()));
+    expect(summaries).toEqual(STAGES.map((s) => `${s} with openai-compatible:scripted-model@${fake.openaiBaseURL}`));
 
     const description = await handle.describe();
     const memo = (await description.memo) as unknown as RunMemo;

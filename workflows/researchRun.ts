@@ -51,7 +51,7 @@ export async function researchRun(rawInput: ResearchRunInput): Promise<ResearchR
     validator: (decision) => run.validateDecision(decision),
   });
 
-  const { runStage } = proxyActivities<StageActivities>({
+  const activityOptions = {
     // One queue per provider, so each provider's rate and concurrency are capped separately.
     taskQueue: llmQueueFor(parseModelSpec(input.model).provider),
     startToCloseTimeout: `${input.stageTimeouts.startToCloseSeconds}s`,
@@ -63,7 +63,13 @@ export async function researchRun(rawInput: ResearchRunInput): Promise<ResearchR
       maximumAttempts: input.stageTimeouts.maxAttempts,
       nonRetryableErrorTypes: NON_RETRYABLE_STAGE_ERRORS,
     },
-  });
+  } as const;
+  /** The stage activity, labelled for the Temporal UI's event list. */
+  const runStage = (stage: StageName, revision?: number) =>
+    proxyActivities<StageActivities>({
+      ...activityOptions,
+      summary: `${stage}${revision ? ` (revision ${revision})` : ''} with ${input.model}`,
+    }).runStage;
 
   upsertSearchAttributes([
     { key: LAB_TASK, value: input.task.name },
@@ -86,7 +92,7 @@ export async function researchRun(rawInput: ResearchRunInput): Promise<ResearchR
       run.startStage(stage);
       let outcome: StageOutcome;
       try {
-        outcome = await runStage(
+        outcome = await runStage(stage, revision?.number)(
           {
             runId: workflowInfo().workflowId,
             stage,
@@ -96,7 +102,6 @@ export async function researchRun(rawInput: ResearchRunInput): Promise<ResearchR
             inputs: run.inputsFor(stage),
             revision,
             budgetLeft: run.budgetLeft(),
-            spent: run.progress.totals,
           },
         );
       } catch (err) {
