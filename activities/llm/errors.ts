@@ -59,10 +59,12 @@ export function toTemporalFailure(err: unknown, ctx: { provider: string; model: 
   const detail = (e.message ?? String(err)).slice(0, 300);
   const status = typeof e.status === 'number' ? e.status : undefined;
 
-  if (/timeout|timed out/i.test(e.name ?? '') || /timed? ?out/i.test(detail)) {
-    return ApplicationFailure.retryable(`${where}: request timed out (${detail})`, LLM_ERROR_TYPES.timeout);
-  }
   if (status === undefined) {
+    // Only an error without an HTTP status is judged by its text: a 4xx whose message merely
+    // mentions a timeout is still a rejected request (and a 429 keeps its Retry-After).
+    if (/timeout|timed out/i.test(e.name ?? '') || /timed? ?out/i.test(detail)) {
+      return ApplicationFailure.retryable(`${where}: request timed out (${detail})`, LLM_ERROR_TYPES.timeout);
+    }
     return ApplicationFailure.retryable(`${where}: connection failed (${detail})`, LLM_ERROR_TYPES.network);
   }
   if (status === 429) {
