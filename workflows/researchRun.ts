@@ -213,14 +213,14 @@ class RunState {
   completeStage(stage: StageName, outcome: StageOutcome): void {
     this.outcomes[stage] = outcome;
     const p = this.stageProgress(stage);
-    Object.assign(p, { artifact: outcome.artifact, model: outcome.model, usage: addUsage(p.usage, outcome.usage) });
+    // finishedAt marks the end of the stage's own work; time spent waiting at its gate is not counted.
+    Object.assign(p, { artifact: outcome.artifact, model: outcome.model, usage: addUsage(p.usage, outcome.usage), finishedAt: now() });
     this.progress.totals = addUsage(this.progress.totals, outcome.usage);
   }
 
   approveStage(stage: StageName): void {
     const p = this.stageProgress(stage);
     p.status = 'done';
-    p.finishedAt = now();
     this.remember(stage, this.outcomes[stage]!);
   }
 
