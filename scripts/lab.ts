@@ -14,6 +14,7 @@ import { parseStageList } from '../common/stages.js';
 import { CliError, connectClient } from './lib/client.js';
 import { spawnDevServer, waitForPort, portOpen } from './lib/devServer.js';
 import { followRun } from './lib/follow.js';
+import { createGatePrompter } from './lib/gatePrompt.js';
 import { formatClosedRun, formatProgress } from './lib/format.js';
 import { prepareRun, resumeRun, sendReview, startRun, viewRun } from './lib/runs.js';
 
@@ -134,6 +135,7 @@ const COMMANDS: Record<string, Command> = {
       'max-tokens': { type: 'string' },
       id: { type: 'string' },
       detach: { type: 'boolean' },
+      interactive: { type: 'boolean' },
       json,
     },
     positionals: 1,
@@ -195,7 +197,13 @@ const COMMANDS: Record<string, Command> = {
           print(`follow it with: lab status ${workflowId}`);
           return 0;
         }
-        const view = await followRun(client, workflowId, { artifactRoot: store.root, write: values.json ? () => {} : undefined });
+        const interactive = !values.json && (values.interactive || (process.stdin.isTTY && process.stdout.isTTY));
+        const prompter = interactive ? createGatePrompter(process.stdin, process.stdout, store.root) : undefined;
+        const view = await followRun(client, workflowId, {
+          artifactRoot: store.root,
+          write: values.json ? () => {} : undefined,
+          onGate: prompter ? (gate) => prompter.decide(client, workflowId, gate) : undefined,
+        }).finally(() => prompter?.close());
         if (values.json) printJson(view);
         else print(formatClosedRun(view, store.root));
         return view.execution === 'COMPLETED' && view.result?.status === 'completed' ? 0 : 1;

@@ -26,6 +26,11 @@ interface CliResult {
 }
 
 function lab$(...args: string[]): Promise<CliResult> {
+  return labWithInput(undefined, ...args);
+}
+
+/** Runs `lab` with `stdin` written to its standard input (what a person would type). */
+function labWithInput(stdin: string | undefined, ...args: string[]): Promise<CliResult> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'scripts', 'lab.mjs'), ...args], {
       cwd: PROJECT_ROOT,
@@ -36,13 +41,17 @@ function lab$(...args: string[]): Promise<CliResult> {
         // The in-process test workers write here, so `lab show` reads the same artifacts.
         LAB_ARTIFACT_DIR: lab.store.root,
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
+    if (stdin !== undefined) child.stdin!.write(stdin);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
-    child.on('exit', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    child.on('exit', (code) => {
+      child.stdin?.destroy();
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
   });
 }
 
@@ -168,5 +177,21 @@ describe('lab CLI: a gated run from start to paper', () => {
     expect(shown.stdout).toContain('paper.md =====');
     const byTask = await lab$('list', '--task', 'small-lm-data-efficiency', '--status', 'completed', '--json');
     expect(JSON.parse(byTask.stdout)).toEqual([expect.objectContaining({ runId, status: 'completed', model })]);
+  });
+});
+
+describe('lab CLI: deciding gates at the terminal', () => {
+  it('lab run --interactive asks at each gate: revise with feedback, approve, then reject', async () => {
+    const model = `openai-compatible:scripted@${fake.openaiBaseURL}`;
+    const typed = ['r', 'Name the datasets.', 'a', 'j', ''].join('\n');
+    const r = await labWithInput(typed, 'run', 'calibration-under-shift', '--gate', 'idea,paper', '--model', model, '--interactive');
+    expect(r.stdout).toContain('idea is ready for review');
+    expect(r.stdout).toContain('revise idea: re-running idea with your feedback (revision 1 of 3)');
+    expect(r.stdout).toContain('approve idea: continuing with literature');
+    expect(r.stdout).toContain('reject paper: run ends as rejected; its artifacts are kept');
+    expect(r.stdout).toContain('status rejected');
+    expect(r.code).toBe(1); // the run did not complete
+    const revised = fake.requests.find((q) => q.prompt.includes('Name the datasets.'));
+    expect(revised && stageOfPrompt(revised.prompt)).toBe('idea');
   });
 });

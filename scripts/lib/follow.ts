@@ -1,6 +1,6 @@
 /** Follows a run until it closes, reporting each stage as it changes. */
 import type { Client } from '@temporalio/client';
-import type { RunProgress, StageProgress } from '../../common/schemas.js';
+import type { PendingGate, RunProgress, StageProgress } from '../../common/schemas.js';
 import { formatProgress, formatStageLine } from './format.js';
 import { queryProgress, viewRun, type RunView } from './runs.js';
 
@@ -10,6 +10,8 @@ export interface FollowOptions {
   live?: boolean;
   pollMs?: number;
   write?: (text: string) => void;
+  /** Called once for each gate that opens (stage and revision), e.g. to ask at the terminal. */
+  onGate?: (gate: PendingGate) => Promise<void>;
 }
 
 const REPORTED: Array<StageProgress['status']> = ['done', 'reused', 'awaiting_review', 'failed', 'rejected'];
@@ -20,6 +22,7 @@ export async function followRun(client: Client, runId: string, o: FollowOptions)
   let drawnLines = 0;
   let lastProgress: RunProgress | undefined;
   let warnedNoWorker = false;
+  const gatesSeen = new Set<string>();
   for (;;) {
     const progress = await queryProgress(client, runId, 5000);
     if (progress) {
@@ -34,11 +37,17 @@ export async function followRun(client: Client, runId: string, o: FollowOptions)
           if (REPORTED.includes(s.status) && seen.get(s.stage) !== key) {
             seen.set(s.stage, key);
             write(formatStageLine(s, o.artifactRoot) + '\n');
-            if (s.status === 'awaiting_review') {
+            if (s.status === 'awaiting_review' && !o.onGate) {
               write(`  waiting for review: lab approve ${runId} | lab revise ${runId} --feedback "..." | lab reject ${runId}\n`);
             }
           }
         }
+      }
+      const gate = progress.pendingGate;
+      if (gate && o.onGate && !gatesSeen.has(`${gate.stage}/${gate.revisionsUsed}`)) {
+        gatesSeen.add(`${gate.stage}/${gate.revisionsUsed}`);
+        await o.onGate(gate);
+        continue;
       }
     } else if (!warnedNoWorker) {
       warnedNoWorker = true;
