@@ -115,6 +115,24 @@ describe('LLM errors and accounting inside a research run', () => {
     expect(result.totals.costUsd).toBeCloseTo(5 * (1000 * 1.1 + 1000 * 4.4) / 1e6, 6);
   });
 
+  it('retries a provider call that runs past its request timeout', async () => {
+    queue = { proposal: [{ text: 'too late', delayMs: 3000 }] };
+    // Read when a provider client is built; a model name not used before gets a fresh client.
+    process.env.LAB_LLM_TIMEOUT_MS = '500';
+    try {
+      const handle = await run('timeout', 'openai:gpt-4.1-mini-2025-04-14');
+      const result: ResearchRunResult = await handle.result();
+      expect(result.status).toBe('completed');
+      const history = await handle.fetchHistory();
+      expect(attemptsOf(history)).toEqual([1, 1, 2, 1, 1]);
+      const failed = history.events!.find((e) => e.activityTaskStartedEventAttributes?.lastFailure);
+      expect(failed!.activityTaskStartedEventAttributes!.lastFailure!.applicationFailureInfo!.type).toBe('ProviderTimeout');
+      expect(await lab.store.getText(result.artifacts.proposal!)).not.toContain('too late');
+    } finally {
+      delete process.env.LAB_LLM_TIMEOUT_MS;
+    }
+  });
+
   it('fails at once, without retrying, on a 401, naming the variable to fix', async () => {
     queue = { idea: [{ status: 401, body: { error: { message: 'Incorrect API key provided' } } }] };
     const before = callTimes.length;
