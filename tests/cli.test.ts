@@ -46,8 +46,8 @@ function labWithInput(stdin: string | undefined, ...args: string[]): Promise<Cli
     if (stdin !== undefined) child.stdin!.write(stdin);
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
+    child.stdout!.on('data', (d) => (stdout += d));
+    child.stderr!.on('data', (d) => (stderr += d));
     child.on('exit', (code) => {
       child.stdin?.destroy();
       resolve({ code: code ?? -1, stdout, stderr });
