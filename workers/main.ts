@@ -9,7 +9,14 @@ import { createLabWorkers, parseQueues } from './createWorkers.js';
 export async function runWorkerProcess(queuesList = process.env.LAB_WORKER_QUEUES ?? 'research,llm'): Promise<void> {
   const queues = parseQueues(queuesList);
   const target = temporalTarget();
-  const connection = await NativeConnection.connect(connectionOptions(target));
+  let connection: NativeConnection;
+  try {
+    connection = await NativeConnection.connect(connectionOptions(target));
+  } catch (err) {
+    throw new Error(
+      `cannot reach Temporal at ${target.address} (${(err as Error).message.split('\n')[0]}); start it with \`lab server\` or set TEMPORAL_ADDRESS`,
+    );
+  }
   try {
     const workers = await createLabWorkers({ connection, namespace: target.namespace, queues });
     console.log(`worker ready: queues ${queues.join(', ')} on ${target.address} (namespace ${target.namespace})`);
