@@ -219,7 +219,8 @@ const COMMANDS: Record<string, Command> = {
       const runId = runIdArg(positionals, this.usage);
       const root = artifactRoot();
       return withClient(async ({ client }) => {
-        const view = await viewRun(client, runId, { queryTimeoutMs: 5000 });
+        // A closed run's stage table needs a worker to answer the query; do not wait long for one.
+        const view = await viewRun(client, runId, { queryTimeoutMs: 2000 });
         if (values.json) return void printJson(view);
         if (view.execution === 'RUNNING' && !values.once) {
           const final = await followRun(client, runId, { artifactRoot: root, live: process.stdout.isTTY });

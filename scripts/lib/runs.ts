@@ -138,9 +138,8 @@ export async function viewRun(client: Client, runId: string, opts: { queryTimeou
       view.failure = rootMessage(err);
     }
   }
-  if (d.status.name === 'RUNNING' || opts.queryTimeoutMs !== undefined) {
-    view.progress = await queryProgress(client, runId, opts.queryTimeoutMs ?? 5000);
-  }
+  if (d.status.name === 'RUNNING') view.progress = await queryProgress(client, runId, Math.max(opts.queryTimeoutMs ?? 0, 5000));
+  else if (opts.queryTimeoutMs !== undefined) view.progress = await queryProgress(client, runId, opts.queryTimeoutMs);
   return view;
 }
 
