@@ -227,7 +227,7 @@ const COMMANDS: Record<string, Command> = {
           print(formatClosedRun(final, root));
           return;
         }
-        if (view.progress) print(formatProgress(runId, view.progress, root));
+        if (view.progress) print(formatProgress(runId, view.progress, root, view.activeStage));
         else if (view.execution === 'RUNNING') print(`run ${runId} is running, but no worker answered; start one with \`lab worker\``);
         if (view.execution !== 'RUNNING') print(formatClosedRun(view, root));
       });

@@ -29,8 +29,17 @@ describe('embedded model', () => {
   }, 120_000);
 
   it('writes free text within its token cap, loading the model once per process', async () => {
-    const first = await gateway.complete({ model: 'embedded', prompt: 'Name one way to measure calibration.', maxTokens: 24 });
+    const progress: number[] = [];
+    const first = await gateway.complete({
+      model: 'embedded',
+      prompt: 'Name one way to measure calibration.',
+      maxTokens: 24,
+      onProgress: (n) => progress.push(n),
+    });
     expect(first.text.trim().length).toBeGreaterThan(0);
+    // Tokens are reported as they stream, for the stage's heartbeat.
+    expect(progress.length).toBeGreaterThan(1);
+    expect(progress.at(-1)).toBe(first.calls[0].outputTokens);
     expect(first.calls[0].outputTokens).toBeLessThanOrEqual(24);
     const started = Date.now();
     await gateway.complete({ model: 'embedded', prompt: 'Say yes.', maxTokens: 4 });

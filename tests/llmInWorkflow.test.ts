@@ -10,7 +10,9 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, type LogEntry } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ResearchRunResult, StageName } from '../common/schemas.js';
-import { prepareRun, startRun } from '../scripts/lib/runs.js';
+import { formatActive } from '../scripts/lib/format.js';
+import { prepareRun, startRun, viewRun } from '../scripts/lib/runs.js';
+import { waitFor } from './helpers/wait.js';
 import { progressQuery } from '../workflows/definitions.js';
 import type { FakeLlmServer, FakeReply } from './fakes/fakeLlmServer.js';
 import { recordedOutput, stageOfPrompt } from './fakes/recordedOutputs.js';
@@ -72,6 +74,13 @@ describe('LLM errors and accounting inside a research run', () => {
       literature: [{ status: 500 }],
     };
     const handle = await run('retry');
+    // While Temporal waits out the Retry-After, `lab status` can say why the stage is slow.
+    const active = await waitFor(async () => {
+      const a = (await viewRun(env.client, handle.workflowId)).activeStage;
+      return a?.attempt === 2 ? a : undefined;
+    }, 'the second attempt of idea');
+    expect(active.lastFailure).toMatch(/rate limited \(429\), retry after 4s/);
+    expect(formatActive(active)).toMatch(/^attempt 2 \(last: .*rate limited/);
     const result: ResearchRunResult = await handle.result();
     expect(result.status).toBe('completed');
 

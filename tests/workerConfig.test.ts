@@ -21,10 +21,11 @@ describe('worker tuning', () => {
       LAB_LLM_CONCURRENCY_ANTHROPIC: '2',
       LAB_LLM_ACTIVITIES_PER_SECOND_OPENAI_COMPATIBLE: '0.5',
     });
-    expect(tuning.llm('openai')).toEqual({ maxConcurrentActivityTaskExecutions: 8 });
-    expect(tuning.llm('anthropic')).toEqual({ maxConcurrentActivityTaskExecutions: 2 });
-    expect(tuning.llm('openai-compatible')).toEqual({ maxConcurrentActivityTaskExecutions: 8, maxTaskQueueActivitiesPerSecond: 0.5 });
-    expect(tuning.llm('embedded')).toEqual({ maxConcurrentActivityTaskExecutions: 1 });
+    expect(tuning.llm('openai')).toMatchObject({ maxConcurrentActivityTaskExecutions: 8 });
+    expect(tuning.llm('openai')).not.toHaveProperty('maxTaskQueueActivitiesPerSecond');
+    expect(tuning.llm('anthropic')).toMatchObject({ maxConcurrentActivityTaskExecutions: 2 });
+    expect(tuning.llm('openai-compatible')).toMatchObject({ maxConcurrentActivityTaskExecutions: 8, maxTaskQueueActivitiesPerSecond: 0.5 });
+    expect(tuning.llm('embedded')).toMatchObject({ maxConcurrentActivityTaskExecutions: 1, maxHeartbeatThrottleInterval: '5s' });
   });
 
   it('refuses nonsense values with the variable name', () => {

@@ -61,6 +61,9 @@ export function workerTuning(env: NodeJS.ProcessEnv = process.env) {
       const rateVar = env[`LAB_LLM_ACTIVITIES_PER_SECOND_${suffix}`] ? `LAB_LLM_ACTIVITIES_PER_SECOND_${suffix}` : 'LAB_LLM_ACTIVITIES_PER_SECOND';
       const rate = env[rateVar] ? positiveNumber(env, rateVar, 1) : undefined;
       return {
+        // Heartbeats carry "tokens so far"; send them every few seconds, not the SDK's 30-60 s.
+        maxHeartbeatThrottleInterval: '5s',
+        defaultHeartbeatThrottleInterval: '5s',
         maxConcurrentActivityTaskExecutions: positiveNumber(env, `LAB_LLM_CONCURRENCY_${suffix}`, fallbackConcurrency),
         ...(rate ? { maxTaskQueueActivitiesPerSecond: rate } : {}),
       };

@@ -108,6 +108,7 @@ export class EmbeddedProvider implements LlmProvider {
         signal: req.signal,
         onToken: (tokens) => {
           outputTokens += tokens.length;
+          req.onProgress?.(outputTokens);
         },
       });
       return { text, model: `embedded:${this.modelName}`, inputTokens, outputTokens, truncated: outputTokens >= req.maxTokens };

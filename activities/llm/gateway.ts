@@ -31,6 +31,8 @@ export interface LlmRequest {
   /** Stable key for this logical call (run, stage, revision); a repeated key returns the stored reply. */
   cacheKey?: string;
   signal?: AbortSignal;
+  /** Output tokens so far, for providers that stream (for heartbeat progress). */
+  onProgress?: (outputTokens: number) => void;
 }
 
 export interface LlmCall {
@@ -148,6 +150,7 @@ export class LlmGateway {
         reasoningEffort: req.reasoningEffort,
         json,
         signal: req.signal,
+        onProgress: req.onProgress,
       });
       latencyMs = Date.now() - started;
       if (cacheFile) await writeCache(cacheFile, reply);

@@ -13,6 +13,8 @@ export interface ProviderRequest {
   /** Ask for JSON matching this JSON Schema (native mode where the provider has one). */
   json?: { name: string; schema: Record<string, unknown> };
   signal?: AbortSignal;
+  /** Told the output tokens so far, where the provider streams them (the embedded model does). */
+  onProgress?: (outputTokens: number) => void;
 }
 
 export interface ProviderReply {

@@ -33,6 +33,7 @@ export function createStageActivities({ store, llm }: StageDeps) {
       const { system, prompt } = stagePrompt(input.stage, { task, inputs, revision });
       ctx.log.info('stage started', { stage: input.stage, model: input.model, revision: revision?.number ?? 0 });
 
+      let outputTokens = 0;
       const result = await withHeartbeat(
         () =>
           llm.complete({
@@ -44,8 +45,9 @@ export function createStageActivities({ store, llm }: StageDeps) {
             budgetLeft: input.budgetLeft,
             cacheKey: `${input.runId}/${input.stage}/revision-${revision?.number ?? 0}`,
             signal: ctx.cancellationSignal,
+            onProgress: (n) => (outputTokens = n),
           }),
-        { stage: input.stage },
+        () => ({ stage: input.stage, outputTokens }),
       );
       const [call] = result.calls;
       const body = result.text.trim();

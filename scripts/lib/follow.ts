@@ -1,7 +1,7 @@
 /** Follows a run until it closes, reporting each stage as it changes. */
 import type { Client } from '@temporalio/client';
 import type { PendingGate, RunProgress, StageProgress } from '../../common/schemas.js';
-import { formatProgress, formatStageLine } from './format.js';
+import { formatActive, formatProgress, formatStageLine } from './format.js';
 import { queryProgress, viewRun, type RunView } from './runs.js';
 
 export interface FollowOptions {
@@ -23,12 +23,14 @@ export async function followRun(client: Client, runId: string, o: FollowOptions)
   let lastProgress: RunProgress | undefined;
   let warnedNoWorker = false;
   const gatesSeen = new Set<string>();
+  let lastRetry = '';
   for (;;) {
-    const progress = await queryProgress(client, runId, 5000);
+    const view = await viewRun(client, runId);
+    const progress = view.execution === 'RUNNING' ? view.progress : await queryProgress(client, runId, 2000);
     if (progress) {
       lastProgress = progress;
       if (o.live) {
-        const block = formatProgress(runId, progress, o.artifactRoot);
+        const block = formatProgress(runId, progress, o.artifactRoot, view.activeStage);
         write((drawnLines ? `\x1b[${drawnLines}F\x1b[J` : '') + block + '\n');
         drawnLines = block.split('\n').length;
       } else {
@@ -42,6 +44,11 @@ export async function followRun(client: Client, runId: string, o: FollowOptions)
             }
           }
         }
+        // Retries are worth a line: a rate limit or an outage explains a slow stage.
+        const active = view.activeStage;
+        const retry = active && active.attempt > 1 ? `${progress.currentStage}: ${formatActive({ ...active, outputTokens: undefined })}` : '';
+        if (retry && retry !== lastRetry) write(`  retrying ${retry}\n`);
+        lastRetry = retry;
       }
       const gate = progress.pendingGate;
       if (gate && o.onGate && !gatesSeen.has(`${gate.stage}/${gate.revisionsUsed}`)) {
@@ -49,11 +56,10 @@ export async function followRun(client: Client, runId: string, o: FollowOptions)
         await o.onGate(gate);
         continue;
       }
-    } else if (!warnedNoWorker) {
+    } else if (!warnedNoWorker && view.execution === 'RUNNING') {
       warnedNoWorker = true;
       write('(no worker is answering yet; start one with `lab worker`; waiting)\n');
     }
-    const view = await viewRun(client, runId);
     if (view.execution !== 'RUNNING') {
       if (!view.progress && lastProgress) view.progress = lastProgress;
       return view;

@@ -1,7 +1,7 @@
 /** Text rendering of run state for the terminal. */
 import path from 'node:path';
 import type { RunProgress, StageProgress, Usage } from '../../common/schemas.js';
-import type { RunView } from './runs.js';
+import type { ActiveStage, RunView } from './runs.js';
 
 const MARK: Record<StageProgress['status'], string> = {
   pending: '·',
@@ -26,21 +26,30 @@ export function duration(startIso?: string, endIso?: string, nowMs = Date.now())
   return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
 }
 
-export function formatStageLine(s: StageProgress, artifactRoot?: string): string {
+export function formatStageLine(s: StageProgress, artifactRoot?: string, active?: ActiveStage): string {
   const parts = [`${MARK[s.status]} ${s.stage.padEnd(11)} ${s.status.padEnd(15)}`];
-  const took = duration(s.startedAt, s.finishedAt);
+  const took = duration(s.startedAt, s.status === 'running' ? undefined : s.finishedAt);
   if (took) parts.push(took.padStart(6));
+  if (s.status === 'running' && active) parts.push(formatActive(active));
   if (s.usage.llmCalls) parts.push(formatUsage(s.usage));
   if (s.runs > 1) parts.push(`${s.runs - 1} revision${s.runs > 2 ? 's' : ''}`);
   if (s.artifact && artifactRoot) parts.push(path.join(artifactRoot, s.artifact.path));
   return parts.join('  ');
 }
 
-export function formatProgress(runId: string, p: RunProgress, artifactRoot?: string): string {
+/** What the in-flight stage activity is doing: attempt, tokens so far, why the last attempt failed. */
+export function formatActive(a: ActiveStage): string {
+  const parts: string[] = [];
+  if (a.outputTokens) parts.push(`${a.outputTokens} tokens so far`);
+  if (a.attempt > 1) parts.push(`attempt ${a.attempt}${a.lastFailure ? ` (last: ${a.lastFailure.slice(0, 120)})` : ''}`);
+  return parts.join(', ');
+}
+
+export function formatProgress(runId: string, p: RunProgress, artifactRoot?: string, active?: ActiveStage): string {
   const lines = [
     `run ${runId}  task ${p.task}  model ${p.model}`,
     `status ${p.status}${p.currentStage ? ` (stage ${p.currentStage})` : ''}  elapsed ${duration(p.startedAt)}${p.resumedFrom ? `  resumed from ${p.resumedFrom}` : ''}`,
-    ...p.stages.map((s) => '  ' + formatStageLine(s, artifactRoot)),
+    ...p.stages.map((s) => '  ' + formatStageLine(s, artifactRoot, active)),
     `total: ${formatUsage(p.totals)}${formatBudget(p)}`,
   ];
   if (p.pendingGate) {

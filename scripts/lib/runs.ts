@@ -3,6 +3,7 @@
  * read its state, send gate decisions, resume a finished-but-incomplete run.
  */
 import { randomBytes } from 'node:crypto';
+import { defaultPayloadConverter } from '@temporalio/common';
 import {
   WorkflowUpdateFailedError,
   type Client,
@@ -105,6 +106,30 @@ export interface RunView {
   progress?: RunProgress;
   result?: ResearchRunResult;
   failure?: string;
+  /** The stage activity in flight, from the server (no worker needed): attempt, last error, tokens so far. */
+  activeStage?: ActiveStage;
+}
+
+export interface ActiveStage {
+  stage?: StageName;
+  attempt: number;
+  /** Output tokens written so far, for models that stream (the embedded model). */
+  outputTokens?: number;
+  /** Why the previous attempt failed, when this is a retry. */
+  lastFailure?: string;
+}
+
+function activeStageOf(d: WorkflowExecutionDescription): ActiveStage | undefined {
+  const pending = d.raw.pendingActivities?.[0];
+  if (!pending) return undefined;
+  const payload = pending.heartbeatDetails?.payloads?.[0];
+  const details = payload ? (defaultPayloadConverter.fromPayload(payload) as { stage?: StageName; outputTokens?: number }) : {};
+  return {
+    stage: details.stage,
+    attempt: pending.attempt ?? 1,
+    outputTokens: details.outputTokens || undefined,
+    lastFailure: pending.lastFailure?.message ?? undefined,
+  };
 }
 
 async function describe(client: Client, runId: string): Promise<WorkflowExecutionDescription> {
@@ -128,6 +153,7 @@ export async function viewRun(client: Client, runId: string, opts: { queryTimeou
     memo: ((await d.memo) ?? { completed: {} }) as unknown as RunMemo,
     startTime: d.startTime,
     closeTime: d.closeTime,
+    activeStage: activeStageOf(d),
   };
   if (d.status.name === 'COMPLETED') {
     view.result = (await handle.result()) as ResearchRunResult;
