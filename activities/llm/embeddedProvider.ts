@@ -28,6 +28,12 @@ interface LoadedModel {
 }
 
 const loaded = new Map<string, Promise<LoadedModel>>();
+let loadsStarted = 0;
+
+/** How many times this process started loading a GGUF (once per file is the goal). */
+export function embeddedModelLoads(): number {
+  return loadsStarted;
+}
 
 function contextSize(): number {
   return Number(process.env.LAB_EMBEDDED_CONTEXT ?? 8192);
@@ -47,6 +53,7 @@ async function load(modelPath: string): Promise<LoadedModel> {
 export function loadEmbeddedModel(modelPath: string): Promise<LoadedModel> {
   let entry = loaded.get(modelPath);
   if (!entry) {
+    loadsStarted += 1;
     entry = load(modelPath);
     entry.catch(() => loaded.delete(modelPath));
     loaded.set(modelPath, entry);
