@@ -42,13 +42,6 @@ export function parseModelSpec(spec: string): ModelSpec {
   return { provider: provider as ProviderName, model: rest, spec: trimmed };
 }
 
-/** Which key each hosted provider reads; checked only inside activities. */
-export const PROVIDER_KEY_VARIABLE: Partial<Record<ProviderName, string>> = {
-  openai: 'OPENAI_API_KEY',
-  anthropic: 'ANTHROPIC_API_KEY',
-  openrouter: 'OPENROUTER_API_KEY',
-};
-
 /** Default models when `auto` picks a provider from the keys that are set. */
 const AUTO_ORDER: Array<[string, string]> = [
   ['ANTHROPIC_API_KEY', 'anthropic:claude-sonnet-4-5'],

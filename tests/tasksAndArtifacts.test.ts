@@ -4,6 +4,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ArtifactIntegrityError, ArtifactStore } from '../activities/artifacts.js';
+import { costUsd, priceFor, resetPriceTable } from '../activities/llm/prices.js';
 import { parseModelSpec, resolveAutoModel } from '../common/modelSpec.js';
 import { listTasks, loadTask, MAX_TASK_BYTES, taskTitle } from '../activities/tasks.js';
 import { parseStageList } from '../common/stages.js';
@@ -103,5 +104,31 @@ describe('model specs and stage lists', () => {
   it('parses gate lists', () => {
     expect(parseStageList('idea, proposal,idea')).toEqual(['idea', 'proposal']);
     expect(() => parseStageList('idea,review')).toThrow('unknown stage "review" (stages are: idea, literature, proposal, experiment, paper)');
+  });
+});
+
+describe('price table', () => {
+  it('matches the longest provider:model prefix and can be overridden by LAB_PRICES_FILE', () => {
+    expect(priceFor('openai', 'gpt-4.1-mini-2025-04-14')).toEqual({ input: 0.4, output: 1.6 });
+    expect(priceFor('openai', 'gpt-4.1-2025-04-14')).toEqual({ input: 2, output: 8 });
+    expect(priceFor('embedded', 'anything.gguf')).toEqual({ input: 0, output: 0 });
+    expect(priceFor('openai', 'unknown-model')).toBeUndefined();
+    expect(costUsd({ input: 3, output: 15 }, 1_000_000, 100_000)).toBe(4.5);
+
+    const file = path.join(tempDir('prices'), 'prices.json');
+    writeFileSync(file, JSON.stringify({ 'openai:gpt-4.1-mini': { input: 0.1, output: 0.2 }, 'openai:my-finetune': { input: 5, output: 6 } }));
+    process.env.LAB_PRICES_FILE = file;
+    try {
+      resetPriceTable();
+      expect(priceFor('openai', 'gpt-4.1-mini')).toEqual({ input: 0.1, output: 0.2 });
+      expect(priceFor('openai', 'my-finetune-v2')).toEqual({ input: 5, output: 6 });
+      expect(priceFor('anthropic', 'claude-sonnet-4-5')).toEqual({ input: 3, output: 15 });
+      writeFileSync(file, JSON.stringify({ 'openai:x': { input: 'cheap' } }));
+      resetPriceTable();
+      expect(() => priceFor('openai', 'x')).toThrow(`${file}: price for "openai:x" needs numeric "input" and "output" (USD per 1M tokens)`);
+    } finally {
+      delete process.env.LAB_PRICES_FILE;
+      resetPriceTable();
+    }
   });
 });
