@@ -7,7 +7,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ArtifactStore } from '../activities/artifacts.js';
 import { artifactRoot, labHome } from '../activities/config.js';
 import { resolveAutoModel } from '../common/modelSpec.js';
-import { listTasks, loadTask } from '../activities/tasks.js';
+import { listTasks } from '../activities/tasks.js';
 import type { Budget, ReviewDecision } from '../common/schemas.js';
 import { LAB_MODEL, LAB_STATUS, LAB_TASK } from '../common/searchAttributes.js';
 import { parseStageList } from '../common/stages.js';
@@ -16,7 +16,7 @@ import { spawnDevServer, waitForPort, portOpen } from './lib/devServer.js';
 import { followRun } from './lib/follow.js';
 import { createGatePrompter } from './lib/gatePrompt.js';
 import { formatClosedRun, formatProgress } from './lib/format.js';
-import { prepareRun, resumeRun, sendReview, startRun, viewRun } from './lib/runs.js';
+import { planRun, resumeRun, sendReview, startRun, storeTask, viewRun } from './lib/runs.js';
 
 interface Command {
   summary: string;
@@ -162,28 +162,22 @@ const COMMANDS: Record<string, Command> = {
         throw new CliError('--max-revisions must be a whole number ≥ 0', 2);
       }
       const store = new ArtifactStore(artifactRoot());
-      // Validate the task and options before connecting, so bad input never starts anything.
-      await loadTask(taskSpec).catch((err) => {
-        throw new CliError((err as Error).message, 2);
+      // Validate everything before connecting, so bad input is reported as such and never starts anything.
+      const plan = await planRun({
+        task: taskSpec,
+        model,
+        reasoningEffort: effort,
+        workflowId: values.id as string | undefined,
+        gates: {
+          stages,
+          ...(values['gate-timeout'] ? { timeoutSeconds: parseDuration(values['gate-timeout'], '--gate-timeout') } : {}),
+          ...(onTimeout ? { onTimeout } : {}),
+          ...(maxRevisions !== undefined ? { maxRevisions } : {}),
+        },
+        budget: budgetFrom(values),
       });
-      const budget = budgetFrom(values);
       return withClient(async ({ client }) => {
-        const { workflowId, input } = await prepareRun(
-          {
-            task: taskSpec,
-            model,
-            reasoningEffort: effort,
-            workflowId: values.id as string | undefined,
-            gates: {
-              stages,
-              ...(values['gate-timeout'] ? { timeoutSeconds: parseDuration(values['gate-timeout'], '--gate-timeout') } : {}),
-              ...(onTimeout ? { onTimeout } : {}),
-              ...(maxRevisions !== undefined ? { maxRevisions } : {}),
-            },
-            budget,
-          },
-          store,
-        );
+        const { workflowId, input } = await storeTask(plan, store);
         await startRun(client, workflowId, input);
         if (values.json && values.detach) {
           printJson({ runId: workflowId, task: input.task.name, model, ui: uiLink(workflowId) });

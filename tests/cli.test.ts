@@ -102,6 +102,7 @@ describe('lab CLI: bad input', () => {
       lab$('run', 'calibration-under-shift', '--budget-usd=-3'),
       lab$('run', 'calibration-under-shift', '--bogus-flag'),
       lab$('revise', 'some-run'),
+      lab$('run', 'calibration-under-shift', '--gate', 'idea', '--gate-timeout', 'soon'),
     ]);
     expectUsageError(results[0], /missing task/);
     expectUsageError(results[1], /task not found: "no-such-task"/);
@@ -113,6 +114,7 @@ describe('lab CLI: bad input', () => {
     expectUsageError(results[7], /--budget-usd must be a positive number/);
     expectUsageError(results[8], /Unknown option '--bogus-flag'/);
     expectUsageError(results[9], /revise needs --feedback/);
+    expectUsageError(results[10], /--gate-timeout must be a duration like 90s/);
     expect(await runIds()).toEqual([]);
   });
 

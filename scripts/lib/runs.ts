@@ -45,8 +45,15 @@ export function newRunId(taskName: string): string {
   return `${taskName.slice(0, 60)}-${randomBytes(3).toString('hex')}`;
 }
 
-/** Validates everything and stores the task; throws CliError before anything is started. */
-export async function prepareRun(req: RunRequest, store: ArtifactStore): Promise<{ workflowId: string; input: ResearchRunInput }> {
+/** A validated run that has not touched the artifact store or the server yet. */
+export interface PlannedRun {
+  workflowId: string;
+  input: ResearchRunInput;
+  taskContent: string;
+}
+
+/** Validates model, task and options without writing anything; throws CliError (exit 2) on bad input. */
+export async function planRun(req: RunRequest): Promise<PlannedRun> {
   try {
     parseModelSpec(req.model);
   } catch (err) {
@@ -73,8 +80,18 @@ export async function prepareRun(req: RunRequest, store: ArtifactStore): Promise
   if (!checked.success) {
     throw new CliError(checked.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '), 2);
   }
-  input.task.ref = await store.put(workflowId, 'task.md', task.content);
-  return { workflowId, input };
+  return { workflowId, input, taskContent: task.content };
+}
+
+/** Stores the planned run's task in the artifact store, filling in the input's task reference. */
+export async function storeTask(plan: PlannedRun, store: ArtifactStore): Promise<{ workflowId: string; input: ResearchRunInput }> {
+  const ref = await store.put(plan.workflowId, 'task.md', plan.taskContent);
+  return { workflowId: plan.workflowId, input: { ...plan.input, task: { ...plan.input.task, ref } } };
+}
+
+/** Validates everything, then stores the task; nothing is written when the input is bad. */
+export async function prepareRun(req: RunRequest, store: ArtifactStore): Promise<{ workflowId: string; input: ResearchRunInput }> {
+  return storeTask(await planRun(req), store);
 }
 
 export async function startRun(client: Client, workflowId: string, input: ResearchRunInput) {
