@@ -3,7 +3,16 @@
  * that provider's LLM-calling stage activities. Each queue can also run alone, on its own hosts.
  */
 import { fileURLToPath } from 'node:url';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import {
+  DefaultLogger,
+  NativeConnection,
+  Runtime,
+  Worker,
+  type LogLevel,
+  type LogMetadata,
+  type Logger,
+  type WorkerOptions,
+} from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
 import type { ProviderName } from '../common/modelSpec.js';
 import { LLM_QUEUES, TASK_QUEUES, type TaskQueueName } from '../common/queues.js';
@@ -19,6 +28,11 @@ export interface LabWorkerOptions {
   /** Pre-built bundle (tests build it once); otherwise the worker bundles `workflows/`. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   env?: NodeJS.ProcessEnv;
+  /**
+   * When the worker bundles `workflows/` itself, webpack's report is an INFO log (shown by a verbose
+   * logger). Unless `verbose`, its warnings are logged again as WARN so a quiet logger still shows them.
+   */
+  verbose?: boolean;
 }
 
 export async function createLabWorkers(options: LabWorkerOptions): Promise<Worker[]> {
@@ -32,7 +46,9 @@ export async function createLabWorkers(options: LabWorkerOptions): Promise<Worke
           connection: options.connection,
           namespace: options.namespace,
           taskQueue: TASK_QUEUES.research,
-          ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+          ...(options.workflowBundle
+            ? { workflowBundle: options.workflowBundle }
+            : { workflowsPath: WORKFLOWS_PATH, ...(options.verbose ? {} : { bundlerOptions: quietBundlerOptions() }) }),
           activities,
           ...tuning.research,
         }),
@@ -50,6 +66,69 @@ export async function createLabWorkers(options: LabWorkerOptions): Promise<Worke
     }
   }
   return workers;
+}
+
+/** The SDK warns about this on every worker without workflows; `llm.*` workers have none by design. */
+const NO_WORKFLOWS = 'No workflows registered, not polling for workflow tasks';
+
+/**
+ * The worker process's logger: WARN and up by default (no webpack report, no SDK INFO lines), INFO
+ * with `verbose`. Warnings that are expected by design are logged at DEBUG instead; every other
+ * warning and error still shows.
+ */
+export class LabWorkerLogger implements Logger {
+  readonly inner: DefaultLogger;
+  constructor(readonly verbose = false, logFunction?: ConstructorParameters<typeof DefaultLogger>[1]) {
+    this.inner = new DefaultLogger(verbose ? 'INFO' : 'WARN', logFunction);
+  }
+  log(level: LogLevel, message: string, meta?: LogMetadata): void {
+    if (level === 'WARN' && isExpectedWarning(message, meta)) level = 'DEBUG';
+    this.inner.log(level, message, meta);
+  }
+  trace(message: string, meta?: LogMetadata): void {
+    this.log('TRACE', message, meta);
+  }
+  debug(message: string, meta?: LogMetadata): void {
+    this.log('DEBUG', message, meta);
+  }
+  info(message: string, meta?: LogMetadata): void {
+    this.log('INFO', message, meta);
+  }
+  warn(message: string, meta?: LogMetadata): void {
+    this.log('WARN', message, meta);
+  }
+  error(message: string, meta?: LogMetadata): void {
+    this.log('ERROR', message, meta);
+  }
+}
+
+function isExpectedWarning(message: string, meta?: LogMetadata): boolean {
+  return message === NO_WORKFLOWS && String(meta?.taskQueue ?? '').startsWith('llm.');
+}
+
+type BundlerOptions = NonNullable<WorkerOptions['bundlerOptions']>;
+type WebpackConfig = Parameters<NonNullable<BundlerOptions['webpackConfigHook']>>[0];
+interface WebpackStats {
+  hasErrors(): boolean;
+  hasWarnings(): boolean;
+  toString(preset: string): string;
+}
+
+/**
+ * The SDK logs webpack's whole report at INFO, warnings included (at ERROR when the build fails);
+ * with a quiet logger, this logs the warnings of a successful build alone at WARN.
+ */
+export function quietBundlerOptions(logger: () => Logger = () => Runtime.instance().logger): BundlerOptions {
+  const plugin = {
+    apply(compiler: { hooks: { done: { tap(name: string, fn: (stats: WebpackStats) => void): void } } }) {
+      compiler.hooks.done.tap('LabWebpackWarnings', (stats) => {
+        if (stats.hasWarnings() && !stats.hasErrors()) logger().warn(`workflow bundle: ${stats.toString('errors-warnings')}`, { sdkComponent: 'worker' });
+      });
+    },
+  };
+  return {
+    webpackConfigHook: (config: WebpackConfig) => ({ ...config, plugins: [...(config.plugins ?? []), plugin as never] }),
+  };
 }
 
 const QUEUE_HELP = `queues: research, llm (every provider), or one of ${LLM_QUEUES.join(', ')}`;

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import type { ProviderName } from '../common/modelSpec.js';
 
 /**
@@ -68,5 +70,83 @@ export function workerTuning(env: NodeJS.ProcessEnv = process.env) {
         ...(rate ? { maxTaskQueueActivitiesPerSecond: rate } : {}),
       };
     },
+  };
+}
+
+export interface ShutdownHandlers {
+  /** First SIGINT or SIGTERM, or the npm process that started this one went away: stop gracefully. */
+  stop(reason: string): void;
+  /** A second signal while stopping: stop now. The process exits (128 + signal number) right after. */
+  force(signal: NodeJS.Signals): void;
+}
+
+const SHUTDOWN_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
+
+/**
+ * True when npm (`npx lab ...`, `npm run ...`) started this process. npm runs commands through
+ * `sh -c`: a signal sent to npm reaches that shell, which dies without passing it on, so this
+ * process never hears it; all it sees is its parent going away.
+ */
+export function startedByNpm(env: NodeJS.ProcessEnv = process.env): boolean {
+  return Boolean(env.npm_lifecycle_event || env.npm_command);
+}
+
+/** The parent's pid as it is now (Node's `process.ppid` is read once at start-up). */
+function liveParentPid(): number | undefined {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    // pid (comm) state ppid ...; comm may contain spaces and parentheses, so split after the last ')'.
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+function parentGone(ppid: number): boolean {
+  const now = liveParentPid();
+  if (now !== undefined) return now !== ppid;
+  try {
+    process.kill(ppid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+/**
+ * Shutdown for long-running commands (`lab server`, `lab worker`): the first SIGINT/SIGTERM calls
+ * `stop`, a second one calls `force` and exits. When npm started the process, its parent going
+ * away counts as a SIGTERM (see {@link startedByNpm}). SIGHUP is left alone so `nohup` keeps working.
+ * Returns a function that removes the handlers.
+ */
+export function handleShutdown(handlers: ShutdownHandlers, options: { watchParent?: boolean } = {}): () => void {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (!stopping) {
+      stopping = true;
+      handlers.stop(signal);
+      return;
+    }
+    handlers.force(signal);
+    process.exit(128 + (osConstants.signals[signal] ?? 15));
+  };
+  for (const s of SHUTDOWN_SIGNALS) process.on(s, onSignal);
+
+  let timer: NodeJS.Timeout | undefined;
+  const ppid = process.ppid;
+  if ((options.watchParent ?? startedByNpm()) && ppid > 1) {
+    timer = setInterval(() => {
+      if (!parentGone(ppid)) return;
+      clearInterval(timer);
+      if (!stopping) {
+        stopping = true;
+        handlers.stop('parent exited');
+      }
+    }, 500);
+    timer.unref();
+  }
+  return () => {
+    for (const s of SHUTDOWN_SIGNALS) process.off(s, onSignal);
+    if (timer) clearInterval(timer);
   };
 }
