@@ -9,6 +9,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { isValidRunId, RUN_ID_RULE } from '../common/runIds.js';
 import type { ArtifactRef } from '../common/schemas.js';
 
 export class ArtifactIntegrityError extends Error {}
@@ -17,15 +18,22 @@ export class ArtifactStore {
   constructor(readonly root: string) {}
 
   async put(runId: string, name: string, content: string | Buffer, mediaType = 'text/markdown'): Promise<ArtifactRef> {
-    assertSafeSegment(runId, 'run id');
-    for (const part of name.split('/')) assertSafeSegment(part, 'artifact name');
+    const readable = this.readablePath(runId, name);
     const body = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
     const sha256 = createHash('sha256').update(body).digest('hex');
     const objectPath = this.objectPath(sha256);
     if (!(await exists(objectPath))) await writeAtomic(objectPath, body);
-    const readable = path.posix.join('runs', runId, name);
     await writeAtomic(path.join(this.root, readable), body);
     return { uri: `artifact:sha256/${sha256}`, sha256, bytes: body.length, path: readable, mediaType };
+  }
+
+  /**
+   * Gives `runId` a readable copy of an artifact another run wrote (a resumed run reuses its
+   * predecessor's stages), under the same name it had there. The content is verified first.
+   */
+  async copyToRun(runId: string, ref: ArtifactRef): Promise<ArtifactRef> {
+    const name = ref.path.split('/').slice(2).join('/');
+    return this.put(runId, name, await this.get(ref), ref.mediaType);
   }
 
   /** Reads an artifact by its content address and checks the bytes still match. */
@@ -46,7 +54,21 @@ export class ArtifactStore {
   }
 
   runFolder(runId: string): string {
+    assertValidRunId(runId);
     return path.join(this.root, 'runs', runId);
+  }
+
+  /** `runs/<runId>/<name>`, refused unless every part is a plain name and the result stays inside the store. */
+  private readablePath(runId: string, name: string): string {
+    assertValidRunId(runId);
+    const parts = name.split('/');
+    for (const part of parts) {
+      if (!SEGMENT.test(part) || part === '.' || part === '..') throw new Error(`invalid artifact name: ${JSON.stringify(name)}`);
+    }
+    const readable = path.posix.join('runs', runId, ...parts);
+    const runFolder = path.resolve(this.root, 'runs', runId);
+    if (!path.resolve(this.root, readable).startsWith(runFolder + path.sep)) throw new Error(`artifact name escapes its run folder: ${JSON.stringify(name)}`);
+    return readable;
   }
 
   private objectPath(sha256: string): string {
@@ -54,10 +76,10 @@ export class ArtifactStore {
   }
 }
 
-function assertSafeSegment(segment: string, what: string): void {
-  if (!segment || segment === '.' || segment === '..' || /[\\\0]/.test(segment)) {
-    throw new Error(`invalid ${what}: ${JSON.stringify(segment)}`);
-  }
+const SEGMENT = /^[A-Za-z0-9._-][A-Za-z0-9 ._+-]{0,199}$/;
+
+function assertValidRunId(runId: string): void {
+  if (!isValidRunId(runId)) throw new Error(`invalid run id ${JSON.stringify(runId)}: ${RUN_ID_RULE}`);
 }
 
 async function exists(file: string): Promise<boolean> {

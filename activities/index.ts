@@ -1,7 +1,7 @@
 /** Builds every activity with its dependencies; workers register the result. */
-import path from 'node:path';
 import { ArtifactStore } from './artifacts.js';
-import { artifactRoot, labHome } from './config.js';
+import { createArtifactActivities } from './artifactActivities.js';
+import { artifactRoot, llmCacheDir } from './config.js';
 import { LlmGateway } from './llm/gateway.js';
 import { createStageActivities } from './stages/index.js';
 
@@ -13,12 +13,12 @@ export interface ActivityDeps {
 export function defaultActivityDeps(): ActivityDeps {
   return {
     store: new ArtifactStore(artifactRoot()),
-    llm: new LlmGateway({ cacheDir: path.join(labHome(), 'llm-cache') }),
+    llm: new LlmGateway({ cacheDir: llmCacheDir() }),
   };
 }
 
 export function createActivities(deps: ActivityDeps = defaultActivityDeps()) {
-  return { ...createStageActivities(deps) };
+  return { ...createStageActivities(deps), ...createArtifactActivities(deps) };
 }
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -98,6 +98,8 @@ export const researchRunInputSchema = z.object({
   /** Outputs of a previous run's completed stages, reused as-is (`lab resume`). */
   reuse: z.partialRecord(stageNameSchema, stageOutcomeSchema).default({}),
   resumedFrom: z.string().optional(),
+  /** What the runs this one resumes from spent (all of them, back to the first), for lineage totals. */
+  priorUsage: usageSchema.optional(),
 });
 export type ResearchRunInput = z.input<typeof researchRunInputSchema>;
 export type ResearchRunConfig = z.output<typeof researchRunInputSchema>;
@@ -119,6 +121,10 @@ export interface StageProgress {
   runs: number;
   startedAt?: string;
   finishedAt?: string;
+  /** When the stage's current run (first try or revision) began. */
+  runStartedAt?: string;
+  /** Time the stage spent working, summed over its runs; time waiting at its gate is not counted. */
+  workMs?: number;
   artifact?: ArtifactRef;
   model?: string;
   usage: Usage;
@@ -144,6 +150,8 @@ export interface RunProgress {
   stages: StageProgress[];
   pendingGate?: PendingGate;
   totals: Usage;
+  /** This run's totals plus what the runs it resumes from spent; set on resumed runs. */
+  lineageTotals?: Usage;
   budget: Budget;
   resumedFrom?: string;
   startedAt: string;
@@ -169,6 +177,8 @@ export interface ResearchRunResult {
 export interface RunMemo {
   completed: Partial<Record<StageName, StageOutcome>>;
   resumedFrom?: string;
+  /** What this run has spent so far (revisions included), updated as stages finish. */
+  spent?: Usage;
 }
 
 export type { StageName };

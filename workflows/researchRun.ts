@@ -15,9 +15,12 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { ArtifactActivities } from '../activities/artifactActivities.js';
+// Pure constants (only @temporalio/common beside them), safe in the workflow bundle.
+import { LLM_ERROR_TYPES } from '../activities/llm/errors.js';
 import type { StageActivities } from '../activities/stages/index.js';
 import { parseModelSpec } from '../common/modelSpec.js';
-import { llmQueueFor } from '../common/queues.js';
+import { llmQueueFor, TASK_QUEUES } from '../common/queues.js';
 import {
   addUsage,
   researchRunInputSchema,
@@ -41,7 +44,13 @@ import { STAGE_INPUTS, STAGES } from '../common/stages.js';
 import { progressQuery, reviewUpdate } from './definitions.js';
 
 /** Failure types that retrying cannot fix; the stage activity throws these. */
-export const NON_RETRYABLE_STAGE_ERRORS = ['InvalidInput', 'ConfigError', 'AuthError', 'BudgetExhausted'];
+export const NON_RETRYABLE_STAGE_ERRORS: string[] = [
+  LLM_ERROR_TYPES.invalid,
+  LLM_ERROR_TYPES.config,
+  LLM_ERROR_TYPES.auth,
+  LLM_ERROR_TYPES.budget,
+  LLM_ERROR_TYPES.truncated,
+];
 
 export async function researchRun(rawInput: ResearchRunInput): Promise<ResearchRunResult> {
   const input = parseInput(rawInput);
@@ -76,7 +85,10 @@ export async function researchRun(rawInput: ResearchRunInput): Promise<ResearchR
     { key: LAB_MODEL, value: input.model },
     { key: LAB_STATUS, value: 'running' },
   ]);
-  if (input.resumedFrom) upsertMemo({ resumedFrom: input.resumedFrom } satisfies Partial<RunMemo>);
+  if (input.resumedFrom) {
+    upsertMemo({ resumedFrom: input.resumedFrom } satisfies Partial<RunMemo>);
+    await copyReusedArtifacts(input);
+  }
 
   for (const stage of STAGES) {
     const reused = input.reuse[stage];
@@ -127,6 +139,22 @@ export async function researchRun(rawInput: ResearchRunInput): Promise<ResearchR
   return run.finish('completed');
 }
 
+/** A resumed run's folder gets readable copies of the task and of every stage output it reuses. */
+async function copyReusedArtifacts(input: ResearchRunConfig): Promise<void> {
+  const refs = [input.task.ref];
+  for (const stage of STAGES) {
+    const reused = input.reuse[stage];
+    if (reused) refs.push(reused.artifact, ...reused.extra);
+  }
+  const { copyArtifactsToRun } = proxyActivities<ArtifactActivities>({
+    taskQueue: TASK_QUEUES.research,
+    startToCloseTimeout: '2m',
+    retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['InvalidInput'] },
+    summary: `copy ${refs.length} reused artifacts from ${input.resumedFrom}`,
+  });
+  await copyArtifactsToRun({ runId: workflowInfo().workflowId, refs });
+}
+
 function parseInput(raw: ResearchRunInput): ResearchRunConfig {
   const parsed = researchRunInputSchema
     .superRefine((value, ctx) => {
@@ -158,6 +186,7 @@ class RunState {
       status: 'running',
       stages: STAGES.map((stage): StageProgress => ({ stage, status: 'pending', runs: 0, usage: ZERO_USAGE })),
       totals: ZERO_USAGE,
+      lineageTotals: input.priorUsage,
       budget: input.budget,
       resumedFrom: input.resumedFrom,
       startedAt: now(),
@@ -197,6 +226,7 @@ class RunState {
     p.status = 'running';
     p.runs += 1;
     p.startedAt ??= now();
+    p.runStartedAt = now();
     this.progress.currentStage = stage;
     upsertSearchAttributes([{ key: LAB_STAGE, value: stage }]);
   }
@@ -214,8 +244,10 @@ class RunState {
     this.outcomes[stage] = outcome;
     const p = this.stageProgress(stage);
     // finishedAt marks the end of the stage's own work; time spent waiting at its gate is not counted.
-    Object.assign(p, { artifact: outcome.artifact, model: outcome.model, usage: addUsage(p.usage, outcome.usage), finishedAt: now() });
+    const workMs = (p.workMs ?? 0) + (p.runStartedAt ? Date.now() - Date.parse(p.runStartedAt) : 0);
+    Object.assign(p, { artifact: outcome.artifact, model: outcome.model, usage: addUsage(p.usage, outcome.usage), finishedAt: now(), workMs });
     this.progress.totals = addUsage(this.progress.totals, outcome.usage);
+    if (this.input.priorUsage) this.progress.lineageTotals = addUsage(this.input.priorUsage, this.progress.totals);
   }
 
   approveStage(stage: StageName): void {
@@ -226,7 +258,7 @@ class RunState {
 
   /** The memo lets `lab resume` find finished stages from a closed run without a worker. */
   private remember(stage: StageName, outcome: StageOutcome): void {
-    upsertMemo({ completed: { ...this.completedSoFar(), [stage]: outcome } } satisfies Partial<RunMemo>);
+    upsertMemo({ completed: { ...this.completedSoFar(), [stage]: outcome }, spent: this.progress.totals } satisfies Partial<RunMemo>);
   }
 
   private completedSoFar(): Partial<Record<StageName, StageOutcome>> {
