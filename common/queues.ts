@@ -15,3 +15,19 @@ export function llmQueueFor(provider: ProviderName): LlmQueue {
 }
 
 export const LLM_QUEUES: LlmQueue[] = PROVIDERS.map(llmQueueFor);
+
+const QUEUE_HELP = `queues: research, llm (every provider), or one of ${LLM_QUEUES.join(', ')}`;
+
+/** `research,llm` → research plus one queue per LLM provider; `llm.anthropic` serves one provider. */
+export function parseQueues(list: string): TaskQueueName[] {
+  const names = list.split(',').map((s) => s.trim()).filter(Boolean);
+  if (!names.length) throw new Error(`no queue given (${QUEUE_HELP})`);
+  const queues = new Set<TaskQueueName>();
+  for (const n of names) {
+    if (n === 'research') queues.add('research');
+    else if (n === 'llm') LLM_QUEUES.forEach((q) => queues.add(q));
+    else if ((LLM_QUEUES as string[]).includes(n)) queues.add(n as TaskQueueName);
+    else throw new Error(`unknown queue "${n}" (${QUEUE_HELP})`);
+  }
+  return [...queues];
+}

@@ -9,17 +9,16 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ArtifactStore } from '../activities/artifacts.js';
-import { artifactRoot, labHome } from '../activities/config.js';
+import { artifactRoot, defaultServerDbFile, labHome, PROJECT_ROOT } from '../activities/config.js';
 import { resolveAutoModel } from '../common/modelSpec.js';
 import { connectClient } from './lib/client.js';
 import { portOpen, spawnDevServer, waitForPort } from './lib/devServer.js';
 import { followRun } from './lib/follow.js';
-import { formatClosedRun } from './lib/format.js';
-import { PROJECT_ROOT } from './lib/paths.js';
+import { formatRun } from './lib/format.js';
 import { prepareRun, startRun } from './lib/runs.js';
+import { runLink } from './lib/uiLink.js';
 
 const PORT = 7233;
-const UI = 'http://localhost:8233';
 
 function startWorker(logFile: string): Promise<ChildProcess> {
   const log = createWriteStream(logFile, { flags: 'a' });
@@ -55,8 +54,8 @@ async function main(): Promise<number> {
     if (await portOpen(PORT)) {
       console.log(`using the Temporal server already running on localhost:${PORT}`);
     } else {
-      console.log(`starting the Temporal dev server (data in ${path.join(home, 'temporal.db')})`);
-      const server = spawnDevServer({ port: PORT, uiPort: 8233, dbFile: path.join(home, 'temporal.db'), logFile: path.join(home, 'server.log') });
+      console.log(`starting the Temporal dev server (data in ${defaultServerDbFile()})`);
+      const server = spawnDevServer({ port: PORT, uiPort: PORT + 1000, dbFile: defaultServerDbFile(), logFile: path.join(home, 'server.log') });
       started.push(server);
       await waitForPort(PORT, 60_000, server);
     }
@@ -68,7 +67,7 @@ async function main(): Promise<number> {
       const store = new ArtifactStore(artifactRoot());
       const { workflowId, input } = await prepareRun({ task, model }, store);
       await startRun(client, workflowId, input);
-      console.log(`\nTemporal UI  ${UI}/namespaces/default/workflows/${workflowId}`);
+      console.log(`\nTemporal UI  ${runLink(workflowId)}`);
       console.log(`run id       ${workflowId}`);
       console.log(`task         ${input.task.name}`);
       console.log(`model        ${model}`);
@@ -81,7 +80,7 @@ async function main(): Promise<number> {
       }
       console.log(`outputs      ${store.runFolder(workflowId)}\n`);
       const view = await followRun(client, workflowId, { artifactRoot: store.root });
-      console.log(`\n${formatClosedRun(view, store.root)}`);
+      console.log(`\n${formatRun(view, store.root)}`);
       console.log(`\nnext: \`npx lab show ${workflowId}\` prints the paper; \`npx lab server\` brings the UI back with this run in it.`);
       return view.result?.status === 'completed' ? 0 : 1;
     } finally {

@@ -1,7 +1,10 @@
 #!/usr/bin/env node
-// `npx lab` entry: loads the TypeScript CLI through tsx's loader (no build step).
+// The one entry point of `lab` (`npx lab`, `node scripts/lab.mjs`, `npm run lab`): loads the
+// TypeScript CLI through tsx's loader (no build step) and runs it once.
 import { register } from 'tsx/esm/api';
 
 register();
 const { main } = await import('./lab.ts');
-process.exit(await main(process.argv.slice(2)));
+process.exitCode = await main(process.argv.slice(2));
+// Long-running commands (server, worker) resolve only when they are done; exit without waiting for stray handles.
+process.exit();

@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { labHome } from '../../activities/config.js';
+import { serverStateFile } from '../../activities/config.js';
 import { LAB_SEARCH_ATTRIBUTES } from '../../common/searchAttributes.js';
 import { handleShutdown } from '../../workers/env.js';
 import { CliError } from './client.js';
@@ -80,7 +80,7 @@ export interface ServerState {
 }
 
 export function serverStatePath(): string {
-  return path.join(labHome(), 'server.json');
+  return serverStateFile();
 }
 
 function processAlive(pid: number): boolean {
@@ -93,10 +93,10 @@ function processAlive(pid: number): boolean {
 }
 
 /** The running `lab server`'s state, or undefined when none is recorded or its process is gone. */
-export function readServerState(): ServerState | undefined {
+export function readServerState(file = serverStatePath()): ServerState | undefined {
   let state: ServerState;
   try {
-    state = JSON.parse(readFileSync(serverStatePath(), 'utf8')) as ServerState;
+    state = JSON.parse(readFileSync(file, 'utf8')) as ServerState;
   } catch {
     return undefined;
   }

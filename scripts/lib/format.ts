@@ -1,6 +1,8 @@
 /** Text rendering of run state for the terminal. */
 import path from 'node:path';
 import type { RunProgress, StageProgress, Usage } from '../../common/schemas.js';
+import { ZERO_USAGE } from '../../common/schemas.js';
+import { STAGES } from '../../common/stages.js';
 import type { ActiveStage, RunView } from './runs.js';
 
 const MARK: Record<StageProgress['status'], string> = {
@@ -19,22 +21,35 @@ export function formatUsage(u: Usage): string {
   return `${u.llmCalls} call${u.llmCalls === 1 ? '' : 's'}, ${u.inputTokens}+${u.outputTokens} tokens${cost}`;
 }
 
-export function duration(startIso?: string, endIso?: string, nowMs = Date.now()): string {
-  if (!startIso) return '';
-  const ms = (endIso ? Date.parse(endIso) : nowMs) - Date.parse(startIso);
+export function formatMs(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));
-  return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
-export function formatStageLine(s: StageProgress, artifactRoot?: string, active?: ActiveStage): string {
+export function duration(startIso?: string, endIso?: string, nowMs = Date.now()): string {
+  if (!startIso) return '';
+  return formatMs((endIso ? Date.parse(endIso) : nowMs) - Date.parse(startIso));
+}
+
+/** Time a stage spent working (all its runs), never the time its output waited at a gate. */
+export function stageWorkMs(s: StageProgress, nowMs = Date.now()): number | undefined {
+  const running = s.status === 'running' && s.runStartedAt ? nowMs - Date.parse(s.runStartedAt) : 0;
+  if (s.workMs !== undefined) return s.workMs + running;
+  if (s.status === 'running' && s.runStartedAt) return running;
+  return undefined;
+}
+
+export function formatStageLine(s: StageProgress, artifactRoot?: string, active?: ActiveStage, nowMs = Date.now()): string {
   const parts = [`${MARK[s.status]} ${s.stage.padEnd(11)} ${s.status.padEnd(15)}`];
-  const took = duration(s.startedAt, s.status === 'running' ? undefined : s.finishedAt);
-  if (took) parts.push(took.padStart(6));
+  const workMs = stageWorkMs(s, nowMs);
+  if (workMs !== undefined) parts.push(formatMs(workMs).padStart(6));
   if (s.status === 'running' && active) parts.push(formatActive(active));
   if (s.usage.llmCalls) parts.push(formatUsage(s.usage));
   if (s.runs > 1) parts.push(`${s.runs - 1} revision${s.runs > 2 ? 's' : ''}`);
   if (s.artifact && artifactRoot) parts.push(path.join(artifactRoot, s.artifact.path));
-  return parts.join('  ');
+  return parts.filter(Boolean).join('  ');
 }
 
 /** What the in-flight stage activity is doing: attempt, tokens so far, why the last attempt failed. */
@@ -45,22 +60,78 @@ export function formatActive(a: ActiveStage): string {
   return parts.join(', ');
 }
 
+/** A live view of a running run (the block `lab status --follow` redraws). */
 export function formatProgress(runId: string, p: RunProgress, artifactRoot?: string, active?: ActiveStage): string {
   const lines = [
     `run ${runId}  task ${p.task}  model ${p.model}`,
     `status ${p.status}${p.currentStage ? ` (stage ${p.currentStage})` : ''}  elapsed ${duration(p.startedAt)}${p.resumedFrom ? `  resumed from ${p.resumedFrom}` : ''}`,
     ...p.stages.map((s) => '  ' + formatStageLine(s, artifactRoot, active)),
-    `total: ${formatUsage(p.totals)}${formatBudget(p)}`,
+    ...totalLines(p.totals, p.lineageTotals, p),
+    ...gateLines(runId, p, artifactRoot),
   ];
-  if (p.pendingGate) {
-    const g = p.pendingGate;
-    lines.push(
-      `waiting for review of ${g.stage} (since ${g.since}${g.decidesAt ? `; ${g.onTimeout} at ${g.decidesAt}` : ''}; ${g.revisionsUsed}/${g.maxRevisions} revisions used)`,
-      `  read it:   ${artifactRoot ? path.join(artifactRoot, g.artifact.path) : g.artifact.path}`,
-      `  decide:    lab approve ${runId} | lab revise ${runId} --feedback "..." | lab reject ${runId}`,
-    );
-  }
   return lines.join('\n');
+}
+
+/** The run's status in one word: Durable Lab's own while it runs or when it completed, else Temporal's. */
+export function displayStatus(view: RunView): string {
+  if (view.execution === 'RUNNING') return view.progress?.status ?? view.status;
+  if (view.execution === 'COMPLETED') return view.result?.status ?? view.status;
+  return view.execution.toLowerCase();
+}
+
+/**
+ * Everything known about a run, printed once: from the live progress when a worker answers,
+ * else from what the server keeps without one (memo, search attributes, result).
+ */
+export function formatRun(view: RunView, artifactRoot: string, nowMs = Date.now()): string {
+  const p = view.progress;
+  const status = displayStatus(view);
+  const stage = p?.currentStage ?? (view.execution === 'RUNNING' ? view.stage : undefined);
+  const time = view.closeTime
+    ? `took ${formatMs(view.closeTime.getTime() - view.startTime.getTime())}`
+    : `elapsed ${formatMs(nowMs - view.startTime.getTime())}`;
+  const resumedFrom = p?.resumedFrom ?? view.memo.resumedFrom;
+  const lines = [
+    `run ${view.runId}  task ${view.task ?? p?.task ?? '?'}  model ${view.model ?? p?.model ?? '?'}`,
+    `status ${status}${stage ? ` (stage ${stage})` : ''}  ${time}${resumedFrom ? `  resumed from ${resumedFrom}` : ''}`,
+  ];
+  if (view.failure) lines.push(`failure: ${view.failure}`);
+  if (view.result?.reason) lines.push(`reason: ${view.result.reason}`);
+  if (!p && view.execution === 'RUNNING') lines.push('(no worker answered; stages below are those the run has recorded; start one with `lab worker`)');
+  const stages = p?.stages ?? stagesFromMemo(view);
+  lines.push(...stages.map((s) => '  ' + formatStageLine(s, artifactRoot, view.activeStage, nowMs)));
+  const totals = p?.totals ?? view.result?.totals ?? view.memo.spent;
+  if (totals) lines.push(...totalLines(totals, p?.lineageTotals, p));
+  if (p) lines.push(...gateLines(view.runId, p, artifactRoot));
+  return lines.join('\n');
+}
+
+/** Stage rows from the run's memo (finished stages) and its last stage search attribute. */
+export function stagesFromMemo(view: RunView): StageProgress[] {
+  return STAGES.map((stage): StageProgress => {
+    const done = view.memo.completed[stage];
+    if (done) return { stage, status: 'done', runs: 1, usage: done.usage, artifact: done.artifact, model: done.model };
+    if (stage === view.stage && view.execution !== 'COMPLETED') {
+      return { stage, status: view.execution === 'RUNNING' ? 'running' : 'failed', runs: 0, usage: ZERO_USAGE };
+    }
+    return { stage, status: view.execution === 'RUNNING' ? 'pending' : 'skipped', runs: 0, usage: ZERO_USAGE };
+  });
+}
+
+function totalLines(totals: Usage, lineage: Usage | undefined, p: RunProgress | undefined): string[] {
+  const lines = [`total: ${formatUsage(totals)}${p ? formatBudget(p) : ''}`];
+  if (lineage) lines.push(`lineage total (with the runs it resumes): ${formatUsage(lineage)}`);
+  return lines;
+}
+
+function gateLines(runId: string, p: RunProgress, artifactRoot?: string): string[] {
+  const g = p.pendingGate;
+  if (!g) return [];
+  return [
+    `waiting for review of ${g.stage} (since ${g.since}${g.decidesAt ? `; ${g.onTimeout} at ${g.decidesAt}` : ''}; ${g.revisionsUsed}/${g.maxRevisions} revisions used)`,
+    `  read it:   ${artifactRoot ? path.join(artifactRoot, g.artifact.path) : g.artifact.path}`,
+    `  decide:    lab approve ${runId} | lab revise ${runId} --feedback "..." | lab reject ${runId}`,
+  ];
 }
 
 function formatBudget(p: RunProgress): string {
@@ -68,14 +139,4 @@ function formatBudget(p: RunProgress): string {
   if (p.budget.usd !== undefined) parts.push(`$${p.totals.costUsd.toFixed(4)} of $${p.budget.usd}`);
   if (p.budget.tokens !== undefined) parts.push(`${p.totals.inputTokens + p.totals.outputTokens} of ${p.budget.tokens} tokens`);
   return parts.length ? `  (budget: ${parts.join(', ')})` : '';
-}
-
-export function formatClosedRun(view: RunView, artifactRoot: string): string {
-  const lines = [`run ${view.runId}  task ${view.task ?? '?'}  model ${view.model ?? '?'}`, `status ${view.status} (${view.execution.toLowerCase()})`];
-  if (view.failure) lines.push(`failure: ${view.failure}`);
-  if (view.result?.reason) lines.push(`reason: ${view.result.reason}`);
-  const artifacts = view.result?.artifacts ?? Object.fromEntries(Object.entries(view.memo.completed).map(([k, v]) => [k, v!.artifact]));
-  for (const [stage, ref] of Object.entries(artifacts)) lines.push(`  ${stage.padEnd(11)} ${path.join(artifactRoot, ref!.path)}`);
-  if (view.result) lines.push(`total: ${formatUsage(view.result.totals)}`);
-  return lines.join('\n');
 }

@@ -10,11 +10,14 @@ import {
   type WorkflowExecutionDescription,
 } from '@temporalio/client';
 import type { ArtifactStore } from '../../activities/artifacts.js';
-import { parseModelSpec } from '../../common/modelSpec.js';
+import { unenforceableBudget } from '../../activities/llm/prices.js';
+import { parseModelSpec, type ModelSpec } from '../../common/modelSpec.js';
 import { loadTask, TaskError } from '../../activities/tasks.js';
 import { TASK_QUEUES } from '../../common/queues.js';
 import {
+  addUsage,
   researchRunInputSchema,
+  ZERO_USAGE,
   type Budget,
   type GatePolicy,
   type ResearchRunInput,
@@ -25,7 +28,8 @@ import {
   type RunProgress,
   type StageName,
 } from '../../common/schemas.js';
-import { LAB_MODEL, LAB_STATUS, LAB_TASK } from '../../common/searchAttributes.js';
+import { isValidRunId, RUN_ID_RULE } from '../../common/runIds.js';
+import { LAB_MODEL, LAB_STAGE, LAB_STATUS, LAB_TASK } from '../../common/searchAttributes.js';
 import { STAGES } from '../../common/stages.js';
 import { progressQuery, reviewUpdate } from '../../workflows/definitions.js';
 import { researchRun } from '../../workflows/researchRun.js';
@@ -42,7 +46,7 @@ export interface RunRequest {
 }
 
 export function newRunId(taskName: string): string {
-  return `${taskName.slice(0, 60)}-${randomBytes(3).toString('hex')}`;
+  return `${taskName.slice(0, 60).replace(/\.{2,}/g, '.')}-${randomBytes(3).toString('hex')}`;
 }
 
 /** A validated run that has not touched the artifact store or the server yet. */
@@ -54,17 +58,24 @@ export interface PlannedRun {
 
 /** Validates model, task and options without writing anything; throws CliError (exit 2) on bad input. */
 export async function planRun(req: RunRequest): Promise<PlannedRun> {
+  let spec: ModelSpec;
   try {
-    parseModelSpec(req.model);
+    spec = parseModelSpec(req.model);
   } catch (err) {
     throw new CliError((err as Error).message, 2);
   }
+  // A USD budget the price table cannot enforce would be silently ignored: refuse it up front.
+  const unenforceable = unenforceableBudget(spec, req.budget);
+  if (unenforceable) throw new CliError(unenforceable, 2);
   let task;
   try {
     task = await loadTask(req.task);
   } catch (err) {
     if (err instanceof TaskError) throw new CliError(err.message, 2);
     throw err;
+  }
+  if (req.workflowId !== undefined && !isValidRunId(req.workflowId)) {
+    throw new CliError(`"${req.workflowId}" is not a valid run id: ${RUN_ID_RULE}`, 2);
   }
   const workflowId = req.workflowId ?? newRunId(task.name);
   const input: ResearchRunInput = {
@@ -117,6 +128,8 @@ export interface RunView {
   status: string;
   task?: string;
   model?: string;
+  /** The stage the run was at when last seen (search attribute): where a failed run stopped. */
+  stage?: StageName;
   memo: RunMemo;
   startTime: Date;
   closeTime?: Date;
@@ -149,6 +162,12 @@ function activeStageOf(d: WorkflowExecutionDescription): ActiveStage | undefined
   };
 }
 
+/** A run's memo; runs started by other clients (or failed before their first stage) may have none. */
+function memoOf(raw: Record<string, unknown> | undefined): RunMemo {
+  const memo = (raw ?? {}) as Partial<RunMemo>;
+  return { ...memo, completed: memo.completed ?? {} };
+}
+
 async function describe(client: Client, runId: string): Promise<WorkflowExecutionDescription> {
   try {
     return await client.workflow.getHandle(runId).describe();
@@ -167,7 +186,8 @@ export async function viewRun(client: Client, runId: string, opts: { queryTimeou
     status: d.typedSearchAttributes.get(LAB_STATUS) ?? d.status.name.toLowerCase(),
     task: d.typedSearchAttributes.get(LAB_TASK),
     model: d.typedSearchAttributes.get(LAB_MODEL),
-    memo: ((await d.memo) ?? { completed: {} }) as unknown as RunMemo,
+    stage: d.typedSearchAttributes.get(LAB_STAGE) as StageName | undefined,
+    memo: memoOf(await d.memo),
     startTime: d.startTime,
     closeTime: d.closeTime,
     activeStage: activeStageOf(d),
@@ -198,19 +218,32 @@ export async function queryProgress(client: Client, runId: string, timeoutMs: nu
 export async function sendReview(client: Client, runId: string, decision: ReviewDecision, timeoutMs = 30_000): Promise<ReviewOutcome> {
   const d = await describe(client, runId);
   if (d.status.name !== 'RUNNING') {
-    throw new CliError(`run "${runId}" is not running (${d.status.name.toLowerCase()}); there is no gate to review`);
+    // Also what a decision that lost a race to the run's last gate sees: the same line as the others.
+    throw new CliError(`run "${runId}": ${NO_GATE_WAITING} (the run has ended: ${d.status.name.toLowerCase()})`);
   }
   try {
     return await client.withDeadline(Date.now() + timeoutMs, () =>
       client.workflow.getHandle(runId).executeUpdate(reviewUpdate, { args: [decision] }),
     );
   } catch (err) {
-    if (err instanceof WorkflowUpdateFailedError) throw new CliError(`run "${runId}": ${rootMessage(err)}`);
-    if (/deadline/i.test((err as Error).message)) {
-      throw new CliError(`no worker answered within ${timeoutMs / 1000}s; is \`lab worker\` running?`);
-    }
-    throw new CliError(`run "${runId}": ${rootMessage(err)}`);
+    throw new CliError(explainReviewFailure(err, runId, timeoutMs));
   }
+}
+
+export const NO_GATE_WAITING = 'no stage is waiting for review in this run';
+
+/**
+ * One line for a refused review. Decisions that lose a race at the last gate are refused by the
+ * validator, or (when the winner closes the run first) aborted by the server: both get the same line.
+ */
+export function explainReviewFailure(err: unknown, runId: string, timeoutMs: number): string {
+  const message = rootMessage(err);
+  if (err instanceof WorkflowUpdateFailedError) return `run "${runId}": ${message}`;
+  if (/aborted by closing workflow|workflow execution already completed|workflow.*(is|was) (closed|completed)/i.test(message)) {
+    return `run "${runId}": ${NO_GATE_WAITING} (the run has ended)`;
+  }
+  if (/deadline/i.test((err as Error)?.message ?? '')) return `no worker answered within ${timeoutMs / 1000}s; is \`lab worker\` running?`;
+  return `run "${runId}": ${message}`;
 }
 
 const RESUMABLE = new Set(['FAILED', 'CANCELLED', 'TERMINATED', 'TIMED_OUT']);
@@ -239,15 +272,18 @@ export async function resumeRun(
   const payload = started?.input?.payloads?.[0];
   if (!payload?.data) throw new CliError(`run "${runId}" has no readable input to resume from`);
   const previous = JSON.parse(Buffer.from(payload.data).toString('utf8')) as ResearchRunInput;
-  const memo = ((await d.memo) ?? { completed: {} }) as unknown as RunMemo;
+  const memo = memoOf(await d.memo);
   const reuse = { ...(previous.reuse ?? {}), ...memo.completed };
   const reused = STAGES.filter((s) => reuse[s]);
+  // Lineage spend: everything the earlier runs paid for, revisions and the stopped stage included.
+  const spentHere = outcome?.totals ?? memo.spent ?? ZERO_USAGE;
   const input: ResearchRunInput = {
     ...previous,
     model: overrides.model ?? previous.model,
     budget: overrides.budget ?? previous.budget,
     reuse,
     resumedFrom: runId,
+    priorUsage: addUsage(previous.priorUsage ?? ZERO_USAGE, spentHere),
   };
   const workflowId = `${runId.replace(/-resume\d+$/, '')}-resume${resumeCount(runId) + 1}`;
   await startRun(client, workflowId, input);

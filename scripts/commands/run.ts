@@ -1,0 +1,134 @@
+/** `lab run`: validate everything, start a research run, and follow it (asking at gates in a terminal). */
+import { z } from 'zod';
+import { ArtifactStore } from '../../activities/artifacts.js';
+import { artifactRoot } from '../../activities/config.js';
+import { resolveAutoModel } from '../../common/modelSpec.js';
+import { CliError } from '../lib/client.js';
+import { booleanFlag, defineCommand, flag, required } from '../lib/command.js';
+import { EXIT, runExitCode } from '../lib/exitCodes.js';
+import { followRun } from '../lib/follow.js';
+import { formatRun } from '../lib/format.js';
+import { createGatePrompter } from '../lib/gatePrompt.js';
+import { duration, modelSpec, newRunId, oneOf, positiveNumber, stageList, wholeNumber } from '../lib/options.js';
+import { print, printJson, withClient } from '../lib/output.js';
+import { planRun, startRun, storeTask } from '../lib/runs.js';
+import { runLink } from '../lib/uiLink.js';
+import { onInterrupt } from '../lib/interrupt.js';
+
+export const budgetOptions = {
+  'budget-usd': flag(positiveNumber('--budget-usd')),
+  'max-tokens': flag(wholeNumber('--max-tokens', 1)),
+};
+
+export function budgetOf(args: { 'budget-usd'?: number; 'max-tokens'?: number }) {
+  const { 'budget-usd': usd, 'max-tokens': tokens } = args;
+  return usd === undefined && tokens === undefined ? undefined : { usd, tokens };
+}
+
+const schema = z
+  .object({
+    task: required('missing task: lab run <task-folder|task-name> (see `lab tasks`)', (v) => {
+      if (!v.trim()) throw new Error('missing task: lab run <task-folder|task-name> (see `lab tasks`)');
+      return v;
+    }),
+    model: flag(modelSpec('--model')),
+    'reasoning-effort': flag(oneOf('--reasoning-effort', ['low', 'medium', 'high'] as const)),
+    gate: flag(stageList('--gate')),
+    'gate-timeout': flag(duration('--gate-timeout')),
+    'on-timeout': flag(oneOf('--on-timeout', ['approve', 'reject'] as const)),
+    'max-revisions': flag(wholeNumber('--max-revisions', 0, 20)),
+    ...budgetOptions,
+    id: flag(newRunId('--id')),
+    detach: booleanFlag,
+    interactive: booleanFlag,
+    json: booleanFlag,
+  })
+  .superRefine((a, ctx) => {
+    const needsGate = (['gate-timeout', 'on-timeout', 'max-revisions'] as const).find((k) => a[k] !== undefined);
+    if (needsGate && !a.gate) ctx.addIssue({ code: 'custom', message: `--${needsGate} applies to gates: add --gate <stages>` });
+    else if (a['on-timeout'] && a['gate-timeout'] === undefined) {
+      ctx.addIssue({ code: 'custom', message: '--on-timeout needs --gate-timeout (a gate without a timeout waits for a decision)' });
+    }
+    if (a.interactive && (a.json || a.detach)) ctx.addIssue({ code: 'custom', message: '--interactive cannot be combined with --json or --detach' });
+  });
+
+export const runCommand = defineCommand({
+  summary: 'start a research run on a task folder or task name',
+  usage:
+    'lab run <task-folder|task-name> [--model auto] [--reasoning-effort low|medium|high] [--gate idea,proposal] [--gate-timeout 2h] [--on-timeout approve|reject]\n' +
+    '        [--max-revisions 3] [--budget-usd N] [--max-tokens N] [--id RUN_ID] [--detach] [--interactive] [--json]',
+  options: {
+    model: { type: 'string' },
+    'reasoning-effort': { type: 'string' },
+    gate: { type: 'string' },
+    'gate-timeout': { type: 'string' },
+    'on-timeout': { type: 'string' },
+    'max-revisions': { type: 'string' },
+    'budget-usd': { type: 'string' },
+    'max-tokens': { type: 'string' },
+    id: { type: 'string' },
+    detach: { type: 'boolean' },
+    interactive: { type: 'boolean' },
+    json: { type: 'boolean' },
+  },
+  positionals: ['task'],
+  schema,
+  async run(a) {
+    const model = !a.model || a.model === 'auto' ? resolveAutoModel() : a.model;
+    const store = new ArtifactStore(artifactRoot());
+    // Validate everything before connecting, so bad input is reported as such and never starts anything.
+    const plan = await planRun({
+      task: a.task,
+      model,
+      reasoningEffort: a['reasoning-effort'],
+      workflowId: a.id,
+      gates: {
+        stages: a.gate ?? [],
+        ...(a['gate-timeout'] !== undefined ? { timeoutSeconds: a['gate-timeout'] } : {}),
+        ...(a['on-timeout'] ? { onTimeout: a['on-timeout'] } : {}),
+        ...(a['max-revisions'] !== undefined ? { maxRevisions: a['max-revisions'] } : {}),
+      },
+      budget: budgetOf(a),
+    });
+    return withClient(async ({ client }) => {
+      const { workflowId, input } = await storeTask(plan, store);
+      await startRun(client, workflowId, input).catch((err) => {
+        if (/already (started|running|exists)/i.test((err as Error).message)) throw new CliError(`a run with id "${workflowId}" already exists (see \`lab status ${workflowId}\`)`, 2);
+        throw err;
+      });
+      const link = runLink(workflowId);
+      if (a.json && a.detach) {
+        printJson({ runId: workflowId, task: input.task.name, model, ui: link });
+        return EXIT.ok;
+      }
+      if (!a.json) {
+        print(`started run ${workflowId}\n  task   ${input.task.name}\n  model  ${model}${model === 'embedded' ? ' (embedded model: small and weak; set a provider key for real research)' : ''}`);
+        print(`  UI     ${link}\n  files  ${store.runFolder(workflowId)}`);
+      }
+      if (a.detach) {
+        print(`follow it with: lab status ${workflowId} --follow`);
+        return EXIT.ok;
+      }
+      // Ctrl-C stops following, not the run: it lives in Temporal.
+      const stopFollowing = onInterrupt(() => {
+        process.stderr.write(`\nstopped following; run ${workflowId} goes on in Temporal: lab status ${workflowId} --follow (UI ${link})\n`);
+        process.exit(EXIT.interrupted);
+      });
+      const interactive = !a.json && (a.interactive || (process.stdin.isTTY && process.stdout.isTTY));
+      const prompter = interactive ? createGatePrompter(process.stdin, process.stdout, store.root) : undefined;
+      try {
+        const view = await followRun(client, workflowId, {
+          artifactRoot: store.root,
+          write: a.json ? () => {} : undefined,
+          onGate: prompter ? (gate) => prompter.decide(client, workflowId, gate) : undefined,
+        });
+        if (a.json) printJson(view);
+        else print(formatRun(view, store.root));
+        return runExitCode(view);
+      } finally {
+        prompter?.close();
+        stopFollowing();
+      }
+    });
+  },
+});

@@ -1,0 +1,31 @@
+/** `lab show`: a run's artifact paths and its final paper. */
+import { z } from 'zod';
+import { ArtifactStore } from '../../activities/artifacts.js';
+import { artifactRoot } from '../../activities/config.js';
+import { booleanFlag, defineCommand } from '../lib/command.js';
+import { formatRun } from '../lib/format.js';
+import { print, printJson, withClient } from '../lib/output.js';
+import { viewRun } from '../lib/runs.js';
+import { runIdPositional } from './status.js';
+
+export const showCommand = defineCommand({
+  summary: 'show a run’s artifact paths and print its final paper',
+  usage: 'lab show <runId> [--json]',
+  options: { json: { type: 'boolean' } },
+  positionals: ['runId'],
+  schema: z.object({ runId: runIdPositional, json: booleanFlag }),
+  async run({ runId, json }) {
+    const store = new ArtifactStore(artifactRoot());
+    return withClient(async ({ client }) => {
+      const view = await viewRun(client, runId, { queryTimeoutMs: 2000 });
+      const artifacts = view.result?.artifacts ?? Object.fromEntries(Object.entries(view.memo.completed).map(([k, v]) => [k, v!.artifact]));
+      const paths = Object.fromEntries(Object.entries(artifacts).map(([stage, ref]) => [stage, store.localPath(ref!)]));
+      const folder = store.runFolder(runId);
+      if (json) return void printJson({ runId, status: view.status, folder, artifacts: paths });
+      print(formatRun(view, store.root));
+      print(`folder: ${folder}`);
+      if (artifacts.paper) print(`\n${'='.repeat(30)} paper.md ${'='.repeat(30)}\n${await store.getText(artifacts.paper)}`);
+      else print('(no paper yet)');
+    });
+  },
+});

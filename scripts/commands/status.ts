@@ -1,0 +1,44 @@
+/** `lab status`: a run's state, printed once (or followed with --follow); the exit code says how it ended. */
+import { z } from 'zod';
+import { artifactRoot } from '../../activities/config.js';
+import { booleanFlag, defineCommand, required } from '../lib/command.js';
+import { EXIT, EXIT_CODES_HELP, runExitCode } from '../lib/exitCodes.js';
+import { followRun } from '../lib/follow.js';
+import { formatRun } from '../lib/format.js';
+import { onInterrupt } from '../lib/interrupt.js';
+import { runIdToFind } from '../lib/options.js';
+import { print, printJson, withClient } from '../lib/output.js';
+import { viewRun } from '../lib/runs.js';
+
+export const runIdPositional = required('missing run id (see `lab list`)', runIdToFind);
+
+export const statusCommand = defineCommand({
+  summary: 'show a run’s stages, timings, LLM calls, tokens, cost and pending gate (--follow: until it ends)',
+  usage: `lab status <runId> [--follow] [--json]\n${EXIT_CODES_HELP}`,
+  options: { follow: { type: 'boolean' }, once: { type: 'boolean' }, json: { type: 'boolean' } },
+  positionals: ['runId'],
+  schema: z
+    .object({ runId: runIdPositional, follow: booleanFlag, once: booleanFlag, json: booleanFlag })
+    .refine((a) => !(a.follow && a.once), { message: '--follow and --once contradict each other' }),
+  async run({ runId, follow, json }) {
+    const root = artifactRoot();
+    return withClient(async ({ client }) => {
+      // Without a worker the progress query cannot be answered; do not wait long for one.
+      let view = await viewRun(client, runId, { queryTimeoutMs: 2000 });
+      if (follow && view.execution === 'RUNNING') {
+        const stop = onInterrupt(() => {
+          process.stderr.write(`\nstopped following; run ${runId} goes on in Temporal\n`);
+          process.exit(EXIT.interrupted);
+        });
+        try {
+          view = await followRun(client, runId, { artifactRoot: root, live: process.stdout.isTTY && !json, write: json ? () => {} : undefined });
+        } finally {
+          stop();
+        }
+      }
+      if (json) printJson(view);
+      else print(formatRun(view, root));
+      return runExitCode(view);
+    });
+  },
+});

@@ -1,0 +1,26 @@
+/** `lab worker`: workers for the research queue and the LLM queues (tuned by LAB_* variables). */
+import { z } from 'zod';
+import { parseQueues } from '../../common/queues.js';
+import { booleanFlag, defineCommand, flag } from '../lib/command.js';
+import { list } from '../lib/options.js';
+
+export const workerCommand = defineCommand({
+  summary: 'start workers for the research and llm task queues (tuned by LAB_* env, see README)',
+  usage: 'lab worker [--queues research,llm] [--verbose]',
+  options: { queues: { type: 'string' }, verbose: { type: 'boolean' } },
+  positionals: [],
+  schema: z.object({
+    queues: flag((v) => {
+      // Checked here so a typo is a usage error before the (slow) worker package loads.
+      list('--queues')(v);
+      parseQueues(v);
+      return v;
+    }),
+    verbose: booleanFlag,
+  }),
+  async run({ queues, verbose }) {
+    // Loaded lazily: the worker package (native bridge, bundler) is slow to import.
+    const { runWorkerProcess } = await import('../../workers/main.js');
+    await runWorkerProcess(queues ?? process.env.LAB_WORKER_QUEUES ?? 'research,llm', { verbose });
+  },
+});
