@@ -2,8 +2,8 @@
  * The `lab` command line as a user runs it (a real process), against a real dev server:
  * bad input gives one clear line and a non-zero exit and starts nothing; the happy path works.
  */
-import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,11 +12,15 @@ import { FakeLlmServer } from './fakes/fakeLlmServer.js';
 import { recordedOutput, stageOfPrompt } from './fakes/recordedOutputs.js';
 import { createDevServerEnv, startTestLab, tempDir, type TestLab } from './helpers/temporal.js';
 import { waitFor } from './helpers/wait.js';
+import type { RunProgress } from '../common/schemas.js';
+import { LAB_STAGE, LAB_STATUS, LAB_TASK } from '../common/searchAttributes.js';
+import { explainReviewFailure } from '../scripts/lib/runs.js';
 
 let env: TestWorkflowEnvironment;
 let lab: TestLab;
 let fake: FakeLlmServer;
 const dir = tempDir('cli');
+const labHome = path.join(dir, 'lab');
 let slowReplies = false;
 
 interface CliResult {
@@ -29,30 +33,45 @@ function lab$(...args: string[]): Promise<CliResult> {
   return labWithInput(undefined, ...args);
 }
 
+/** `lab` as a user starts it: `node scripts/lab.mjs ...` (default) or `npx lab ...`. */
+function spawnLab(args: string[], o: { via?: 'node' | 'npx'; stdin?: boolean; env?: NodeJS.ProcessEnv } = {}): ChildProcess {
+  const [cmd, pre] = o.via === 'npx' ? ['npx', ['--no-install', 'lab']] : [process.execPath, [path.join(PROJECT_ROOT, 'scripts', 'lab.mjs')]];
+  return spawn(cmd, [...pre, ...args], {
+    cwd: PROJECT_ROOT,
+    env: {
+      ...process.env,
+      TEMPORAL_ADDRESS: env.address,
+      LAB_HOME: labHome,
+      // The in-process test workers write here, so `lab show` reads the same artifacts.
+      LAB_ARTIFACT_DIR: lab.store.root,
+      ...o.env,
+    },
+    stdio: [o.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+  });
+}
+
+function collect(child: ChildProcess): Promise<CliResult> {
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d) => (stdout += d));
+  child.stderr!.on('data', (d) => (stderr += d));
+  return new Promise((resolve) =>
+    child.on('exit', (code, signal) => {
+      child.stdin?.destroy();
+      resolve({ code: code ?? (signal ? 128 : -1), stdout, stderr });
+    }),
+  );
+}
+
 /** Runs `lab` with `stdin` written to its standard input (what a person would type). */
 function labWithInput(stdin: string | undefined, ...args: string[]): Promise<CliResult> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'scripts', 'lab.mjs'), ...args], {
-      cwd: PROJECT_ROOT,
-      env: {
-        ...process.env,
-        TEMPORAL_ADDRESS: env.address,
-        LAB_HOME: path.join(dir, 'lab'),
-        // The in-process test workers write here, so `lab show` reads the same artifacts.
-        LAB_ARTIFACT_DIR: lab.store.root,
-      },
-      stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-    });
-    if (stdin !== undefined) child.stdin!.write(stdin);
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (d) => (stdout += d));
-    child.stderr!.on('data', (d) => (stderr += d));
-    child.on('exit', (code) => {
-      child.stdin?.destroy();
-      resolve({ code: code ?? -1, stdout, stderr });
-    });
-  });
+  const child = spawnLab(args, { stdin: stdin !== undefined });
+  if (stdin !== undefined) child.stdin!.write(stdin);
+  return collect(child);
+}
+
+function labVia(via: 'node' | 'npx', args: string[], extraEnv?: NodeJS.ProcessEnv): Promise<CliResult> {
+  return collect(spawnLab(args, { via, env: extraEnv }));
 }
 
 async function runIds(): Promise<string[]> {
@@ -90,6 +109,10 @@ describe('lab CLI: bad input', () => {
     const binaryTask = path.join(dir, 'binary-task');
     mkdirSync(binaryTask, { recursive: true });
     writeFileSync(path.join(binaryTask, 'task.md'), Buffer.from([0xff, 0xfe, 0x00, 0x41]));
+    const nulTask = path.join(dir, 'nul-task');
+    mkdirSync(nulTask, { recursive: true });
+    writeFileSync(path.join(nulTask, 'task.md'), '# A task\n\nvalid UTF-8, but with a NUL\u0000 byte inside\n');
+    const escaped = path.join(dir, 'escaped-run');
 
     const results = await Promise.all([
       lab$('run'),
@@ -103,6 +126,27 @@ describe('lab CLI: bad input', () => {
       lab$('run', 'calibration-under-shift', '--bogus-flag'),
       lab$('revise', 'some-run'),
       lab$('run', 'calibration-under-shift', '--gate', 'idea', '--gate-timeout', 'soon'),
+      // Item by item, the inputs a new user tried that used to start a run or leak a stack of text:
+      lab$('run', 'calibration-under-shift', '--id', `../../${path.basename(dir)}/escaped-run`),
+      lab$('run', 'calibration-under-shift', '--id', 'a/b'),
+      lab$('run', 'calibration-under-shift', '--budget-usd', '-1'),
+      lab$('run', 'calibration-under-shift', '--max-tokens', '-5'),
+      lab$('run', 'calibration-under-shift', '--gate', 'idea,,paper'),
+      lab$('run', 'calibration-under-shift', '--gate', 'idea,idea'),
+      lab$('run', 'calibration-under-shift', '--model', 'openai-compatible:@http://127.0.0.1:9/v1'),
+      lab$('run', 'calibration-under-shift', '--model', 'openai-compatible:m@'),
+      lab$('run', 'calibration-under-shift', '--model', 'embedded:/no/such/model.gguf'),
+      lab$('run', nulTask),
+      lab$('run', 'calibration-under-shift', '--max-revisions', '2'),
+      lab$('run', 'calibration-under-shift', '--gate', 'idea', '--on-timeout', 'reject'),
+      lab$('run', 'calibration-under-shift', '--gate-timeout', '0'),
+      lab$('run', 'calibration-under-shift', '--reasoning-effort', 'extreme'),
+      lab$('list', '--status', 'finished'),
+      lab$('list', '--limit', '0'),
+      lab$('server', '--port', '70000'),
+      lab$('worker', '--queues', 'research,,llm'),
+      lab$('worker', '--queues', 'gpu'),
+      lab$('status', ''),
     ]);
     expectUsageError(results[0], /missing task/);
     expectUsageError(results[1], /task not found: "no-such-task"/);
@@ -115,7 +159,32 @@ describe('lab CLI: bad input', () => {
     expectUsageError(results[8], /Unknown option '--bogus-flag'/);
     expectUsageError(results[9], /revise needs --feedback/);
     expectUsageError(results[10], /--gate-timeout must be a duration like 90s/);
+    expectUsageError(results[11], /--id ".*escaped-run" is not a valid run id/);
+    expectUsageError(results[12], /--id "a\/b" is not a valid run id/);
+    expectUsageError(results[13], /^lab run: --budget-usd must be a positive number, got "-1"$/);
+    expectUsageError(results[14], /^lab run: --max-tokens must be a whole number ≥ 1, got "-5"$/);
+    expectUsageError(results[15], /--gate has an empty item in "idea,,paper"/);
+    expectUsageError(results[16], /--gate lists "idea" twice/);
+    expectUsageError(results[17], /names no model before "@"/);
+    expectUsageError(results[18], /has no base URL after "@"/);
+    expectUsageError(results[19], /embedded model file not found: \/no\/such\/model\.gguf/);
+    expectUsageError(results[20], /task\.md is not prose: it holds control character U\+0000 on line 3/);
+    expectUsageError(results[21], /--max-revisions applies to gates: add --gate/);
+    expectUsageError(results[22], /--on-timeout needs --gate-timeout/);
+    expectUsageError(results[23], /--gate-timeout must be a duration/);
+    expectUsageError(results[24], /--reasoning-effort must be one of low, medium, high, got "extreme"/);
+    expectUsageError(results[25], /--status must be one of running, awaiting_review, .*, got "finished"/);
+    expectUsageError(results[26], /--limit must be a whole number from 1 to 1000, got "0"/);
+    expectUsageError(results[27], /--port must be a whole number from 1 to 65535/);
+    expectUsageError(results[28], /--queues has an empty item/);
+    expectUsageError(results[29], /unknown queue "gpu"/);
+    expectUsageError(results[30], /is not a run id/);
+    // Each refusal is one line of reason, then at most the command's usage: no parser stack, nothing else.
+    for (const r of results) expect(r.stderr.trim().split('\n').slice(1).join('\n'), r.stderr).toMatch(/^(usage: lab [\s\S]*)?$/);
     expect(await runIds()).toEqual([]);
+    // Nothing was written for the refused path-like id: not the escaped folder, not a run folder.
+    expect(existsSync(escaped)).toBe(false);
+    expect(existsSync(path.join(lab.store.root, 'runs')) ? readdirSync(path.join(lab.store.root, 'runs')) : []).toEqual([]);
   });
 
   it('unknown run ids and reviews without a pending gate fail clearly', async () => {
@@ -192,8 +261,199 @@ describe('lab CLI: deciding gates at the terminal', () => {
     expect(r.stdout).toContain('approve idea: continuing with literature');
     expect(r.stdout).toContain('reject paper: run ends as rejected; its artifacts are kept');
     expect(r.stdout).toContain('status rejected');
-    expect(r.code).toBe(1); // the run did not complete
+    expect(r.stdout.match(/^status /gm)).toHaveLength(1);
+    expect(r.code).toBe(4); // rejected: stopped by a decision, documented exit code 4
     const revised = fake.requests.find((q) => q.prompt.includes('Name the datasets.'));
     expect(revised && stageOfPrompt(revised.prompt)).toBe('idea');
+  });
+});
+
+const model = () => `openai-compatible:scripted@${fake.openaiBaseURL}`;
+
+async function startDetached(...args: string[]): Promise<string> {
+  const r = await lab$('run', ...args, '--model', model(), '--detach', '--json');
+  expect(r.code, r.stderr).toBe(0);
+  return JSON.parse(r.stdout).runId;
+}
+
+async function waitForGate(runId: string, stage: string, revisionsUsed = 0) {
+  return waitFor(async () => {
+    const p = await env.client.workflow.getHandle(runId).query<RunProgress>('progress');
+    return p.pendingGate?.stage === stage && p.pendingGate.revisionsUsed === revisionsUsed ? p : undefined;
+  }, `gate at ${stage}`);
+}
+
+describe('lab CLI: entry point', () => {
+  it('starts exactly one run however it is invoked (node scripts/lab.mjs and npx lab)', async () => {
+    const task = 'reproducible-ml-pipelines';
+    const count = async () => {
+      let n = 0;
+      for await (const _ of env.client.workflow.list({ query: `WorkflowType = 'researchRun' AND LabTask = '${task}'` })) n++;
+      return n;
+    };
+    const before = await count();
+    const [viaNode, viaNpx] = await Promise.all([
+      labVia('node', ['run', task, '--gate', 'idea', '--model', model(), '--detach', '--json']),
+      labVia('npx', ['run', task, '--gate', 'idea', '--model', model(), '--detach', '--json']),
+    ]);
+    expect(viaNode.code, viaNode.stderr).toBe(0);
+    expect(viaNpx.code, viaNpx.stderr).toBe(0);
+    const ids = [JSON.parse(viaNode.stdout).runId, JSON.parse(viaNpx.stdout).runId];
+    // Visibility is eventually consistent: wait until both show, then make sure no third appears.
+    await waitFor(async () => (await count()) >= before + 2 || undefined, 'both runs listed');
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await count()).toBe(before + 2);
+    await Promise.all(ids.map((id) => env.client.workflow.getHandle(id).terminate('test done')));
+  });
+});
+
+describe('lab CLI: status', () => {
+  it('prints a run waiting at a gate once and exits (no TTY, no --follow); the header appears once', async () => {
+    const runId = await startDetached('calibration-under-shift', '--gate', 'idea');
+    await waitForGate(runId, 'idea');
+    const started = Date.now();
+    const r = await lab$('status', runId);
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('waiting for review of idea');
+    expect(r.stdout.match(/^run /gm)).toHaveLength(1);
+    expect(r.stdout.match(/^status /gm)).toHaveLength(1);
+    await env.client.workflow.getHandle(runId).terminate('test done');
+  });
+
+  it('counts a stage’s working time, not the time its output waited at the gate (revisions included)', async () => {
+    const runId = await startDetached('calibration-under-shift', '--gate', 'idea');
+    await waitForGate(runId, 'idea');
+    await new Promise((r) => setTimeout(r, 3000)); // a person reads the idea
+    expect((await lab$('revise', runId, '--feedback', 'Sharper title.')).code).toBe(0);
+    await waitForGate(runId, 'idea', 1);
+    expect((await lab$('approve', runId)).code).toBe(0);
+    await env.client.workflow.getHandle(runId).result();
+    const r = await lab$('status', runId, '--json');
+    const idea = JSON.parse(r.stdout).progress.stages[0];
+    expect(idea.runs).toBe(2);
+    expect(idea.workMs).toBeLessThan(2500);
+    const text = await lab$('status', runId);
+    expect(text.stdout).toMatch(/✓ idea\s+done\s+[0-2]s/);
+    // A finished run: one header, one status line, and exit code 0 for completed.
+    expect(text.code).toBe(0);
+    expect(text.stdout.match(/^status /gm)).toHaveLength(1);
+    expect(text.stdout).not.toMatch(/completed \(completed\)/);
+  });
+
+  it('exits 3 for a failed run and 4 for a rejected one', async () => {
+    const failedId = `cli-failed-${Date.now()}`;
+    const handle = await env.client.workflow.start('researchRun', { taskQueue: 'research', workflowId: failedId, args: [{ task: { name: 'x' }, model: '' }] });
+    await handle.result().catch(() => undefined);
+    const failed = await lab$('status', failedId);
+    expect(failed.code).toBe(3);
+    expect(failed.stdout).toMatch(/^status failed/m);
+    expect(failed.stdout).toContain('invalid research run input');
+
+    const rejectedId = await startDetached('calibration-under-shift', '--gate', 'idea');
+    await waitForGate(rejectedId, 'idea');
+    expect((await lab$('reject', rejectedId)).code).toBe(0);
+    await env.client.workflow.getHandle(rejectedId).result();
+    const rejected = await lab$('status', rejectedId);
+    expect(rejected.code).toBe(4);
+    expect(rejected.stdout).toMatch(/^status rejected/m);
+  });
+
+  it('shows the finished stages from the run’s memo while no worker answers', async () => {
+    const done = await lab.store.put('cli-memo-source', 'idea.md', '# An idea\n');
+    const runId = `cli-no-worker-${Date.now()}`;
+    // A queue no worker polls: the run is open, but nobody can answer the progress query.
+    await env.client.workflow.start('researchRun', {
+      taskQueue: 'nobody-polls-this',
+      workflowId: runId,
+      args: [{}],
+      memo: { completed: { idea: { artifact: done, extra: [], usage: { llmCalls: 1, inputTokens: 10, outputTokens: 20, costUsd: 0 }, model: 'm', calls: [] } } },
+      typedSearchAttributes: [
+        { key: LAB_TASK, value: 'calibration-under-shift' },
+        { key: LAB_STATUS, value: 'running' },
+        { key: LAB_STAGE, value: 'literature' },
+      ],
+    });
+    const r = await lab$('status', runId);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('no worker answered');
+    expect(r.stdout).toMatch(/✓ idea\s+done.*1 call, 10\+20 tokens/);
+    expect(r.stdout).toMatch(/▶ literature\s+running/);
+    await env.client.workflow.getHandle(runId).terminate('test done');
+  });
+});
+
+describe('lab CLI: UI links, list, racing decisions, Ctrl-C', () => {
+  it('prints the UI link of the server as it was started (lab server state, or LAB_UI_URL)', async () => {
+    const port = Number(env.address.split(':').pop());
+    mkdirSync(labHome, { recursive: true });
+    const state = { pid: process.pid, temporalPid: process.pid, address: `localhost:${port}`, port, uiPort: 8633, uiUrl: 'http://localhost:8633', dbFile: 'x', startedAt: new Date().toISOString() };
+    writeFileSync(path.join(labHome, 'server.json'), JSON.stringify(state));
+    try {
+      const fromState = await lab$('run', 'calibration-under-shift', '--gate', 'idea', '--model', model(), '--detach', '--json');
+      const { runId, ui } = JSON.parse(fromState.stdout);
+      expect(ui).toBe(`http://localhost:8633/namespaces/default/workflows/${runId}`);
+      const fromEnv = await labVia('node', ['run', 'calibration-under-shift', '--gate', 'idea', '--model', model(), '--detach'], { LAB_UI_URL: 'https://temporal.example.org/' });
+      const second = /started run (\S+)/.exec(fromEnv.stdout)![1];
+      expect(fromEnv.stdout).toContain(`UI     https://temporal.example.org/namespaces/default/workflows/${second}`);
+      await Promise.all([runId, second].map((id) => env.client.workflow.getHandle(id).terminate('test done')));
+    } finally {
+      rmSync(path.join(labHome, 'server.json'), { force: true });
+    }
+  });
+
+  it('lists newest first, with columns that stay aligned for long model specs', async () => {
+    const task = 'small-lm-data-efficiency';
+    const longModel = `openai-compatible:a-rather-long-model-name-used-to-test-column-widths@${fake.openaiBaseURL}`;
+    const ids: string[] = [];
+    for (const suffix of ['first', 'second', 'third']) {
+      const r = await lab$('run', task, '--gate', 'idea', '--model', longModel, '--detach', '--json', '--id', `cli-list-${suffix}-${Date.now()}`);
+      ids.push(JSON.parse(r.stdout).runId);
+      await new Promise((res) => setTimeout(res, 50));
+    }
+    const listed = await waitFor(async () => {
+      const r = await lab$('list', '--task', task, '--status', 'awaiting_review', '--json');
+      const rows = JSON.parse(r.stdout) as Array<{ runId: string }>;
+      return ids.every((id) => rows.some((row) => row.runId === id)) ? rows : undefined;
+    }, 'the three runs at their gates');
+    const order = listed.map((r) => r.runId).filter((id) => ids.includes(id));
+    expect(order).toEqual([...ids].reverse());
+    const text = await lab$('list', '--task', task, '--status', 'awaiting_review');
+    const lines = text.stdout.trimEnd().split('\n');
+    const dateColumn = lines.slice(1).map((l) => l.search(/\d{4}-\d\d-\d\d \d\d:/));
+    expect(new Set(dateColumn).size).toBe(1);
+    expect(lines[1]).toContain('…');
+    await Promise.all(ids.map((id) => env.client.workflow.getHandle(id).terminate('test done')));
+  });
+
+  it('decisions racing at the last gate: one wins, every loser gets the same one-line refusal', async () => {
+    const runId = await startDetached('calibration-under-shift', '--gate', 'paper');
+    await waitForGate(runId, 'paper');
+    const results = await Promise.all([lab$('approve', runId), lab$('reject', runId), lab$('approve', runId), lab$('reject', runId)]);
+    expect(results.filter((r) => r.code === 0)).toHaveLength(1);
+    for (const r of results.filter((x) => x.code !== 0)) {
+      expect(r.code).toBe(1);
+      expect(r.stderr.trim()).toMatch(new RegExp(`^lab (approve|reject): run "${runId}": no stage is waiting for review in this run( \\(the run has ended(: completed)?\\))?$`));
+    }
+  });
+
+  it('the refusal for a decision aborted by the closing run is the same line', () => {
+    const aborted = new Error('workflow update was aborted by closing workflow');
+    expect(explainReviewFailure(aborted, 'r1', 30_000)).toBe('run "r1": no stage is waiting for review in this run (the run has ended)');
+  });
+
+  it('Ctrl-C of a foreground lab run says the run goes on in Temporal and how to follow it', async () => {
+    const child = spawnLab(['run', 'calibration-under-shift', '--gate', 'idea', '--model', model(), '--id', `cli-ctrl-c-${Date.now()}`]);
+    const result = collect(child);
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
+    const runId = await waitFor(async () => /started run (\S+)/.exec(out)?.[1], 'the run to start');
+    await waitForGate(runId, 'idea');
+    child.kill('SIGINT');
+    const r = await result;
+    expect(r.code).toBe(130);
+    expect(r.stderr.trim()).toBe(`stopped following; run ${runId} goes on in Temporal: lab status ${runId} --follow (UI ${`http://localhost:${Number(env.address.split(':').pop()) + 1000}/namespaces/default/workflows/${runId}`})`);
+    expect((await env.client.workflow.getHandle(runId).describe()).status.name).toBe('RUNNING');
+    await env.client.workflow.getHandle(runId).terminate('test done');
   });
 });

@@ -9,9 +9,11 @@ import { parseModelSpec, resolveAutoModel } from '../common/modelSpec.js';
 import { listTasks, loadTask, MAX_TASK_BYTES, taskTitle } from '../activities/tasks.js';
 import { parseStageList } from '../common/stages.js';
 import { importTasks } from '../tasks/importMlrBench.js';
+import { runLink } from '../scripts/lib/uiLink.js';
+import { SHARED_DIR } from './helpers/shared.js';
 import { tempDir } from './helpers/temporal.js';
 
-const MLRBENCH = path.join(__dirname, '..', '..', 'shared', 'mlrbench-tasks');
+const MLRBENCH = path.join(SHARED_DIR, 'mlrbench-tasks');
 
 describe('tasks', () => {
   it('ships example tasks that load by name', async () => {
@@ -130,5 +132,79 @@ describe('price table', () => {
       delete process.env.LAB_PRICES_FILE;
       resetPriceTable();
     }
+  });
+});
+
+describe('issue-6 guards at the unit level', () => {
+  it('an import that finds no task folder fails instead of reporting success', async () => {
+    await expect(importTasks(tempDir('empty-src'), tempDir('dest'))).rejects.toThrow(/no task folders in .*: expected one folder per task/);
+  });
+
+  it('an imported task cannot shadow an example task of the same name', async () => {
+    const src = tempDir('clash-src');
+    mkdirSync(path.join(src, 'calibration-under-shift'));
+    writeFileSync(path.join(src, 'calibration-under-shift', 'task.md'), '# Imposter\nbody');
+    const report = await importTasks(src, tempDir('clash-dest'));
+    expect(report.imported).toEqual([]);
+    expect(report.rejected[0].reason).toMatch(/already ships in tasks\/examples, which `lab run calibration-under-shift` would use/);
+  });
+
+  it('lab tasks says which folder a name resolves to when two folders share it', async () => {
+    const extra = tempDir('extra-tasks');
+    mkdirSync(path.join(extra, 'calibration-under-shift'));
+    writeFileSync(path.join(extra, 'calibration-under-shift', 'task.md'), '# Mine\nbody');
+    process.env.LAB_TASKS_DIR = extra;
+    try {
+      const entry = (await listTasks()).find((t) => t.name === 'calibration-under-shift')!;
+      expect(entry.folder).toBe(path.join(extra, 'calibration-under-shift'));
+      expect(entry.shadowed).toEqual([expect.stringMatching(/tasks\/examples\/calibration-under-shift$/)]);
+      expect((await loadTask('calibration-under-shift')).title).toBe('Mine');
+    } finally {
+      delete process.env.LAB_TASKS_DIR;
+    }
+  });
+
+  it('task text must be prose: control bytes are refused with their line', async () => {
+    const dir = path.join(tempDir('ctrl'), 'escape-codes');
+    mkdirSync(dir);
+    writeFileSync(path.join(dir, 'task.md'), '# Title\n\tindented text is fine\r\nbut \u001b[31mANSI escapes\u001b[0m are not\n');
+    await expect(loadTask(dir)).rejects.toThrow('task "escape-codes": task.md is not prose: it holds control character U+001B on line 3');
+  });
+
+  it('the artifact store keeps every write inside its run folder', async () => {
+    const store = new ArtifactStore(tempDir('store'));
+    for (const id of ['../x', 'a/b', '.hidden', 'a..b', '', 'x'.repeat(201)]) {
+      await expect(store.put(id, 'idea.md', 'x'), id).rejects.toThrow(/invalid run id/);
+    }
+    for (const name of ['../idea.md', 'a/../../b.md', '/etc/passwd', 'a//b.md', 'sub/.']) {
+      await expect(store.put('run-1', name, 'x'), name).rejects.toThrow(/invalid artifact name/);
+    }
+    expect((await store.put('run-1', 'experiment/main.py', 'print(1)')).path).toBe('runs/run-1/experiment/main.py');
+  });
+
+  it('a resumed run gets readable copies of the artifacts it reuses', async () => {
+    const store = new ArtifactStore(tempDir('store'));
+    const original = await store.put('run-1', 'experiment/main.py', 'print(1)', 'text/x-python');
+    const copy = await store.copyToRun('run-1-resume1', original);
+    expect(copy).toMatchObject({ sha256: original.sha256, path: 'runs/run-1-resume1/experiment/main.py', mediaType: 'text/x-python' });
+    expect(await fs.readFile(store.localPath(copy), 'utf8')).toBe('print(1)');
+  });
+
+  it('model specs with an empty part name the missing part', () => {
+    expect(() => parseModelSpec('openai-compatible:@http://h:1/v1')).toThrow(/names no model before "@"/);
+    expect(() => parseModelSpec('openai-compatible:m@')).toThrow(/has no base URL after "@"/);
+    expect(() => parseModelSpec('anthropic: ')).toThrow(/names no model/);
+  });
+});
+
+describe('Web UI links', () => {
+  const run = (env: NodeJS.ProcessEnv) => runLink('r-1', { LAB_HOME: tempDir('ui-home'), ...env });
+  it('follow LAB_UI_URL, else the dev server default (port + 1000), else Temporal Cloud', () => {
+    expect(run({ LAB_UI_URL: 'http://ui.example:9999/' })).toBe('http://ui.example:9999/namespaces/default/workflows/r-1');
+    expect(run({ TEMPORAL_ADDRESS: 'localhost:7300' })).toBe('http://localhost:8300/namespaces/default/workflows/r-1');
+    expect(run({ TEMPORAL_ADDRESS: 'ns.acct.tmprl.cloud:7233', TEMPORAL_NAMESPACE: 'ns.acct', TEMPORAL_API_KEY: 'k' })).toBe(
+      'https://cloud.temporal.io/namespaces/ns.acct/workflows/r-1',
+    );
+    expect(run({ TEMPORAL_ADDRESS: 'temporal.internal:7233' })).toMatch(/set LAB_UI_URL/);
   });
 });

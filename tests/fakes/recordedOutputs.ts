@@ -4,11 +4,10 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { StageName } from '../../common/stages.js';
+import { SHARED_DIR } from '../helpers/shared.js';
 
-const SHARED = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'shared');
-const END2END = path.join(SHARED, 'mlrbench-results', 'end2end_claude', 'iclr2025_wsl');
+const END2END = path.join(SHARED_DIR, 'mlrbench-results', 'end2end_claude', 'iclr2025_wsl');
 
 const FILES: Record<StageName, string> = {
   idea: 'idea.md',
@@ -18,11 +17,20 @@ const FILES: Record<StageName, string> = {
   paper: path.join('results', 'paper.md'),
 };
 
+/** Sizes of the published outputs (bytes), so the stand-ins weigh what real model text weighs. */
+const STAND_IN_BYTES: Record<StageName, number> = { idea: 1_600, literature: 6_300, proposal: 17_800, experiment: 5_200, paper: 25_800 };
+
 export function recordedOutput(stage: StageName): string {
   const file = path.join(END2END, FILES[stage]);
   if (existsSync(file)) return readFileSync(file, 'utf8');
-  const body = Array.from({ length: 40 }, (_, i) => `Paragraph ${i + 1} of the recorded ${stage}: stand-in text for tests.`).join('\n\n');
-  return `# Recorded ${stage}\n\n${body}\n`;
+  const paragraphs: string[] = [];
+  for (let i = 1, bytes = 0; bytes < STAND_IN_BYTES[stage]; i++) {
+    const p = `Paragraph ${i} of the recorded ${stage} stand-in. It takes the place of published model output when the shared test data is absent, ` +
+      `and is as long as that output, so history-size checks compare like with like.`;
+    paragraphs.push(p);
+    bytes += p.length + 2;
+  }
+  return `# Recorded ${stage}\n\n${paragraphs.join('\n\n')}\n`;
 }
 
 /** Which stage a prompt belongs to, from the instruction each stage prompt opens with. */

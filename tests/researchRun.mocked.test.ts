@@ -1,0 +1,168 @@
+/**
+ * The research workflow with mocked activities on the time-skipping test server (the cheap level
+ * of the Temporal samples: no HTTP, no artifact files): what it asks its activities to do, and
+ * how it keeps time, lineage and gates. Plus pure units of the CLI's run rendering.
+ */
+import { Worker } from '@temporalio/worker';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ArtifactRef, ResearchRunInput, StageOutcome } from '../common/schemas.js';
+import { STAGES, type StageName } from '../common/stages.js';
+import type { StageActivityInput } from '../activities/types.js';
+import { progressQuery, reviewUpdate } from '../workflows/definitions.js';
+import { researchRun } from '../workflows/researchRun.js';
+import { runExitCode } from '../scripts/lib/exitCodes.js';
+import { formatRun, stageWorkMs } from '../scripts/lib/format.js';
+import type { RunView } from '../scripts/lib/runs.js';
+import { createTimeSkippingEnv, workflowBundle } from './helpers/temporal.js';
+
+const ref = (p: string): ArtifactRef => ({ uri: `artifact:sha256/${'a'.repeat(64)}`, sha256: 'a'.repeat(64), bytes: 10, path: p, mediaType: 'text/markdown' });
+const usage = (calls: number) => ({ llmCalls: calls, inputTokens: 100 * calls, outputTokens: 50 * calls, costUsd: 0.01 * calls });
+const outcome = (runId: string, stage: StageName): StageOutcome => ({ artifact: ref(`runs/${runId}/${stage}.md`), extra: [], usage: usage(1), model: 'mock', calls: [] });
+
+let env: TestWorkflowEnvironment;
+let worker: Worker;
+let running: Promise<void>;
+const stageCalls: StageActivityInput[] = [];
+const copies: Array<{ runId: string; refs: ArtifactRef[] }> = [];
+
+beforeAll(async () => {
+  env = await createTimeSkippingEnv();
+  worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue: 'research',
+    workflowBundle: await workflowBundle(),
+    activities: {
+      async runStage(input: StageActivityInput) {
+        stageCalls.push(input);
+        return outcome(input.runId, input.stage);
+      },
+      async copyArtifactsToRun(input: { runId: string; refs: ArtifactRef[] }) {
+        copies.push(input);
+        return input.refs;
+      },
+    },
+  });
+  // Stage activities go to the provider's queue; a second worker serves it with the same mocks.
+  const llmWorker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue: 'llm.openai-compatible',
+    activities: {
+      async runStage(input: StageActivityInput) {
+        stageCalls.push(input);
+        return outcome(input.runId, input.stage);
+      },
+    },
+  });
+  running = Promise.all([worker.run(), llmWorker.run()]).then(() => undefined);
+  (globalThis as { llmWorker?: Worker }).llmWorker = llmWorker;
+});
+
+afterAll(async () => {
+  worker?.shutdown();
+  (globalThis as { llmWorker?: Worker }).llmWorker?.shutdown();
+  await running;
+  await env?.teardown();
+});
+
+function input(extra: Partial<ResearchRunInput> = {}): ResearchRunInput {
+  return { task: { name: 't', ref: ref('runs/first/task.md') }, model: 'openai-compatible:m@http://127.0.0.1:9/v1', ...extra };
+}
+
+describe('researchRun with mocked activities', () => {
+  it('a day at a gate is not counted as the stage’s working time', async () => {
+    const handle = await env.client.workflow.start(researchRun, {
+      taskQueue: 'research',
+      workflowId: `mock-gate-${Date.now()}`,
+      args: [input({ gates: { stages: ['idea'] } })],
+    });
+    await waitUntil(async () => (await handle.query(progressQuery)).pendingGate);
+    await env.sleep('1 day');
+    await handle.executeUpdate(reviewUpdate, { args: [{ action: 'approve' }] });
+    await handle.result();
+    const idea = (await handle.query(progressQuery)).stages[0];
+    expect(Date.parse(idea.finishedAt!) - Date.parse(idea.startedAt!)).toBeLessThan(60_000);
+    expect(idea.workMs).toBeLessThan(60_000);
+  });
+
+  it('a resumed run copies the task and every reused output into its own folder, and sums lineage spend', async () => {
+    const before = stageCalls.length;
+    const reuse = { idea: outcome('first', 'idea'), literature: { ...outcome('first', 'literature'), extra: [ref('runs/first/refs.json')] } };
+    const id = `first-resume1-${Date.now()}`;
+    const handle = await env.client.workflow.start(researchRun, {
+      taskQueue: 'research',
+      workflowId: id,
+      args: [input({ reuse, resumedFrom: 'first', priorUsage: usage(4) })],
+    });
+    await handle.result();
+    expect(copies.at(-1)).toEqual({
+      runId: id,
+      refs: [ref('runs/first/task.md'), reuse.idea.artifact, reuse.literature.artifact, ref('runs/first/refs.json')],
+    });
+    expect(stageCalls.slice(before).map((c) => c.stage)).toEqual(['proposal', 'experiment', 'paper']);
+    const progress = await handle.query(progressQuery);
+    expect(progress.totals.llmCalls).toBe(3);
+    expect(progress.lineageTotals).toMatchObject({ llmCalls: 7, inputTokens: 700 });
+  });
+});
+
+async function waitUntil<T>(probe: () => Promise<T | undefined>): Promise<T> {
+  for (let i = 0; i < 200; i++) {
+    const v = await probe();
+    if (v) return v;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('condition not reached');
+}
+
+describe('run rendering (pure)', () => {
+  const view = (over: Partial<RunView>): RunView => ({
+    runId: 'r',
+    execution: 'RUNNING',
+    status: 'running',
+    memo: { completed: {} },
+    startTime: new Date('2026-01-01T00:00:00Z'),
+    ...over,
+  });
+
+  it('exit codes say how the run ended', () => {
+    expect(runExitCode(view({}))).toBe(0);
+    expect(runExitCode(view({ execution: 'COMPLETED', result: { status: 'completed', artifacts: {}, totals: usage(0) } }))).toBe(0);
+    expect(runExitCode(view({ execution: 'COMPLETED', result: { status: 'budget_exhausted', artifacts: {}, totals: usage(0) } }))).toBe(4);
+    expect(runExitCode(view({ execution: 'COMPLETED', result: { status: 'rejected', artifacts: {}, totals: usage(0) } }))).toBe(4);
+    for (const execution of ['FAILED', 'TERMINATED', 'CANCELLED', 'TIMED_OUT']) expect(runExitCode(view({ execution }))).toBe(3);
+  });
+
+  it('a running stage’s time is its earlier work plus the current run so far', () => {
+    const now = Date.parse('2026-01-01T01:00:00Z');
+    const s = { stage: 'idea' as const, status: 'running' as const, runs: 2, usage: usage(1), workMs: 5000, runStartedAt: '2026-01-01T00:59:50Z' };
+    expect(stageWorkMs(s, now)).toBe(15_000);
+    expect(stageWorkMs({ ...s, status: 'awaiting_review' }, now)).toBe(5000);
+  });
+
+  it('a closed run without a worker is drawn from its memo, with one header and the stage where it failed', () => {
+    const text = formatRun(
+      view({
+        execution: 'FAILED',
+        status: 'running', // a failed run cannot update its own status attribute
+        stage: 'proposal',
+        memo: { completed: { idea: outcome('r', 'idea'), literature: outcome('r', 'literature') }, spent: usage(2) },
+        closeTime: new Date('2026-01-01T00:02:05Z'),
+        failure: 'request rejected (400)',
+      }),
+      '/store',
+    );
+    const lines = text.split('\n');
+    expect(lines.filter((l) => l.startsWith('status '))).toEqual(['status failed  took 2m05s']);
+    expect(text).toContain('failure: request rejected (400)');
+    expect(lines.filter((l) => /^\s+[✓✗-]/.test(l)).map((l) => l.trim().split(/\s+/).slice(0, 3).join(' '))).toEqual([
+      '✓ idea done',
+      '✓ literature done',
+      '✗ proposal failed',
+      '- experiment skipped',
+      '- paper skipped',
+    ]);
+    expect(text).toContain('total: 2 calls, 200+100 tokens, $0.0200');
+    expect(STAGES).toHaveLength(5);
+  });
+});
