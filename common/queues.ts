@@ -3,12 +3,17 @@ import { PROVIDERS, type ProviderName } from './modelSpec.js';
 /**
  * Task queues: workflows on `research`; LLM calls on one queue per provider (`llm.anthropic`,
  * `llm.openai`, ...) so each provider's concurrency and rate can be capped on its own;
- * experiment code on `sandbox`.
+ * experiment code on `sandbox` (can live on other hosts, GPU hosts); literature search on
+ * `literature` (rate-capped for the search APIs' sake).
  */
-export const TASK_QUEUES = { research: 'research', sandbox: 'sandbox' } as const;
+export const TASK_QUEUES = { research: 'research', sandbox: 'sandbox', literature: 'literature' } as const;
 
 export type LlmQueue = `llm.${ProviderName}`;
-export type TaskQueueName = 'research' | LlmQueue;
+export type ActivityQueue = 'sandbox' | 'literature';
+export type TaskQueueName = 'research' | ActivityQueue | LlmQueue;
+
+/** What `lab worker` serves when not told otherwise: everything, so one local worker runs whole runs. */
+export const DEFAULT_WORKER_QUEUES = 'research,llm,sandbox,literature';
 
 export function llmQueueFor(provider: ProviderName): LlmQueue {
   return `llm.${provider}`;
@@ -16,7 +21,7 @@ export function llmQueueFor(provider: ProviderName): LlmQueue {
 
 export const LLM_QUEUES: LlmQueue[] = PROVIDERS.map(llmQueueFor);
 
-const QUEUE_HELP = `queues: research, llm (every provider), or one of ${LLM_QUEUES.join(', ')}`;
+const QUEUE_HELP = `queues: research, sandbox, literature, llm (every provider), one of ${LLM_QUEUES.join(', ')}, or all`;
 
 /** `research,llm` → research plus one queue per LLM provider; `llm.anthropic` serves one provider. */
 export function parseQueues(list: string): TaskQueueName[] {
@@ -24,7 +29,8 @@ export function parseQueues(list: string): TaskQueueName[] {
   if (!names.length) throw new Error(`no queue given (${QUEUE_HELP})`);
   const queues = new Set<TaskQueueName>();
   for (const n of names) {
-    if (n === 'research') queues.add('research');
+    if (n === 'research' || n === 'sandbox' || n === 'literature') queues.add(n);
+    else if (n === 'all') parseQueues(DEFAULT_WORKER_QUEUES).forEach((q) => queues.add(q));
     else if (n === 'llm') LLM_QUEUES.forEach((q) => queues.add(q));
     else if ((LLM_QUEUES as string[]).includes(n)) queues.add(n as TaskQueueName);
     else throw new Error(`unknown queue "${n}" (${QUEUE_HELP})`);

@@ -1,6 +1,7 @@
 /**
  * Builds the workers of one process: `research` runs workflows, each `llm.<provider>` queue runs
- * that provider's LLM-calling stage activities. Each queue can also run alone, on its own hosts.
+ * that provider's LLM-calling activities, `sandbox` runs experiment code, `literature` searches.
+ * Each queue can also run alone, on its own hosts.
  */
 import { fileURLToPath } from 'node:url';
 import {
@@ -60,7 +61,7 @@ export async function createLabWorkers(options: LabWorkerOptions): Promise<Worke
           namespace: options.namespace,
           taskQueue: queue,
           activities,
-          ...tuning.llm(queue.slice('llm.'.length) as ProviderName),
+          ...(queue === 'sandbox' ? tuning.sandbox : queue === 'literature' ? tuning.literature : tuning.llm(queue.slice('llm.'.length) as ProviderName)),
         }),
       );
     }
@@ -68,7 +69,7 @@ export async function createLabWorkers(options: LabWorkerOptions): Promise<Worke
   return workers;
 }
 
-/** The SDK warns about this on every worker without workflows; `llm.*` workers have none by design. */
+/** The SDK warns about this on every worker without workflows; only `research` has workflows, by design. */
 const NO_WORKFLOWS = 'No workflows registered, not polling for workflow tasks';
 
 /**
@@ -103,7 +104,7 @@ export class LabWorkerLogger implements Logger {
 }
 
 function isExpectedWarning(message: string, meta?: LogMetadata): boolean {
-  return message === NO_WORKFLOWS && String(meta?.taskQueue ?? '').startsWith('llm.');
+  return message === NO_WORKFLOWS && String(meta?.taskQueue ?? 'research') !== 'research';
 }
 
 type BundlerOptions = NonNullable<WorkerOptions['bundlerOptions']>;

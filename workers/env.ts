@@ -56,6 +56,19 @@ export function workerTuning(env: NodeJS.ProcessEnv = process.env) {
       maxConcurrentWorkflowTaskExecutions: positiveNumber(env, 'LAB_RESEARCH_WORKFLOW_CONCURRENCY', 40),
       maxConcurrentActivityTaskExecutions: positiveNumber(env, 'LAB_RESEARCH_ACTIVITY_CONCURRENCY', 20),
     },
+    /** Sandboxed commands at once on this host: each may use a core and its memory limit. */
+    sandbox: {
+      maxConcurrentActivityTaskExecutions: positiveNumber(env, 'LAB_SANDBOX_CONCURRENCY', 2),
+      maxHeartbeatThrottleInterval: '5s',
+      defaultHeartbeatThrottleInterval: '5s',
+    },
+    /** Search requests: the APIs' own limits are per client, so cap them across all workers too. */
+    literature: {
+      maxConcurrentActivityTaskExecutions: positiveNumber(env, 'LAB_LITERATURE_CONCURRENCY', 4),
+      ...(env.LAB_LITERATURE_ACTIVITIES_PER_SECOND
+        ? { maxTaskQueueActivitiesPerSecond: positiveNumber(env, 'LAB_LITERATURE_ACTIVITIES_PER_SECOND', 1) }
+        : {}),
+    },
     llm(provider: ProviderName) {
       const suffix = envSuffix(provider);
       // The embedded model runs one generation at a time per process; more slots only queue up.

@@ -1,13 +1,13 @@
 /**
  * Worker process entry: `lab worker` or `node --import tsx workers/main.ts [--verbose]`.
- * Env: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, LAB_WORKER_QUEUES (default research,llm), tuning in workers/env.ts.
+ * Env: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, LAB_WORKER_QUEUES (default all: research,llm,sandbox,literature), tuning in workers/env.ts.
  *
  * Quiet by default: one "worker ready" line per queue, then only warnings and errors. `verbose`
  * shows the SDK's INFO logs, webpack's report included. SIGINT/SIGTERM (or the `npx` that started
  * the process going away) shuts the workers down gracefully; a second signal exits at once.
  */
 import { NativeConnection, Runtime, type Worker } from '@temporalio/worker';
-import type { TaskQueueName } from '../common/queues.js';
+import { DEFAULT_WORKER_QUEUES, type TaskQueueName } from '../common/queues.js';
 import { connectionOptions, handleShutdown, temporalTarget } from './env.js';
 import { createLabWorkers, LabWorkerLogger, parseQueues } from './createWorkers.js';
 
@@ -30,7 +30,7 @@ function readyLine(queue: TaskQueueName, where: string): string {
 }
 
 export async function runWorkerProcess(
-  queuesList = process.env.LAB_WORKER_QUEUES ?? 'research,llm',
+  queuesList = process.env.LAB_WORKER_QUEUES ?? DEFAULT_WORKER_QUEUES,
   options: WorkerProcessOptions = {},
 ): Promise<void> {
   const queues = parseQueues(queuesList);

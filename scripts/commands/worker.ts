@@ -1,12 +1,12 @@
 /** `lab worker`: workers for the research queue and the LLM queues (tuned by LAB_* variables). */
 import { z } from 'zod';
-import { parseQueues } from '../../common/queues.js';
+import { DEFAULT_WORKER_QUEUES, parseQueues } from '../../common/queues.js';
 import { booleanFlag, defineCommand, flag } from '../lib/command.js';
 import { list } from '../lib/options.js';
 
 export const workerCommand = defineCommand({
-  summary: 'start workers for the research and llm task queues (tuned by LAB_* env, see README)',
-  usage: 'lab worker [--queues research,llm] [--verbose]',
+  summary: 'start workers for the research, llm, sandbox and literature task queues (tuned by LAB_* env, see README)',
+  usage: 'lab worker [--queues all|research,llm,sandbox,literature|llm.openai,...] [--verbose]',
   options: { queues: { type: 'string' }, verbose: { type: 'boolean' } },
   positionals: [],
   schema: z.object({
@@ -21,6 +21,6 @@ export const workerCommand = defineCommand({
   async run({ queues, verbose }) {
     // Loaded lazily: the worker package (native bridge, bundler) is slow to import.
     const { runWorkerProcess } = await import('../../workers/main.js');
-    await runWorkerProcess(queues ?? process.env.LAB_WORKER_QUEUES ?? 'research,llm', { verbose });
+    await runWorkerProcess(queues ?? process.env.LAB_WORKER_QUEUES ?? DEFAULT_WORKER_QUEUES, { verbose });
   },
 });
