@@ -21,6 +21,11 @@ export function llmCacheDir(): string {
   return path.join(labHome(), 'llm-cache');
 }
 
+/** Search and look-up answers of the literature backends, so a retried or resumed run does not ask again. */
+export function literatureCacheDir(): string {
+  return path.join(labHome(), 'literature-cache');
+}
+
 /** Written by `lab server` while it runs: its ports, so the CLI prints the right UI link. */
 export function serverStateFile(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(labHome(env), 'server.json');
