@@ -1,8 +1,8 @@
 /**
  * The LLM gateway on its own, outside Temporal: the real OpenAI and Anthropic SDKs talk HTTP to
  * a scripted fake server. Covers replies, tokens and cost, JSON mode and the re-ask, the
- * mapping of HTTP failures onto Temporal retry semantics, budgets, the call cache, and that
- * an API key never ends up in a failure.
+ * mapping of HTTP failures onto Temporal retry semantics, budgets, continuing a reply cut short
+ * at its output limit, the call cache, and that an API key never ends up in a failure.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -11,7 +11,7 @@ import { ApplicationFailure, type Duration } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { LlmGateway } from '../activities/llm/gateway.js';
+import { CONTINUE_PROMPT, LlmGateway } from '../activities/llm/gateway.js';
 import { FakeLlmServer, type FakeReply, type FakeRequest } from './fakes/fakeLlmServer.js';
 
 const SECRET = 'sk-test-DO-NOT-LEAK-1234';
@@ -24,11 +24,37 @@ function sentCredential(req: FakeRequest): string {
   return String(header).replace(/^Bearer /, '');
 }
 
+/** Continuation replies: the piece that follows the text so far, cut short (truncated) until the last one. */
+const PIECES = ['Part one, ', 'part two, ', 'the end.'];
+/** Makes the next continuation request of model `cut-flaky` fail once with a 500. */
+let flakyFailures = 0;
+
+/** The reply to a continuation script: which piece follows the assistant's text so far. */
+function nextPiece(req: FakeRequest, pieces: string[]): FakeReply {
+  const messages: Array<{ role: string; content: unknown }> = req.body.messages ?? [];
+  const assistant = messages.find((m) => m.role === 'assistant');
+  const sofar = typeof assistant?.content === 'string' ? assistant.content : '';
+  let i = 0;
+  for (let joined = ''; i < pieces.length && joined !== sofar; i++) joined += pieces[i];
+  if (i >= pieces.length) return { status: 400, body: { error: { message: `unexpected text so far: ${sofar}` } } };
+  return { text: pieces[i], inputTokens: 10, outputTokens: 50, truncated: i < pieces.length - 1 };
+}
+
 /** Replies keyed on the model the SDK asked for. */
 function script(req: FakeRequest): FakeReply {
   const model: string = req.body.model;
   const hasAssistantTurn = (req.body.messages ?? []).some((m: { role: string }) => m.role === 'assistant');
   switch (model) {
+    case 'cut-twice':
+      return nextPiece(req, PIECES);
+    case 'cut-flaky':
+      if (hasAssistantTurn && flakyFailures > 0) {
+        flakyFailures -= 1;
+        return { status: 500 };
+      }
+      return nextPiece(req, PIECES);
+    case 'cut-forever':
+      return { text: 'more and more ', inputTokens: 10, outputTokens: 50, truncated: true };
     case 'ok':
       return { text: 'hello from the fake', inputTokens: 11, outputTokens: 5, delayMs: 30, model: 'ok-0613' };
     case 'gpt-4.1-mini':
@@ -370,22 +396,122 @@ describe('LlmGateway: budget', () => {
     expect(fake.requests.length).toBe(since);
   });
 
-  it('shortens max_tokens to what the budget leaves', async () => {
+  it('never shortens max_tokens to fit: a call the budget cannot pay for in full is refused, one it can is sent whole', async () => {
     const gateway = new LlmGateway({ env: openaiEnv() });
     const prompt = 'p'.repeat(40); // estimated at 10 input tokens
     const since = fake.requests.length;
 
-    const byTokens = await gateway.complete({ model: compat('ok'), prompt, maxTokens: 500, budgetLeft: { tokens: 150 } });
-    expect(byTokens.text).toBe('hello from the fake');
-    expect(requestsFor('ok', since).map((r) => r.body.max_tokens)).toEqual([140]);
+    // 10 input + 500 output tokens: 509 left is one short.
+    const byTokens = await failureOf(gateway.complete({ model: compat('ok'), prompt, maxTokens: 500, budgetLeft: { tokens: 509 } }));
+    expect(byTokens).toMatchObject({ type: 'BudgetExhausted', nonRetryable: true });
+    expect(byTokens.message).toBe(`budget exhausted: 509 tokens left, the next ${compat('ok')} call needs up to 510 (~10 input + 500 output tokens)`);
+    await gateway.complete({ model: compat('ok'), prompt, maxTokens: 500, budgetLeft: { tokens: 510 } });
 
-    // $0.0002 less 10 input tokens at $0.4/1M leaves $0.000196: 122 output tokens at $1.6/1M.
-    await gateway.complete({ model: 'openai:gpt-4.1-mini', prompt, maxTokens: 500, budgetLeft: { usd: 0.0002 } });
-    expect(requestsFor('gpt-4.1-mini', since).map((r) => r.body.max_tokens)).toEqual([122]);
+    // 10 input tokens at $0.4/1M + 500 output tokens at $1.6/1M = $0.000804.
+    const byUsd = await failureOf(gateway.complete({ model: 'openai:gpt-4.1-mini', prompt, maxTokens: 500, budgetLeft: { usd: 0.0008 } }));
+    expect(byUsd).toMatchObject({ type: 'BudgetExhausted', nonRetryable: true });
+    expect(byUsd.message).toContain('$0.000800 left');
+    expect(byUsd.message).toContain('needs up to $0.000804');
+    await gateway.complete({ model: 'openai:gpt-4.1-mini', prompt, maxTokens: 500, budgetLeft: { usd: 0.000804 } });
 
-    // A budget larger than the request leaves max_tokens alone.
-    await gateway.complete({ model: compat('ok'), prompt, maxTokens: 80, budgetLeft: { tokens: 10_000, usd: 5 } });
-    expect(requestsFor('ok', since).map((r) => r.body.max_tokens)).toEqual([140, 80]);
+    // Every request that went out asked for the full 500 tokens.
+    expect(requestsFor('ok', since).map((r) => r.body.max_tokens)).toEqual([500]);
+    expect(requestsFor('gpt-4.1-mini', since).map((r) => r.body.max_tokens)).toEqual([500]);
+  });
+
+  it('refuses a USD budget on a model without a price (a ConfigError, before any request)', async () => {
+    const gateway = new LlmGateway({ env: openaiEnv() });
+    const since = fake.requests.length;
+    // openai-compatible and embedded are $0 in the table; openai:unpriced-model is not in it at all.
+    for (const model of [compat('ok'), 'embedded', 'openai:unpriced-model']) {
+      const failure = await failureOf(gateway.complete({ model, prompt: 'hi', maxTokens: 10, budgetLeft: { usd: 5 } }));
+      expect(failure, model).toMatchObject({ type: 'ConfigError', nonRetryable: true });
+      expect(failure.message, model).toContain(`--budget-usd needs a price for ${model}`);
+      expect(failure.message, model).toContain('--max-tokens');
+      expect(failure.message, model).toContain('LAB_PRICES_FILE');
+    }
+    expect(fake.requests.length).toBe(since);
+    // A token budget on the same model is enforceable and goes through.
+    await gateway.complete({ model: compat('ok'), prompt: 'hi', maxTokens: 10, budgetLeft: { tokens: 1000 } });
+    expect(fake.requests.length).toBe(since + 1);
+  });
+});
+
+describe('LlmGateway: a reply cut short at its output limit', () => {
+  it('is continued with the text so far until it finishes, through both SDKs', async () => {
+    for (const [gateway, model] of [
+      [new LlmGateway({ env: {} }), compat('cut-twice')],
+      [new LlmGateway({ env: anthropicEnv() }), 'anthropic:cut-twice'],
+    ] as const) {
+      const since = fake.requests.length;
+      const progress: number[] = [];
+      const result = await gateway.completeInFull({ model, system: 'Be brief.', prompt: 'Write it.', maxTokens: 50, onProgress: (n) => progress.push(n) });
+      expect(result.text, model).toBe('Part one, part two, the end.');
+      expect(result.calls.map((c) => c.truncated), model).toEqual([true, true, false]);
+
+      const reqs = requestsFor('cut-twice', since);
+      expect(reqs, model).toHaveLength(3);
+      expect(reqs.map((r) => r.body.max_tokens), model).toEqual([50, 50, 50]);
+      expect(reqs[0].prompt).toBe('Write it.');
+      const turns = (r: FakeRequest) => r.body.messages.filter((m: { role: string }) => m.role !== 'system');
+      expect(turns(reqs[2]).map((m: { role: string }) => m.role), model).toEqual(['user', 'assistant', 'user']);
+      expect(turns(reqs[2])[0].content, model).toBe('Write it.');
+      expect(turns(reqs[2])[1].content, model).toBe('Part one, part two, ');
+      expect(reqs[2].prompt, model).toBe(CONTINUE_PROMPT);
+      expect(reqs[2].system, model).toBe('Be brief.');
+    }
+  });
+
+  it('still cut short after the continuations allowed is a non-retryable OutputTruncated that says what to raise', async () => {
+    const gateway = new LlmGateway({ env: {} });
+    const since = fake.requests.length;
+    const failure = await failureOf(
+      gateway.completeInFull({ model: compat('cut-forever'), prompt: 'Write it.', maxTokens: 50 }, { maxContinuations: 2, raise: ['LAB_EMBEDDED_MAX_TOKENS (50 now)'] }),
+    );
+    expect(failure).toMatchObject({ type: 'OutputTruncated', nonRetryable: true });
+    expect(failure.message).toContain(compat('cut-forever'));
+    expect(failure.message).toContain('output limit of 50 tokens 3 times');
+    expect(failure.message).toContain('raise LAB_EMBEDDED_MAX_TOKENS (50 now) or LAB_LLM_MAX_CONTINUATIONS (2 now)');
+    expect(requestsFor('cut-forever', since)).toHaveLength(3);
+
+    // No continuations allowed: the first cut-short reply already fails.
+    const none = await failureOf(gateway.completeInFull({ model: compat('cut-twice'), prompt: 'Write it.', maxTokens: 50 }, { maxContinuations: 0 }));
+    expect(none).toMatchObject({ type: 'OutputTruncated', nonRetryable: true });
+  });
+
+  it('each continuation is budget-checked in full against what the earlier turns left', async () => {
+    const gateway = new LlmGateway({ env: {} });
+    const since = fake.requests.length;
+    // 'Write it.' is ~3 input tokens + 50 output: the first call fits in 100 tokens. It costs 60
+    // (the fake reports 10 in + 50 out), and the continuation (~3 + ~3 + ~25 input + 50 output) does not fit in the 40 left.
+    const failure = await failureOf(gateway.completeInFull({ model: compat('cut-twice'), prompt: 'Write it.', maxTokens: 50, budgetLeft: { tokens: 100 } }));
+    expect(failure).toMatchObject({ type: 'BudgetExhausted', nonRetryable: true });
+    expect(failure.message).toMatch(/^budget exhausted: 40 tokens left/);
+    expect(requestsFor('cut-twice', since)).toHaveLength(1);
+  });
+
+  it('a retried call re-uses the turns it already paid for from the cache', async () => {
+    const cacheDir = path.join(cacheRoot, 'continuations');
+    const req = { model: compat('cut-flaky'), prompt: 'Write it.', maxTokens: 50, cacheKey: 'run-2/proposal/revision-0' };
+    const since = fake.requests.length;
+
+    // The second turn fails with a 500 (Temporal would retry the activity)...
+    flakyFailures = 1;
+    const failed = await failureOf(new LlmGateway({ cacheDir, env: {} }).completeInFull(req));
+    expect(failed).toMatchObject({ type: 'ProviderServerError', nonRetryable: false });
+    expect(requestsFor('cut-flaky', since)).toHaveLength(2);
+
+    // ...and the retry takes the first turn from the cache and pays only for the rest.
+    const retried = await new LlmGateway({ cacheDir, env: {} }).completeInFull(req);
+    expect(retried.text).toBe('Part one, part two, the end.');
+    expect(retried.calls.map((c) => c.cached)).toEqual([true, false, false]);
+    expect(requestsFor('cut-flaky', since)).toHaveLength(4);
+
+    // A third attempt pays for nothing.
+    const again = await new LlmGateway({ cacheDir, env: {} }).completeInFull(req);
+    expect(again.text).toBe(retried.text);
+    expect(again.calls.map((c) => c.cached)).toEqual([true, true, true]);
+    expect(requestsFor('cut-flaky', since)).toHaveLength(4);
   });
 });
 

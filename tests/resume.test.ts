@@ -104,8 +104,10 @@ describe('resume', () => {
     behaviour = {};
     const id = `resume-budget-${Date.now()}`;
     const mark = fake.requests.length;
-    // Each scripted call costs 2000 tokens: idea and literature fit, the proposal's prompt alone would not.
-    const result: ResearchRunResult = await (await start(id, { tokens: 5000 })).result();
+    // Each scripted call costs 2000 tokens. Idea and literature fit at their full output limit
+    // (literature: ~900 input + 3000 output tokens with 5000 left); the proposal (~2400 input +
+    // 4000 output) does not fit in the 3000 left, and a call is never shortened to fit.
+    const result: ResearchRunResult = await (await start(id, { tokens: 7000 })).result();
     expect(result).toMatchObject({ status: 'budget_exhausted', stoppedAt: 'proposal' });
     expect(result.reason).toMatch(/budget exhausted/);
     expect(result.totals.inputTokens + result.totals.outputTokens).toBe(4000);

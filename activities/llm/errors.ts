@@ -15,6 +15,7 @@ export const LLM_ERROR_TYPES = {
   config: 'ConfigError',
   invalid: 'InvalidInput',
   budget: 'BudgetExhausted',
+  truncated: 'OutputTruncated',
 } as const;
 
 export function configError(message: string): ApplicationFailure {
@@ -23,6 +24,11 @@ export function configError(message: string): ApplicationFailure {
 
 export function budgetExhausted(message: string): ApplicationFailure {
   return ApplicationFailure.nonRetryable(message, LLM_ERROR_TYPES.budget);
+}
+
+/** A reply still cut short at its output limit after every continuation allowed. */
+export function outputTruncated(message: string): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(message, LLM_ERROR_TYPES.truncated);
 }
 
 interface HttpLikeError {

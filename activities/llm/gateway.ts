@@ -1,8 +1,9 @@
 /**
  * The LLM gateway: the one way agent stages and judges call a model. Runs inside activities.
  * It picks the provider from the model spec, asks for JSON when given a zod schema (and
- * re-asks once with the validation error), enforces what is left of the run's budget, caches
- * finished calls so a retried activity never pays twice, and reports tokens and cost.
+ * re-asks once with the validation error), asks the model to continue a reply cut short at its
+ * output limit, refuses a call that what is left of the run's budget cannot pay for in full,
+ * caches finished calls so a retried activity never pays twice, and reports tokens and cost.
  */
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
@@ -12,10 +13,10 @@ import { z } from 'zod';
 import type { Budget } from '../../common/schemas.js';
 import { AnthropicProvider } from './anthropicProvider.js';
 import { EmbeddedProvider } from './embeddedProvider.js';
-import { budgetExhausted, configError, LLM_ERROR_TYPES } from './errors.js';
+import { budgetExhausted, configError, LLM_ERROR_TYPES, outputTruncated } from './errors.js';
 import { ModelSpecError, parseModelSpec, type ModelSpec } from '../../common/modelSpec.js';
 import { OpenAIProvider } from './openaiProvider.js';
-import { costUsd, priceFor } from './prices.js';
+import { costUsd, priceFor, unenforceableBudget, type Price } from './prices.js';
 import type { ChatMessage, LlmProvider, ProviderReply } from './provider.js';
 
 export interface LlmRequest {
@@ -26,7 +27,7 @@ export interface LlmRequest {
   maxTokens: number;
   temperature?: number;
   reasoningEffort?: 'low' | 'medium' | 'high';
-  /** What is left of the run's budget; the call is refused or shortened so it cannot overrun it. */
+  /** What is left of the run's budget; a call it cannot pay for at full `maxTokens` is refused (BudgetExhausted). */
   budgetLeft?: Budget;
   /** Stable key for this logical call (run, stage, revision); a repeated key returns the stored reply. */
   cacheKey?: string;
@@ -54,6 +55,20 @@ export interface LlmResult<T = string> {
   calls: LlmCall[];
 }
 
+/** Continuations allowed after a cut-short first reply unless the caller says otherwise. */
+export const DEFAULT_MAX_CONTINUATIONS = 3;
+
+/** The user turn that asks for the rest of a reply cut short at its output limit. */
+export const CONTINUE_PROMPT =
+  'Continue exactly where you stopped. Do not repeat anything you already wrote and do not start over.';
+
+export interface ContinueOptions {
+  /** Continuation calls allowed after the first one (default DEFAULT_MAX_CONTINUATIONS). */
+  maxContinuations?: number;
+  /** Named in the OutputTruncated message as the setting to raise, e.g. `LAB_EMBEDDED_MAX_TOKENS (512 now)`. */
+  raise?: string[];
+}
+
 /** Callers can observe every call (tests count them; workers log them). */
 export type CallListener = (call: LlmCall & { spec: string }) => void;
 
@@ -67,11 +82,47 @@ export class LlmGateway {
     this.listeners.push(listener);
   }
 
-  /** Free-text call; returns markdown. */
+  /** Free-text call; returns markdown, which may be cut short (see `calls[].truncated`, or use `completeInFull`). */
   async complete(req: LlmRequest): Promise<LlmResult<string>> {
     const spec = this.spec(req.model);
     const reply = await this.call(spec, req, [{ role: 'user', content: req.prompt }], undefined, 0);
     return { text: reply.text, value: reply.text, calls: [reply.call] };
+  }
+
+  /**
+   * Free-text call that never returns a reply cut short at its output limit. While the reply stops
+   * at `maxTokens`, the model gets its text so far back with CONTINUE_PROMPT, and the pieces are
+   * joined. Each continuation is a normal call: budget-checked at full size against what is left
+   * after the earlier turns (so a budget that cannot pay for it ends in BudgetExhausted), and cached
+   * under its turn index (so a retried activity re-uses the turns it already paid for). Still cut
+   * short after `maxContinuations`: a non-retryable OutputTruncated that says what to raise.
+   */
+  async completeInFull(req: LlmRequest, options: ContinueOptions = {}): Promise<LlmResult<string>> {
+    const spec = this.spec(req.model);
+    const limit = options.maxContinuations ?? DEFAULT_MAX_CONTINUATIONS;
+    const calls: LlmCall[] = [];
+    let text = '';
+    let budgetLeft = req.budgetLeft;
+    for (let turn = 0; ; turn++) {
+      const messages: ChatMessage[] = [{ role: 'user', content: req.prompt }];
+      if (turn > 0) messages.push({ role: 'assistant', content: text }, { role: 'user', content: CONTINUE_PROMPT });
+      const before = calls.reduce((n, c) => n + c.outputTokens, 0);
+      const onProgress = req.onProgress && ((n: number) => req.onProgress!(before + n));
+      const reply = await this.call(spec, { ...req, budgetLeft, onProgress }, messages, undefined, turn);
+      calls.push(reply.call);
+      text += reply.text;
+      if (!reply.call.truncated) return { text, value: text, calls };
+      if (turn >= limit) {
+        const written = calls.reduce((n, c) => n + c.outputTokens, 0);
+        const raise = [...(options.raise ?? []), `LAB_LLM_MAX_CONTINUATIONS (${limit} now)`];
+        throw outputTruncated(
+          `${spec.spec} (${reply.call.model}) stopped at its output limit of ${req.maxTokens} tokens ${calls.length} times ` +
+            `(${limit} continuation${limit === 1 ? '' : 's'}, ${written} output tokens in all) and never finished its reply; ` +
+            `raise ${raise.join(' or ')}`,
+        );
+      }
+      budgetLeft = shrinkBudget(budgetLeft, reply.call);
+    }
   }
 
   /** Structured call: JSON validated against `schema`, re-asked once with the validation error. */
@@ -125,16 +176,18 @@ export class LlmGateway {
     return provider;
   }
 
+  /** One provider call; `turn` (0 first, then each re-ask or continuation) is part of the cache key. */
   private async call(
     spec: ModelSpec,
     req: LlmRequest,
     messages: ChatMessage[],
     json: { name: string; schema: Record<string, unknown> } | undefined,
-    attempt: number,
+    turn: number,
   ): Promise<{ text: string; call: LlmCall }> {
     const price = priceFor(spec.provider, spec.model);
-    const maxTokens = this.clampToBudget(spec, req, messages, price);
-    const cacheFile = this.cacheFile(req, spec, messages, maxTokens, json, attempt);
+    this.checkBudget(spec, req, messages, price);
+    const maxTokens = req.maxTokens;
+    const cacheFile = this.cacheFile(req, spec, messages, maxTokens, json, turn);
     const cached = cacheFile ? await readCache(cacheFile) : undefined;
     let reply: ProviderReply;
     let latencyMs = 0;
@@ -170,26 +223,32 @@ export class LlmGateway {
   }
 
   /**
-   * Shortens max output tokens so the call cannot overrun the budget; refuses the call when
-   * what is left would not buy a useful answer. Input tokens are estimated at 4 characters each.
+   * Refuses a call that what is left of the budget cannot pay for at its full size: input
+   * (estimated at 4 characters a token) plus the whole `maxTokens`. The call is never shortened
+   * to fit, as a reply cut short by a shrunken limit would pass for a finished one.
    */
-  private clampToBudget(spec: ModelSpec, req: LlmRequest, messages: ChatMessage[], price: ReturnType<typeof priceFor>): number {
-    let maxTokens = req.maxTokens;
+  private checkBudget(spec: ModelSpec, req: LlmRequest, messages: ChatMessage[], price: Price | undefined): void {
     const left = req.budgetLeft;
-    if (!left) return maxTokens;
+    if (!left) return;
+    // A USD budget on a model without a price would be silently ignored; refuse it instead.
+    const unenforceable = unenforceableBudget(spec, left);
+    if (unenforceable) throw configError(unenforceable);
     const inputChars = (req.system?.length ?? 0) + messages.reduce((n, m) => n + m.content.length, 0);
     const inputEstimate = Math.ceil(inputChars / 4);
-    const floor = Math.min(64, req.maxTokens);
-    if (left.tokens !== undefined) maxTokens = Math.min(maxTokens, left.tokens - inputEstimate);
-    if (left.usd !== undefined && price && price.output > 0) {
-      const usdForOutput = left.usd - (inputEstimate * price.input) / 1e6;
-      maxTokens = Math.min(maxTokens, Math.floor((usdForOutput * 1e6) / price.output));
+    const needs = `~${inputEstimate} input + ${req.maxTokens} output tokens`;
+    if (left.tokens !== undefined && left.tokens < inputEstimate + req.maxTokens) {
+      throw budgetExhausted(
+        `budget exhausted: ${left.tokens} tokens left, the next ${spec.spec} call needs up to ${inputEstimate + req.maxTokens} (${needs})`,
+      );
     }
-    if (maxTokens < floor) {
-      const what = left.tokens !== undefined && left.tokens - inputEstimate < floor ? `${left.tokens} tokens` : `$${left.usd?.toFixed(4)}`;
-      throw budgetExhausted(`budget exhausted: ${what} left, not enough for the next ${spec.spec} call (~${inputEstimate} input tokens)`);
+    if (left.usd !== undefined && price) {
+      const usd = (inputEstimate * price.input + req.maxTokens * price.output) / 1e6;
+      if (left.usd < usd) {
+        throw budgetExhausted(
+          `budget exhausted: $${left.usd.toFixed(6)} left, the next ${spec.spec} call needs up to $${usd.toFixed(6)} (${needs})`,
+        );
+      }
     }
-    return maxTokens;
   }
 
   private cacheFile(
@@ -198,11 +257,11 @@ export class LlmGateway {
     messages: ChatMessage[],
     maxTokens: number,
     json: unknown,
-    attempt: number,
+    turn: number,
   ): string | undefined {
     if (!req.cacheKey || !this.options.cacheDir) return undefined;
     const digest = createHash('sha256')
-      .update(JSON.stringify([req.cacheKey, spec.spec, req.system ?? '', messages, maxTokens, json ?? null, attempt]))
+      .update(JSON.stringify([req.cacheKey, spec.spec, req.system ?? '', messages, maxTokens, json ?? null, turn]))
       .digest('hex');
     return path.join(this.options.cacheDir, digest.slice(0, 2), `${digest}.json`);
   }

@@ -1,5 +1,7 @@
 /** Token prices kept as data (prices.json), overridable with a JSON file named by LAB_PRICES_FILE. */
 import { readFileSync } from 'node:fs';
+import type { ModelSpec } from '../../common/modelSpec.js';
+import type { Budget } from '../../common/schemas.js';
 import defaults from './prices.json' with { type: 'json' };
 
 export interface Price {
@@ -42,6 +44,22 @@ export function priceFor(provider: string, model: string): Price | undefined {
 export function costUsd(price: Price | undefined, inputTokens: number, outputTokens: number): number {
   if (!price) return 0;
   return Math.round(((inputTokens * price.input + outputTokens * price.output) / 1e6) * 1e6) / 1e6;
+}
+
+/**
+ * Why a USD budget cannot be kept for this model, or undefined when it can (or none is set).
+ * A model with no price in the table, or a price of $0 (local models), would run any number of
+ * calls under any USD budget, so such a budget is refused rather than silently ignored.
+ */
+export function unenforceableBudget(spec: ModelSpec, budget: Budget | undefined): string | undefined {
+  if (budget?.usd === undefined) return undefined;
+  const price = priceFor(spec.provider, spec.model);
+  const fix = 'use --max-tokens, or add its price with LAB_PRICES_FILE';
+  if (!price) return `--budget-usd needs a price for ${spec.spec}; none in the price table: ${fix}`;
+  if (price.input <= 0 && price.output <= 0) {
+    return `--budget-usd needs a price for ${spec.spec}; the price table lists it at $0, so no USD budget can limit it: ${fix}`;
+  }
+  return undefined;
 }
 
 /** Test hook: forget the cached table after LAB_PRICES_FILE changed. */

@@ -1,6 +1,7 @@
 /**
  * The stage activity: one research stage = load inputs from the artifact store, one LLM call
- * through the gateway, write the output back, return its reference and the usage.
+ * through the gateway (plus continuation calls while the reply stops at its output limit),
+ * write the output back, return its reference and the usage.
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
@@ -8,7 +9,8 @@ import type { ArtifactRef, StageName, StageOutcome, Usage } from '../../common/s
 import { STAGE_OUTPUT_FILE } from '../../common/stages.js';
 import type { ArtifactStore } from '../artifacts.js';
 import { withHeartbeat } from '../heartbeat.js';
-import type { LlmCall, LlmGateway } from '../llm/gateway.js';
+import { configError } from '../llm/errors.js';
+import { DEFAULT_MAX_CONTINUATIONS, type LlmCall, type LlmGateway } from '../llm/gateway.js';
 import { parseModelSpec } from '../../common/modelSpec.js';
 import type { StageActivityInput } from '../types.js';
 import { STAGE_MAX_TOKENS, stagePrompt } from './prompts.js';
@@ -34,19 +36,25 @@ export function createStageActivities({ store, llm }: StageDeps) {
       ctx.log.info('stage started', { stage: input.stage, model: input.model, revision: revision?.number ?? 0 });
 
       let outputTokens = 0;
+      const limits = outputLimits(input.stage, input.model);
+      // A reply cut short at the output limit is continued, never stored as a finished stage:
+      // the gateway throws OutputTruncated (or BudgetExhausted) instead.
       const result = await withHeartbeat(
         () =>
-          llm.complete({
-            model: input.model,
-            system,
-            prompt,
-            maxTokens: maxTokensFor(input.stage, input.model),
-            reasoningEffort: input.reasoningEffort,
-            budgetLeft: input.budgetLeft,
-            cacheKey: `${input.runId}/${input.stage}/revision-${revision?.number ?? 0}`,
-            signal: ctx.cancellationSignal,
-            onProgress: (n) => (outputTokens = n),
-          }),
+          llm.completeInFull(
+            {
+              model: input.model,
+              system,
+              prompt,
+              maxTokens: limits.maxTokens,
+              reasoningEffort: input.reasoningEffort,
+              budgetLeft: input.budgetLeft,
+              cacheKey: `${input.runId}/${input.stage}/revision-${revision?.number ?? 0}`,
+              signal: ctx.cancellationSignal,
+              onProgress: (n) => (outputTokens = n),
+            },
+            { maxContinuations: limits.maxContinuations, raise: limits.raise },
+          ),
         () => ({ stage: input.stage, outputTokens }),
       );
       const [call] = result.calls;
@@ -72,10 +80,22 @@ export function createStageActivities({ store, llm }: StageDeps) {
 
 export type StageActivities = ReturnType<typeof createStageActivities>;
 
-function maxTokensFor(stage: StageName, model: string): number {
+/** Output tokens per call, continuations allowed, and the settings an OutputTruncated failure names. */
+function outputLimits(stage: StageName, model: string): { maxTokens: number; maxContinuations: number; raise: string[] } {
   const cap = STAGE_MAX_TOKENS[stage];
-  if (parseSafe(model)?.provider !== 'embedded') return cap;
-  return Math.min(cap, Number(process.env.LAB_EMBEDDED_MAX_TOKENS ?? 512));
+  const maxContinuations = countFromEnv('LAB_LLM_MAX_CONTINUATIONS', DEFAULT_MAX_CONTINUATIONS);
+  if (parseSafe(model)?.provider !== 'embedded') return { maxTokens: cap, maxContinuations, raise: [] };
+  const embeddedCap = Number(process.env.LAB_EMBEDDED_MAX_TOKENS ?? 512);
+  if (embeddedCap >= cap) return { maxTokens: cap, maxContinuations, raise: [] };
+  return { maxTokens: embeddedCap, maxContinuations, raise: [`LAB_EMBEDDED_MAX_TOKENS (${embeddedCap} now)`] };
+}
+
+function countFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw configError(`${name} must be a whole number of 0 or more, not "${raw}"`);
+  return value;
 }
 
 function parseSafe(model: string) {
