@@ -3,6 +3,7 @@ import { ArtifactStore } from './artifacts.js';
 import { createArtifactActivities } from './artifactActivities.js';
 import { artifactRoot, llmCacheDir } from './config.js';
 import { LlmGateway } from './llm/gateway.js';
+import { createLiteratureActivities } from './literature/index.js';
 import { createStageActivities } from './stages/index.js';
 
 export interface ActivityDeps {
@@ -18,7 +19,7 @@ export function defaultActivityDeps(): ActivityDeps {
 }
 
 export function createActivities(deps: ActivityDeps = defaultActivityDeps()) {
-  return { ...createStageActivities(deps), ...createArtifactActivities(deps) };
+  return { ...createStageActivities(deps), ...createArtifactActivities(deps), ...createLiteratureActivities() };
 }
 
 export type Activities = ReturnType<typeof createActivities>;
