@@ -50,4 +50,32 @@ g.assemble(sys.argv[1] + ".part", overwrite=True)  # verifies the sha256
 PY
   mv "$model.part" "$model"
 fi
+
+# The sandbox's default backend, bubblewrap, from Debian. Without it, LAB_SANDBOX=docker or
+# LAB_SANDBOX=unsafe-process still work, so a failed install warns instead of stopping.
+if ! command -v bwrap >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    say "installing bubblewrap (apt-get)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -qq bubblewrap >/dev/null 2>&1 || { apt-get update -qq >/dev/null && apt-get install -y -qq bubblewrap >/dev/null; } ||
+      say "warning: could not install bubblewrap; the sandbox needs it (or LAB_SANDBOX=docker / unsafe-process)"
+  else
+    say "warning: bubblewrap (bwrap) is missing; the sandbox needs it: sudo apt-get install bubblewrap (Debian/Ubuntu), sudo dnf install bubblewrap (Fedora), or set LAB_SANDBOX=docker / unsafe-process"
+  fi
+fi
+
+# The sandbox's own Python: the packages experiments use, bound read-only into every sandboxed
+# command. Made without pip and filled by .venv's pip from outside, so there is no pip inside.
+if [ ! -x .venv-sandbox/bin/python ]; then
+  say "creating .venv-sandbox"
+  python3 -m venv --without-pip .venv-sandbox
+fi
+if ! cmp -s scripts/requirements-sandbox.txt .venv-sandbox/.lab-requirements.txt; then
+  say "installing the sandbox packages into .venv-sandbox (numpy, pandas, scikit-learn, scipy, matplotlib)"
+  .venv/bin/pip --python .venv-sandbox/bin/python install --quiet --disable-pip-version-check -r scripts/requirements-sandbox.txt
+  rm -rf .venv-sandbox/bin/pip .venv-sandbox/bin/pip3* .venv-sandbox/lib/python3*/site-packages/pip .venv-sandbox/lib/python3*/site-packages/pip-*
+  cp scripts/requirements-sandbox.txt .venv-sandbox/.lab-requirements.txt
+else
+  say "sandbox Python packages up to date"
+fi
 say "ready: $(.venv/bin/temporal --version | head -n1)"
