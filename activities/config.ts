@@ -57,3 +57,13 @@ export function taskSearchPath(): string[] {
   const extra = (process.env.LAB_TASKS_DIR ?? '').split(path.delimiter).filter(Boolean).map((d) => path.resolve(d));
   return [...extra, EXAMPLE_TASKS_DIR, IMPORTED_TASKS_DIR];
 }
+
+/** Experiment workspaces, one folder per run, on the host that serves the `sandbox` queue. */
+export function workspaceRoot(): string {
+  return path.resolve(process.env.LAB_WORKSPACE_DIR ?? path.join(labHome(), 'workspaces'));
+}
+
+/** The sandbox's own Python (numpy, pandas, scikit-learn, scipy, matplotlib; no pip), made by `npm run setup`. */
+export function sandboxVenvDir(): string {
+  return path.resolve(process.env.LAB_SANDBOX_VENV || path.join(PROJECT_ROOT, '.venv-sandbox'));
+}

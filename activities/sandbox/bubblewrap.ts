@@ -1,0 +1,216 @@
+/**
+ * The default backend: bubblewrap. Each command runs in new namespaces (no network at all, own
+ * PIDs, IPC, hostname) on a read-only view of the system with the run's workspace as its only
+ * writable place, a private /tmp, a cleared environment and rlimits; the worker samples the tree
+ * for the tree-wide limits and kills the namespace (its init) on timeout or cancellation.
+ *
+ * Two ways to start, chosen by who runs the worker:
+ * - a user: an unprivileged user namespace, the command as uid 65534 inside. RLIMIT_NPROC counts
+ *   per user namespace, so the process limit holds for this command alone.
+ * - root: RLIMIT_NPROC never binds uid 0, so bwrap runs privileged (no user namespace) and the
+ *   command drops to a fresh unprivileged uid of its own (`setpriv`); the workspace is handed to
+ *   that uid for the command and back afterwards.
+ */
+import { randomInt } from 'node:crypto';
+import { existsSync, lstatSync, readlinkSync } from 'node:fs';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { SandboxLimits } from '../../common/environment.js';
+import { commandEnvironment, prlimitArgs, sandboxCpus } from './commandEnv.js';
+import { runPreflightProbe } from './preflight.js';
+import { inheritableFds, killGroup, killPids, shellClosingFds } from './processTree.js';
+import { sandboxPython, type SandboxPython } from './python.js';
+import { supervise } from './supervise.js';
+import { SandboxConfigError, type ExecOptions, type ExecRequest, type ExecResult, type SandboxBackend } from './types.js';
+
+export const SANDBOX_WORKSPACE = '/workspace';
+export const SANDBOX_PYTHON = '/opt/lab-python';
+/** The command's uid inside a user namespace (an unprivileged worker). */
+export const SANDBOX_UID = 65534;
+/** Private /dev/shm (multiprocessing needs it); tmpfs pages are memory, so it is small. */
+const SHM_MB = 64;
+/** What the command sees of /etc: what libc, fonts and Python need; no host accounts, no secrets. */
+const ETC_FILES = ['alternatives', 'fonts', 'ld.so.cache', 'ld.so.conf', 'ld.so.conf.d', 'localtime', 'mime.types', 'nsswitch.conf', 'protocols'];
+/** Top-level system folders that are links on merged-/usr systems, or real folders on older ones. */
+const SYSTEM_DIRS = ['/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32'];
+
+export const BWRAP_MISSING =
+  'bubblewrap (bwrap) is not installed: run `npm run setup` (installs bubblewrap) or set LAB_SANDBOX=docker or LAB_SANDBOX=unsafe-process';
+
+export interface BwrapPlan {
+  workspace: string;
+  command: string;
+  limits: SandboxLimits;
+  python: SandboxPython;
+  cpus: number;
+  /** Root worker: privileged bwrap, the command drops to `uid`. Otherwise a user namespace. */
+  privileged: boolean;
+  /** The command's uid (and gid). */
+  uid: number;
+  /** Descriptors the worker would pass down; closed before the command starts. */
+  inheritedFds?: number[];
+}
+
+/** The bwrap argv (without the `bwrap` itself) and the contents bwrap reads from fds 3, 4, 5. */
+export function bubblewrapArgs(plan: BwrapPlan): { args: string[]; dataFds: string[] } {
+  const args: string[] = [];
+  const dirs = new Set<string>(['/']);
+  /** Creates the parents of `dest` world-readable (bwrap would make them 0700 as root). */
+  const parents = (dest: string) => {
+    const missing: string[] = [];
+    for (let d = path.posix.dirname(dest); !dirs.has(d); d = path.posix.dirname(d)) missing.unshift(d);
+    for (const d of missing) {
+      args.push('--perms', '0755', '--dir', d);
+      dirs.add(d);
+    }
+  };
+
+  if (plan.privileged) {
+    args.push('--unshare-ipc', '--unshare-pid', '--unshare-net', '--unshare-uts', '--unshare-cgroup-try');
+    args.push('--cap-add', 'CAP_SETUID', '--cap-add', 'CAP_SETGID');
+  } else {
+    args.push('--unshare-all', '--unshare-user', '--disable-userns', '--uid', String(plan.uid), '--gid', String(plan.uid));
+  }
+  args.push('--die-with-parent', '--new-session', '--hostname', 'sandbox');
+
+  args.push('--ro-bind', '/usr', '/usr');
+  dirs.add('/usr');
+  for (const dir of SYSTEM_DIRS) {
+    const kind = systemDirKind(dir);
+    if (kind === 'link') args.push('--symlink', readlinkSync(dir), dir);
+    else if (kind === 'dir') args.push('--ro-bind', dir, dir);
+  }
+  parents('/etc/x');
+  for (const name of ETC_FILES) args.push('--ro-bind-try', `/etc/${name}`, `/etc/${name}`);
+  const dataFds = [
+    `root:x:0:0:root:/root:/bin/sh\nsandbox:x:${plan.uid}:${plan.uid}:sandbox:${SANDBOX_WORKSPACE}:/bin/sh\n`,
+    `root:x:0:\nsandbox:x:${plan.uid}:\n`,
+    '127.0.0.1 localhost sandbox\n::1 localhost\n',
+  ];
+  args.push('--perms', '0644', '--ro-bind-data', '3', '/etc/passwd');
+  args.push('--perms', '0644', '--ro-bind-data', '4', '/etc/group');
+  args.push('--perms', '0644', '--ro-bind-data', '5', '/etc/hosts');
+
+  args.push('--proc', '/proc', '--dev', '/dev');
+  args.push('--perms', '1777', '--size', String(SHM_MB * 2 ** 20), '--tmpfs', '/dev/shm');
+  // /tmp is memory too: cap it like the workspace, and never above what the command may use.
+  const tmpMb = Math.max(16, Math.min(plan.limits.workspaceMb, plan.limits.memoryMb));
+  args.push('--perms', '1777', '--size', String(Math.floor(tmpMb * 2 ** 20)), '--tmpfs', '/tmp');
+  dirs.add('/tmp');
+
+  parents(SANDBOX_PYTHON);
+  args.push('--ro-bind', plan.python.venv, SANDBOX_PYTHON);
+  for (const prefix of plan.python.basePrefixes) {
+    if (prefix === '/usr' || prefix.startsWith('/usr/')) continue;
+    parents(prefix);
+    args.push('--ro-bind', prefix, prefix);
+  }
+  args.push('--bind', plan.workspace, SANDBOX_WORKSPACE, '--chdir', SANDBOX_WORKSPACE);
+
+  args.push('--clearenv');
+  const env = commandEnvironment({ home: SANDBOX_WORKSPACE, pythonBin: `${SANDBOX_PYTHON}/bin`, cpus: plan.cpus, tmp: '/tmp' });
+  for (const [k, v] of Object.entries(env)) args.push('--setenv', k, v);
+  args.push('--setenv', 'VIRTUAL_ENV', SANDBOX_PYTHON);
+
+  args.push('--');
+  if (plan.privileged) {
+    args.push('setpriv', `--reuid=${plan.uid}`, `--regid=${plan.uid}`, '--clear-groups', '--inh-caps=-all', '--');
+  }
+  // In a user namespace the namespace's init counts against the command's RLIMIT_NPROC.
+  args.push('prlimit', ...prlimitArgs(plan.limits, plan.privileged ? 0 : 1), '--', ...shellClosingFds(plan.command, plan.inheritedFds ?? []));
+  return { args, dataFds };
+}
+
+function systemDirKind(dir: string): 'link' | 'dir' | 'none' {
+  try {
+    const stat = lstatSync(dir);
+    return stat.isSymbolicLink() ? 'link' : stat.isDirectory() ? 'dir' : 'none';
+  } catch {
+    return 'none';
+  }
+}
+
+export function findExecutable(name: string, searchPath = process.env.PATH ?? ''): string | undefined {
+  for (const dir of [...searchPath.split(':').filter(Boolean), '/usr/bin', '/bin', '/usr/local/bin']) {
+    const candidate = path.join(dir, name);
+    if (existsSync(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+/** Hands every entry under `dir` (links themselves, not their targets) to `uid`. */
+export async function chownTree(dir: string, uid: number, gid: number): Promise<void> {
+  await fs.lchown(dir, uid, gid);
+  const entries = await fs.readdir(dir, { withFileTypes: true, recursive: true });
+  for (const entry of entries) {
+    const full = path.join(entry.parentPath, entry.name);
+    await fs.lchown(full, uid, gid).catch(() => undefined);
+  }
+}
+
+export class BubblewrapBackend implements SandboxBackend {
+  readonly name = 'bwrap' as const;
+  readonly isolated = true;
+  private readonly privileged: boolean;
+
+  constructor(private readonly env: NodeJS.ProcessEnv = process.env) {
+    this.privileged = process.getuid?.() === 0;
+  }
+
+  private bwrap(): string {
+    const found = findExecutable('bwrap', this.env.PATH);
+    if (!found) throw new SandboxConfigError(BWRAP_MISSING);
+    return found;
+  }
+
+  async exec(request: ExecRequest, options: ExecOptions = {}): Promise<ExecResult> {
+    const bwrap = this.bwrap();
+    if (this.privileged && !findExecutable('setpriv')) throw new SandboxConfigError('setpriv (util-linux) is missing: a root worker needs it to run commands as an unprivileged user');
+    const workspace = await fs.realpath(request.workspace);
+    // A fresh uid per command when root: its RLIMIT_NPROC count is then this command's alone.
+    const uid = this.privileged ? randomInt(1_000_000_000, 2_000_000_000) : SANDBOX_UID;
+    const { args, dataFds } = bubblewrapArgs({
+      workspace,
+      command: request.command,
+      limits: request.limits,
+      python: sandboxPython(),
+      cpus: sandboxCpus(this.env),
+      privileged: this.privileged,
+      uid,
+      inheritedFds: inheritableFds(),
+    });
+    if (this.privileged) await chownTree(workspace, uid, uid);
+    try {
+      return await supervise(
+        {
+          file: bwrap,
+          args,
+          // bwrap's own processes stay visible in /proc inside: they must not carry the worker's keys.
+          env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
+          dataFds,
+          helperLevels: 2,
+          setupErrorPattern: /^bwrap: /m,
+          killTree(pid, tree) {
+            // Killing bwrap kills the namespace's init (--die-with-parent), and with it every process inside.
+            killGroup(pid);
+            killPids([pid, ...tree.map((p) => p.pid)]);
+          },
+        },
+        { ...request, workspace },
+        options,
+      );
+    } finally {
+      if (this.privileged) await chownTree(workspace, process.getuid!(), process.getgid!());
+    }
+  }
+
+  async preflight(): Promise<string[]> {
+    try {
+      this.bwrap();
+      sandboxPython();
+    } catch (err) {
+      return [`sandbox (bwrap): ${(err as Error).message}`];
+    }
+    return runPreflightProbe(this, { checkNetwork: true });
+  }
+}

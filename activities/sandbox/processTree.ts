@@ -1,0 +1,209 @@
+/**
+ * Process trees read from /proc (Linux): which processes a sandboxed command started, what they
+ * use together, and killing exactly them — by parent links and markers, never by name.
+ */
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+
+export interface ProcessInfo {
+  pid: number;
+  ppid: number;
+  pgrp: number;
+  state: string;
+  threads: number;
+  /** utime + stime + cutime + cstime: own CPU plus that of children already waited for. */
+  cpuTicks: number;
+  rssPages: number;
+}
+
+/** Linux reports CPU times in USER_HZ, 100 on every mainstream architecture. */
+const TICKS_PER_SECOND = 100;
+let pageSize: number | undefined;
+
+function pageBytes(): number {
+  if (pageSize === undefined) {
+    try {
+      pageSize = Number(execFileSync('getconf', ['PAGESIZE'], { encoding: 'utf8' }).trim()) || 4096;
+    } catch {
+      pageSize = 4096;
+    }
+  }
+  return pageSize;
+}
+
+export function hasProcFs(): boolean {
+  try {
+    readFileSync('/proc/self/stat');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function readProcess(pid: number): ProcessInfo | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // "pid (comm) state ppid ..."; comm may hold spaces and parentheses, so split after the last ')'.
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return {
+    pid,
+    state: f[0],
+    ppid: Number(f[1]),
+    pgrp: Number(f[2]),
+    cpuTicks: Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]),
+    threads: Number(f[17]),
+    rssPages: Number(f[21]),
+  };
+}
+
+export function readProcessTable(): Map<number, ProcessInfo> {
+  const table = new Map<number, ProcessInfo>();
+  let names: string[];
+  try {
+    names = readdirSync('/proc');
+  } catch {
+    return table;
+  }
+  for (const name of names) {
+    if (!/^\d+$/.test(name)) continue;
+    const info = readProcess(Number(name));
+    if (info) table.set(info.pid, info);
+  }
+  return table;
+}
+
+export interface TreeProcess extends ProcessInfo {
+  /** 0 for the root. */
+  depth: number;
+}
+
+/** `root` and every process below it (orphans re-parented inside a PID namespace stay below its init). */
+export function descendants(table: Map<number, ProcessInfo>, root: number): TreeProcess[] {
+  const children = new Map<number, ProcessInfo[]>();
+  for (const p of table.values()) {
+    const list = children.get(p.ppid);
+    if (list) list.push(p);
+    else children.set(p.ppid, [p]);
+  }
+  const out: TreeProcess[] = [];
+  const rootInfo = table.get(root);
+  if (!rootInfo) return out;
+  const queue: TreeProcess[] = [{ ...rootInfo, depth: 0 }];
+  const seen = new Set<number>();
+  while (queue.length) {
+    const p = queue.shift()!;
+    if (seen.has(p.pid)) continue;
+    seen.add(p.pid);
+    out.push(p);
+    for (const c of children.get(p.pid) ?? []) queue.push({ ...c, depth: p.depth + 1 });
+  }
+  return out;
+}
+
+export interface TreeUsage {
+  /** Threads count too: RLIMIT_NPROC counts them. */
+  tasks: number;
+  cpuSeconds: number;
+  rssBytes: number;
+}
+
+export function treeUsage(processes: ProcessInfo[]): TreeUsage {
+  let tasks = 0;
+  let ticks = 0;
+  let pages = 0;
+  for (const p of processes) {
+    if (p.state === 'Z') continue;
+    tasks += p.threads;
+    ticks += p.cpuTicks;
+    pages += p.rssPages;
+  }
+  return { tasks, cpuSeconds: ticks / TICKS_PER_SECOND, rssBytes: pages * pageBytes() };
+}
+
+/** Processes whose environment holds `marker` (the unsafe backend's token; survives setsid and double forks). */
+export function processesWithMarker(marker: string): number[] {
+  const pids: number[] = [];
+  let names: string[];
+  try {
+    names = readdirSync('/proc');
+  } catch {
+    return pids;
+  }
+  for (const name of names) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${name}/environ`, 'latin1').includes(marker)) pids.push(Number(name));
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return pids;
+}
+
+export function killPids(pids: Iterable<number>, signal: NodeJS.Signals = 'SIGKILL'): void {
+  for (const pid of pids) {
+    if (pid <= 1 || pid === process.pid) continue;
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+export function killGroup(pgid: number, signal: NodeJS.Signals = 'SIGKILL'): void {
+  if (pgid <= 1) return;
+  try {
+    process.kill(-pgid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+/** True while `pid` exists and is not a zombie. */
+export function isAlive(pid: number): boolean {
+  const info = readProcess(pid);
+  if (info) return info.state !== 'Z' && info.state !== 'X';
+  if (hasProcFs()) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * This process's descriptors that a child would inherit (no close-on-exec): whatever started the
+ * worker left them open. Neither Node nor bwrap closes them, so the sandboxed command must.
+ */
+export function inheritableFds(): number[] {
+  let names: string[];
+  try {
+    names = readdirSync('/proc/self/fd');
+  } catch {
+    return [];
+  }
+  const fds: number[] = [];
+  for (const name of names) {
+    const fd = Number(name);
+    if (!Number.isInteger(fd) || fd < 3) continue;
+    try {
+      const flags = /^flags:\s*([0-7]+)/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))?.[1];
+      if (flags !== undefined && (parseInt(flags, 8) & 0o2000000) === 0) fds.push(fd);
+    } catch {
+      // closed meanwhile (the fd readdir itself used is one of them)
+    }
+  }
+  return fds;
+}
+
+/** `sh -c command`, preceded by closing `fds` (bash: dash cannot name descriptors above 9). */
+export function shellClosingFds(command: string, fds: number[]): string[] {
+  if (!fds.length) return ['/bin/sh', '-c', command];
+  return ['/bin/bash', '-c', `exec ${fds.map((fd) => `${fd}>&-`).join(' ')}; exec /bin/sh -c "$1"`, 'sh', command];
+}

@@ -1,0 +1,255 @@
+/**
+ * Runs one prepared sandbox process and enforces what the kernel limits inside cannot: wall time,
+ * output size, cancellation, and tree-wide CPU, memory, process and workspace-size limits (sampled
+ * from /proc). Keeps the full output in a file, the tails for the observation, and its sha256.
+ * Shared by every backend; a backend supplies the argv and how to kill its tree.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createWriteStream, promises as fs, type WriteStream } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { constants as osConstants } from 'node:os';
+import type { KillReason, SandboxLimits } from '../../common/environment.js';
+import { descendants, readProcessTable, treeUsage, type TreeProcess } from './processTree.js';
+import { SandboxConfigError, type ExecOptions, type ExecRequest, type ExecResult } from './types.js';
+import { directoryBytes } from './workspaceSize.js';
+
+export interface PreparedProcess {
+  file: string;
+  args: string[];
+  /** The environment of the spawned process itself (bwrap, docker, sh): never the worker's own. */
+  env: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** Contents for the child's fds 3, 4, ... (bwrap `--ro-bind-data`), written then closed. */
+  dataFds?: string[];
+  /**
+   * Tree levels that belong to the sandbox itself, not the command (bwrap: its outer process and
+   * the namespace's init). Their CPU counts (init collects the CPU of reaped orphans), their
+   * processes and memory do not. `undefined`: the tree is not on this host (docker); no sampling.
+   */
+  helperLevels?: number;
+  /** Kill everything the command started (the tree is killed by parent links, never by name). */
+  killTree(pid: number, tree: TreeProcess[]): void;
+  /** What `bwrap: ...` or `docker: ...` says on stderr when the sandbox itself could not start. */
+  setupErrorPattern?: RegExp;
+}
+
+const SAMPLE_MS = 250;
+const DISK_SAMPLE_EVERY = 8;
+const TAIL_BYTES = 4096;
+const CLOSE_GRACE_MS = 2000;
+
+export const KILL_DETAIL: Record<KillReason, (l: SandboxLimits) => string> = {
+  wall_time: (l) => `wall-time limit reached (${l.wallSeconds} s)`,
+  cpu_time: (l) => `CPU-time limit reached (${l.cpuSeconds} s)`,
+  memory: (l) => `memory limit reached (${l.memoryMb} MB)`,
+  processes: (l) => `process limit reached (${l.processes} processes and threads)`,
+  output: (l) => `output limit reached (${l.outputBytes} bytes of stdout and stderr)`,
+  disk: (l) => `disk limit reached (workspace ${l.workspaceMb} MB, one file ${l.fileSizeMb} MB)`,
+  cancelled: () => 'cancelled',
+};
+
+export async function supervise(prepared: PreparedProcess, request: ExecRequest, options: ExecOptions = {}): Promise<ExecResult> {
+  const { limits } = request;
+  const started = Date.now();
+  const scratch = await fs.mkdtemp(path.join(os.tmpdir(), 'lab-exec-'));
+  const outputFile = request.outputFile ?? path.join(os.tmpdir(), `lab-output-${path.basename(scratch)}.txt`);
+  const streams = {
+    stdout: new CappedStream(path.join(scratch, 'stdout')),
+    stderr: new CappedStream(path.join(scratch, 'stderr')),
+  };
+  let killedBy: KillReason | undefined;
+  let lastTree: TreeProcess[] = [];
+  const usage = { cpuSeconds: 0, peakMemoryMb: 0, peakProcesses: 0 };
+
+  let child: ChildProcess;
+  try {
+    child = spawn(prepared.file, prepared.args, {
+      env: prepared.env,
+      cwd: prepared.cwd,
+      stdio: ['ignore', 'pipe', 'pipe', ...(prepared.dataFds ?? []).map(() => 'pipe' as const)],
+      // Own process group: the worker's Ctrl-C does not reach it, and the group can be killed whole.
+      detached: true,
+    });
+  } catch (err) {
+    await fs.rm(scratch, { recursive: true, force: true });
+    throw new SandboxConfigError(`cannot start ${prepared.file}: ${(err as Error).message}`);
+  }
+  const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
+  (prepared.dataFds ?? []).forEach((data, i) => {
+    const fd = child.stdio[3 + i] as NodeJS.WritableStream | null;
+    fd?.end(data);
+  });
+
+  const kill = (reason: KillReason) => {
+    if (!killedBy) killedBy = reason;
+    if (child.pid === undefined) return;
+    let tree = lastTree;
+    if (prepared.helperLevels !== undefined) tree = descendants(readProcessTable(), child.pid);
+    prepared.killTree(child.pid, tree);
+  };
+
+  const total = () => streams.stdout.bytes + streams.stderr.bytes;
+  const onData = (which: 'stdout' | 'stderr') => (chunk: Buffer) => {
+    const allowed = limits.outputBytes - total();
+    streams[which].write(allowed >= chunk.length ? chunk : chunk.subarray(0, Math.max(0, allowed)));
+    if (allowed < chunk.length) {
+      kill('output');
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+    }
+  };
+  child.stdout!.on('data', onData('stdout'));
+  child.stderr!.on('data', onData('stderr'));
+  const streamsClosed = Promise.all([once(child.stdout!, 'close'), once(child.stderr!, 'close')]);
+
+  const wallTimer = setTimeout(() => kill('wall_time'), Math.ceil(limits.wallSeconds * 1000));
+  const onAbort = () => kill('cancelled');
+  if (options.signal?.aborted) onAbort();
+  options.signal?.addEventListener('abort', onAbort);
+
+  let samples = 0;
+  let diskCheck: Promise<void> | undefined;
+  const sampler =
+    prepared.helperLevels === undefined
+      ? undefined
+      : setInterval(() => {
+          if (child.pid === undefined || child.exitCode !== null) return;
+          samples += 1;
+          const tree = descendants(readProcessTable(), child.pid);
+          lastTree = tree;
+          const command = tree.filter((p) => p.depth >= prepared.helperLevels!);
+          const all = treeUsage(tree);
+          const own = treeUsage(command);
+          usage.cpuSeconds = Math.max(usage.cpuSeconds, all.cpuSeconds);
+          usage.peakMemoryMb = Math.max(usage.peakMemoryMb, own.rssBytes / 2 ** 20);
+          usage.peakProcesses = Math.max(usage.peakProcesses, own.tasks);
+          if (own.tasks >= limits.processes) kill('processes');
+          else if (all.cpuSeconds > limits.cpuSeconds) kill('cpu_time');
+          else if (own.rssBytes > limits.memoryMb * 2 ** 20) kill('memory');
+          if (samples % DISK_SAMPLE_EVERY === 0 && !diskCheck) {
+            diskCheck = directoryBytes(request.workspace, limits.workspaceMb * 2 ** 20).then((bytes) => {
+              if (bytes > limits.workspaceMb * 2 ** 20) kill('disk');
+              diskCheck = undefined;
+            });
+          }
+        }, SAMPLE_MS);
+  const progressTimer = options.onProgress ? setInterval(() => options.onProgress!({ elapsedMs: Date.now() - started, outputBytes: total() }), 1000) : undefined;
+
+  const exit = await Promise.race([
+    new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal }))),
+    spawnError.then((err) => ({ err })),
+  ]);
+  clearTimeout(wallTimer);
+  if (sampler) clearInterval(sampler);
+  if (progressTimer) clearInterval(progressTimer);
+  options.signal?.removeEventListener('abort', onAbort);
+  if ('err' in exit) {
+    await fs.rm(scratch, { recursive: true, force: true });
+    throw new SandboxConfigError(`cannot start ${prepared.file}: ${exit.err.message}`);
+  }
+  // The command is over: anything it left running (a daemon holding the pipes) goes too.
+  prepared.killTree(child.pid!, lastTree);
+  const closedInTime = await Promise.race([streamsClosed.then(() => true), delay(CLOSE_GRACE_MS).then(() => false)]);
+  if (!closedInTime) {
+    child.stdout?.destroy();
+    child.stderr?.destroy();
+  }
+  await diskCheck;
+  const durationMs = Date.now() - started;
+  await Promise.all([streams.stdout.close(), streams.stderr.close()]);
+
+  const stdout = await fs.readFile(streams.stdout.file);
+  const stderr = await fs.readFile(streams.stderr.file);
+  const stderrTail = tailText(stderr);
+  if (prepared.setupErrorPattern && exit.code !== 0 && !killedBy && stdout.length === 0 && prepared.setupErrorPattern.test(stderrTail)) {
+    await fs.rm(scratch, { recursive: true, force: true });
+    throw new SandboxConfigError(`the sandbox could not start: ${stderrTail.trim().split('\n').slice(-3).join(' / ')}`);
+  }
+  const signal = exit.signal ?? signalOfExitCode(exit.code);
+  const exitCode = exit.code ?? 128 + (osConstants.signals[exit.signal as NodeJS.Signals] ?? 0);
+  if (!killedBy && exitCode !== 0) killedBy = inferLimit(signal, stderrTail, usage.cpuSeconds, limits);
+  if (!killedBy && (await directoryBytes(request.workspace, limits.workspaceMb * 2 ** 20)) > limits.workspaceMb * 2 ** 20) killedBy = 'disk';
+
+  const outputSha256 = createHash('sha256').update(stdout).update(stderr).digest('hex');
+  const exitLine = `--- exit code ${exitCode}${signal ? ` (${signal})` : ''} after ${(durationMs / 1000).toFixed(2)} s${killedBy ? `; stopped: ${KILL_DETAIL[killedBy](limits)}` : ''} ---\n`;
+  await fs.writeFile(
+    outputFile,
+    Buffer.concat([
+      Buffer.from(`$ ${request.command}\n--- stdout (${stdout.length} bytes) ---\n`),
+      stdout,
+      Buffer.from(`${stdout.length && stdout[stdout.length - 1] !== 10 ? '\n' : ''}--- stderr (${stderr.length} bytes) ---\n`),
+      stderr,
+      Buffer.from(`${stderr.length && stderr[stderr.length - 1] !== 10 ? '\n' : ''}${exitLine}`),
+    ]),
+  );
+  await fs.rm(scratch, { recursive: true, force: true });
+  return {
+    exitCode,
+    ...(signal ? { signal } : {}),
+    ...(killedBy ? { killedBy, killedDetail: KILL_DETAIL[killedBy](limits) } : {}),
+    durationMs,
+    stdoutBytes: stdout.length,
+    stderrBytes: stderr.length,
+    stdoutTail: tailText(stdout),
+    stderrTail,
+    outputSha256,
+    outputFile,
+    usage: { cpuSeconds: round(usage.cpuSeconds), peakMemoryMb: round(usage.peakMemoryMb), peakProcesses: usage.peakProcesses },
+  };
+}
+
+/**
+ * A failed command whose limit the kernel enforced (rlimits) shows it in its signal or its last
+ * words: SIGXCPU / SIGXFSZ, Python's MemoryError, "Resource temporarily unavailable" from fork.
+ */
+export function inferLimit(signal: NodeJS.Signals | undefined, stderrTail: string, cpuSeconds: number, limits: SandboxLimits): KillReason | undefined {
+  if (signal === 'SIGXCPU' || (signal === 'SIGKILL' && cpuSeconds >= limits.cpuSeconds - 1)) return 'cpu_time';
+  if (signal === 'SIGXFSZ' || /File too large/.test(stderrTail)) return 'disk';
+  if (/MemoryError|Cannot allocate memory|std::bad_alloc|out of memory/i.test(stderrTail)) return 'memory';
+  if (/Resource temporarily unavailable|Cannot fork|can't start new thread|fork: retry/i.test(stderrTail)) return 'processes';
+  return undefined;
+}
+
+/** Shells and bwrap report a command killed by signal n as exit code 128 + n. */
+function signalOfExitCode(code: number | null): NodeJS.Signals | undefined {
+  if (code === null || code <= 128 || code > 128 + 64) return undefined;
+  const entry = Object.entries(osConstants.signals).find(([, n]) => n === code - 128);
+  return entry?.[0] as NodeJS.Signals | undefined;
+}
+
+/** UTF-8 text of the last few KB, starting at a character boundary. */
+export function tailText(buffer: Buffer, bytes = TAIL_BYTES): string {
+  let start = Math.max(0, buffer.length - bytes);
+  while (start < buffer.length && start > 0 && (buffer[start] & 0xc0) === 0x80) start += 1;
+  return buffer.subarray(start).toString('utf8');
+}
+
+class CappedStream {
+  bytes = 0;
+  private readonly out: WriteStream;
+  constructor(readonly file: string) {
+    this.out = createWriteStream(file);
+  }
+  write(chunk: Buffer): void {
+    if (!chunk.length) return;
+    this.bytes += chunk.length;
+    this.out.write(chunk);
+  }
+  close(): Promise<void> {
+    return new Promise((resolve, reject) => this.out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+  }
+}
+
+function once(stream: NodeJS.EventEmitter, event: string): Promise<void> {
+  return new Promise((resolve) => stream.once(event, () => resolve()));
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function round(n: number): number {
+  return Math.round(n * 100) / 100;
+}

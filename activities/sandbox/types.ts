@@ -1,0 +1,67 @@
+/** What every sandbox backend offers: run one shell command in a workspace under limits. */
+import type { KillReason, SandboxLimits } from '../../common/environment.js';
+
+export type SandboxBackendName = 'bwrap' | 'unsafe-process' | 'docker';
+
+export interface ExecRequest {
+  /** Host folder seen as `/workspace` (or used as the cwd, unsafe): the command's only writable place. */
+  workspace: string;
+  /** Run with `sh -c` in the workspace. */
+  command: string;
+  limits: SandboxLimits;
+  /** Where the full output goes; a temporary file when absent (the caller removes it). */
+  outputFile?: string;
+}
+
+export interface ExecProgress {
+  elapsedMs: number;
+  /** stdout + stderr bytes so far. */
+  outputBytes: number;
+}
+
+export interface ExecOptions {
+  /** Aborting kills the whole process tree; the result says `killedBy: 'cancelled'`. */
+  signal?: AbortSignal;
+  /** Called about once a second while the command runs. */
+  onProgress?: (progress: ExecProgress) => void;
+}
+
+export interface ExecResult {
+  /** The shell's exit code; 128 + n when the command died of signal n. */
+  exitCode: number;
+  /** The signal that ended the command, when one did. */
+  signal?: NodeJS.Signals;
+  /** The limit that stopped the command (or `cancelled`). */
+  killedBy?: KillReason;
+  /** One sentence on which limit and its value, when `killedBy` is set. */
+  killedDetail?: string;
+  durationMs: number;
+  /** Bytes kept (at most `limits.outputBytes` together). */
+  stdoutBytes: number;
+  stderrBytes: number;
+  /** The last few KB of each stream, as text. */
+  stdoutTail: string;
+  stderrTail: string;
+  /** sha256 of stdout followed by stderr (the bytes kept). */
+  outputSha256: string;
+  /** The full output, readable: command, stdout, stderr, exit line. */
+  outputFile: string;
+  /** Measured over the whole process tree while it ran (sampled). */
+  usage: { cpuSeconds: number; peakMemoryMb: number; peakProcesses: number };
+}
+
+export interface SandboxBackend {
+  readonly name: SandboxBackendName;
+  /** False for `unsafe-process`: the command sees the host. */
+  readonly isolated: boolean;
+  /** Shown once at the top of every `run` observation (the unsafe backend's warning). */
+  readonly warning?: string;
+  exec(request: ExecRequest, options?: ExecOptions): Promise<ExecResult>;
+  /** Starts a real process: no network, the sandbox Python imports its packages. One message per problem. */
+  preflight(): Promise<string[]>;
+}
+
+/** The sandbox cannot work as configured (missing bwrap, no sandbox Python): retrying will not help. */
+export class SandboxConfigError extends Error {
+  override name = 'SandboxConfigError';
+}
