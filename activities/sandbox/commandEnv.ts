@@ -19,7 +19,8 @@ export function commandEnvironment(opts: { home: string; pythonBin?: string; cpu
     USER: 'sandbox',
     LOGNAME: 'sandbox',
     LANG: 'C.UTF-8',
-    ...(opts.tmp ? { TMPDIR: opts.tmp, MPLCONFIGDIR: `${opts.tmp}/matplotlib` } : {}),
+    // Caches (matplotlib's, fontconfig's) in the private /tmp, not among the workspace's files.
+    ...(opts.tmp ? { TMPDIR: opts.tmp, MPLCONFIGDIR: `${opts.tmp}/matplotlib`, XDG_CACHE_HOME: `${opts.tmp}/cache` } : {}),
     MPLBACKEND: 'Agg',
     PYTHONUNBUFFERED: '1',
     // No __pycache__ folders among the files the command wrote.

@@ -222,7 +222,12 @@ function signalOfExitCode(code: number | null): NodeJS.Signals | undefined {
 /** UTF-8 text of the last few KB, starting at a character boundary. */
 export function tailText(buffer: Buffer, bytes = TAIL_BYTES): string {
   let start = Math.max(0, buffer.length - bytes);
-  while (start < buffer.length && start > 0 && (buffer[start] & 0xc0) === 0x80) start += 1;
+  if (start > 0) {
+    // Whole lines where the cut is near a line break, else whole characters.
+    const newline = buffer.indexOf(10, start);
+    if (newline !== -1 && newline - start < 200 && newline + 1 < buffer.length) start = newline + 1;
+    while (start < buffer.length && (buffer[start] & 0xc0) === 0x80) start += 1;
+  }
   return buffer.subarray(start).toString('utf8');
 }
 
