@@ -1,6 +1,7 @@
 /** Builds every activity with its dependencies; workers register the result. */
 import { ArtifactStore } from './artifacts.js';
 import { createArtifactActivities } from './artifactActivities.js';
+import { createEnvironmentActivities } from './environment/index.js';
 import { artifactRoot, llmCacheDir } from './config.js';
 import { LlmGateway } from './llm/gateway.js';
 import { createLiteratureActivities } from './literature/index.js';
@@ -19,7 +20,7 @@ export function defaultActivityDeps(): ActivityDeps {
 }
 
 export function createActivities(deps: ActivityDeps = defaultActivityDeps()) {
-  return { ...createStageActivities(deps), ...createArtifactActivities(deps), ...createLiteratureActivities() };
+  return { ...createStageActivities(deps), ...createArtifactActivities(deps), ...createEnvironmentActivities(deps), ...createLiteratureActivities() };
 }
 
 export type Activities = ReturnType<typeof createActivities>;
