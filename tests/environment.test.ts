@@ -6,13 +6,21 @@
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { defaultPayloadConverter } from '@temporalio/common';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { ApplicationFailure, defaultPayloadConverter } from '@temporalio/common';
+import { MockActivityEnvironment, type TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArtifactStore } from '../activities/artifacts.js';
 import { createEnvironmentActivities, snapshotWorkspace, readWorkspaceFile } from '../activities/environment/index.js';
-import { BubblewrapBackend, dockerRunArgs } from '../activities/sandbox/index.js';
+import {
+  BubblewrapBackend,
+  BWRAP_MISSING,
+  dockerRunArgs,
+  sandboxBackendFromEnv,
+  SandboxConfigError,
+  UNSAFE_WARNING,
+  UnsafeProcessBackend,
+} from '../activities/sandbox/index.js';
 import { sandboxLimitsSchema, type Observation } from '../common/environment.js';
 import { TASK_QUEUES } from '../common/queues.js';
 import { workerTuning } from '../workers/env.js';
@@ -223,5 +231,54 @@ describe('docker backend', () => {
     expect(envs).toContain('OMP_NUM_THREADS=2');
     expect(envs.some((e) => e.startsWith('PATH='))).toBe(false);
     expect(argv.slice(-4)).toEqual(['lab-sandbox:1', '/bin/sh', '-c', 'python main.py']);
+  });
+});
+
+/** Activities run in-process; their expected failures are not logged. */
+function quietActivityEnvironment(): MockActivityEnvironment {
+  return new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') });
+}
+
+describe('backend choice (LAB_SANDBOX)', () => {
+  it('defaults to bubblewrap, names docker and unsafe-process, and reports an unknown name', async () => {
+    const warnings: string[] = [];
+    expect(sandboxBackendFromEnv({}, (l) => warnings.push(l)).name).toBe('bwrap');
+    expect(sandboxBackendFromEnv({ LAB_SANDBOX: 'docker' }, (l) => warnings.push(l)).name).toBe('docker');
+    expect(warnings).toEqual([]);
+    expect(sandboxBackendFromEnv({ LAB_SANDBOX: 'unsafe-process' }, (l) => warnings.push(l)).isolated).toBe(false);
+    expect(warnings).toEqual([UNSAFE_WARNING]);
+    expect(await sandboxBackendFromEnv({ LAB_SANDBOX: 'chroot' }).preflight()).toEqual(['sandbox: LAB_SANDBOX must be one of bwrap, docker, unsafe-process (got "chroot")']);
+  });
+
+  it('without bwrap, preflight says how to fix it and a step fails as a non-retryable ConfigError', async () => {
+    const missing = new BubblewrapBackend({ PATH: '/nonexistent' });
+    expect(await missing.preflight()).toEqual([`sandbox (bwrap): ${BWRAP_MISSING}`]);
+    expect(BWRAP_MISSING).toMatch(/npm run setup.*LAB_SANDBOX=/);
+    await expect(missing.exec({ workspace: tempDir('nobwrap'), command: 'true', limits: sandboxLimitsSchema.parse({}) })).rejects.toThrow(SandboxConfigError);
+    const saved = process.env.LAB_WORKSPACE_DIR;
+    process.env.LAB_WORKSPACE_DIR = tempDir('nobwrap-ws');
+    try {
+      const { envStep } = createEnvironmentActivities({ store: new ArtifactStore(tempDir('nobwrap-store')), backend: missing });
+      const failure = await quietActivityEnvironment().run(envStep, { runId: 'r1', step: 1, action: { action: 'run' as const, command: 'true' } }).catch((e: unknown) => e);
+      expect(failure).toBeInstanceOf(ApplicationFailure);
+      expect(failure).toMatchObject({ type: 'ConfigError', nonRetryable: true, message: BWRAP_MISSING });
+    } finally {
+      if (saved === undefined) delete process.env.LAB_WORKSPACE_DIR;
+      else process.env.LAB_WORKSPACE_DIR = saved;
+    }
+  });
+
+  it('the unsafe backend puts its warning at the top of every run observation', async () => {
+    const saved = process.env.LAB_WORKSPACE_DIR;
+    process.env.LAB_WORKSPACE_DIR = tempDir('unsafe-ws');
+    try {
+      const { envStep } = createEnvironmentActivities({ store: new ArtifactStore(tempDir('unsafe-store')), backend: new UnsafeProcessBackend() });
+      const observation: Observation = await quietActivityEnvironment().run(envStep, { runId: 'r1', step: 1, action: { action: 'run' as const, command: 'echo hi' } });
+      expect(observation.text.split('\n')[0]).toBe(UNSAFE_WARNING);
+      expect(observation).toMatchObject({ ok: true, exitCode: 0, stdoutBytes: 3 });
+    } finally {
+      if (saved === undefined) delete process.env.LAB_WORKSPACE_DIR;
+      else process.env.LAB_WORKSPACE_DIR = saved;
+    }
   });
 });

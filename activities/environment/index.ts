@@ -83,13 +83,13 @@ export function createEnvironmentActivities({ store, backend = sandboxBackendFro
 
     /** One message per problem that would stop an experiment: empty when the sandbox is ready. */
     async envPreflight(): Promise<string[]> {
-      return backend.preflight();
+      return withHeartbeat(() => backend.preflight(), () => ({ check: 'sandbox' }));
     },
 
     /** The run's workspace: every entry with size, mtime and (small files) sha256. */
     async envSnapshot(input: { runId: string }): Promise<WorkspaceSnapshot> {
       try {
-        return await snapshotWorkspace(input.runId);
+        return await withHeartbeat(() => snapshotWorkspace(input.runId), () => ({ runId: input.runId }));
       } catch (err) {
         if (err instanceof WorkspacePathError) throw ApplicationFailure.nonRetryable(err.message, 'InvalidInput');
         throw err;

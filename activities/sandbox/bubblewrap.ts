@@ -18,7 +18,7 @@ import path from 'node:path';
 import type { SandboxLimits } from '../../common/environment.js';
 import { commandEnvironment, prlimitArgs, sandboxCpus } from './commandEnv.js';
 import { runPreflightProbe } from './preflight.js';
-import { inheritableFds, killGroup, killPids, shellClosingFds } from './processTree.js';
+import { inheritableFds, killPids, shellClosingFds } from './processTree.js';
 import { sandboxPython, type SandboxPython } from './python.js';
 import { supervise } from './supervise.js';
 import { SandboxConfigError, type ExecOptions, type ExecRequest, type ExecResult, type SandboxBackend } from './types.js';
@@ -130,8 +130,9 @@ function systemDirKind(dir: string): 'link' | 'dir' | 'none' {
   }
 }
 
-export function findExecutable(name: string, searchPath = process.env.PATH ?? ''): string | undefined {
-  for (const dir of [...searchPath.split(':').filter(Boolean), '/usr/bin', '/bin', '/usr/local/bin']) {
+/** `name` on `searchPath` (the usual system folders when there is no PATH at all). */
+export function findExecutable(name: string, searchPath = process.env.PATH || '/usr/local/bin:/usr/bin:/bin'): string | undefined {
+  for (const dir of searchPath.split(':').filter(Boolean)) {
     const candidate = path.join(dir, name);
     if (existsSync(candidate)) return candidate;
   }
@@ -143,7 +144,8 @@ export async function chownTree(dir: string, uid: number, gid: number): Promise<
   await fs.lchown(dir, uid, gid);
   const entries = await fs.readdir(dir, { withFileTypes: true, recursive: true });
   for (const entry of entries) {
-    const full = path.join(entry.parentPath, entry.name);
+    // parentPath from Node 20.12; `path` before.
+    const full = path.join(entry.parentPath ?? (entry as unknown as { path: string }).path, entry.name);
     await fs.lchown(full, uid, gid).catch(() => undefined);
   }
 }
@@ -165,7 +167,7 @@ export class BubblewrapBackend implements SandboxBackend {
 
   async exec(request: ExecRequest, options: ExecOptions = {}): Promise<ExecResult> {
     const bwrap = this.bwrap();
-    if (this.privileged && !findExecutable('setpriv')) throw new SandboxConfigError('setpriv (util-linux) is missing: a root worker needs it to run commands as an unprivileged user');
+    if (this.privileged && !findExecutable('setpriv', this.env.PATH)) throw new SandboxConfigError('setpriv (util-linux) is missing: a root worker needs it to run commands as an unprivileged user');
     const workspace = await fs.realpath(request.workspace);
     // A fresh uid per command when root: its RLIMIT_NPROC count is then this command's alone.
     const uid = this.privileged ? randomInt(1_000_000_000, 2_000_000_000) : SANDBOX_UID;
@@ -191,9 +193,10 @@ export class BubblewrapBackend implements SandboxBackend {
           helperLevels: 2,
           setupErrorPattern: /^bwrap: /m,
           killTree(pid, tree) {
-            // Killing bwrap kills the namespace's init (--die-with-parent), and with it every process inside.
-            killGroup(pid);
-            killPids([pid, ...tree.map((p) => p.pid)]);
+            // The namespace's init (bwrap's child): when it dies the kernel kills everything inside,
+            // and bwrap, left without it, exits. Killing bwrap itself would orphan the init.
+            const init = tree.filter((p) => p.depth === 1).map((p) => p.pid);
+            killPids(init.length ? init : [pid]);
           },
         },
         { ...request, workspace },

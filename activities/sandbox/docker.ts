@@ -11,7 +11,7 @@ import { promises as fs } from 'node:fs';
 import { commandEnvironment, sandboxCpus } from './commandEnv.js';
 import { findExecutable, SANDBOX_WORKSPACE } from './bubblewrap.js';
 import { runPreflightProbe } from './preflight.js';
-import { killGroup, killPids } from './processTree.js';
+import { killPids } from './processTree.js';
 import { supervise } from './supervise.js';
 import { SandboxConfigError, type ExecOptions, type ExecRequest, type ExecResult, type SandboxBackend } from './types.js';
 
@@ -113,8 +113,8 @@ export class DockerBackend implements SandboxBackend {
         env: clientEnv,
         setupErrorPattern: /^docker: |Cannot connect to the Docker daemon|Unable to find image/m,
         killTree(pid) {
+          // The container is not below the client; the engine kills it by its name.
           execFile(docker, ['kill', name], { env: clientEnv }, () => undefined);
-          killGroup(pid);
           killPids([pid]);
         },
       },

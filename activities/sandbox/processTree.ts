@@ -144,6 +144,11 @@ export function processesWithMarker(marker: string): number[] {
   return pids;
 }
 
+/** Live processes of process group `pgid`. */
+export function groupMembers(pgid: number): number[] {
+  return [...readProcessTable().values()].filter((p) => p.pgrp === pgid && p.state !== 'Z').map((p) => p.pid);
+}
+
 export function killPids(pids: Iterable<number>, signal: NodeJS.Signals = 'SIGKILL'): void {
   for (const pid of pids) {
     if (pid <= 1 || pid === process.pid) continue;

@@ -29,8 +29,13 @@ export interface PreparedProcess {
    * processes and memory do not. `undefined`: the tree is not on this host (docker); no sampling.
    */
   helperLevels?: number;
-  /** Kill everything the command started (the tree is killed by parent links, never by name). */
+  /**
+   * Kill everything the command started, while the spawned process is alive (so `pid` and the
+   * tree, read just now by parent links, are ours: never a recycled pid, never a name match).
+   */
   killTree(pid: number, tree: TreeProcess[]): void;
+  /** After the spawned process ended: kill what it may have left running outside its tree. */
+  afterExit?(pid: number): void;
   /** What `bwrap: ...` or `docker: ...` says on stderr when the sandbox itself could not start. */
   setupErrorPattern?: RegExp;
 }
@@ -39,6 +44,7 @@ const SAMPLE_MS = 250;
 const DISK_SAMPLE_EVERY = 8;
 const TAIL_BYTES = 4096;
 const CLOSE_GRACE_MS = 2000;
+const FORCE_KILL_MS = 1000;
 
 export const KILL_DETAIL: Record<KillReason, (l: SandboxLimits) => string> = {
   wall_time: (l) => `wall-time limit reached (${l.wallSeconds} s)`,
@@ -60,7 +66,6 @@ export async function supervise(prepared: PreparedProcess, request: ExecRequest,
     stderr: new CappedStream(path.join(scratch, 'stderr')),
   };
   let killedBy: KillReason | undefined;
-  let lastTree: TreeProcess[] = [];
   const usage = { cpuSeconds: 0, peakMemoryMb: 0, peakProcesses: 0 };
 
   let child: ChildProcess;
@@ -82,12 +87,15 @@ export async function supervise(prepared: PreparedProcess, request: ExecRequest,
     fd?.end(data);
   });
 
+  // Until Node reaps it (and sets these), the spawned pid cannot be recycled.
+  const alive = () => child.exitCode === null && child.signalCode === null;
   const kill = (reason: KillReason) => {
     if (!killedBy) killedBy = reason;
-    if (child.pid === undefined) return;
-    let tree = lastTree;
-    if (prepared.helperLevels !== undefined) tree = descendants(readProcessTable(), child.pid);
+    if (child.pid === undefined || !alive()) return;
+    const tree = prepared.helperLevels !== undefined ? descendants(readProcessTable(), child.pid) : [];
     prepared.killTree(child.pid, tree);
+    // Whatever the backend's way, the process this worker started goes too.
+    setTimeout(() => alive() && child.kill('SIGKILL'), FORCE_KILL_MS).unref();
   };
 
   const total = () => streams.stdout.bytes + streams.stderr.bytes;
@@ -118,7 +126,6 @@ export async function supervise(prepared: PreparedProcess, request: ExecRequest,
           if (child.pid === undefined || child.exitCode !== null) return;
           samples += 1;
           const tree = descendants(readProcessTable(), child.pid);
-          lastTree = tree;
           const command = tree.filter((p) => p.depth >= prepared.helperLevels!);
           const all = treeUsage(tree);
           const own = treeUsage(command);
@@ -150,7 +157,7 @@ export async function supervise(prepared: PreparedProcess, request: ExecRequest,
     throw new SandboxConfigError(`cannot start ${prepared.file}: ${exit.err.message}`);
   }
   // The command is over: anything it left running (a daemon holding the pipes) goes too.
-  prepared.killTree(child.pid!, lastTree);
+  prepared.afterExit?.(child.pid!);
   const closedInTime = await Promise.race([streamsClosed.then(() => true), delay(CLOSE_GRACE_MS).then(() => false)]);
   if (!closedInTime) {
     child.stdout?.destroy();
@@ -165,7 +172,7 @@ export async function supervise(prepared: PreparedProcess, request: ExecRequest,
   const stderrTail = tailText(stderr);
   if (prepared.setupErrorPattern && exit.code !== 0 && !killedBy && stdout.length === 0 && prepared.setupErrorPattern.test(stderrTail)) {
     await fs.rm(scratch, { recursive: true, force: true });
-    throw new SandboxConfigError(`the sandbox could not start: ${stderrTail.trim().split('\n').slice(-3).join(' / ')}`);
+    throw new SandboxConfigError(`the sandbox could not start: ${stderrTail.split('\n').filter((l) => l.trim()).slice(-3).join(' / ')}`);
   }
   const signal = exit.signal ?? signalOfExitCode(exit.code);
   const exitCode = exit.code ?? 128 + (osConstants.signals[exit.signal as NodeJS.Signals] ?? 0);

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { findExecutable } from './bubblewrap.js';
 import { commandEnvironment, prlimitArgs, sandboxCpus } from './commandEnv.js';
 import { runPreflightProbe } from './preflight.js';
-import { hasProcFs, inheritableFds, killGroup, killPids, processesWithMarker, shellClosingFds } from './processTree.js';
+import { groupMembers, hasProcFs, inheritableFds, killGroup, killPids, processesWithMarker, shellClosingFds } from './processTree.js';
 import { sandboxPython } from './python.js';
 import { supervise } from './supervise.js';
 import type { ExecOptions, ExecRequest, ExecResult, SandboxBackend } from './types.js';
@@ -39,7 +39,7 @@ export class UnsafeProcessBackend implements SandboxBackend {
       VIRTUAL_ENV: python.venv,
       [MARKER_VAR]: marker.slice(MARKER_VAR.length + 1),
     };
-    const prlimit = findExecutable('prlimit');
+    const prlimit = findExecutable('prlimit', this.env.PATH);
     const { file, args } = prlimit
       ? { file: prlimit, args: [...prlimitArgs(request.limits), '--', ...shellClosingFds(request.command, inheritableFds())] }
       : // No util-linux (macOS): the shell's own ulimit, fewer limits.
@@ -53,7 +53,11 @@ export class UnsafeProcessBackend implements SandboxBackend {
         helperLevels: hasProcFs() ? 0 : undefined,
         killTree(pid, tree) {
           killGroup(pid);
-          killPids([pid, ...tree.map((p) => p.pid), ...processesWithMarker(marker)]);
+          killPids([...tree.map((p) => p.pid), ...processesWithMarker(marker)]);
+        },
+        afterExit(pid) {
+          // The group outlives its leader only while a member lives, so its id is still ours then.
+          killPids([...groupMembers(pid), ...processesWithMarker(marker)]);
         },
       },
       { ...request, workspace },
