@@ -37,14 +37,15 @@ export function commandEnvironment(opts: { home: string; pythonBin?: string; cpu
 
 /**
  * util-linux `prlimit` options for the command. `extraProcesses`: tasks of the sandbox itself that
- * share the command's RLIMIT_NPROC count (bwrap's namespace init in a user namespace).
+ * share the command's RLIMIT_NPROC count (bwrap's namespace init in a user namespace); `null`: no
+ * RLIMIT_NPROC, for a command that shares its uid with the user's other processes (it counts them all).
  */
-export function prlimitArgs(limits: SandboxLimits, extraProcesses = 0): string[] {
+export function prlimitArgs(limits: SandboxLimits, extraProcesses: number | null = 0): string[] {
   const cpu = Math.max(1, Math.ceil(limits.cpuSeconds));
   return [
     `--cpu=${cpu}:${cpu + 1}`,
     `--as=${Math.floor(limits.memoryMb * 2 ** 20)}`,
-    `--nproc=${limits.processes + extraProcesses}`,
+    ...(extraProcesses === null ? [] : [`--nproc=${limits.processes + extraProcesses}`]),
     `--nofile=${limits.openFiles}`,
     `--fsize=${Math.floor(limits.fileSizeMb * 2 ** 20)}`,
     '--core=0',

@@ -41,9 +41,9 @@ export class UnsafeProcessBackend implements SandboxBackend {
     };
     const prlimit = findExecutable('prlimit', this.env.PATH);
     const { file, args } = prlimit
-      ? { file: prlimit, args: [...prlimitArgs(request.limits), '--', ...shellClosingFds(request.command, inheritableFds())] }
+      ? { file: prlimit, args: [...prlimitArgs(request.limits, null), '--', ...shellClosingFds(request.command, inheritableFds())] }
       : // No util-linux (macOS): the shell's own ulimit, fewer limits.
-        { file: '/bin/sh', args: ['-c', `${ulimitLine(request)} 2>/dev/null; exec /bin/sh -c "$0"`, request.command] };
+        { file: '/bin/sh', args: ['-c', `${ulimitLine(request)}; exec /bin/sh -c "$0"`, request.command] };
     return supervise(
       {
         file,
@@ -76,7 +76,9 @@ export class UnsafeProcessBackend implements SandboxBackend {
   }
 }
 
+/** One `ulimit` per limit (dash takes one at a time); -f counts 512-byte blocks. Unsupported ones are skipped. */
 function ulimitLine({ limits }: ExecRequest): string {
   const kb = (mb: number) => Math.floor(mb * 1024);
-  return `ulimit -t ${Math.ceil(limits.cpuSeconds)} -v ${kb(limits.memoryMb)} -n ${limits.openFiles} -f ${kb(limits.fileSizeMb) * 2}`;
+  const settings = [`-t ${Math.ceil(limits.cpuSeconds)}`, `-v ${kb(limits.memoryMb)}`, `-n ${limits.openFiles}`, `-f ${kb(limits.fileSizeMb) * 2}`];
+  return settings.map((s) => `ulimit ${s} 2>/dev/null`).join('; ');
 }
