@@ -83,9 +83,13 @@ export async function supervise(prepared: PreparedProcess, request: ExecRequest,
   }
   const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
   (prepared.dataFds ?? []).forEach((data, i) => {
-    const fd = child.stdio[3 + i] as NodeJS.WritableStream | null;
+    const fd = child.stdio[3 + i] as (NodeJS.WritableStream & NodeJS.EventEmitter) | null;
+    // A sandbox that failed to start closes its end early: that is reported by its exit, not here.
+    fd?.on('error', () => undefined);
     fd?.end(data);
   });
+  child.stdout!.on('error', () => undefined);
+  child.stderr!.on('error', () => undefined);
 
   // Until Node reaps it (and sets these), the spawned pid cannot be recycled.
   const alive = () => child.exitCode === null && child.signalCode === null;
@@ -112,7 +116,8 @@ export async function supervise(prepared: PreparedProcess, request: ExecRequest,
   child.stderr!.on('data', onData('stderr'));
   const streamsClosed = Promise.all([once(child.stdout!, 'close'), once(child.stderr!, 'close')]);
 
-  const wallTimer = setTimeout(() => kill('wall_time'), Math.ceil(limits.wallSeconds * 1000));
+  // setTimeout fires at once past 2^31-1 ms (about 24.8 days).
+  const wallTimer = setTimeout(() => kill('wall_time'), Math.min(2 ** 31 - 1, Math.ceil(limits.wallSeconds * 1000)));
   const onAbort = () => kill('cancelled');
   if (options.signal?.aborted) onAbort();
   options.signal?.addEventListener('abort', onAbort);
