@@ -1,0 +1,119 @@
+/**
+ * One step of the experiment agent: record the previous step (with its observation), show the
+ * model the task, the plan and a condensed history, and get its next action as validated JSON.
+ * Runs on the model's LLM queue; the action itself runs on the sandbox queue.
+ */
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { z } from 'zod';
+import { envActionSchema, type EnvAction, type Observation } from '../../common/environment.js';
+import type { ArtifactRef, Budget, LlmCallRecord, Usage } from '../../common/schemas.js';
+import type { ArtifactStore } from '../artifacts.js';
+import { withHeartbeat } from '../heartbeat.js';
+import type { LlmGateway } from '../llm/gateway.js';
+import { callRecords, usageOfCalls } from '../llm/usage.js';
+import { EXPERIMENT_SYSTEM, experimentInstructions } from './prompts.js';
+import { condensedHistory, parseTranscript, serializeTranscript, type StepRecord } from './transcript.js';
+
+export interface ExperimentStepInput {
+  runId: string;
+  /** 1-based number of the step being decided. */
+  step: number;
+  model: string;
+  reasoningEffort?: 'low' | 'medium' | 'high';
+  task: ArtifactRef;
+  inputs: Record<string, ArtifactRef>;
+  revision?: { feedback: string; previous: ArtifactRef; number: number };
+  transcript?: ArtifactRef;
+  /** The previous step's action and observation, recorded now. */
+  pending?: { thought?: string; action: EnvAction; observation: Observation };
+  maxSteps: number;
+  secondsLeft: number;
+  budgetLeft?: Budget;
+}
+
+export interface ExperimentStepDecision {
+  thought: string;
+  action: EnvAction;
+  /** The transcript with the previous step appended. */
+  transcript?: ArtifactRef;
+  usage: Usage;
+  calls: LlmCallRecord[];
+  model: string;
+}
+
+const decisionSchema = z.object({ thought: z.string().max(4000), action: envActionSchema });
+
+/** Keeps long inputs from crowding out the history in the agent's prompt. */
+const MAX_INPUT_CHARS = 6000;
+
+export function createExperimentAgentActivities({ store, llm }: { store: ArtifactStore; llm: LlmGateway }) {
+  return {
+    async decideExperimentStep(input: ExperimentStepInput): Promise<ExperimentStepDecision> {
+      const ctx = Context.current();
+      const transcript = await appendPending(store, input);
+      const records = transcript ? parseTranscript(await store.getText(transcript)) : [];
+      const read = async (ref: ArtifactRef) => clip(await store.getText(ref));
+      const sections = [`## Task\n${await read(input.task)}`];
+      for (const [name, ref] of Object.entries(input.inputs)) sections.push(`## ${name}\n${await read(ref)}`);
+      if (input.revision) sections.push(`## Reviewer feedback on the previous experiment (revision ${input.revision.number})\n${input.revision.feedback}`);
+      const prompt = [
+        experimentInstructions({ step: input.step, maxSteps: input.maxSteps, secondsLeft: input.secondsLeft }),
+        ...sections,
+        `## Your steps so far\n${condensedHistory(records)}`,
+      ].join('\n\n');
+      await store.put(input.runId, `experiment/steps/${String(input.step).padStart(3, '0')}-prompt.md`, prompt);
+
+      const result = await withHeartbeat(
+        () =>
+          llm.completeJson(
+            {
+              model: input.model,
+              system: EXPERIMENT_SYSTEM,
+              prompt,
+              maxTokens: 4000,
+              reasoningEffort: input.reasoningEffort,
+              budgetLeft: input.budgetLeft,
+              cacheKey: `${input.runId}/experiment/revision-${input.revision?.number ?? 0}/step-${input.step}`,
+              signal: ctx.cancellationSignal,
+            },
+            decisionSchema,
+            'next_action',
+          ),
+        () => ({ stage: 'experiment', step: input.step }),
+      );
+      return {
+        thought: result.value.thought,
+        action: result.value.action,
+        transcript,
+        usage: usageOfCalls(result.calls),
+        calls: callRecords(result.calls),
+        model: result.calls.at(-1)?.model ?? input.model,
+      };
+    },
+  };
+}
+
+export type ExperimentAgentActivities = ReturnType<typeof createExperimentAgentActivities>;
+
+/** Appends the previous step to the transcript (a new content-addressed version; earlier ones stay). */
+export async function appendPending(store: ArtifactStore, input: Pick<ExperimentStepInput, 'runId' | 'step' | 'transcript' | 'pending'>): Promise<ArtifactRef | undefined> {
+  if (!input.pending) return input.transcript;
+  let records: StepRecord[] = [];
+  if (input.transcript) {
+    try {
+      records = parseTranscript(await store.getText(input.transcript));
+    } catch (err) {
+      throw ApplicationFailure.nonRetryable(`cannot read the experiment transcript ${input.transcript.path}: ${(err as Error).message}`, 'InvalidInput');
+    }
+  }
+  const record: StepRecord = { step: input.step - 1, ...input.pending };
+  // A retried activity may already have appended this step.
+  if (records.at(-1)?.step !== record.step) records.push(record);
+  await store.put(input.runId, `experiment/steps/${String(record.step).padStart(3, '0')}.json`, JSON.stringify(record, null, 2), 'application/json');
+  return store.put(input.runId, 'experiment/transcript.jsonl', serializeTranscript(records), 'application/x-ndjson');
+}
+
+function clip(text: string): string {
+  return text.length > MAX_INPUT_CHARS ? `${text.slice(0, MAX_INPUT_CHARS)}\n…(cut at ${MAX_INPUT_CHARS} characters)` : text;
+}

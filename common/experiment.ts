@@ -1,0 +1,68 @@
+/**
+ * The experiment stage's child workflow, `experimentRun`: its input, the state it carries across
+ * continue-as-new, and its result. Pure (workflows import it).
+ */
+import { z } from 'zod';
+import { envActionSchema, observationSchema } from './environment.js';
+import { experimentLimitsSchema } from './limits.js';
+import { artifactRefSchema, budgetSchema, llmCallRecordSchema, usageSchema } from './schemas.js';
+
+export { experimentLimitsSchema, type ExperimentLimits } from './limits.js';
+
+/** Carried from one execution to the next when the loop continues as new. */
+export const experimentStateSchema = z.object({
+  step: z.number().int().nonnegative(),
+  startedAtMs: z.number(),
+  /** The step records so far (JSON lines), in the artifact store. */
+  transcript: artifactRefSchema.optional(),
+  /** The last action's observation, not yet in the transcript. */
+  pending: z.object({ thought: z.string().optional(), action: envActionSchema, observation: observationSchema }).optional(),
+  usage: usageSchema,
+  calls: z.array(llmCallRecordSchema).default([]),
+  model: z.string().optional(),
+});
+export type ExperimentState = z.output<typeof experimentStateSchema>;
+
+export const experimentRunInputSchema = z.object({
+  runId: z.string().min(1),
+  model: z.string().min(1),
+  reasoningEffort: z.enum(['low', 'medium', 'high']).optional(),
+  task: artifactRefSchema,
+  /** idea, related work, proposal: what the agent implements. */
+  inputs: z.record(z.string(), artifactRefSchema),
+  revision: z.object({ feedback: z.string(), previous: artifactRefSchema, number: z.number().int() }).optional(),
+  limits: experimentLimitsSchema.default({ maxSteps: 30, wallSeconds: 3600, stepsPerSegment: 10, sandbox: {} }),
+  budgetLeft: budgetSchema.optional(),
+  state: experimentStateSchema.optional(),
+});
+export type ExperimentRunInput = z.input<typeof experimentRunInputSchema>;
+
+export const experimentEndSchema = z.enum(['finished', 'max_steps', 'wall_time', 'budget']);
+export type ExperimentEnd = z.infer<typeof experimentEndSchema>;
+
+/** What the experiment child workflow reports back to the research run (references and counts only). */
+export interface ExperimentOutcome {
+  status: 'succeeded' | 'failed_experiment';
+  reason?: string;
+  end: ExperimentEnd;
+  results: import('./schemas.js').ArtifactRef;
+  log: import('./schemas.js').ArtifactRef;
+  transcript?: import('./schemas.js').ArtifactRef;
+  files: Array<import('./schemas.js').ArtifactRef>;
+  measured: Array<import('./schemas.js').ArtifactRef>;
+  provenance: { checked: number; matched: number; unmatched: number };
+  steps: number;
+  commands: number;
+  usage: import('./schemas.js').Usage;
+  calls: Array<import('./schemas.js').LlmCallRecord>;
+  model: string;
+}
+
+/** The experiment child workflow's live state, for `lab status`. */
+export interface ExperimentProgress {
+  step: number;
+  maxSteps: number;
+  lastAction?: string;
+  lastOutcome?: string;
+  end?: ExperimentEnd;
+}

@@ -1,0 +1,129 @@
+/**
+ * The experiment stage as a child workflow: an agent loop shaped as an environment. Each step the
+ * model (on its provider's LLM queue) sees an observation and picks one action; the action runs
+ * on the `sandbox` queue and returns the next observation. Bounded by steps, wall time and
+ * budget; continues as new every few steps so each history stays small; ends by collecting what
+ * the code wrote into `results/`.
+ */
+import { ActivityFailure, ApplicationFailure, continueAsNew, defineQuery, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { EnvironmentActivities } from '../activities/environment/index.js';
+import type { ExperimentAgentActivities } from '../activities/experiment/agent.js';
+import type { ResultsActivities } from '../activities/experiment/results.js';
+import {
+  experimentRunInputSchema,
+  type ExperimentEnd,
+  type ExperimentOutcome,
+  type ExperimentProgress,
+  type ExperimentRunInput,
+  type ExperimentState,
+} from '../common/experiment.js';
+import { parseModelSpec } from '../common/modelSpec.js';
+import { llmQueueFor, TASK_QUEUES } from '../common/queues.js';
+import { addUsage, ZERO_USAGE, type Budget } from '../common/schemas.js';
+import { NON_RETRYABLE_STAGE_ERRORS } from '../common/errorTypes.js';
+
+export const experimentProgressQuery = defineQuery<ExperimentProgress>('experimentProgress');
+
+/** Calls kept in the ledger carried across continue-as-new; usage totals count every call. */
+const MAX_LEDGER = 50;
+
+export async function experimentRun(raw: ExperimentRunInput): Promise<ExperimentOutcome> {
+  const parsed = experimentRunInputSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw ApplicationFailure.nonRetryable(`invalid experiment input: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, 'InvalidInput');
+  }
+  const input = parsed.data;
+  const { limits } = input;
+  const state: ExperimentState = input.state ?? { step: 0, startedAtMs: Date.now(), usage: ZERO_USAGE, calls: [] };
+  const progress: ExperimentProgress = { step: state.step, maxSteps: limits.maxSteps };
+  setHandler(experimentProgressQuery, () => progress);
+
+  const agent = proxyActivities<ExperimentAgentActivities>({
+    summary: `experiment agent step with ${input.model}`,
+    taskQueue: llmQueueFor(parseModelSpec(input.model).provider),
+    startToCloseTimeout: '15m',
+    heartbeatTimeout: '2m',
+    retry: { initialInterval: '2s', maximumInterval: '2m', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE_STAGE_ERRORS },
+  });
+  const commandSeconds = limits.sandbox.wallSeconds ?? 600;
+  const sandbox = proxyActivities<EnvironmentActivities & ResultsActivities>({
+    summary: 'sandbox',
+    taskQueue: TASK_QUEUES.sandbox,
+    // A command's own wall limit is enforced inside the sandbox; this is the outer bound.
+    startToCloseTimeout: `${Math.ceil(commandSeconds + 120)}s`,
+    heartbeatTimeout: '60s',
+    retry: { initialInterval: '2s', maximumAttempts: 3, nonRetryableErrorTypes: ['InvalidInput', 'ConfigError'] },
+  });
+
+  let end: ExperimentEnd | undefined;
+  let summary: string | undefined;
+  let stepsThisExecution = 0;
+  while (!end) {
+    const elapsedSeconds = (Date.now() - state.startedAtMs) / 1000;
+    if (state.step >= limits.maxSteps) end = 'max_steps';
+    else if (elapsedSeconds >= limits.wallSeconds) end = 'wall_time';
+    if (end) break;
+    if (stepsThisExecution >= limits.stepsPerSegment || workflowInfo().continueAsNewSuggested) {
+      await continueAsNew<typeof experimentRun>({ ...raw, state });
+    }
+    let decision;
+    try {
+      decision = await agent.decideExperimentStep({
+        runId: input.runId,
+        step: state.step + 1,
+        model: input.model,
+        reasoningEffort: input.reasoningEffort,
+        task: input.task,
+        inputs: input.inputs,
+        revision: input.revision,
+        transcript: state.transcript,
+        pending: state.pending,
+        maxSteps: limits.maxSteps,
+        secondsLeft: limits.wallSeconds - elapsedSeconds,
+        budgetLeft: budgetLeft(input.budgetLeft, state),
+      });
+    } catch (err) {
+      if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === 'BudgetExhausted') {
+        end = 'budget';
+        break;
+      }
+      throw err;
+    }
+    state.step += 1;
+    stepsThisExecution += 1;
+    state.transcript = decision.transcript;
+    state.pending = undefined;
+    state.usage = addUsage(state.usage, decision.usage);
+    state.calls = [...state.calls, ...decision.calls].slice(-MAX_LEDGER);
+    state.model = decision.model;
+    progress.step = state.step;
+    progress.lastAction = decision.action.action;
+
+    if (decision.action.action === 'finish') {
+      end = 'finished';
+      summary = decision.action.summary;
+      state.pending = { thought: decision.thought, action: decision.action, observation: { action: 'finish', ok: true, text: '', filesChanged: [] } };
+      break;
+    }
+    const secondsLeft = Math.max(1, limits.wallSeconds - (Date.now() - state.startedAtMs) / 1000);
+    const observation = await sandbox.envStep({
+      runId: input.runId,
+      step: state.step,
+      action: decision.action,
+      limits: { ...limits.sandbox, wallSeconds: Math.min(commandSeconds, secondsLeft) },
+    });
+    state.pending = { thought: decision.thought, action: decision.action, observation };
+    progress.lastOutcome = observation.killedBy ? `killed: ${observation.killedBy}` : observation.exitCode !== undefined ? `exit ${observation.exitCode}` : observation.ok ? 'ok' : 'error';
+  }
+  progress.end = end;
+  const results = await sandbox.collectExperimentResults({ runId: input.runId, step: state.step, transcript: state.transcript, pending: state.pending, end, summary });
+  return { ...results, end, usage: state.usage, calls: state.calls, model: state.model ?? input.model };
+}
+
+function budgetLeft(budget: Budget | undefined, state: ExperimentState): Budget | undefined {
+  if (!budget) return undefined;
+  return {
+    usd: budget.usd === undefined ? undefined : Math.max(0, budget.usd - state.usage.costUsd),
+    tokens: budget.tokens === undefined ? undefined : Math.max(0, budget.tokens - state.usage.inputTokens - state.usage.outputTokens),
+  };
+}
