@@ -13,6 +13,17 @@ export class AnthropicProvider implements LlmProvider {
     this.client = new Anthropic({ apiKey, baseURL: env.ANTHROPIC_BASE_URL || undefined, maxRetries: 0, timeout: requestTimeoutMs() });
   }
 
+  /** Model ids the API offers (a cheap GET /v1/models); for the preflight check. */
+  async listModels(signal?: AbortSignal): Promise<string[]> {
+    try {
+      const ids: string[] = [];
+      for await (const m of this.client.models.list({}, { signal })) ids.push(m.id);
+      return ids;
+    } catch (err) {
+      throw toTemporalFailure(err, { provider: 'anthropic', model: this.spec.model, keyVariable: 'ANTHROPIC_API_KEY' });
+    }
+  }
+
   async chat(req: ProviderRequest): Promise<ProviderReply> {
     const body: Anthropic.MessageCreateParamsNonStreaming = {
       model: this.spec.model,

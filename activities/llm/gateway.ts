@@ -78,6 +78,11 @@ export class LlmGateway {
 
   constructor(private readonly options: { cacheDir?: string; env?: NodeJS.ProcessEnv } = {}) {}
 
+  /** The environment providers read keys and endpoints from (the worker's, unless a test gave one). */
+  get env(): NodeJS.ProcessEnv {
+    return this.options.env ?? process.env;
+  }
+
   onCall(listener: CallListener): void {
     this.listeners.push(listener);
   }

@@ -48,6 +48,17 @@ export class OpenAIProvider implements LlmProvider {
     this.client = new OpenAI({ apiKey: endpoint.apiKey, baseURL: endpoint.baseURL, maxRetries: 0, timeout: requestTimeoutMs() });
   }
 
+  /** Model ids the endpoint offers (a cheap GET /models); for the preflight check. */
+  async listModels(signal?: AbortSignal): Promise<string[]> {
+    try {
+      const ids: string[] = [];
+      for await (const m of this.client.models.list({ signal })) ids.push(m.id);
+      return ids;
+    } catch (err) {
+      throw toTemporalFailure(err, { provider: this.spec.provider, model: this.spec.model, keyVariable: this.keyVariable });
+    }
+  }
+
   async chat(req: ProviderRequest): Promise<ProviderReply> {
     const messages: OpenAI.Chat.ChatCompletionMessageParam[] = [];
     if (req.system) messages.push({ role: 'system', content: req.system });

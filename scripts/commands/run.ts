@@ -14,6 +14,7 @@ import { print, printJson, withClient } from '../lib/output.js';
 import { planRun, startRun, storeTask } from '../lib/runs.js';
 import { runLink } from '../lib/uiLink.js';
 import { onInterrupt } from '../lib/interrupt.js';
+import { runPreflight } from '../lib/preflight.js';
 
 export const budgetOptions = {
   'budget-usd': flag(positiveNumber('--budget-usd')),
@@ -39,6 +40,7 @@ const schema = z
     'max-revisions': flag(wholeNumber('--max-revisions', 0, 20)),
     ...budgetOptions,
     id: flag(newRunId('--id')),
+    'no-preflight': booleanFlag,
     detach: booleanFlag,
     interactive: booleanFlag,
     json: booleanFlag,
@@ -56,7 +58,7 @@ export const runCommand = defineCommand({
   summary: 'start a research run on a task folder or task name',
   usage:
     'lab run <task-folder|task-name> [--model auto] [--reasoning-effort low|medium|high] [--gate idea,proposal] [--gate-timeout 2h] [--on-timeout approve|reject]\n' +
-    '        [--max-revisions 3] [--budget-usd N] [--max-tokens N] [--id RUN_ID] [--detach] [--interactive] [--json]',
+    '        [--max-revisions 3] [--budget-usd N] [--max-tokens N] [--id RUN_ID] [--no-preflight] [--detach] [--interactive] [--json]',
   options: {
     model: { type: 'string' },
     'reasoning-effort': { type: 'string' },
@@ -67,6 +69,7 @@ export const runCommand = defineCommand({
     'budget-usd': { type: 'string' },
     'max-tokens': { type: 'string' },
     id: { type: 'string' },
+    'no-preflight': { type: 'boolean' },
     detach: { type: 'boolean' },
     interactive: { type: 'boolean' },
     json: { type: 'boolean' },
@@ -91,6 +94,17 @@ export const runCommand = defineCommand({
       budget: budgetOf(a),
     });
     return withClient(async ({ client }) => {
+      if (!a['no-preflight']) {
+        const report = await runPreflight(client, plan.workflowId, model);
+        if (report === 'no-worker') {
+          if (!a.json) process.stderr.write('lab run: no worker answered the preflight check in time; starting anyway (the run checks itself first when a worker picks it up)\n');
+        } else {
+          for (const w of report.warnings) process.stderr.write(`lab run: warning: ${w}\n`);
+          if (report.problems.length) {
+            throw new CliError(`preflight found ${report.problems.length} problem(s); nothing was started:\n${report.problems.map((p) => `  - ${p}`).join('\n')}`);
+          }
+        }
+      }
       const { workflowId, input } = await storeTask(plan, store);
       await startRun(client, workflowId, input).catch((err) => {
         if (/already (started|running|exists)/i.test((err as Error).message)) throw new CliError(`a run with id "${workflowId}" already exists (see \`lab status ${workflowId}\`)`, 2);

@@ -61,7 +61,19 @@ export class FakeLlmServer {
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 
+  /** Model ids GET /models answers with (the preflight check asks); not counted as requests. */
+  models: string[] = [];
+  modelListRequests = 0;
+
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    if (req.method === 'GET' && /\/models\/?(\?|$)/.test(req.url ?? '')) {
+      this.modelListRequests++;
+      const anthropic = 'anthropic-version' in req.headers;
+      const data = this.models.map((id) => (anthropic ? { id, type: 'model', display_name: id, created_at: '2025-01-01T00:00:00Z' } : { id, object: 'model', created: 0, owned_by: 'fake' }));
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(anthropic ? { data, has_more: false, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null } : { object: 'list', data }));
+      return;
+    }
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const raw = Buffer.concat(chunks).toString('utf8');
