@@ -4,12 +4,19 @@ import { createArtifactActivities } from './artifactActivities.js';
 import { createEnvironmentActivities } from './environment/index.js';
 import { artifactRoot, llmCacheDir } from './config.js';
 import { LlmGateway } from './llm/gateway.js';
-import { createLiteratureActivities } from './literature/index.js';
+import { createLiteratureActivities, type LiteratureDeps } from './literature/index.js';
+import { createLiteratureRunActivities } from './literature/runActivities.js';
+import { createExperimentAgentActivities } from './experiment/agent.js';
+import { createResultsActivities } from './experiment/results.js';
+import { createLlmPreflightActivities } from './preflight/llm.js';
 import { createStageActivities } from './stages/index.js';
+import { createLiteratureStageActivities } from './stages/literature.js';
 
 export interface ActivityDeps {
   store: ArtifactStore;
   llm: LlmGateway;
+  /** Literature backends' settings and answer cache (default: the worker's environment, LAB_HOME). */
+  literature?: LiteratureDeps;
 }
 
 export function defaultActivityDeps(): ActivityDeps {
@@ -20,7 +27,18 @@ export function defaultActivityDeps(): ActivityDeps {
 }
 
 export function createActivities(deps: ActivityDeps = defaultActivityDeps()) {
-  return { ...createStageActivities(deps), ...createArtifactActivities(deps), ...createEnvironmentActivities(deps), ...createLiteratureActivities() };
+  const literature = createLiteratureActivities(deps.literature);
+  return {
+    ...createStageActivities(deps),
+    ...createArtifactActivities(deps),
+    ...createEnvironmentActivities(deps),
+    ...literature,
+    ...createLiteratureRunActivities({ store: deps.store, literature }),
+    ...createLiteratureStageActivities(deps),
+    ...createExperimentAgentActivities(deps),
+    ...createResultsActivities(deps),
+    ...createLlmPreflightActivities(deps.llm.env),
+  };
 }
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -9,6 +9,10 @@ export interface StageActivityInput {
   task: { name: string; ref: ArtifactRef };
   /** Outputs of earlier stages this stage reads. */
   inputs: Partial<Record<StageName, ArtifactRef>>;
+  /** The experiment's other files (log, result data, figures, code) the paper may read and embed. */
+  attachments?: ArtifactRef[];
+  /** Files whose numbers count as measured, for the provenance check. */
+  sources?: ArtifactRef[];
   /** Set when a human asked for a revision of this stage's previous output. */
   revision?: { feedback: string; previous: ArtifactRef; number: number };
   /** What is left of the run's budget, so the stage stops before a call that would overrun it. */

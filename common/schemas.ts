@@ -3,6 +3,7 @@
  * No I/O here: workflow code imports this module.
  */
 import { z } from 'zod';
+import { experimentLimitsSchema } from './limits.js';
 import { STAGES, type StageName } from './stages.js';
 
 export const stageNameSchema = z.enum(STAGES);
@@ -74,10 +75,33 @@ export const llmCallRecordSchema = z.object({
 });
 export type LlmCallRecord = z.infer<typeof llmCallRecordSchema>;
 
+/** What a stage's integrity checks found; counts only (details are artifacts). */
+export const stageChecksSchema = z.object({
+  experiment: z
+    .object({
+      status: z.enum(['succeeded', 'failed_experiment']),
+      reason: z.string().optional(),
+      end: z.string(),
+      steps: z.number().int().nonnegative(),
+      commands: z.number().int().nonnegative(),
+    })
+    .optional(),
+  /** Numbers stated in the stage's documents that no sandbox-produced file contains. */
+  provenance: z.object({ checked: z.number().int(), matched: z.number().int(), unmatched: z.number().int() }).optional(),
+  citations: z.object({ checked: z.number().int(), verified: z.number().int(), flagged: z.number().int() }).optional(),
+  literature: z
+    .object({ retrieved: z.number().int(), cited: z.number().int(), backends: z.array(z.object({ name: z.string(), ok: z.boolean(), error: z.string().optional() })) })
+    .optional(),
+});
+export type StageChecks = z.infer<typeof stageChecksSchema>;
+
 export const stageOutcomeSchema = z.object({
   artifact: artifactRefSchema,
   /** Secondary files the stage wrote (code, logs); refs only. */
   extra: z.array(artifactRefSchema).default([]),
+  /** Files whose numbers count as measured (the experiment's result data and command outputs). */
+  sources: z.array(artifactRefSchema).optional(),
+  checks: stageChecksSchema.optional(),
   usage: usageSchema,
   /** The model that actually wrote the output, as the provider named it. */
   model: z.string(),
@@ -100,6 +124,8 @@ export const researchRunInputSchema = z.object({
   resumedFrom: z.string().optional(),
   /** What the runs this one resumes from spent (all of them, back to the first), for lineage totals. */
   priorUsage: usageSchema.optional(),
+  /** Bounds of the experiment stage's agent loop and of each sandboxed command. */
+  experiment: experimentLimitsSchema.optional(),
 });
 export type ResearchRunInput = z.input<typeof researchRunInputSchema>;
 export type ResearchRunConfig = z.output<typeof researchRunInputSchema>;
@@ -129,6 +155,7 @@ export interface StageProgress {
   model?: string;
   usage: Usage;
   lastFeedback?: string;
+  checks?: StageChecks;
 }
 
 export interface PendingGate {
@@ -155,6 +182,8 @@ export interface RunProgress {
   budget: Budget;
   resumedFrom?: string;
   startedAt: string;
+  /** What the preflight check found before the first stage. */
+  preflight?: { problems: string[]; warnings: string[] };
 }
 
 export interface ReviewOutcome {

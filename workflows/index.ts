@@ -1,2 +1,4 @@
 // Entry point the worker bundles: every workflow type the `research` queue serves.
 export { researchRun } from './researchRun.js';
+export { experimentRun } from './experimentRun.js';
+export { preflight } from './preflight.js';

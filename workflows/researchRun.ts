@@ -8,7 +8,9 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  ChildWorkflowFailure,
   condition,
+  patched,
   proxyActivities,
   setHandler,
   upsertMemo,
@@ -17,8 +19,8 @@ import {
 } from '@temporalio/workflow';
 import type { ArtifactActivities } from '../activities/artifactActivities.js';
 // Pure constants (only @temporalio/common beside them), safe in the workflow bundle.
-import { LLM_ERROR_TYPES } from '../activities/llm/errors.js';
 import type { StageActivities } from '../activities/stages/index.js';
+import type { StageActivityInput } from '../activities/types.js';
 import { parseModelSpec } from '../common/modelSpec.js';
 import { llmQueueFor, TASK_QUEUES } from '../common/queues.js';
 import {
@@ -42,15 +44,11 @@ import {
 import { LAB_MODEL, LAB_STAGE, LAB_STATUS, LAB_TASK } from '../common/searchAttributes.js';
 import { STAGE_INPUTS, STAGES } from '../common/stages.js';
 import { progressQuery, reviewUpdate } from './definitions.js';
+import { NON_RETRYABLE_STAGE_ERRORS } from '../common/errorTypes.js';
+import { preflight } from './preflight.js';
+import { STAGE_RUNNERS } from './stages.js';
 
-/** Failure types that retrying cannot fix; the stage activity throws these. */
-export const NON_RETRYABLE_STAGE_ERRORS: string[] = [
-  LLM_ERROR_TYPES.invalid,
-  LLM_ERROR_TYPES.config,
-  LLM_ERROR_TYPES.auth,
-  LLM_ERROR_TYPES.budget,
-  LLM_ERROR_TYPES.truncated,
-];
+export { NON_RETRYABLE_STAGE_ERRORS };
 
 export async function researchRun(rawInput: ResearchRunInput): Promise<ResearchRunResult> {
   const input = parseInput(rawInput);
@@ -85,9 +83,19 @@ export async function researchRun(rawInput: ResearchRunInput): Promise<ResearchR
     { key: LAB_MODEL, value: input.model },
     { key: LAB_STATUS, value: 'running' },
   ]);
+  // Check everything the run will need before its first paid call (runs recorded before this step replay without it).
+  if (patched('preflight')) {
+    const report = await preflight({ model: input.model, sandbox: !input.reuse.experiment, literature: !input.reuse.literature });
+    run.progress.preflight = report;
+    if (report.problems.length) {
+      run.failPreflight();
+      throw ApplicationFailure.nonRetryable(`preflight found ${report.problems.length} problem(s): ${report.problems.join('; ')}`, 'PreflightFailed');
+    }
+  }
   if (input.resumedFrom) {
     upsertMemo({ resumedFrom: input.resumedFrom } satisfies Partial<RunMemo>);
-    await copyReusedArtifacts(input);
+    // Runs recorded before this step existed replay without it.
+    if (patched('copy-reused-artifacts')) await copyReusedArtifacts(input);
   }
 
   for (const stage of STAGES) {
@@ -103,23 +111,42 @@ export async function researchRun(rawInput: ResearchRunInput): Promise<ResearchR
     for (;;) {
       run.startStage(stage);
       let outcome: StageOutcome;
+      const runner = STAGE_RUNNERS[stage];
+      const stageInput: StageActivityInput = {
+        runId: workflowInfo().workflowId,
+        stage,
+        model: input.model,
+        reasoningEffort: input.reasoningEffort,
+        task: input.task,
+        inputs: run.inputsFor(stage),
+        ...run.evidenceFor(stage),
+        revision,
+        budgetLeft: run.budgetLeft(),
+      };
       try {
-        outcome = await runStage(stage, revision?.number)(
-          {
-            runId: workflowInfo().workflowId,
-            stage,
-            model: input.model,
-            reasoningEffort: input.reasoningEffort,
-            task: input.task,
-            inputs: run.inputsFor(stage),
-            revision,
-            budgetLeft: run.budgetLeft(),
-          },
-        );
+        // Each multi-step stage is behind a patch marker, so runs recorded with the single-call stage still replay.
+        outcome =
+          runner && patched(`stage-runner-${stage}`)
+            ? await runner({
+                runId: stageInput.runId,
+                stage,
+                model: input.model,
+                reasoningEffort: input.reasoningEffort,
+                task: input.task,
+                inputs: run.outcomesFor(stage),
+                revision,
+                budgetLeft: run.budgetLeft(),
+                experimentLimits: input.experiment,
+                llmActivityOptions: activityOptions,
+                runStage: runStage(stage, revision?.number),
+                stageInput,
+              })
+            : await runStage(stage, revision?.number)(stageInput);
       } catch (err) {
-        if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === 'BudgetExhausted') {
+        const cause = err instanceof ActivityFailure || err instanceof ChildWorkflowFailure ? err.cause : undefined;
+        if (cause instanceof ApplicationFailure && cause.type === 'BudgetExhausted') {
           run.resetStage(stage);
-          return run.finish('budget_exhausted', stage, err.cause.message);
+          return run.finish('budget_exhausted', stage, cause.message);
         }
         run.failStage(stage);
         throw err;
@@ -211,13 +238,27 @@ class RunState {
     return refs;
   }
 
+  /** Earlier stages' whole outcomes, for stages orchestrated in the workflow. */
+  outcomesFor(stage: StageName): Partial<Record<StageName, StageOutcome>> {
+    const out: Partial<Record<StageName, StageOutcome>> = {};
+    for (const needed of STAGE_INPUTS[stage]) if (this.outcomes[needed]) out[needed] = this.outcomes[needed];
+    return out;
+  }
+
+  /** What the paper reads besides the documents: the experiment's files and the ones that count as measured. */
+  evidenceFor(stage: StageName): { attachments?: ArtifactRef[]; sources?: ArtifactRef[] } {
+    if (stage !== 'paper') return {};
+    const { literature, experiment } = this.outcomes;
+    return { attachments: [...(literature?.extra ?? []), ...(experiment?.extra ?? [])], sources: experiment?.sources ?? [] };
+  }
+
   revisionsOf(stage: StageName): number {
     return this.revisions[stage] ?? 0;
   }
 
   markReused(stage: StageName, outcome: StageOutcome): void {
     this.outcomes[stage] = outcome;
-    Object.assign(this.stageProgress(stage), { status: 'reused', artifact: outcome.artifact, model: outcome.model });
+    Object.assign(this.stageProgress(stage), { status: 'reused', artifact: outcome.artifact, model: outcome.model, checks: outcome.checks });
     this.remember(stage, outcome);
   }
 
@@ -235,6 +276,11 @@ class RunState {
     this.stageProgress(stage).status = 'pending';
   }
 
+  failPreflight(): void {
+    this.setStatus('failed');
+    for (const p of this.progress.stages) p.status = 'skipped';
+  }
+
   failStage(stage: StageName): void {
     this.stageProgress(stage).status = 'failed';
     this.setStatus('failed');
@@ -245,7 +291,7 @@ class RunState {
     const p = this.stageProgress(stage);
     // finishedAt marks the end of the stage's own work; time spent waiting at its gate is not counted.
     const workMs = (p.workMs ?? 0) + (p.runStartedAt ? Date.now() - Date.parse(p.runStartedAt) : 0);
-    Object.assign(p, { artifact: outcome.artifact, model: outcome.model, usage: addUsage(p.usage, outcome.usage), finishedAt: now(), workMs });
+    Object.assign(p, { artifact: outcome.artifact, model: outcome.model, usage: addUsage(p.usage, outcome.usage), finishedAt: now(), workMs, checks: outcome.checks });
     this.progress.totals = addUsage(this.progress.totals, outcome.usage);
     if (this.input.priorUsage) this.progress.lineageTotals = addUsage(this.input.priorUsage, this.progress.totals);
   }

@@ -5,18 +5,9 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 
-export const LLM_ERROR_TYPES = {
-  rateLimited: 'RateLimited',
-  serverError: 'ProviderServerError',
-  network: 'ProviderUnavailable',
-  timeout: 'ProviderTimeout',
-  badOutput: 'BadModelOutput',
-  auth: 'AuthError',
-  config: 'ConfigError',
-  invalid: 'InvalidInput',
-  budget: 'BudgetExhausted',
-  truncated: 'OutputTruncated',
-} as const;
+import { LLM_ERROR_TYPES } from '../../common/errorTypes.js';
+
+export { LLM_ERROR_TYPES };
 
 export function configError(message: string): ApplicationFailure {
   return ApplicationFailure.nonRetryable(message, LLM_ERROR_TYPES.config);

@@ -1,16 +1,19 @@
 /**
  * The stage activity: one research stage = load inputs from the artifact store, one LLM call
  * through the gateway (plus continuation calls while the reply stops at its output limit),
- * write the output back, return its reference and the usage.
+ * write the output back, return its reference and the usage. What differs by stage is in
+ * ./hooks.ts; stages with several steps (literature, experiment) are orchestrated by the workflow.
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { ArtifactRef, StageName, StageOutcome, Usage } from '../../common/schemas.js';
+import type { ArtifactRef, StageName, StageOutcome } from '../../common/schemas.js';
 import { STAGE_OUTPUT_FILE } from '../../common/stages.js';
 import type { ArtifactStore } from '../artifacts.js';
 import { withHeartbeat } from '../heartbeat.js';
 import { configError } from '../llm/errors.js';
 import { DEFAULT_MAX_CONTINUATIONS, type LlmCall, type LlmGateway } from '../llm/gateway.js';
+import { callRecords, usageOfCalls } from '../llm/usage.js';
+import { STAGE_HOOKS } from './hooks.js';
 import { parseModelSpec } from '../../common/modelSpec.js';
 import type { StageActivityInput } from '../types.js';
 import { STAGE_MAX_TOKENS, stagePrompt } from './prompts.js';
@@ -32,7 +35,11 @@ export function createStageActivities({ store, llm }: StageDeps) {
       const revision = input.revision
         ? { ...input.revision, previous: await readOrFail(store, input.revision.previous, `previous ${input.stage}`) }
         : undefined;
-      const { system, prompt } = stagePrompt(input.stage, { task, inputs, revision });
+      const hooks = STAGE_HOOKS[input.stage] ?? {};
+      const base = stagePrompt(input.stage, { task, inputs, revision });
+      const extraPrompt = await hooks.extraPrompt?.(store, input);
+      const { system } = base;
+      const prompt = extraPrompt ? `${base.prompt}\n\n---\n\n${extraPrompt}` : base.prompt;
       ctx.log.info('stage started', { stage: input.stage, model: input.model, revision: revision?.number ?? 0 });
 
       let outputTokens = 0;
@@ -62,18 +69,12 @@ export function createStageActivities({ store, llm }: StageDeps) {
       if (!body) {
         throw ApplicationFailure.retryable(`${call.model} returned an empty ${input.stage}`, 'BadModelOutput');
       }
-      const extra: ArtifactRef[] = [];
-      let document = body;
-      if (input.stage === 'experiment') {
-        const code = extractPython(body);
-        if (code) extra.push(await store.put(input.runId, 'experiment/main.py', code, 'text/x-python'));
-        document = `${body}\n\n---\n**Status:** code written, not executed. Durable Lab runs experiment code only in its sandbox; ` +
-          `no result in this file was measured.`;
-      }
-      const artifact = await store.put(input.runId, STAGE_OUTPUT_FILE[input.stage], withProvenance(document, input, call));
-      ctx.log.info('stage finished', { stage: input.stage, bytes: artifact.bytes, ...usageOf(result.calls) });
-      const calls = result.calls.map(({ truncated: _truncated, ...record }) => record);
-      return { artifact, extra, usage: usageOf(result.calls), model: call.model, calls };
+      const withHeader = (text: string) => withProvenance(text, input, call);
+      const finished = hooks.finish ? await hooks.finish(store, input, body, withHeader) : { document: withHeader(body), extra: [] };
+      const artifact = await store.put(input.runId, STAGE_OUTPUT_FILE[input.stage], finished.document);
+      const usage = usageOfCalls(result.calls);
+      ctx.log.info('stage finished', { stage: input.stage, bytes: artifact.bytes, ...usage });
+      return { artifact, extra: finished.extra, usage, model: call.model, calls: callRecords(result.calls), ...(finished.checks ? { checks: finished.checks } : {}) };
     },
   };
 }
@@ -115,23 +116,8 @@ async function readOrFail(store: ArtifactStore, ref: ArtifactRef, what: string):
   }
 }
 
-function usageOf(calls: LlmCall[]): Usage {
-  return {
-    llmCalls: calls.length,
-    inputTokens: calls.reduce((n, c) => n + c.inputTokens, 0),
-    outputTokens: calls.reduce((n, c) => n + c.outputTokens, 0),
-    costUsd: Math.round(calls.reduce((n, c) => n + c.costUsd, 0) * 1e6) / 1e6,
-  };
-}
-
 /** Every artifact says which model wrote it, so a weak model's output is never mistaken for a strong one's. */
 function withProvenance(text: string, input: StageActivityInput, call: LlmCall): string {
   const revision = input.revision ? `, revision ${input.revision.number}` : '';
   return `> Written by model \`${call.model}\` (spec \`${input.model}\`) for the ${input.stage} stage of run \`${input.runId}\`${revision}.\n\n${text}\n`;
-}
-
-function extractPython(markdown: string): string | undefined {
-  const blocks = [...markdown.matchAll(/```(?:python|py)\s*\n([\s\S]*?)```/g)].map((m) => m[1]);
-  if (!blocks.length) return undefined;
-  return blocks.sort((a, b) => b.length - a.length)[0];
 }

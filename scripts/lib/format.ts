@@ -1,6 +1,6 @@
 /** Text rendering of run state for the terminal. */
 import path from 'node:path';
-import type { RunProgress, StageProgress, Usage } from '../../common/schemas.js';
+import type { RunProgress, StageChecks, StageProgress, Usage } from '../../common/schemas.js';
 import { ZERO_USAGE } from '../../common/schemas.js';
 import { STAGES } from '../../common/stages.js';
 import type { ActiveStage, RunView } from './runs.js';
@@ -49,7 +49,28 @@ export function formatStageLine(s: StageProgress, artifactRoot?: string, active?
   if (s.usage.llmCalls) parts.push(formatUsage(s.usage));
   if (s.runs > 1) parts.push(`${s.runs - 1} revision${s.runs > 2 ? 's' : ''}`);
   if (s.artifact && artifactRoot) parts.push(path.join(artifactRoot, s.artifact.path));
-  return parts.filter(Boolean).join('  ');
+  const line = parts.filter(Boolean).join('  ');
+  const checks = s.checks ? formatChecks(s.checks) : '';
+  return checks ? `${line}\n      ${checks}` : line;
+}
+
+/** What a stage's integrity checks found, in one line: `citations: 14 verified, 1 flagged`. */
+export function formatChecks(c: StageChecks): string {
+  const parts: string[] = [];
+  if (c.literature) {
+    const offline = c.literature.backends.filter((b) => !b.ok).map((b) => b.name);
+    parts.push(`literature: ${c.literature.retrieved} retrieved, ${c.literature.cited} kept${offline.length ? ` (unreachable: ${offline.join(', ')})` : ''}`);
+  }
+  if (c.experiment) {
+    parts.push(
+      c.experiment.status === 'succeeded'
+        ? `experiment: results produced (${c.experiment.steps} steps, ${c.experiment.commands} commands)`
+        : `experiment FAILED: ${c.experiment.reason ?? c.experiment.end}`,
+    );
+  }
+  if (c.citations) parts.push(`citations: ${c.citations.verified} verified, ${c.citations.flagged} flagged`);
+  if (c.provenance) parts.push(`provenance: ${c.provenance.checked} numbers checked, ${c.provenance.unmatched} not found in any result file`);
+  return parts.join('; ');
 }
 
 /** What the in-flight stage activity is doing: attempt, tokens so far, why the last attempt failed. */
@@ -66,6 +87,7 @@ export function formatProgress(runId: string, p: RunProgress, artifactRoot?: str
     `run ${runId}  task ${p.task}  model ${p.model}`,
     `status ${p.status}${p.currentStage ? ` (stage ${p.currentStage})` : ''}  elapsed ${duration(p.startedAt)}${p.resumedFrom ? `  resumed from ${p.resumedFrom}` : ''}`,
     ...p.stages.map((s) => '  ' + formatStageLine(s, artifactRoot, active)),
+    ...preflightLines(p),
     ...totalLines(p.totals, p.lineageTotals, p),
     ...gateLines(runId, p, artifactRoot),
   ];
@@ -100,6 +122,7 @@ export function formatRun(view: RunView, artifactRoot: string, nowMs = Date.now(
   if (!p && view.execution === 'RUNNING') lines.push('(no worker answered; stages below are those the run has recorded; start one with `lab worker`)');
   const stages = p?.stages ?? stagesFromMemo(view);
   lines.push(...stages.map((s) => '  ' + formatStageLine(s, artifactRoot, view.activeStage, nowMs)));
+  if (p) lines.push(...preflightLines(p));
   const totals = p?.totals ?? view.result?.totals ?? view.memo.spent;
   if (totals) lines.push(...totalLines(totals, p?.lineageTotals, p));
   if (p) lines.push(...gateLines(view.runId, p, artifactRoot));
@@ -116,6 +139,11 @@ export function stagesFromMemo(view: RunView): StageProgress[] {
     }
     return { stage, status: view.execution === 'RUNNING' ? 'pending' : 'skipped', runs: 0, usage: ZERO_USAGE };
   });
+}
+
+function preflightLines(p: RunProgress): string[] {
+  if (!p.preflight) return [];
+  return [...p.preflight.problems.map((x) => `preflight problem: ${x}`), ...p.preflight.warnings.map((x) => `preflight warning: ${x}`)];
 }
 
 function totalLines(totals: Usage, lineage: Usage | undefined, p: RunProgress | undefined): string[] {

@@ -1,0 +1,59 @@
+/**
+ * What the paper stage reads besides the earlier documents (the experiment's figures, log and the
+ * verified references), and the provenance check of what it wrote: every number in the paper and
+ * in results.md must appear in a file the sandboxed code produced.
+ */
+import path from 'node:path';
+import type { ArtifactRef } from '../../common/schemas.js';
+import type { ArtifactStore } from '../artifacts.js';
+import { checkProvenance, MeasuredIndex, type ProvenanceReport } from '../integrity/provenance.js';
+
+const LOG_EXCERPT_CHARS = 4000;
+
+/** Path of an artifact relative to its run's folder (`runs/<id>/results/a.png` → `results/a.png`). */
+export function runRelative(ref: ArtifactRef): string {
+  return ref.path.split('/').slice(2).join('/');
+}
+
+/** The prompt section listing figures to embed, a log excerpt, and the references the paper may cite. */
+export async function paperEvidence(store: ArtifactStore, attachments: ArtifactRef[] = []): Promise<string> {
+  const parts: string[] = [];
+  const figures = attachments.filter((a) => a.mediaType.startsWith('image/'));
+  parts.push(
+    figures.length
+      ? `# Figures the experiment produced (embed the relevant ones with exactly these paths)\n\n${figures.map((f) => `- ![${path.basename(f.path)}](${runRelative(f)})`).join('\n')}`
+      : '# Figures\n\nThe experiment produced no figures: include none.',
+  );
+  const log = attachments.find((a) => runRelative(a) === 'results/log.txt');
+  if (log) {
+    const text = await store.getText(log);
+    parts.push(`# Experiment log (results/log.txt${text.length > LOG_EXCERPT_CHARS ? ', last part' : ''})\n\n\`\`\`\n${text.slice(-LOG_EXCERPT_CHARS)}\n\`\`\``);
+  }
+  const references = attachments.find((a) => runRelative(a) === 'references.json');
+  if (references) {
+    const records = JSON.parse(await store.getText(references)) as Array<{ id: string; title: string; authors?: string[]; year?: number; url?: string }>;
+    parts.push(
+      records.length
+        ? `# References you may cite (found by literature search; cite each as [id](url), cite nothing else)\n\n${records.map((r) => `- ${r.id}: ${r.title}${r.authors?.length ? ` (${r.authors.slice(0, 3).join(', ')}${r.authors.length > 3 ? ' et al.' : ''}` : ' ('}${r.year ? `, ${r.year}` : ''}) ${r.url ?? ''}`).join('\n')}`
+        : '# References\n\nThe literature search found no papers: cite none, and say so in Related Work.',
+    );
+  }
+  return parts.join('\n\n---\n\n');
+}
+
+/**
+ * Checks the stated numbers of `documents` against the measured files and writes
+ * `provenance.json` (unmatched numbers with their line) into the run's folder.
+ */
+export async function writeProvenance(
+  store: ArtifactStore,
+  runId: string,
+  documents: Record<string, string>,
+  sources: ArtifactRef[],
+): Promise<{ report: ProvenanceReport; ref: ArtifactRef }> {
+  const index = new MeasuredIndex();
+  for (const source of sources) index.add(runRelative(source), await store.getText(source).catch(() => ''));
+  const report = checkProvenance(documents, index);
+  const ref = await store.put(runId, 'provenance.json', `${JSON.stringify(report, null, 2)}\n`, 'application/json');
+  return { report, ref };
+}

@@ -1,0 +1,55 @@
+/**
+ * What differs between the single-call stages: extra prompt material, and what happens to the
+ * model's text before it is stored. One entry per stage that needs more than the default.
+ */
+import type { ArtifactRef, StageChecks, StageName } from '../../common/schemas.js';
+import type { ArtifactStore } from '../artifacts.js';
+import type { StageActivityInput } from '../types.js';
+import { paperEvidence, writeProvenance } from './evidence.js';
+
+export interface FinishedDocument {
+  document: string;
+  extra: ArtifactRef[];
+  checks?: StageChecks;
+}
+
+export interface StageHooks {
+  /** Appended to the stage's prompt. */
+  extraPrompt?(store: ArtifactStore, input: StageActivityInput): Promise<string | undefined>;
+  /** Turns the model's text into the stored document and its side files. */
+  finish?(store: ArtifactStore, input: StageActivityInput, body: string, withHeader: (text: string) => string): Promise<FinishedDocument>;
+}
+
+/**
+ * The experiment as one LLM call (plan + code, never executed): kept so runs started before the
+ * experiment became a sandboxed agent loop still complete the way they began.
+ */
+const legacyExperiment: StageHooks = {
+  async finish(store, input, body, withHeader) {
+    const code = extractPython(body);
+    const extra = code ? [await store.put(input.runId, 'experiment/main.py', code, 'text/x-python')] : [];
+    const document = `${body}\n\n---\n**Status:** code written, not executed. Durable Lab runs experiment code only in its sandbox; no result in this file was measured.`;
+    return { document: withHeader(document), extra };
+  },
+};
+
+/** The paper reads the experiment's files and the verified references; its numbers are checked against what was measured. */
+const paper: StageHooks = {
+  extraPrompt: (store, input) => paperEvidence(store, input.attachments),
+  async finish(store, input, body, withHeader) {
+    const document = withHeader(body);
+    const results = input.inputs.experiment;
+    const documents: Record<string, string> = { 'paper.md': document };
+    if (results && input.sources) documents['results.md'] = await store.getText(results);
+    const { report, ref } = await writeProvenance(store, input.runId, documents, input.sources ?? []);
+    return { document, extra: [ref], checks: { provenance: { checked: report.checked, matched: report.matched, unmatched: report.unmatched.length } } };
+  },
+};
+
+export const STAGE_HOOKS: Partial<Record<StageName, StageHooks>> = { experiment: legacyExperiment, paper };
+
+function extractPython(markdown: string): string | undefined {
+  const blocks = [...markdown.matchAll(/```(?:python|py)\s*\n([\s\S]*?)```/g)].map((m) => m[1]);
+  if (!blocks.length) return undefined;
+  return blocks.sort((a, b) => b.length - a.length)[0];
+}
