@@ -19,7 +19,7 @@ import { CliError } from '../scripts/lib/client.js';
 import { planRun, prepareRun, resumeRun, startRun, viewRun } from '../scripts/lib/runs.js';
 import { progressQuery } from '../workflows/definitions.js';
 import type { FakeLlmServer, FakeReply, FakeRequest } from './fakes/fakeLlmServer.js';
-import { recordedOutput, stageOfPrompt } from './fakes/recordedOutputs.js';
+import { recordedOutput, scriptedReply, stageOfPrompt } from './fakes/recordedOutputs.js';
 import { startScriptedLab, type ScriptedLab, type TestLab } from './helpers/temporal.js';
 
 /** The stage a request belongs to, from its first user turn (a continuation's last turn is CONTINUE_PROMPT). */
@@ -41,12 +41,14 @@ describe('budgets and cut-short replies in a research run', () => {
   beforeAll(async () => {
     scripted = await startScriptedLab((req) => {
       const stage = stageOf(req);
+      const first = (req.body.messages as Array<{ role: string; content: string }>).find((m) => m.role === 'user')?.content ?? '';
       return behaviour[stage]?.(req) ?? {
-        text: recordedOutput(stage),
+        text: scriptedReply(first) ?? recordedOutput(stage),
         inputTokens: 1000,
         outputTokens: 1000,
-        // Like a real model asked for fewer tokens than the stage's answer needs: it stops at the limit.
-        truncated: req.body.max_tokens < STAGE_MAX_TOKENS[stage],
+        // Like a real model asked for fewer tokens than the stage's answer needs: it stops at the limit
+        // (the stage's free text; JSON steps such as queries and agent actions ask for less by design).
+        truncated: !req.body.response_format && req.body.max_tokens < STAGE_MAX_TOKENS[stage],
       };
     });
     ({ env, lab, fake } = scripted);
@@ -97,31 +99,32 @@ describe('budgets and cut-short replies in a research run', () => {
     behaviour = {};
     const id = `budget-full-stage-${Date.now()}`;
     const mark = fake.requests.length;
-    // Each scripted call costs 2000 tokens. The idea fits; the literature review would need its
-    // prompt plus 3000 output tokens with 2000 left. Before, it was sent with max_tokens shortened
-    // to fit, came back cut short and was stored as done.
-    const result: ResearchRunResult = await (await start(id, { tokens: 4000 })).result();
-    expect(result).toMatchObject({ status: 'budget_exhausted', stoppedAt: 'literature' });
-    expect(result.reason).toMatch(/^budget exhausted: 2000 tokens left, the next .* call needs up to \d+ \(~\d+ input \+ 3000 output tokens\)$/);
-    expect(callsSince(mark)).toEqual({ idea: 1 });
+    // Each scripted call costs 2000 tokens. The idea and the literature stage's query step fit (no
+    // search backend is enabled here, so that is its only call); the proposal would need its prompt
+    // plus 4000 output tokens with 1000 left. Before, it was sent with max_tokens shortened to fit,
+    // came back cut short and was stored as done.
+    const result: ResearchRunResult = await (await start(id, { tokens: 5000 })).result();
+    expect(result).toMatchObject({ status: 'budget_exhausted', stoppedAt: 'proposal' });
+    expect(result.reason).toMatch(/^budget exhausted: 1000 tokens left, the next .* call needs up to \d+ \(~\d+ input \+ 4000 output tokens\)$/);
+    expect(callsSince(mark)).toEqual({ idea: 1, literature: 1 });
 
-    // The literature stage is not done and wrote nothing (it and the rest are skipped as the run ended).
+    // The proposal stage is not done and wrote nothing (it and the rest are skipped as the run ended).
     const progress = await env.client.workflow.getHandle(id).query(progressQuery);
-    expect(progress.stages.map((s) => s.status)).toEqual(['done', 'skipped', 'skipped', 'skipped', 'skipped']);
-    expect(progress.stages[1].artifact).toBeUndefined();
-    expect(result.artifacts).toEqual({ idea: expect.anything() });
+    expect(progress.stages.map((s) => s.status)).toEqual(['done', 'done', 'skipped', 'skipped', 'skipped']);
+    expect(progress.stages[2].artifact).toBeUndefined();
+    expect(Object.keys(result.artifacts)).toEqual(['idea', 'literature']);
     const view = await viewRun(env.client, id);
     expect(view.status).toBe('budget_exhausted');
-    expect(Object.keys(view.memo.completed)).toEqual(['idea']);
+    expect(Object.keys(view.memo.completed)).toEqual(['idea', 'literature']);
 
     const mark2 = fake.requests.length;
     const resumed = await resumeRun(env.client, id, { budget: { tokens: 100_000 } });
-    expect(resumed.reused).toEqual(['idea']);
+    expect(resumed.reused).toEqual(['idea', 'literature']);
     const final: ResearchRunResult = await env.client.workflow.getHandle(resumed.workflowId).result();
     expect(final.status).toBe('completed');
-    expect(callsSince(mark2)).toEqual({ literature: 1, proposal: 1, experiment: 1, paper: 1 });
-    // Every request of both runs asked for its stage's full output limit.
-    for (const r of requestsSince(mark)) expect(r.body.max_tokens, stageOf(r)).toBe(STAGE_MAX_TOKENS[stageOf(r)]);
+    expect(callsSince(mark2)).toEqual({ proposal: 1, experiment: 3, paper: 1 });
+    // Every free-text stage request of both runs asked for its stage's full output limit.
+    for (const r of requestsSince(mark).filter((q) => !q.body.response_format)) expect(r.body.max_tokens, stageOf(r)).toBe(STAGE_MAX_TOKENS[stageOf(r)]);
   });
 
   it('continues a reply cut short at the full output limit and stores the joined text; the ledger has one record per call', async () => {
@@ -135,7 +138,7 @@ describe('budgets and cut-short replies in a research run', () => {
     const mark = fake.requests.length;
     const result: ResearchRunResult = await (await start(id)).result();
     expect(result.status).toBe('completed');
-    expect(callsSince(mark)).toEqual({ idea: 1, literature: 1, proposal: 2, experiment: 1, paper: 1 });
+    expect(callsSince(mark)).toEqual({ idea: 1, literature: 1, proposal: 2, experiment: 3, paper: 1 });
 
     const proposal = await lab.store.getText(result.artifacts.proposal!);
     expect(proposal).toContain('The first half, cut short here\n\n## Expected Outcomes & Impact\n\nThe second half of the proposal.');

@@ -9,7 +9,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../scripts/lib/paths.js';
 import { FakeLlmServer } from './fakes/fakeLlmServer.js';
-import { recordedOutput, stageOfPrompt } from './fakes/recordedOutputs.js';
+import { scriptedReply, stageOfPrompt } from './fakes/recordedOutputs.js';
 import { createDevServerEnv, startTestLab, tempDir, type TestLab } from './helpers/temporal.js';
 import { waitFor } from './helpers/wait.js';
 import type { RunProgress } from '../common/schemas.js';
@@ -88,7 +88,7 @@ function expectUsageError(r: CliResult, message: RegExp): void {
 }
 
 beforeAll(async () => {
-  fake = await new FakeLlmServer((req) => ({ text: recordedOutput(stageOfPrompt(req.prompt)!), delayMs: slowReplies ? 30_000 : 10 })).start();
+  fake = await new FakeLlmServer((req) => ({ text: scriptedReply(req.prompt)!, delayMs: slowReplies ? 30_000 : 10 })).start();
   env = await createDevServerEnv();
   lab = await startTestLab(env, dir);
 });

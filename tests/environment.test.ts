@@ -27,6 +27,7 @@ import { workerTuning } from '../workers/env.js';
 import { createDevServerEnv, tempDir } from './helpers/temporal.js';
 import { waitFor } from './helpers/wait.js';
 import type { EnvTestStep } from './helpers/sandbox.js';
+import { hostProcessesWith } from './helpers/processes.js';
 
 const EXPERIMENT = `
 import csv, os
@@ -52,21 +53,6 @@ plt.savefig("results/accuracy.png")
 print("best accuracy", max(r[1] for r in rows))
 `;
 
-/** Host processes whose command line carries `marker`, zombies excepted. */
-function hostProcessesWith(marker: string): number[] {
-  const pids: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const cmdline = readFileSync(`/proc/${name}/cmdline`, 'latin1');
-      const state = readFileSync(`/proc/${name}/stat`, 'latin1').split(') ')[1]?.[0];
-      if (cmdline.includes(marker) && state !== 'Z') pids.push(Number(name));
-    } catch {
-      // gone
-    }
-  }
-  return pids;
-}
 
 describe('environment activities on the sandbox queue', () => {
   let env: TestWorkflowEnvironment;

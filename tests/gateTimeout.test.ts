@@ -8,7 +8,7 @@ import type { ResearchRunResult } from '../common/schemas.js';
 import { prepareRun, startRun } from '../scripts/lib/runs.js';
 import { progressQuery } from '../workflows/definitions.js';
 import type { FakeLlmServer } from './fakes/fakeLlmServer.js';
-import { recordedOutput, stageOfPrompt } from './fakes/recordedOutputs.js';
+import { scriptedReply } from './fakes/recordedOutputs.js';
 import { startScriptedLab, type ScriptedLab, type TestLab } from './helpers/temporal.js';
 
 let env: TestWorkflowEnvironment;
@@ -18,7 +18,7 @@ let fake: FakeLlmServer;
 let scripted: ScriptedLab;
 
 beforeAll(async () => {
-  scripted = await startScriptedLab((req) => ({ text: recordedOutput(stageOfPrompt(req.prompt)!) }), { timeSkipping: true });
+  scripted = await startScriptedLab((req) => ({ text: scriptedReply(req.prompt)! }), { timeSkipping: true });
   ({ env, lab, fake } = scripted);
 });
 

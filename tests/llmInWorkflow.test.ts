@@ -15,7 +15,7 @@ import { prepareRun, startRun, viewRun } from '../scripts/lib/runs.js';
 import { waitFor } from './helpers/wait.js';
 import { progressQuery } from '../workflows/definitions.js';
 import type { FakeLlmServer, FakeReply } from './fakes/fakeLlmServer.js';
-import { recordedOutput, stageOfPrompt } from './fakes/recordedOutputs.js';
+import { recordedOutput, scriptedReply, stageOfPrompt } from './fakes/recordedOutputs.js';
 import { quietRuntime, startScriptedLab, tempDir, type ScriptedLab, type TestLab } from './helpers/temporal.js';
 
 const SECRET = 'sk-test-DO-NOT-LEAK-7f3a9c1e5b';
@@ -40,7 +40,7 @@ beforeAll(async () => {
     (req) => {
       const stage = stageOfPrompt(req.prompt)!;
       callTimes.push({ stage, at: Date.now() });
-      return queue[stage]?.shift() ?? { text: recordedOutput(stage), inputTokens: 1000, outputTokens: 1000 };
+      return queue[stage]?.shift() ?? { text: scriptedReply(req.prompt)!, inputTokens: 1000, outputTokens: 1000 };
     },
     { dir, llmEnv: (f) => ({ OPENAI_API_KEY: SECRET, OPENAI_BASE_URL: f.openaiBaseURL }) },
   );
@@ -63,8 +63,17 @@ async function run(id: string, model = 'openai:gpt-4.1-mini', reasoningEffort?: 
   return startRun(env.client, workflowId, input);
 }
 
-function attemptsOf(history: Awaited<ReturnType<Awaited<ReturnType<typeof run>>['fetchHistory']>>): number[] {
-  return history.events!.filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.attempt!);
+type History = Awaited<ReturnType<Awaited<ReturnType<typeof run>>['fetchHistory']>>;
+
+/** Attempts of each started activity of type `type` (default: the single-call stages), in order. */
+function attemptsOf(history: History, type = 'runStage'): number[] {
+  const typeOf = new Map<number, string>();
+  for (const e of history.events!) {
+    if (e.activityTaskScheduledEventAttributes) typeOf.set(Number(e.eventId), e.activityTaskScheduledEventAttributes.activityType!.name!);
+  }
+  return history.events!
+    .filter((e) => e.activityTaskStartedEventAttributes && typeOf.get(Number(e.activityTaskStartedEventAttributes.scheduledEventId)) === type)
+    .map((e) => e.activityTaskStartedEventAttributes!.attempt!);
 }
 
 describe('LLM errors and accounting inside a research run', () => {
@@ -88,19 +97,27 @@ describe('LLM errors and accounting inside a research run', () => {
     // Temporal waited the server's 4 s, not its own 2 s initial interval.
     expect(ideaCalls[1].at - ideaCalls[0].at).toBeGreaterThanOrEqual(3900);
     const history = await handle.fetchHistory();
-    expect(attemptsOf(history)).toEqual([2, 2, 1, 1, 1]);
-    // Stage activities go to the provider's own queue.
-    const queues = history.events!.filter((e) => e.activityTaskScheduledEventAttributes).map((e) => e.activityTaskScheduledEventAttributes!.taskQueue!.name);
+    // idea, proposal, paper (single-call stages); the literature stage's first LLM step took the 500.
+    expect(attemptsOf(history)).toEqual([2, 1, 1]);
+    expect(attemptsOf(history, 'planLiteratureSearch')).toEqual([2]);
+    // Activities that call the model go to the provider's own queue.
+    const llmTypes = new Set(['runStage', 'planLiteratureSearch', 'writeRelatedWork', 'llmPreflight']);
+    const queues = history.events!
+      .filter((e) => llmTypes.has(e.activityTaskScheduledEventAttributes?.activityType?.name ?? ''))
+      .map((e) => e.activityTaskScheduledEventAttributes!.taskQueue!.name);
     expect(new Set(queues)).toEqual(new Set(['llm.openai']));
 
     // gpt-4.1-mini: $0.40 in / $1.60 out per 1M tokens; every scripted call is 1000 + 1000 tokens.
     const progress = await handle.query(progressQuery);
-    for (const s of progress.stages) expect(s.usage).toEqual({ llmCalls: 1, inputTokens: 1000, outputTokens: 1000, costUsd: 0.002 });
-    expect(progress.totals).toEqual({ llmCalls: 5, inputTokens: 5000, outputTokens: 5000, costUsd: 0.01 });
+    const one = { llmCalls: 1, inputTokens: 1000, outputTokens: 1000, costUsd: 0.002 };
+    // The experiment agent took three steps (write, run, finish): three calls.
+    expect(progress.stages.map((s) => s.usage)).toEqual([one, one, one, { llmCalls: 3, inputTokens: 3000, outputTokens: 3000, costUsd: 0.006 }, one]);
+    expect(progress.totals).toEqual({ llmCalls: 7, inputTokens: 7000, outputTokens: 7000, costUsd: 0.014 });
     expect(progress.stages[0].model).toBe('gpt-4.1-mini');
 
     // Each stage's result carries its call ledger, so the UI shows provider, tokens, cost and latency.
-    const completedEvent = history.events!.find((e) => e.activityTaskCompletedEventAttributes)!;
+    const ideaScheduled = history.events!.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'runStage')!;
+    const completedEvent = history.events!.find((e) => Number(e.activityTaskCompletedEventAttributes?.scheduledEventId) === Number(ideaScheduled.eventId))!;
     const outcome = JSON.parse(Buffer.from(completedEvent.activityTaskCompletedEventAttributes!.result!.payloads![0].data!).toString());
     expect(outcome.calls).toEqual([
       expect.objectContaining({ provider: 'openai', model: 'gpt-4.1-mini', inputTokens: 1000, outputTokens: 1000, costUsd: 0.002, cached: false }),
@@ -114,14 +131,14 @@ describe('LLM errors and accounting inside a research run', () => {
     const result: ResearchRunResult = await (await run('effort', 'openai:o4-mini', 'high')).result();
     expect(result.status).toBe('completed');
     const bodies = fake.requests.slice(before).map((r) => r.body);
-    expect(bodies).toHaveLength(5);
+    expect(bodies).toHaveLength(7);
     for (const body of bodies) {
       expect(body).toMatchObject({ model: 'o4-mini', reasoning_effort: 'high' });
       expect(body.max_completion_tokens).toBeGreaterThan(0);
       expect(body.max_tokens).toBeUndefined();
     }
     // o4-mini: $1.10 in / $4.40 out per 1M tokens.
-    expect(result.totals.costUsd).toBeCloseTo(5 * (1000 * 1.1 + 1000 * 4.4) / 1e6, 6);
+    expect(result.totals.costUsd).toBeCloseTo(7 * (1000 * 1.1 + 1000 * 4.4) / 1e6, 6);
   });
 
   it('retries a provider call that runs past its request timeout', async () => {
@@ -133,7 +150,7 @@ describe('LLM errors and accounting inside a research run', () => {
       const result: ResearchRunResult = await handle.result();
       expect(result.status).toBe('completed');
       const history = await handle.fetchHistory();
-      expect(attemptsOf(history)).toEqual([1, 1, 2, 1, 1]);
+      expect(attemptsOf(history)).toEqual([1, 2, 1]);
       const failed = history.events!.find((e) => e.activityTaskStartedEventAttributes?.lastFailure);
       expect(failed!.activityTaskStartedEventAttributes!.lastFailure!.applicationFailureInfo!.type).toBe('ProviderTimeout');
       expect(await lab.store.getText(result.artifacts.proposal!)).not.toContain('too late');
@@ -154,15 +171,15 @@ describe('LLM errors and accounting inside a research run', () => {
     expect(attemptsOf(await handle.fetchHistory())).toEqual([1]);
   });
 
-  it('fails with a config error when the provider key is missing', async () => {
+  it('refuses at preflight, before any call, when the provider key is missing', async () => {
     const { workflowId, input } = await prepareRun(
       { task: 'calibration-under-shift', model: 'anthropic:claude-sonnet-4-5', workflowId: `nokey-${Date.now()}` },
       lab.store,
     );
     const handle = await startRun(env.client, workflowId, input);
     const err = await handle.result().catch((e) => e);
-    expect(err.cause?.cause?.type).toBe('ConfigError');
-    expect(err.cause?.cause?.message).toMatch(/needs ANTHROPIC_API_KEY set in the worker's environment/);
+    expect(err.cause?.type).toBe('PreflightFailed');
+    expect(err.cause?.message).toMatch(/needs ANTHROPIC_API_KEY set in the worker's environment/);
   });
 
   it('the API key reached the provider but appears in no history, artifact, cache file or log line', async () => {

@@ -22,7 +22,7 @@ describe('replay of recorded research runs', () => {
     it(`replays ${file} without non-determinism`, async () => {
       quietRuntime();
       const history = JSON.parse(readFileSync(path.join(FIXTURES, file), 'utf8'));
-      await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, `replay-${file}`);
+      await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, recordedWorkflowId(history) ?? `replay-${file}`);
     });
   }
 
@@ -37,3 +37,9 @@ describe('replay of recorded research runs', () => {
     ).rejects.toThrow(/[Nn]ondetermin/);
   });
 });
+
+/** The run's own id: child workflow ids derive from it, so replay must use the recorded one. */
+function recordedWorkflowId(history: { events: Array<Record<string, any>> }): string | undefined {
+  const child = history.events.find((e) => e.startChildWorkflowExecutionInitiatedEventAttributes);
+  return child?.startChildWorkflowExecutionInitiatedEventAttributes.workflowId.replace(/-experiment(-r\d+)?$/, '');
+}

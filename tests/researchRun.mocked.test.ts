@@ -21,46 +21,58 @@ const usage = (calls: number) => ({ llmCalls: calls, inputTokens: 100 * calls, o
 const outcome = (runId: string, stage: StageName): StageOutcome => ({ artifact: ref(`runs/${runId}/${stage}.md`), extra: [], usage: usage(1), model: 'mock', calls: [] });
 
 let env: TestWorkflowEnvironment;
-let worker: Worker;
+const workers: Worker[] = [];
 let running: Promise<void>;
 const stageCalls: StageActivityInput[] = [];
 const copies: Array<{ runId: string; refs: ArtifactRef[] }> = [];
 
+/** Every activity a research run calls, mocked: stages answer at once, the experiment agent finishes at its first step. */
+const mocks = {
+  async runStage(input: StageActivityInput) {
+    stageCalls.push(input);
+    return outcome(input.runId, input.stage);
+  },
+  async copyArtifactsToRun(input: { runId: string; refs: ArtifactRef[] }) {
+    copies.push(input);
+    return input.refs;
+  },
+  llmPreflight: async () => [],
+  envPreflight: async () => [],
+  literaturePreflight: async () => ['arxiv: offline'],
+  async planLiteratureSearch() {
+    stageCalls.push({ stage: 'literature' } as StageActivityInput);
+    return { queries: ['q'], outcome: { usage: usage(1), calls: [], model: 'mock' } };
+  },
+  searchLiteratureForRun: async (i: { runId: string }) => ({ candidates: ref(`runs/${i.runId}/literature/candidates.json`), count: 0, backends: [] }),
+  writeRelatedWork: async (i: { runId: string }) => ({ ...outcome(i.runId, 'literature'), usage: usage(0) }),
+  checkCitationsOf: async () => ({ checked: 0, verified: 0, flagged: 0, report: ref('runs/x/citations.json') }),
+  async decideExperimentStep(i: { runId: string }) {
+    stageCalls.push({ stage: 'experiment' } as StageActivityInput);
+    return { thought: '', action: { action: 'finish', summary: 'done' }, usage: usage(1), calls: [], model: 'mock' };
+  },
+  collectExperimentResults: async (i: { runId: string }) => ({
+    status: 'succeeded',
+    results: ref(`runs/${i.runId}/results/results.md`),
+    log: ref(`runs/${i.runId}/results/log.txt`),
+    files: [],
+    measured: [],
+    provenance: { checked: 0, matched: 0, unmatched: 0 },
+    steps: 1,
+    commands: 0,
+  }),
+};
+
 beforeAll(async () => {
   env = await createTimeSkippingEnv();
-  worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue: 'research',
-    workflowBundle: await workflowBundle(),
-    activities: {
-      async runStage(input: StageActivityInput) {
-        stageCalls.push(input);
-        return outcome(input.runId, input.stage);
-      },
-      async copyArtifactsToRun(input: { runId: string; refs: ArtifactRef[] }) {
-        copies.push(input);
-        return input.refs;
-      },
-    },
-  });
-  // Stage activities go to the provider's queue; a second worker serves it with the same mocks.
-  const llmWorker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue: 'llm.openai-compatible',
-    activities: {
-      async runStage(input: StageActivityInput) {
-        stageCalls.push(input);
-        return outcome(input.runId, input.stage);
-      },
-    },
-  });
-  running = Promise.all([worker.run(), llmWorker.run()]).then(() => undefined);
-  (globalThis as { llmWorker?: Worker }).llmWorker = llmWorker;
+  const bundle = await workflowBundle();
+  for (const taskQueue of ['research', 'llm.openai-compatible', 'sandbox', 'literature']) {
+    workers.push(await Worker.create({ connection: env.nativeConnection, taskQueue, ...(taskQueue === 'research' ? { workflowBundle: bundle } : {}), activities: mocks }));
+  }
+  running = Promise.all(workers.map((w) => w.run())).then(() => undefined);
 });
 
 afterAll(async () => {
-  worker?.shutdown();
-  (globalThis as { llmWorker?: Worker }).llmWorker?.shutdown();
+  for (const w of workers) w.shutdown();
   await running;
   await env?.teardown();
 });
@@ -80,7 +92,10 @@ describe('researchRun with mocked activities', () => {
     await env.sleep('1 day');
     await handle.executeUpdate(reviewUpdate, { args: [{ action: 'approve' }] });
     await handle.result();
-    const idea = (await handle.query(progressQuery)).stages[0];
+    const progress = await handle.query(progressQuery);
+    // An unreachable literature backend is a warning, not a reason to stop.
+    expect(progress.preflight).toEqual({ problems: [], warnings: ['arxiv: offline'] });
+    const idea = progress.stages[0];
     expect(Date.parse(idea.finishedAt!) - Date.parse(idea.startedAt!)).toBeLessThan(60_000);
     expect(idea.workMs).toBeLessThan(60_000);
   });
@@ -103,6 +118,8 @@ describe('researchRun with mocked activities', () => {
     const progress = await handle.query(progressQuery);
     expect(progress.totals.llmCalls).toBe(3);
     expect(progress.lineageTotals).toMatchObject({ llmCalls: 7, inputTokens: 700 });
+    // Literature and experiment are reused, so only the model is checked.
+    expect(progress.preflight).toEqual({ problems: [], warnings: [] });
   });
 });
 

@@ -2,6 +2,8 @@
  * `lab resume`: a failed, terminated or out-of-budget run continues in a new, linked run that
  * reuses every finished stage's artifacts and never pays for them again.
  */
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ResearchRunResult, StageName } from '../common/schemas.js';
@@ -9,7 +11,7 @@ import { CliError } from '../scripts/lib/client.js';
 import { prepareRun, resumeRun, startRun, viewRun } from '../scripts/lib/runs.js';
 import { progressQuery } from '../workflows/definitions.js';
 import type { FakeLlmServer, FakeReply } from './fakes/fakeLlmServer.js';
-import { recordedOutput, stageOfPrompt } from './fakes/recordedOutputs.js';
+import { recordedOutput, scriptedReply, stageOfPrompt } from './fakes/recordedOutputs.js';
 import { startScriptedLab, type ScriptedLab, type TestLab } from './helpers/temporal.js';
 import { waitFor } from './helpers/wait.js';
 
@@ -24,7 +26,7 @@ let scripted: ScriptedLab;
 beforeAll(async () => {
   scripted = await startScriptedLab((req) => {
     const stage = stageOfPrompt(req.prompt)!;
-    return behaviour[stage]?.() ?? { text: recordedOutput(stage), inputTokens: 1000, outputTokens: 1000 };
+    return behaviour[stage]?.() ?? { text: scriptedReply(req.prompt)!, inputTokens: 1000, outputTokens: 1000 };
   });
   ({ env, lab, fake } = scripted);
 });
@@ -73,13 +75,21 @@ describe('resume', () => {
     expect(resumed.reused).toEqual(['idea', 'literature']);
     const result: ResearchRunResult = await env.client.workflow.getHandle(resumed.workflowId).result();
     expect(result.status).toBe('completed');
-    expect(callsSince(mark)).toEqual({ proposal: 1, experiment: 1, paper: 1 });
+    expect(callsSince(mark)).toEqual({ proposal: 1, experiment: 3, paper: 1 });
     // The reused artifacts are the very same content.
     expect(result.artifacts.idea).toEqual(failed.memo.completed.idea!.artifact);
     const progress = await env.client.workflow.getHandle(resumed.workflowId).query(progressQuery);
     expect(progress.resumedFrom).toBe(id);
     expect(progress.stages.map((s) => s.status)).toEqual(['reused', 'reused', 'done', 'done', 'done']);
-    expect(progress.totals.llmCalls).toBe(3);
+    expect(progress.totals.llmCalls).toBe(5);
+    // Lineage: the two calls the failed run paid for plus this run's five (proposal, 3 experiment steps, paper).
+    expect(progress.lineageTotals?.llmCalls).toBe(7);
+    // The resumed run's folder holds every file, the reused ones included, byte for byte.
+    const folder = lab.store.runFolder(resumed.workflowId);
+    expect(readdirSync(folder)).toEqual(expect.arrayContaining(['task.md', 'idea.md', 'related_work.md', 'proposal.md', 'results', 'paper.md', 'provenance.json']));
+    for (const name of ['idea.md', 'related_work.md', 'task.md']) {
+      expect(readFileSync(path.join(folder, name), 'utf8')).toBe(readFileSync(path.join(lab.store.runFolder(id), name), 'utf8'));
+    }
   });
 
   it('a terminated run resumes too; running and completed runs are refused', async () => {
@@ -119,6 +129,6 @@ describe('resume', () => {
     const resumed = await resumeRun(env.client, id, { budget: { tokens: 100_000 } });
     const final: ResearchRunResult = await env.client.workflow.getHandle(resumed.workflowId).result();
     expect(final.status).toBe('completed');
-    expect(callsSince(mark2)).toEqual({ proposal: 1, experiment: 1, paper: 1 });
+    expect(callsSince(mark2)).toEqual({ proposal: 1, experiment: 3, paper: 1 });
   });
 });

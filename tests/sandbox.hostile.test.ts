@@ -4,7 +4,7 @@
  * works afterwards. Limits are small so the file stays fast.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -12,25 +12,11 @@ import { PROJECT_ROOT } from '../activities/config.js';
 import { BubblewrapBackend, UnsafeProcessBackend, UNSAFE_WARNING, type ExecResult, type SandboxBackend } from '../activities/sandbox/index.js';
 import { sandboxLimitsSchema, type SandboxLimits } from '../common/environment.js';
 import { tempDir } from './helpers/temporal.js';
+import { hostProcessesWith } from './helpers/processes.js';
 
 const PLANTED_KEY = 'sk-planted-hostile-test-0123456789';
 const bwrapInstalled = existsSync('/usr/bin/bwrap') || execFileSync('sh', ['-c', 'command -v bwrap || true'], { encoding: 'utf8' }).trim() !== '';
 
-/** Host processes whose command line carries `marker` (how a test finds what the sandbox started). */
-function hostProcessesWith(marker: string): number[] {
-  const pids: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const cmdline = readFileSync(`/proc/${name}/cmdline`, 'latin1');
-      const state = readFileSync(`/proc/${name}/stat`, 'latin1').split(') ')[1]?.[0];
-      if (cmdline.includes(marker) && state !== 'Z') pids.push(Number(name));
-    } catch {
-      // gone
-    }
-  }
-  return pids;
-}
 
 let unique = 0;
 function marker(name: string): string {
@@ -38,7 +24,10 @@ function marker(name: string): string {
   return `lab-hostile-${name}-${process.pid}-${unique}`;
 }
 
-describe.skipIf(!bwrapInstalled)('hostile programs in the bubblewrap sandbox', () => {
+// The set-up script installs bubblewrap; without it this suite fails (it is the isolation under test) rather than skip.
+describe('hostile programs in the bubblewrap sandbox', () => {
+  it('has bubblewrap installed (npm run setup installs it)', () => expect(bwrapInstalled).toBe(true));
+
   const saved = { HOME: process.env.HOME, OPENAI_API_KEY: process.env.OPENAI_API_KEY };
   let labHome: string;
   let workspace: string;

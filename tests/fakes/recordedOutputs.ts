@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { StageName } from '../../common/stages.js';
 import { SHARED_DIR } from '../helpers/shared.js';
+import { experimentStep, scriptedExperimentReply } from './scriptedExperiment.js';
 
 const END2END = path.join(SHARED_DIR, 'mlrbench-results', 'end2end_claude', 'iclr2025_wsl');
 
@@ -19,6 +20,23 @@ const FILES: Record<StageName, string> = {
 
 /** Sizes of the published outputs (bytes), so the stand-ins weigh what real model text weighs. */
 const STAND_IN_BYTES: Record<StageName, number> = { idea: 1_600, literature: 6_300, proposal: 17_800, experiment: 5_200, paper: 25_800 };
+
+/**
+ * What a scripted model answers to `prompt`: the recorded output of its stage, or for the
+ * experiment agent, the scripted action of that step.
+ */
+export function scriptedReply(prompt: string): string | undefined {
+  const step = experimentStep(prompt);
+  if (step !== undefined) return scriptedExperimentReply(step);
+  if (prompt.startsWith('Choose literature search queries')) return JSON.stringify({ queries: ['calibration distribution shift', 'uncertainty estimation'] });
+  if (prompt.startsWith('Rank the retrieved papers')) {
+    // Keep the first five listed records, as a model would keep the most relevant.
+    const ids = [...prompt.matchAll(/^- id: (\S+)/gm)].map((m) => m[1]).slice(0, 5);
+    return JSON.stringify({ selected: ids.map((id) => ({ id, why: 'closely related' })) });
+  }
+  const stage = stageOfPrompt(prompt);
+  return stage ? recordedOutput(stage) : undefined;
+}
 
 export function recordedOutput(stage: StageName): string {
   const file = path.join(END2END, FILES[stage]);
@@ -36,6 +54,8 @@ export function recordedOutput(stage: StageName): string {
 /** Which stage a prompt belongs to, from the instruction each stage prompt opens with. */
 export function stageOfPrompt(prompt: string): StageName | undefined {
   if (prompt.startsWith('Propose one research idea')) return 'idea';
+  if (prompt.startsWith('Experiment step ')) return 'experiment';
+  if (prompt.startsWith('Choose literature search queries') || prompt.startsWith('Rank the retrieved papers')) return 'literature';
   if (prompt.startsWith('Write a literature review')) return 'literature';
   if (prompt.startsWith('Write a full research proposal')) return 'proposal';
   if (prompt.startsWith('Design the experiment')) return 'experiment';

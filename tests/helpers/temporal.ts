@@ -75,17 +75,21 @@ export interface TestLab {
 export async function startTestLab(
   env: TestWorkflowEnvironment,
   dir: string = tempDir('lab'),
-  queues = 'research,llm',
+  queues = 'all',
   /** Environment the LLM gateway reads keys and base URLs from (default: process.env). */
   llmEnv?: NodeJS.ProcessEnv,
+  /** Literature backends' settings; default: none enabled (no request leaves the machine). */
+  literatureEnv: NodeJS.ProcessEnv = { ...process.env, LAB_LITERATURE_BACKENDS: 'none' },
 ): Promise<TestLab> {
   const store = new ArtifactStore(path.join(dir, 'artifacts'));
   const llm = new LlmGateway({ cacheDir: path.join(dir, 'llm-cache'), env: llmEnv });
+  // Sandbox workspaces of this lab live in its own folder.
+  process.env.LAB_WORKSPACE_DIR ??= path.join(dir, 'workspaces');
   const workers = await createLabWorkers({
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
     queues: parseQueues(queues),
-    activities: createActivities({ store, llm }),
+    activities: createActivities({ store, llm, literature: { env: literatureEnv, cacheDir: path.join(dir, 'literature-cache') } }),
     workflowBundle: await workflowBundle(),
   });
   const running = Promise.all(workers.map((w) => w.run()));
@@ -112,11 +116,11 @@ export interface ScriptedLab {
 /** The usual test set-up: a scripted LLM server, a Temporal test server and in-process lab workers. */
 export async function startScriptedLab(
   script: Script,
-  options: { timeSkipping?: boolean; dir?: string; llmEnv?: (fake: FakeLlmServer) => NodeJS.ProcessEnv } = {},
+  options: { timeSkipping?: boolean; dir?: string; llmEnv?: (fake: FakeLlmServer) => NodeJS.ProcessEnv; literatureEnv?: NodeJS.ProcessEnv } = {},
 ): Promise<ScriptedLab> {
   const fake = await new FakeLlmServer(script).start();
   const env = options.timeSkipping ? await createTimeSkippingEnv() : await createDevServerEnv();
-  const lab = await startTestLab(env, options.dir, 'research,llm', options.llmEnv?.(fake));
+  const lab = await startTestLab(env, options.dir, 'all', options.llmEnv?.(fake), options.literatureEnv);
   return {
     env,
     lab,
