@@ -106,17 +106,36 @@ export class EmbeddedProvider implements LlmProvider {
       const grammar = req.json ? await m.llama.createGrammarForJsonSchema(boundedIntegersAsEnums(req.json.schema) as never) : undefined;
       const inputTokens = m.model.tokenize(`${req.system ?? ''}\n${history.map((t) => t.content).join('\n')}\n${prompt}`).length;
       let outputTokens = 0;
+      // A tiny model can fall into a loop and never stop; stop it when it repeats itself verbatim.
+      const stop = new AbortController();
+      const signal = req.signal ? AbortSignal.any([req.signal, stop.signal]) : stop.signal;
+      let sofar = '';
+      let loopAt: number | undefined;
       const text = await session.prompt(prompt, {
         maxTokens: req.maxTokens,
         temperature: req.temperature ?? 0.7,
         repeatPenalty: { penalty: 1.15, frequencyPenalty: 0.2 },
+        // DRY ("don't repeat yourself") penalises extending any sequence already in the text; not with a JSON grammar, whose keys repeat by design.
+        ...(grammar ? {} : { dryRepeatPenalty: { strength: 0.8, base: 1.75, allowedLength: 3 } }),
         grammar,
-        signal: req.signal,
+        signal,
+        stopOnAbortSignal: true,
+        onTextChunk: (chunk) => {
+          sofar += chunk;
+          if (grammar || loopAt !== undefined) return;
+          loopAt = repetitionStart(sofar);
+          if (loopAt !== undefined) stop.abort();
+        },
         onToken: (tokens) => {
           outputTokens += tokens.length;
           req.onProgress?.(outputTokens);
         },
       });
+      if (req.signal?.aborted) throw req.signal.reason ?? new Error('cancelled');
+      if (loopAt !== undefined) {
+        const kept = text.slice(0, loopAt).trimEnd();
+        return { text: `${kept}\n\n> (The embedded model began repeating itself here; the repetition was cut.)`, model: `embedded:${this.modelName}`, inputTokens, outputTokens, truncated: false };
+      }
       return { text, model: `embedded:${this.modelName}`, inputTokens, outputTokens, truncated: outputTokens >= req.maxTokens };
     } finally {
       session.dispose({ disposeSequence: false });
@@ -132,6 +151,22 @@ export class EmbeddedProvider implements LlmProvider {
     const tail = model.detokenize(tokens.slice(tokens.length - keep));
     return `${head}\n\n[... ${tokens.length - 2 * keep} tokens left out to fit the model's context ...]\n\n${tail}`;
   }
+}
+
+/** How long a verbatim repeat must be to count as a loop: longer than any phrase prose repeats on purpose. */
+const LOOP_CHARS = 160;
+
+/**
+ * Where a text started repeating itself verbatim (the start of the second copy of its last
+ * LOOP_CHARS characters), or undefined while it has not.
+ */
+export function repetitionStart(text: string): number | undefined {
+  if (text.length < 3 * LOOP_CHARS) return undefined;
+  const tail = text.slice(-LOOP_CHARS);
+  const first = text.indexOf(tail);
+  if (first >= text.length - LOOP_CHARS) return undefined;
+  // The next copy after the first: the text before it holds everything once.
+  return text.indexOf(tail, first + 1);
 }
 
 /**
