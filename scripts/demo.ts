@@ -65,7 +65,9 @@ async function main(): Promise<number> {
     const { client, close } = await connectClient();
     try {
       const store = new ArtifactStore(artifactRoot());
-      const { workflowId, input } = await prepareRun({ task, model }, store);
+      // The embedded model is slow and weak: a short experiment loop keeps the demo to minutes.
+      const experiment = model.startsWith('embedded') ? { maxSteps: 6, wallSeconds: 900 } : undefined;
+      const { workflowId, input } = await prepareRun({ task, model, experiment }, store);
       await startRun(client, workflowId, input);
       console.log(`\nTemporal UI  ${runLink(workflowId)}`);
       console.log(`run id       ${workflowId}`);

@@ -117,6 +117,10 @@ describe('budgets and cut-short replies in a research run', () => {
     expect(view.status).toBe('budget_exhausted');
     expect(Object.keys(view.memo.completed)).toEqual(['idea', 'literature']);
 
+    // A USD budget cannot be enforced on this unpriced model: resume refuses it as lab run does.
+    const refused = await resumeRun(env.client, id, { budget: { usd: 1 } }).catch((e) => e);
+    expect(refused).toMatchObject({ exitCode: 2, message: expect.stringMatching(/--budget-usd needs a price/) });
+
     const mark2 = fake.requests.length;
     const resumed = await resumeRun(env.client, id, { budget: { tokens: 100_000 } });
     expect(resumed.reused).toEqual(['idea', 'literature']);

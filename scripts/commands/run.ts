@@ -21,6 +21,16 @@ export const budgetOptions = {
   'max-tokens': flag(wholeNumber('--max-tokens', 1)),
 };
 
+/** The experiment loop's bounds from the options given; defaults (30 steps, 60 min, 10 min a command) otherwise. */
+function experimentLimitsOf(a: { 'max-steps'?: number; 'experiment-minutes'?: number; 'command-minutes'?: number }) {
+  if (a['max-steps'] === undefined && a['experiment-minutes'] === undefined && a['command-minutes'] === undefined) return undefined;
+  return {
+    ...(a['max-steps'] !== undefined ? { maxSteps: a['max-steps'] } : {}),
+    ...(a['experiment-minutes'] !== undefined ? { wallSeconds: a['experiment-minutes'] * 60 } : {}),
+    sandbox: a['command-minutes'] !== undefined ? { wallSeconds: a['command-minutes'] * 60, cpuSeconds: a['command-minutes'] * 60 } : {},
+  };
+}
+
 export function budgetOf(args: { 'budget-usd'?: number; 'max-tokens'?: number }) {
   const { 'budget-usd': usd, 'max-tokens': tokens } = args;
   return usd === undefined && tokens === undefined ? undefined : { usd, tokens };
@@ -39,6 +49,9 @@ const schema = z
     'on-timeout': flag(oneOf('--on-timeout', ['approve', 'reject'] as const)),
     'max-revisions': flag(wholeNumber('--max-revisions', 0, 20)),
     ...budgetOptions,
+    'max-steps': flag(wholeNumber('--max-steps', 1, 500)),
+    'experiment-minutes': flag(positiveNumber('--experiment-minutes')),
+    'command-minutes': flag(positiveNumber('--command-minutes')),
     id: flag(newRunId('--id')),
     'no-preflight': booleanFlag,
     detach: booleanFlag,
@@ -58,7 +71,8 @@ export const runCommand = defineCommand({
   summary: 'start a research run on a task folder or task name',
   usage:
     'lab run <task-folder|task-name> [--model auto] [--reasoning-effort low|medium|high] [--gate idea,proposal] [--gate-timeout 2h] [--on-timeout approve|reject]\n' +
-    '        [--max-revisions 3] [--budget-usd N] [--max-tokens N] [--id RUN_ID] [--no-preflight] [--detach] [--interactive] [--json]',
+    '        [--max-revisions 3] [--budget-usd N] [--max-tokens N] [--max-steps 30] [--experiment-minutes 60] [--command-minutes 10]\n' +
+    '        [--id RUN_ID] [--no-preflight] [--detach] [--interactive] [--json]',
   options: {
     model: { type: 'string' },
     'reasoning-effort': { type: 'string' },
@@ -68,6 +82,9 @@ export const runCommand = defineCommand({
     'max-revisions': { type: 'string' },
     'budget-usd': { type: 'string' },
     'max-tokens': { type: 'string' },
+    'max-steps': { type: 'string' },
+    'experiment-minutes': { type: 'string' },
+    'command-minutes': { type: 'string' },
     id: { type: 'string' },
     'no-preflight': { type: 'boolean' },
     detach: { type: 'boolean' },
@@ -92,6 +109,7 @@ export const runCommand = defineCommand({
         ...(a['max-revisions'] !== undefined ? { maxRevisions: a['max-revisions'] } : {}),
       },
       budget: budgetOf(a),
+      experiment: experimentLimitsOf(a),
     });
     return withClient(async ({ client }) => {
       if (!a['no-preflight']) {

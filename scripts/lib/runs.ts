@@ -42,6 +42,8 @@ export interface RunRequest {
   gates?: Partial<GatePolicy>;
   budget?: Budget;
   stageTimeouts?: ResearchRunInput['stageTimeouts'];
+  /** Bounds of the experiment's agent loop (steps, wall time) and its sandboxed commands. */
+  experiment?: ResearchRunInput['experiment'];
   workflowId?: string;
 }
 
@@ -85,6 +87,7 @@ export async function planRun(req: RunRequest): Promise<PlannedRun> {
     gates: { stages: [], ...req.gates },
     budget: req.budget ?? {},
     stageTimeouts: req.stageTimeouts,
+    ...(req.experiment ? { experiment: req.experiment } : {}),
   };
   // Validate the whole input before writing anything.
   const checked = researchRunInputSchema.safeParse(input);
@@ -277,10 +280,14 @@ export async function resumeRun(
   const reused = STAGES.filter((s) => reuse[s]);
   // Lineage spend: everything the earlier runs paid for, revisions and the stopped stage included.
   const spentHere = outcome?.totals ?? memo.spent ?? ZERO_USAGE;
+  const model = overrides.model ?? previous.model;
+  const budget = overrides.budget ?? previous.budget;
+  const unenforceable = unenforceableBudget(parseModelSpec(model), budget);
+  if (unenforceable) throw new CliError(unenforceable, 2);
   const input: ResearchRunInput = {
     ...previous,
-    model: overrides.model ?? previous.model,
-    budget: overrides.budget ?? previous.budget,
+    model,
+    budget,
     reuse,
     resumedFrom: runId,
     priorUsage: addUsage(previous.priorUsage ?? ZERO_USAGE, spentHere),
