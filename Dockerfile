@@ -1,6 +1,7 @@
 # Worker image for docker-compose and clusters: Node 20 + the project's npm packages.
 # The Temporal server comes from its own images in docker-compose.yml, so no .venv is needed here.
-FROM node:20-bookworm-slim
+# Target `sandbox` adds bubblewrap and the sandbox Python for the worker that runs experiment code.
+FROM node:20-bookworm-slim AS worker
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm install --no-audit --no-fund --omit=dev && npm cache clean --force
@@ -13,3 +14,12 @@ COPY tasks ./tasks
 COPY tsconfig.json ./
 ENV LAB_HOME=/data
 CMD ["node", "--import", "tsx", "workers/main.ts"]
+
+FROM worker AS sandbox
+RUN apt-get update && apt-get install -y --no-install-recommends bubblewrap python3 python3-venv \
+  && rm -rf /var/lib/apt/lists/*
+COPY scripts/requirements-sandbox.txt ./scripts/
+# The sandbox Python: the experiment's packages and no pip (nothing can be installed from inside).
+RUN python3 -m venv .venv-sandbox && .venv-sandbox/bin/pip install --no-cache-dir -r scripts/requirements-sandbox.txt \
+  && .venv-sandbox/bin/pip uninstall -y pip && rm -f .venv-sandbox/bin/pip*
+ENV LAB_WORKER_QUEUES=sandbox

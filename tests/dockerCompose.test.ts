@@ -31,12 +31,18 @@ describe('docker-compose.yml', () => {
   });
 
   it('starts workers on real queues, with keys only where LLM calls run', () => {
-    for (const name of ['worker-research', 'worker-llm']) {
+    for (const name of ['worker-research', 'worker-llm', 'worker-sandbox']) {
       const w = compose.services[name];
       expect(() => parseQueues(w.environment.LAB_WORKER_QUEUES)).not.toThrow();
       expect(w.volumes).toContain('./.lab:/data');
     }
-    expect(Object.keys(compose.services['worker-research'].environment).some((k) => k.endsWith('_API_KEY'))).toBe(false);
+    // Every queue a run needs is served by some worker; provider keys reach only the LLM worker, never the sandbox.
+    const served = new Set(['worker-research', 'worker-llm', 'worker-sandbox'].flatMap((n) => parseQueues(compose.services[n].environment.LAB_WORKER_QUEUES)));
+    expect([...served].sort()).toEqual(parseQueues('all').sort());
+    for (const name of ['worker-research', 'worker-sandbox']) {
+      expect(Object.keys(compose.services[name].environment).filter((k) => /^(OPENAI|ANTHROPIC|OPENROUTER)_API_KEY$/.test(k))).toEqual([]);
+    }
+    expect(compose.services['worker-sandbox'].build.target).toBe('sandbox');
     expect(compose.services['worker-llm'].environment.ANTHROPIC_API_KEY).toBe('${ANTHROPIC_API_KEY:-}');
   });
 
