@@ -71,6 +71,7 @@ function scriptedPaper(prompt: string): string {
     `The random forest reached a mean 5-fold accuracy of ${accuracy}.${plantedNumber ? ` Our tuned variant reached ${plantedNumber}.` : ''}`,
     figure ? `![Accuracy of each method](${figure})` : '',
     cite ? `This follows earlier work [${cite}](https://arxiv.org/abs/${cite.slice(6)}).` : '',
+    plantedNumber ? 'It also beats [arXiv:2599.99999](https://arxiv.org/abs/2599.99999), a paper nobody retrieved.' : '',
   ].join('\n\n');
 }
 
@@ -135,6 +136,8 @@ describe('the research agent, end to end', () => {
     expect(review).toContain('[citation removed: not a retrieved paper]');
     expect(review).not.toContain('2599.99999');
     expect(review).toMatch(/## References\n\n- .+\[arXiv:/);
+    // The review itself ends with the check's findings.
+    expect(review).toMatch(/## Citation check\n\n> Checked by Durable Lab .*: citations: \d+ verified, 0 flagged\.\n$/);
     const references = JSON.parse(readFileSync(path.join(folder, 'references.json'), 'utf8'));
     expect(references.length).toBeGreaterThan(0);
     const progress = await handle.query(progressQuery);
@@ -165,14 +168,18 @@ describe('the research agent, end to end', () => {
     expect(progress.stages[4].checks).toMatchObject({ provenance: { unmatched: 0 }, citations: { flagged: 0 } });
   });
 
-  it('flags a number the paper invented', async () => {
+  it('flags a number and a citation the paper invented, in provenance.json, the paper itself and the progress', async () => {
     plantedNumber = '0.9912';
     const id = `agent-planted-${Date.now()}`;
     const handle = await start(id);
     await handle.result();
     const provenance = JSON.parse(readFileSync(path.join(lab.store.runFolder(id), 'provenance.json'), 'utf8'));
     expect(provenance.unmatched).toEqual([expect.objectContaining({ document: 'paper.md', text: '0.9912' })]);
-    expect((await handle.query(progressQuery)).stages[4].checks!.provenance).toMatchObject({ unmatched: 1 });
+    const checks = (await handle.query(progressQuery)).stages[4].checks!;
+    expect(checks.provenance).toMatchObject({ unmatched: 1 });
+    expect(checks.citations).toMatchObject({ flagged: 1 });
+    const paper = readFileSync(path.join(lab.store.runFolder(id), 'paper.md'), 'utf8');
+    expect(paper).toMatch(/## Citation check\n\n> .*1 flagged.*\n- \*\*flagged\*\* arXiv:2599\.99999: not found/);
     plantedNumber = undefined;
   });
 

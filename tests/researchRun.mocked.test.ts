@@ -12,7 +12,7 @@ import type { StageActivityInput } from '../activities/types.js';
 import { progressQuery, reviewUpdate } from '../workflows/definitions.js';
 import { researchRun } from '../workflows/researchRun.js';
 import { runExitCode } from '../scripts/lib/exitCodes.js';
-import { formatRun, stageWorkMs } from '../scripts/lib/format.js';
+import { formatRun, formatStageLine, stageWorkMs } from '../scripts/lib/format.js';
 import type { RunView } from '../scripts/lib/runs.js';
 import { createTimeSkippingEnv, workflowBundle } from './helpers/temporal.js';
 
@@ -148,6 +148,18 @@ describe('run rendering (pure)', () => {
     expect(runExitCode(view({ execution: 'COMPLETED', result: { status: 'budget_exhausted', artifacts: {}, totals: usage(0) } }))).toBe(4);
     expect(runExitCode(view({ execution: 'COMPLETED', result: { status: 'rejected', artifacts: {}, totals: usage(0) } }))).toBe(4);
     for (const execution of ['FAILED', 'TERMINATED', 'CANCELLED', 'TIMED_OUT']) expect(runExitCode(view({ execution }))).toBe(3);
+  });
+
+  it('an experiment that produced no results is shown as failed, with its reason', () => {
+    const line = formatStageLine({
+      stage: 'experiment',
+      status: 'done',
+      runs: 1,
+      usage: usage(6),
+      checks: { experiment: { status: 'failed_experiment', reason: 'no result files in results/', end: 'max_steps', steps: 6, commands: 0 }, provenance: { checked: 1, matched: 0, unmatched: 1 } },
+    });
+    expect(line).toMatch(/^✗ experiment\s+failed_experiment/);
+    expect(line).toContain('no results: no result files in results/; provenance: 1 number checked, 1 not found in any result file');
   });
 
   it('a running stage’s time is its earlier work plus the current run so far', () => {

@@ -97,6 +97,7 @@ export const runLiteratureStage: StageRunner = async (ctx) => {
   const citations = cited ? await literatureActivities('citation check: related work').checkCitationsOf({ runId: ctx.runId, document: written.artifact, references, name: 'related_work' }) : undefined;
   return {
     ...written,
+    artifact: citations?.document ?? written.artifact,
     extra: citations ? [...written.extra, citations.report] : written.extra,
     usage,
     calls: [...plan.outcome.calls, ...written.calls],
@@ -112,6 +113,7 @@ export const runPaperStage: StageRunner = async (ctx) => {
   const citations = await literatureActivities('citation check: paper').checkCitationsOf({ runId: ctx.runId, document: outcome.artifact, references, name: 'paper' });
   return {
     ...outcome,
+    artifact: citations.document ?? outcome.artifact,
     extra: [...outcome.extra, citations.report],
     checks: { ...outcome.checks, citations: { checked: citations.checked, verified: citations.verified, flagged: citations.flagged } },
   };

@@ -16,6 +16,8 @@ const MARK: Record<StageProgress['status'], string> = {
   skipped: '-',
 };
 
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
 export function formatUsage(u: Usage): string {
   const cost = u.costUsd > 0 ? `, $${u.costUsd.toFixed(4)}` : '';
   return `${u.llmCalls} call${u.llmCalls === 1 ? '' : 's'}, ${u.inputTokens}+${u.outputTokens} tokens${cost}`;
@@ -42,7 +44,9 @@ export function stageWorkMs(s: StageProgress, nowMs = Date.now()): number | unde
 }
 
 export function formatStageLine(s: StageProgress, artifactRoot?: string, active?: ActiveStage, nowMs = Date.now()): string {
-  const parts = [`${MARK[s.status]} ${s.stage.padEnd(11)} ${s.status.padEnd(15)}`];
+  // A finished experiment that produced no results is not a success, whatever the run did next.
+  const failedExperiment = s.checks?.experiment?.status === 'failed_experiment' && (s.status === 'done' || s.status === 'reused');
+  const parts = [failedExperiment ? `✗ ${s.stage.padEnd(11)} ${'failed_experiment'.padEnd(15)}` : `${MARK[s.status]} ${s.stage.padEnd(11)} ${s.status.padEnd(15)}`];
   const workMs = stageWorkMs(s, nowMs);
   if (workMs !== undefined) parts.push(formatMs(workMs).padStart(6));
   if (s.status === 'running' && active) parts.push(formatActive(active));
@@ -65,11 +69,13 @@ export function formatChecks(c: StageChecks): string {
     parts.push(
       c.experiment.status === 'succeeded'
         ? `experiment: results produced (${c.experiment.steps} steps, ${c.experiment.commands} commands)`
-        : `experiment FAILED: ${c.experiment.reason ?? c.experiment.end}`,
+        : `no results: ${c.experiment.reason ?? c.experiment.end}`,
     );
   }
   if (c.citations) parts.push(`citations: ${c.citations.verified} verified, ${c.citations.flagged} flagged`);
-  if (c.provenance) parts.push(`provenance: ${c.provenance.checked} numbers checked, ${c.provenance.unmatched} not found in any result file`);
+  if (c.provenance) {
+    parts.push(`provenance: ${plural(c.provenance.checked, 'number')} checked, ${c.provenance.unmatched} not found in any result file`);
+  }
   return parts.join('; ');
 }
 
