@@ -19,7 +19,8 @@ import {
 } from '../common/experiment.js';
 import { parseModelSpec } from '../common/modelSpec.js';
 import { llmQueueFor, TASK_QUEUES } from '../common/queues.js';
-import { addUsage, ZERO_USAGE, type Budget } from '../common/schemas.js';
+import { budgetAfter } from '../common/budget.js';
+import { addUsage, ZERO_USAGE } from '../common/schemas.js';
 import { NON_RETRYABLE_STAGE_ERRORS } from '../common/errorTypes.js';
 
 export const experimentProgressQuery = defineQuery<ExperimentProgress>('experimentProgress');
@@ -80,7 +81,7 @@ export async function experimentRun(raw: ExperimentRunInput): Promise<Experiment
         pending: state.pending,
         maxSteps: limits.maxSteps,
         secondsLeft: limits.wallSeconds - elapsedSeconds,
-        budgetLeft: budgetLeft(input.budgetLeft, state),
+        budgetLeft: budgetAfter(input.budgetLeft, state.usage),
       });
     } catch (err) {
       if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === 'BudgetExhausted') {
@@ -118,12 +119,4 @@ export async function experimentRun(raw: ExperimentRunInput): Promise<Experiment
   progress.end = end;
   const results = await sandbox.collectExperimentResults({ runId: input.runId, step: state.step, transcript: state.transcript, pending: state.pending, end, summary });
   return { ...results, end, usage: state.usage, calls: state.calls, model: state.model ?? input.model };
-}
-
-function budgetLeft(budget: Budget | undefined, state: ExperimentState): Budget | undefined {
-  if (!budget) return undefined;
-  return {
-    usd: budget.usd === undefined ? undefined : Math.max(0, budget.usd - state.usage.costUsd),
-    tokens: budget.tokens === undefined ? undefined : Math.max(0, budget.tokens - state.usage.inputTokens - state.usage.outputTokens),
-  };
 }

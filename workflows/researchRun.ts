@@ -29,6 +29,7 @@ import {
   reviewDecisionSchema,
   ZERO_USAGE,
   type ArtifactRef,
+  type Budget,
   type ResearchRunConfig,
   type ResearchRunInput,
   type ResearchRunResult,
@@ -41,6 +42,7 @@ import {
   type StageOutcome,
   type StageProgress,
 } from '../common/schemas.js';
+import { budgetAfter } from '../common/budget.js';
 import { LAB_MODEL, LAB_STAGE, LAB_STATUS, LAB_TASK } from '../common/searchAttributes.js';
 import { STAGE_INPUTS, STAGES } from '../common/stages.js';
 import { progressQuery, reviewUpdate } from './definitions.js';
@@ -315,13 +317,8 @@ class RunState {
     return done;
   }
 
-  budgetLeft(): { usd?: number; tokens?: number } {
-    const { usd, tokens } = this.input.budget;
-    const spentTokens = this.progress.totals.inputTokens + this.progress.totals.outputTokens;
-    return {
-      usd: usd === undefined ? undefined : Math.max(0, usd - this.progress.totals.costUsd),
-      tokens: tokens === undefined ? undefined : Math.max(0, tokens - spentTokens),
-    };
+  budgetLeft(): Budget {
+    return budgetAfter(this.input.budget, this.progress.totals);
   }
 
   /** A reason to stop before `stage` if the budget is already spent. */

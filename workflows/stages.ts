@@ -11,7 +11,8 @@ import type { StageActivityInput } from '../activities/types.js';
 import type { ExperimentOutcome } from '../common/experiment.js';
 import type { ExperimentLimits } from '../common/limits.js';
 import { TASK_QUEUES } from '../common/queues.js';
-import { addUsage, type ArtifactRef, type Budget, type StageName, type StageOutcome, type Usage } from '../common/schemas.js';
+import { budgetAfter } from '../common/budget.js';
+import { addUsage, type ArtifactRef, type Budget, type StageName, type StageOutcome } from '../common/schemas.js';
 import { experimentRun } from './experimentRun.js';
 
 export interface StageContext {
@@ -90,7 +91,7 @@ export const runLiteratureStage: StageRunner = async (ctx) => {
   const step = { runId: ctx.runId, model: ctx.model, reasoningEffort: ctx.reasoningEffort, task: ctx.task.ref, idea: idea.artifact, revision: ctx.revision };
   const plan = await llm.planLiteratureSearch({ ...step, budgetLeft: ctx.budgetLeft });
   const search = await literatureActivities(`literature search: ${plan.queries.length} queries`).searchLiteratureForRun({ runId: ctx.runId, queries: plan.queries, perQuery: 8 });
-  const written = await llm.writeRelatedWork({ ...step, budgetLeft: shrink(ctx.budgetLeft, plan.outcome.usage), candidates: search.candidates, backends: search.backends });
+  const written = await llm.writeRelatedWork({ ...step, budgetLeft: budgetAfter(ctx.budgetLeft, plan.outcome.usage), candidates: search.candidates, backends: search.backends });
   const usage = addUsage(plan.outcome.usage, written.usage);
   const references = written.extra[0];
   const cited = written.checks?.literature?.cited ?? 0;
@@ -118,13 +119,6 @@ export const runPaperStage: StageRunner = async (ctx) => {
     checks: { ...outcome.checks, citations: { checked: citations.checked, verified: citations.verified, flagged: citations.flagged } },
   };
 };
-
-function shrink(budget: Budget, used: Usage): Budget {
-  return {
-    usd: budget.usd === undefined ? undefined : Math.max(0, budget.usd - used.costUsd),
-    tokens: budget.tokens === undefined ? undefined : Math.max(0, budget.tokens - used.inputTokens - used.outputTokens),
-  };
-}
 
 export const STAGE_RUNNERS: Partial<Record<StageName, StageRunner>> = {
   literature: runLiteratureStage,

@@ -10,6 +10,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
+import { budgetAfter } from '../../common/budget.js';
 import type { Budget } from '../../common/schemas.js';
 import { AnthropicProvider } from './anthropicProvider.js';
 import { EmbeddedProvider } from './embeddedProvider.js';
@@ -126,7 +127,7 @@ export class LlmGateway {
             `raise ${raise.join(' or ')}`,
         );
       }
-      budgetLeft = shrinkBudget(budgetLeft, reply.call);
+      budgetLeft = budgetAfter(budgetLeft, reply.call);
     }
   }
 
@@ -149,7 +150,7 @@ export class LlmGateway {
         { role: 'user', content: `That reply is not valid: ${checked.error}\nReply again with the corrected JSON object only.` },
       );
       // Budget for the re-ask shrinks by what the first try cost.
-      req = { ...req, budgetLeft: shrinkBudget(req.budgetLeft, reply.call) };
+      req = { ...req, budgetLeft: budgetAfter(req.budgetLeft, reply.call) };
     }
     throw ApplicationFailure.nonRetryable(
       `${spec.spec} returned invalid JSON twice (${lastError})`,
@@ -270,14 +271,6 @@ export class LlmGateway {
       .digest('hex');
     return path.join(this.options.cacheDir, digest.slice(0, 2), `${digest}.json`);
   }
-}
-
-function shrinkBudget(budget: Budget | undefined, call: LlmCall): Budget | undefined {
-  if (!budget) return budget;
-  return {
-    usd: budget.usd === undefined ? undefined : Math.max(0, budget.usd - call.costUsd),
-    tokens: budget.tokens === undefined ? undefined : Math.max(0, budget.tokens - call.inputTokens - call.outputTokens),
-  };
 }
 
 /** Parses JSON out of a reply (tolerating a ```json fence) and validates it. */

@@ -8,7 +8,8 @@
 import { Context } from '@temporalio/activity';
 import { z } from 'zod';
 import type { ArtifactRef, Budget, StageOutcome } from '../../common/schemas.js';
-import { ZERO_USAGE, addUsage } from '../../common/schemas.js';
+import { ZERO_USAGE } from '../../common/schemas.js';
+import { budgetAfter } from '../../common/budget.js';
 import type { ArtifactStore } from '../artifacts.js';
 import { withHeartbeat } from '../heartbeat.js';
 import type { LlmCall, LlmGateway } from '../llm/gateway.js';
@@ -69,7 +70,7 @@ export function createLiteratureStageActivities({ store, llm }: { store: Artifac
       );
       const kept = [...new Set(ranked.value.selected.map((s) => s.id))].map((id) => byId.get(id)).filter((r): r is PaperRecord => Boolean(r)).slice(0, MAX_KEPT);
       const usedSoFar = usageOfCalls(ranked.calls);
-      const left = shrink(input.budgetLeft, usedSoFar);
+      const left = budgetAfter(input.budgetLeft, usedSoFar);
 
       const keptList = kept.map((r) => `- [${r.id}](${r.url}) ${r.title} (${r.authors.slice(0, 3).join(', ')}${r.authors.length > 3 ? ' et al.' : ''}, ${r.year ?? 'n.d.'}): ${(r.abstract ?? '').slice(0, 800)}`).join('\n');
       const revision = input.revision ? `\n\n# Your previous version\n\n${await store.getText(input.revision.previous)}\n\n# Reviewer feedback: address all of it\n\n${input.revision.feedback}` : '';
@@ -161,13 +162,4 @@ function searchedBy(backends: BackendStatus[]): string {
 
 function outcomeOf(calls: LlmCall[], model: string): Pick<StageOutcome, 'usage' | 'calls' | 'model'> {
   return { usage: usageOfCalls(calls), calls: callRecords(calls), model: calls[0]?.model ?? model };
-}
-
-function shrink(budget: Budget | undefined, used: ReturnType<typeof usageOfCalls>): Budget | undefined {
-  if (!budget) return budget;
-  const spent = addUsage(ZERO_USAGE, used);
-  return {
-    usd: budget.usd === undefined ? undefined : Math.max(0, budget.usd - spent.costUsd),
-    tokens: budget.tokens === undefined ? undefined : Math.max(0, budget.tokens - spent.inputTokens - spent.outputTokens),
-  };
 }
