@@ -17,6 +17,19 @@ export interface LiteratureSettings {
   arxiv: BackendSettings;
   semanticScholar: BackendSettings & { apiKey?: string };
   openAlex: BackendSettings & { mailto?: string; apiKey?: string };
+  /** Only when `web_search` is in LAB_LITERATURE_BACKENDS (it never is by default). */
+  webSearch?: WebSearchSettings;
+}
+
+export type WebSearchProvider = 'openai' | 'anthropic';
+
+/** The model's own web search (OpenAI Responses `web_search` tool, Anthropic `web_search_20250305`). */
+export interface WebSearchSettings extends BackendSettings {
+  provider: WebSearchProvider;
+  model: string;
+  apiKey: string;
+  /** Anthropic: how many searches one request may make. */
+  maxUses: number;
 }
 
 export const DEFAULT_BACKENDS = 'arxiv,semantic_scholar,openalex';
@@ -31,6 +44,13 @@ export const LITERATURE_DEFAULTS = {
   semanticScholarMinIntervalMs: 1000,
   /** OpenAlex: about 10 requests per second in the polite pool. */
   openAlexMinIntervalMs: 100,
+  openAiUrl: 'https://api.openai.com/v1',
+  anthropicUrl: 'https://api.anthropic.com',
+  /** Web search: one model request per second per worker (each one is paid). */
+  webSearchMinIntervalMs: 1000,
+  /** A web-searching model takes tens of seconds per answer. */
+  webSearchTimeoutMs: 180_000,
+  webSearchMaxUses: 5,
   timeoutMs: 30_000,
 } as const;
 
@@ -57,7 +77,46 @@ function url(env: NodeJS.ProcessEnv, name: string, fallback: string): string {
   return raw;
 }
 
-/** Parses `LAB_LITERATURE_BACKENDS` (`arxiv,semantic_scholar,openalex`; `none` or empty-string turns search off). */
+/**
+ * `LAB_WEB_SEARCH_MODEL` (`openai:<model>` | `anthropic:<model>`) and its provider's key, required
+ * only when the `web_search` backend is enabled.
+ */
+export function webSearchSettings(env: NodeJS.ProcessEnv): WebSearchSettings {
+  const raw = (env.LAB_WEB_SEARCH_MODEL ?? '').trim();
+  if (!raw) {
+    throw new LiteratureConfigError(
+      'the web_search literature backend needs LAB_WEB_SEARCH_MODEL (openai:<model> or anthropic:<model>, e.g. openai:gpt-4.1-mini); or drop web_search from LAB_LITERATURE_BACKENDS',
+    );
+  }
+  const m = /^(openai|anthropic):(.+)$/i.exec(raw);
+  if (!m || !m[2].trim()) {
+    throw new LiteratureConfigError(`LAB_WEB_SEARCH_MODEL must be openai:<model> or anthropic:<model>, got "${raw}"`);
+  }
+  const provider = m[1].toLowerCase() as WebSearchProvider;
+  const keyVariable = provider === 'openai' ? 'OPENAI_API_KEY' : 'ANTHROPIC_API_KEY';
+  const apiKey = env[keyVariable];
+  if (!apiKey) throw new LiteratureConfigError(`the web_search literature backend (LAB_WEB_SEARCH_MODEL=${raw}) needs ${keyVariable} set in the worker's environment`);
+  const maxUses = Number(env.LAB_WEB_SEARCH_MAX_USES || LITERATURE_DEFAULTS.webSearchMaxUses);
+  if (!Number.isInteger(maxUses) || maxUses < 1) throw new LiteratureConfigError(`LAB_WEB_SEARCH_MAX_USES must be an integer >= 1, got "${env.LAB_WEB_SEARCH_MAX_USES}"`);
+  return {
+    name: 'web_search',
+    provider,
+    model: m[2].trim(),
+    apiKey,
+    baseUrl:
+      provider === 'openai'
+        ? url(env, 'OPENAI_BASE_URL', LITERATURE_DEFAULTS.openAiUrl)
+        : url(env, 'ANTHROPIC_BASE_URL', LITERATURE_DEFAULTS.anthropicUrl),
+    minIntervalMs: nonNegative(env, 'LAB_WEB_SEARCH_MIN_INTERVAL_MS', LITERATURE_DEFAULTS.webSearchMinIntervalMs),
+    timeoutMs: nonNegative(env, 'LAB_WEB_SEARCH_TIMEOUT_MS', LITERATURE_DEFAULTS.webSearchTimeoutMs) || LITERATURE_DEFAULTS.webSearchTimeoutMs,
+    maxUses,
+  };
+}
+
+/**
+ * Parses `LAB_LITERATURE_BACKENDS` (`arxiv,semantic_scholar,openalex`; `none` or empty-string turns
+ * search off; `web_search` — the model's own web search — only when listed).
+ */
 export function parseBackends(list: string): BackendName[] {
   const names = list
     .split(',')
@@ -66,7 +125,7 @@ export function parseBackends(list: string): BackendName[] {
   if (names.length === 1 && names[0] === 'none') return [];
   const out: BackendName[] = [];
   for (const n of names) {
-    const name = n === 's2' || n === 'semanticscholar' ? 'semantic_scholar' : n;
+    const name = n === 's2' || n === 'semanticscholar' ? 'semantic_scholar' : n === 'web' || n === 'websearch' || n === 'web-search' ? 'web_search' : n;
     if (!(BACKEND_NAMES as readonly string[]).includes(name)) {
       throw new LiteratureConfigError(`LAB_LITERATURE_BACKENDS: unknown backend "${n}" (known: ${BACKEND_NAMES.join(', ')}, or none)`);
     }
@@ -77,8 +136,10 @@ export function parseBackends(list: string): BackendName[] {
 
 export function literatureSettings(env: NodeJS.ProcessEnv = process.env): LiteratureSettings {
   const timeoutMs = nonNegative(env, 'LAB_LITERATURE_TIMEOUT_MS', LITERATURE_DEFAULTS.timeoutMs) || LITERATURE_DEFAULTS.timeoutMs;
+  const backends = parseBackends(env.LAB_LITERATURE_BACKENDS ?? DEFAULT_BACKENDS);
   return {
-    backends: parseBackends(env.LAB_LITERATURE_BACKENDS ?? DEFAULT_BACKENDS),
+    backends,
+    ...(backends.includes('web_search') ? { webSearch: webSearchSettings(env) } : {}),
     arxiv: {
       name: 'arxiv',
       baseUrl: url(env, 'LAB_ARXIV_URL', LITERATURE_DEFAULTS.arxivUrl),

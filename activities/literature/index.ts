@@ -29,6 +29,7 @@ import type { RequestContext } from './http.js';
 import { parsePaperId, type IdKind, type PaperId } from './ids.js';
 import { OpenAlexBackend } from './openAlex.js';
 import { SemanticScholarBackend } from './semanticScholar.js';
+import { WebSearchBackend } from './webSearch.js';
 import {
   BACKEND_LABELS,
   searchLiteratureInputSchema,
@@ -86,11 +87,17 @@ function activityContext(): Context | undefined {
 export function createBackends(env: NodeJS.ProcessEnv = process.env): LiteratureBackend[] {
   const s = literatureSettings(env);
   return s.backends.map((name) =>
-    name === 'arxiv' ? new ArxivBackend(s.arxiv) : name === 'semantic_scholar' ? new SemanticScholarBackend(s.semanticScholar) : new OpenAlexBackend(s.openAlex),
+    name === 'arxiv'
+      ? new ArxivBackend(s.arxiv)
+      : name === 'semantic_scholar'
+        ? new SemanticScholarBackend(s.semanticScholar)
+        : name === 'web_search'
+          ? new WebSearchBackend(s.webSearch!)
+          : new OpenAlexBackend(s.openAlex),
   );
 }
 
-/** Which backends can look an id up, best first. */
+/** Which backends can look an id up, best first (web_search looks nothing up: its `Web:` ids stay unverified). */
 const RESOLVE_ORDER: Record<IdKind, BackendName[]> = {
   arxiv: ['arxiv', 'semantic_scholar', 'openalex'],
   doi: ['openalex', 'semantic_scholar'],

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { canonicalRecordId } from './ids.js';
 
-export const BACKEND_NAMES = ['arxiv', 'semantic_scholar', 'openalex'] as const;
+export const BACKEND_NAMES = ['arxiv', 'semantic_scholar', 'openalex', 'web_search'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
 
 /** For messages: `arXiv`, `Semantic Scholar`, `OpenAlex`. */
@@ -14,6 +14,7 @@ export const BACKEND_LABELS: Record<BackendName, string> = {
   arxiv: 'arXiv',
   semantic_scholar: 'Semantic Scholar',
   openalex: 'OpenAlex',
+  web_search: 'Web search',
 };
 
 /** Caps that keep one record around a kilobyte or two. */
@@ -22,7 +23,10 @@ export const RECORD_LIMITS = { title: 500, abstract: 2000, authors: 12, author: 
 export const paperRecordSchema = z.object({
   /** The backend the record came from (after deduplication: the first that returned it). */
   source: z.enum(BACKEND_NAMES),
-  /** Canonical: `arXiv:2401.01234` | `DOI:10.xxx/yyy` (lowercase) | `S2:<paperId>` | `OpenAlex:W…`, in that preference. */
+  /**
+   * Canonical: `arXiv:2401.01234` | `DOI:10.xxx/yyy` (lowercase) | `S2:<paperId>` | `OpenAlex:W…`, in that preference;
+   * `Web:<url>` for a web-search record with none of them (no backend can resolve it: the citation check flags it).
+   */
   id: z.string().min(1),
   title: z.string().min(1).max(RECORD_LIMITS.title),
   /** At most the first 12 authors. */
@@ -66,12 +70,14 @@ export interface RawRecord {
   s2Id?: string;
   openAlexId?: string;
   venue?: string | null;
+  /** The id when the record has no arXiv id, DOI, S2 or OpenAlex id (web search: `Web:<url>`). */
+  fallbackId?: string;
 }
 
 /** Builds a capped, canonical record; undefined when the source gave no title or no id. */
 export function makeRecord(raw: RawRecord): PaperRecord | undefined {
   const title = cleanText(raw.title);
-  const id = canonicalRecordId(raw);
+  const id = canonicalRecordId(raw) ?? raw.fallbackId;
   if (!title || !id) return undefined;
   const authors = (raw.authors ?? [])
     .map((a) => cleanText(a))
