@@ -8,6 +8,7 @@ import { createLiteratureActivities, type LiteratureDeps } from './literature/in
 import { createLiteratureRunActivities } from './literature/runActivities.js';
 import { createExperimentAgentActivities } from './experiment/agent.js';
 import { createResultsActivities } from './experiment/results.js';
+import { createCodingAgentActivities } from './experiment/cliAgent.js';
 import { createLlmPreflightActivities } from './preflight/llm.js';
 import { createStageActivities } from './stages/index.js';
 import { createLiteratureStageActivities } from './stages/literature.js';
@@ -37,6 +38,7 @@ export function createActivities(deps: ActivityDeps = defaultActivityDeps()) {
     ...createLiteratureStageActivities(deps),
     ...createExperimentAgentActivities(deps),
     ...createResultsActivities(deps),
+    ...createCodingAgentActivities(deps),
     ...createLlmPreflightActivities(deps.llm.env),
   };
 }

@@ -7,7 +7,7 @@ import { envActionSchema, observationSchema } from './environment.js';
 import { experimentLimitsSchema } from './limits.js';
 import { artifactRefSchema, budgetSchema, llmCallRecordSchema, usageSchema } from './schemas.js';
 
-export { experimentLimitsSchema, type ExperimentLimits } from './limits.js';
+export { codingAgentSchema, experimentLimitsSchema, type CodingAgent, type ExperimentLimits } from './limits.js';
 
 /** Carried from one execution to the next when the loop continues as new. */
 export const experimentStateSchema = z.object({

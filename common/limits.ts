@@ -17,6 +17,24 @@ export const sandboxLimitsSchema = z.object({
 });
 export type SandboxLimits = z.output<typeof sandboxLimitsSchema>;
 
+/**
+ * Optional experiment backend (off by default): an external coding-agent CLI (e.g. Claude Code)
+ * run once, as one long command, in the run's sandbox workspace instead of the step loop. It is
+ * an explicit weakening of isolation only where the worker allows it (LAB_CODING_AGENT_NETWORK,
+ * LAB_CODING_AGENT_ENV); see docs/environment.md.
+ */
+export const codingAgentSchema = z.object({
+  kind: z.literal('cli'),
+  /** A shell command run with `sh -c` in the workspace, e.g. `claude -p "$(cat PROMPT.md)" --dangerously-skip-permissions`. */
+  command: z.string().min(1).max(4000),
+  /** Over the experiment's `sandbox` limits for this one command; wall and CPU time default to 30 minutes (capped by the experiment's wall time). */
+  limits: sandboxLimitsSchema.partial().optional(),
+});
+export type CodingAgent = z.output<typeof codingAgentSchema>;
+
+/** Wall and CPU seconds of the coding-agent CLI when its `limits` do not say. */
+export const CODING_AGENT_DEFAULT_SECONDS = 1800;
+
 export const experimentLimitsSchema = z.object({
   /** Agent steps (one action each), over all continue-as-new segments. */
   maxSteps: z.number().int().positive().max(500).default(30),
@@ -25,5 +43,7 @@ export const experimentLimitsSchema = z.object({
   /** Steps per workflow execution before continuing as new (history stays small). */
   stepsPerSegment: z.number().int().positive().max(200).default(10),
   sandbox: sandboxLimitsSchema.partial().default({}),
+  /** Absent (the default): the step loop with the run's model. `{ kind: 'cli', command }`: a coding-agent CLI instead. */
+  agent: codingAgentSchema.optional(),
 });
 export type ExperimentLimits = z.output<typeof experimentLimitsSchema>;

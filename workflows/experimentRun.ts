@@ -9,6 +9,7 @@ import { ActivityFailure, ApplicationFailure, continueAsNew, defineQuery, proxyA
 import type { EnvironmentActivities } from '../activities/environment/index.js';
 import type { ExperimentAgentActivities } from '../activities/experiment/agent.js';
 import type { ResultsActivities } from '../activities/experiment/results.js';
+import type { CodingAgentActivities } from '../activities/experiment/cliAgent.js';
 import {
   experimentRunInputSchema,
   type ExperimentEnd,
@@ -22,6 +23,7 @@ import { llmQueueFor, TASK_QUEUES } from '../common/queues.js';
 import { budgetAfter } from '../common/budget.js';
 import { addUsage, ZERO_USAGE } from '../common/schemas.js';
 import { NON_RETRYABLE_STAGE_ERRORS } from '../common/errorTypes.js';
+import { CODING_AGENT_DEFAULT_SECONDS } from '../common/limits.js';
 
 export const experimentProgressQuery = defineQuery<ExperimentProgress>('experimentProgress');
 
@@ -38,6 +40,8 @@ export async function experimentRun(raw: ExperimentRunInput): Promise<Experiment
   const state: ExperimentState = input.state ?? { step: 0, startedAtMs: Date.now(), usage: ZERO_USAGE, calls: [] };
   const progress: ExperimentProgress = { step: state.step, maxSteps: limits.maxSteps };
   setHandler(experimentProgressQuery, () => progress);
+
+  if (limits.agent?.kind === 'cli') return codingAgentCliRun(input, progress);
 
   const agent = proxyActivities<ExperimentAgentActivities>({
     summary: `experiment agent step with ${input.model}`,
@@ -119,4 +123,51 @@ export async function experimentRun(raw: ExperimentRunInput): Promise<Experiment
   progress.end = end;
   const results = await sandbox.collectExperimentResults({ runId: input.runId, step: state.step, transcript: state.transcript, pending: state.pending, end, summary });
   return { ...results, end, usage: state.usage, calls: state.calls, model: state.model ?? input.model };
+}
+
+/**
+ * The optional backend (`limits.agent: { kind: 'cli', command }`): no step loop and no LLM call
+ * here; one long command (an external coding-agent CLI) in the sandbox workspace, then the same
+ * results collection as the loop.
+ */
+async function codingAgentCliRun(input: ReturnType<typeof experimentRunInputSchema.parse>, progress: ExperimentProgress): Promise<ExperimentOutcome> {
+  const { limits } = input;
+  const agent = limits.agent!;
+  const commandLimits = {
+    ...limits.sandbox,
+    wallSeconds: Math.min(CODING_AGENT_DEFAULT_SECONDS, limits.wallSeconds),
+    cpuSeconds: CODING_AGENT_DEFAULT_SECONDS,
+    ...agent.limits,
+  };
+  const sandbox = proxyActivities<CodingAgentActivities & ResultsActivities>({
+    summary: 'coding agent CLI in the sandbox',
+    taskQueue: TASK_QUEUES.sandbox,
+    // The command's wall limit is enforced inside the sandbox (plus the CLI check); this is the outer bound.
+    startToCloseTimeout: `${Math.ceil(commandLimits.wallSeconds + 180)}s`,
+    heartbeatTimeout: '60s',
+    // A CLI session is long and pays its provider: one retry, only for a lost worker or the like.
+    retry: { initialInterval: '10s', maximumAttempts: 2, nonRetryableErrorTypes: ['InvalidInput', 'ConfigError'] },
+  });
+  progress.maxSteps = 1;
+  progress.lastAction = 'run';
+  const ran = await sandbox.runCodingAgentCli({
+    runId: input.runId,
+    command: agent.command,
+    task: input.task,
+    inputs: input.inputs,
+    revision: input.revision,
+    limits: commandLimits,
+  });
+  const { observation } = ran;
+  progress.step = 1;
+  progress.lastOutcome = observation.killedBy ? `killed: ${observation.killedBy}` : `exit ${observation.exitCode}`;
+  const end: ExperimentEnd = 'finished';
+  progress.end = end;
+  const results = await sandbox.collectExperimentResults({
+    runId: input.runId,
+    step: 1,
+    pending: { thought: `coding agent CLI (instructions: ${ran.prompt.path})`, action: ran.action, observation },
+    end,
+  });
+  return { ...results, end, usage: ZERO_USAGE, calls: [], model: `cli: ${agent.command.length > 80 ? `${agent.command.slice(0, 80)}...` : agent.command}` };
 }

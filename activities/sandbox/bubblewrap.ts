@@ -21,7 +21,7 @@ import { runPreflightProbe } from './preflight.js';
 import { inheritableFds, killPids, shellClosingFds } from './processTree.js';
 import { sandboxPython, type SandboxPython } from './python.js';
 import { supervise } from './supervise.js';
-import { SandboxConfigError, type ExecOptions, type ExecRequest, type ExecResult, type SandboxBackend } from './types.js';
+import { ENV_NAME, SandboxConfigError, type ExecOptions, type ExecRequest, type ExecResult, type SandboxBackend } from './types.js';
 
 export const SANDBOX_WORKSPACE = '/workspace';
 export const SANDBOX_PYTHON = '/opt/lab-python';
@@ -49,7 +49,16 @@ export interface BwrapPlan {
   uid: number;
   /** Descriptors the worker would pass down; closed before the command starts. */
   inheritedFds?: number[];
+  /** The coding-agent CLI only: share the host's network (`--share-net`) and its DNS/TLS settings. */
+  shareNetwork?: boolean;
+  /** The coding-agent CLI only: variables added to the cleared environment, read from a file bwrap writes inside (fd 6), not argv. */
+  extraEnv?: Record<string, string>;
 }
+
+/** Where the extra variables are inside the sandbox (sourced by the shell before the command). */
+const EXTRA_ENV_FILE = '/etc/lab-extra-env';
+/** What a command that shares the network needs of /etc to resolve names and check certificates. */
+const NETWORK_ETC_FILES = ['resolv.conf', 'ssl', 'ca-certificates', 'ca-certificates.conf', 'gai.conf', 'host.conf'];
 
 /** The bwrap argv (without the `bwrap` itself) and the contents bwrap reads from fds 3, 4, 5. */
 export function bubblewrapArgs(plan: BwrapPlan): { args: string[]; dataFds: string[] } {
@@ -66,10 +75,11 @@ export function bubblewrapArgs(plan: BwrapPlan): { args: string[]; dataFds: stri
   };
 
   if (plan.privileged) {
-    args.push('--unshare-ipc', '--unshare-pid', '--unshare-net', '--unshare-uts', '--unshare-cgroup-try');
+    args.push('--unshare-ipc', '--unshare-pid', ...(plan.shareNetwork ? [] : ['--unshare-net']), '--unshare-uts', '--unshare-cgroup-try');
     args.push('--cap-add', 'CAP_SETUID', '--cap-add', 'CAP_SETGID');
   } else {
     args.push('--unshare-all', '--unshare-user', '--disable-userns', '--uid', String(plan.uid), '--gid', String(plan.uid));
+    if (plan.shareNetwork) args.push('--share-net');
   }
   args.push('--die-with-parent', '--new-session', '--hostname', 'sandbox');
 
@@ -81,7 +91,7 @@ export function bubblewrapArgs(plan: BwrapPlan): { args: string[]; dataFds: stri
     else if (kind === 'dir') args.push('--ro-bind', dir, dir);
   }
   parents('/etc/x');
-  for (const name of ETC_FILES) args.push('--ro-bind-try', `/etc/${name}`, `/etc/${name}`);
+  for (const name of [...ETC_FILES, ...(plan.shareNetwork ? NETWORK_ETC_FILES : [])]) args.push('--ro-bind-try', `/etc/${name}`, `/etc/${name}`);
   const dataFds = [
     `root:x:0:0:root:/root:/bin/sh\nsandbox:x:${plan.uid}:${plan.uid}:sandbox:${SANDBOX_WORKSPACE}:/bin/sh\n`,
     `root:x:0:\nsandbox:x:${plan.uid}:\n`,
@@ -90,6 +100,14 @@ export function bubblewrapArgs(plan: BwrapPlan): { args: string[]; dataFds: stri
   args.push('--perms', '0644', '--ro-bind-data', '3', '/etc/passwd');
   args.push('--perms', '0644', '--ro-bind-data', '4', '/etc/group');
   args.push('--perms', '0644', '--ro-bind-data', '5', '/etc/hosts');
+  const extra = Object.entries(plan.extraEnv ?? {});
+  let command = plan.command;
+  if (extra.length) {
+    for (const [k] of extra) if (!ENV_NAME.test(k)) throw new SandboxConfigError(`not a variable name: "${k}"`);
+    dataFds.push(extra.map(([k, v]) => `${k}='${v.replace(/'/g, `'\\''`)}'\n`).join(''));
+    args.push('--perms', '0444', '--ro-bind-data', '6', EXTRA_ENV_FILE);
+    command = `set -a; . ${EXTRA_ENV_FILE}; set +a; ${command}`;
+  }
 
   args.push('--proc', '/proc', '--dev', '/dev');
   args.push('--perms', '1777', '--size', String(SHM_MB * 2 ** 20), '--tmpfs', '/dev/shm');
@@ -117,7 +135,7 @@ export function bubblewrapArgs(plan: BwrapPlan): { args: string[]; dataFds: stri
     args.push('setpriv', `--reuid=${plan.uid}`, `--regid=${plan.uid}`, '--clear-groups', '--inh-caps=-all', '--');
   }
   // In a user namespace the namespace's init counts against the command's RLIMIT_NPROC.
-  args.push('prlimit', ...prlimitArgs(plan.limits, plan.privileged ? 0 : 1), '--', ...shellClosingFds(plan.command, plan.inheritedFds ?? []));
+  args.push('prlimit', ...prlimitArgs(plan.limits, plan.privileged ? 0 : 1), '--', ...shellClosingFds(command, plan.inheritedFds ?? []));
   return { args, dataFds };
 }
 
@@ -180,6 +198,8 @@ export class BubblewrapBackend implements SandboxBackend {
       privileged: this.privileged,
       uid,
       inheritedFds: inheritableFds(),
+      shareNetwork: request.shareNetwork,
+      extraEnv: request.extraEnv,
     });
     if (this.privileged) await chownTree(workspace, uid, uid);
     try {

@@ -27,6 +27,10 @@ export interface DockerPlan {
   cpus: number;
   /** uid:gid the command runs as (the worker's, so workspace files stay the user's). */
   user: string;
+  /** The coding-agent CLI only: the engine's default network instead of none. */
+  shareNetwork?: boolean;
+  /** The coding-agent CLI only: variables passed by name (`--env NAME`: the value comes from the client's environment, not argv). */
+  extraEnvNames?: string[];
 }
 
 /** `docker run ...` argv (without `docker`). */
@@ -42,7 +46,7 @@ export function dockerRunArgs(plan: DockerPlan): string[] {
     '--name',
     plan.name,
     '--network',
-    'none',
+    plan.shareNetwork ? 'bridge' : 'none',
     '--read-only',
     '--tmpfs',
     `/tmp:rw,nosuid,nodev,size=${mb(tmpMb)}`,
@@ -73,6 +77,7 @@ export function dockerRunArgs(plan: DockerPlan): string[] {
     '--ulimit',
     'core=0:0',
     ...Object.entries(env).flatMap(([k, v]) => ['--env', `${k}=${v}`]),
+    ...(plan.extraEnvNames ?? []).flatMap((k) => ['--env', k]),
     plan.image,
     '/bin/sh',
     '-c',
@@ -103,9 +108,12 @@ export class DockerBackend implements SandboxBackend {
       limits: request.limits,
       cpus: sandboxCpus(this.env),
       user: `${process.getuid?.() ?? 1000}:${process.getgid?.() ?? 1000}`,
+      shareNetwork: request.shareNetwork,
+      extraEnvNames: Object.keys(request.extraEnv ?? {}),
     });
     // The docker client needs its own settings (DOCKER_HOST, config); the container gets only --env.
     const clientEnv = Object.fromEntries(Object.entries(this.env).filter(([k]) => k === 'PATH' || k === 'HOME' || k.startsWith('DOCKER_')));
+    Object.assign(clientEnv, request.extraEnv);
     return supervise(
       {
         file: docker,

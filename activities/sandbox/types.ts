@@ -11,7 +11,20 @@ export interface ExecRequest {
   limits: SandboxLimits;
   /** Where the full output goes; a temporary file when absent (the caller removes it). */
   outputFile?: string;
+  /**
+   * Weakens isolation, for the coding-agent CLI only (LAB_CODING_AGENT_NETWORK=1): the command
+   * shares the host's network. Default false: no network (unsafe-process always has it).
+   */
+  shareNetwork?: boolean;
+  /**
+   * Weakens isolation, for the coding-agent CLI only (LAB_CODING_AGENT_ENV): variables added to
+   * the cleared environment (a provider's API key). Never put on a command line (`ps` would show them).
+   */
+  extraEnv?: Record<string, string>;
 }
+
+/** A variable name that `extraEnv` accepts (also safe to write into a shell file). */
+export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export interface ExecProgress {
   elapsedMs: number;

@@ -38,6 +38,8 @@ export class UnsafeProcessBackend implements SandboxBackend {
       ...commandEnvironment({ home: workspace, pythonBin: path.join(python.venv, 'bin'), cpus: sandboxCpus(this.env) }),
       VIRTUAL_ENV: python.venv,
       [MARKER_VAR]: marker.slice(MARKER_VAR.length + 1),
+      // The coding-agent CLI's allowed variables (LAB_CODING_AGENT_ENV); the network is never cut here.
+      ...request.extraEnv,
     };
     const prlimit = findExecutable('prlimit', this.env.PATH);
     const { file, args } = prlimit
