@@ -402,6 +402,14 @@ describe('lab CLI: UI links, list, racing decisions, Ctrl-C', () => {
     }
   });
 
+  it('experiment options reach the run: step and time bounds, and an external coding agent', async () => {
+    const runId = await startDetached('calibration-under-shift', '--gate', 'idea', '--max-steps', '5', '--experiment-minutes', '2', '--command-minutes', '1', '--coding-agent', 'sh agent.sh');
+    const history = await env.client.workflow.getHandle(runId).fetchHistory();
+    const input = JSON.parse(Buffer.from(history.events![0].workflowExecutionStartedEventAttributes!.input!.payloads![0].data!).toString());
+    expect(input.experiment).toMatchObject({ maxSteps: 5, wallSeconds: 120, sandbox: { wallSeconds: 60, cpuSeconds: 60 }, agent: { kind: 'cli', command: 'sh agent.sh' } });
+    await env.client.workflow.getHandle(runId).terminate('test done');
+  });
+
   it('lists newest first, with columns that stay aligned for long model specs', async () => {
     const task = 'small-lm-data-efficiency';
     const longModel = `openai-compatible:a-rather-long-model-name-used-to-test-column-widths@${fake.openaiBaseURL}`;

@@ -9,7 +9,7 @@ import { EXIT, runExitCode } from '../lib/exitCodes.js';
 import { followRun } from '../lib/follow.js';
 import { formatRun } from '../lib/format.js';
 import { createGatePrompter } from '../lib/gatePrompt.js';
-import { duration, modelSpec, newRunId, oneOf, positiveNumber, stageList, wholeNumber } from '../lib/options.js';
+import { duration, modelSpec, newRunId, nonEmptyText, oneOf, positiveNumber, stageList, wholeNumber } from '../lib/options.js';
 import { print, printJson, withClient } from '../lib/output.js';
 import { planRun, startRun, storeTask } from '../lib/runs.js';
 import { runLink } from '../lib/uiLink.js';
@@ -22,9 +22,11 @@ export const budgetOptions = {
 };
 
 /** The experiment loop's bounds from the options given; defaults (30 steps, 60 min, 10 min a command) otherwise. */
-function experimentLimitsOf(a: { 'max-steps'?: number; 'experiment-minutes'?: number; 'command-minutes'?: number }) {
-  if (a['max-steps'] === undefined && a['experiment-minutes'] === undefined && a['command-minutes'] === undefined) return undefined;
+function experimentLimitsOf(a: { 'max-steps'?: number; 'experiment-minutes'?: number; 'command-minutes'?: number; 'coding-agent'?: string }) {
+  if (a['max-steps'] === undefined && a['experiment-minutes'] === undefined && a['command-minutes'] === undefined && !a['coding-agent']) return undefined;
   return {
+    // An external coding-agent CLI (e.g. Claude Code) instead of the built-in agent loop, in the same sandbox.
+    ...(a['coding-agent'] ? { agent: { kind: 'cli' as const, command: a['coding-agent'] } } : {}),
     ...(a['max-steps'] !== undefined ? { maxSteps: a['max-steps'] } : {}),
     ...(a['experiment-minutes'] !== undefined ? { wallSeconds: a['experiment-minutes'] * 60 } : {}),
     sandbox: a['command-minutes'] !== undefined ? { wallSeconds: a['command-minutes'] * 60, cpuSeconds: a['command-minutes'] * 60 } : {},
@@ -52,6 +54,7 @@ const schema = z
     'max-steps': flag(wholeNumber('--max-steps', 1, 500)),
     'experiment-minutes': flag(positiveNumber('--experiment-minutes')),
     'command-minutes': flag(positiveNumber('--command-minutes')),
+    'coding-agent': flag(nonEmptyText('--coding-agent')),
     id: flag(newRunId('--id')),
     'no-preflight': booleanFlag,
     detach: booleanFlag,
@@ -71,7 +74,7 @@ export const runCommand = defineCommand({
   summary: 'start a research run on a task folder or task name',
   usage:
     'lab run <task-folder|task-name> [--model auto] [--reasoning-effort low|medium|high] [--gate idea,proposal] [--gate-timeout 2h] [--on-timeout approve|reject]\n' +
-    '        [--max-revisions 3] [--budget-usd N] [--max-tokens N] [--max-steps 30] [--experiment-minutes 60] [--command-minutes 10]\n' +
+    '        [--max-revisions 3] [--budget-usd N] [--max-tokens N] [--max-steps 30] [--experiment-minutes 60] [--command-minutes 10] [--coding-agent "CMD"]\n' +
     '        [--id RUN_ID] [--no-preflight] [--detach] [--interactive] [--json]',
   options: {
     model: { type: 'string' },
@@ -85,6 +88,7 @@ export const runCommand = defineCommand({
     'max-steps': { type: 'string' },
     'experiment-minutes': { type: 'string' },
     'command-minutes': { type: 'string' },
+    'coding-agent': { type: 'string' },
     id: { type: 'string' },
     'no-preflight': { type: 'boolean' },
     detach: { type: 'boolean' },
