@@ -12,6 +12,8 @@ import { literatureSettings } from '../activities/literature/config.js';
 import { LITERATURE_ERROR_TYPES, LiteratureError } from '../activities/literature/errors.js';
 import { createBackends, createLiteratureActivities, paperRecordSchema, type PaperRecord } from '../activities/literature/index.js';
 import { parseWebSearchAnswer, WebSearchBackend } from '../activities/literature/webSearch.js';
+import { dedupeRecords } from '../activities/literature/dedupe.js';
+import { makeRecord } from '../activities/literature/types.js';
 import { FakeLiteratureServers, FAKE_CORPUS, refusedUrl } from './fakes/literatureServers.js';
 import { FakeWebSearchServer } from './fakes/webSearchServer.js';
 import { tempDir } from './helpers/temporal.js';
@@ -207,5 +209,15 @@ describe('web_search backend', () => {
     expect(await createLiteratureActivities({ env: { LAB_LITERATURE_BACKENDS: 'web_search' }, cacheDir }).literaturePreflight()).toEqual([
       expect.stringMatching(/LAB_WEB_SEARCH_MODEL/),
     ]);
+  });
+});
+
+describe('deduplication of web-only records', () => {
+  it('two web results with the same title keep their Web: id when merged', () => {
+    const a = makeRecord({ source: 'web_search', title: 'A Paper Only the Web Knows', authors: ['A. Author'], url: 'https://example.org/a', fallbackId: 'Web:https://example.org/a' })!;
+    const b = makeRecord({ source: 'web_search', title: 'A paper only the web knows.', authors: [], url: 'https://example.org/b', fallbackId: 'Web:https://example.org/b' })!;
+    const merged = dedupeRecords([a, b]);
+    expect(merged).toHaveLength(1);
+    expect(merged[0].id).toBe('Web:https://example.org/a');
   });
 });

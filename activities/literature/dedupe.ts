@@ -25,7 +25,8 @@ function merge(base: PaperRecord, other: PaperRecord): PaperRecord {
   if (m.year === undefined && other.year !== undefined) m.year = other.year;
   if (!m.abstract && other.abstract) m.abstract = other.abstract;
   if (!m.authors.length && other.authors.length) m.authors = other.authors;
-  const id = canonicalRecordId(m)!;
+  // Records from web search may have no canonical id (only Web:<url>): keep the one they have.
+  const id = canonicalRecordId(m) ?? m.id;
   if (id !== m.id) {
     m.id = id;
     m.url = m.arxivId ? `https://arxiv.org/abs/${m.arxivId}` : m.doi ? `https://doi.org/${m.doi}` : m.url;
