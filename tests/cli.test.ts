@@ -3,7 +3,7 @@
  * bad input gives one clear line and a non-zero exit and starts nothing; the happy path works.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -156,7 +156,7 @@ describe('lab CLI: bad input', () => {
     expectUsageError(results[5], /unknown stage "bogus"/);
     expectUsageError(results[6], /unknown model spec "foo:bar"/);
     expectUsageError(results[7], /--budget-usd must be a positive number/);
-    expectUsageError(results[8], /Unknown option '--bogus-flag'/);
+    expectUsageError(results[8], /^lab run: unknown option "--bogus-flag" \(see lab run --help\)$/);
     expectUsageError(results[9], /revise needs --feedback/);
     expectUsageError(results[10], /--gate-timeout must be a duration like 90s/);
     expectUsageError(results[11], /--id ".*escaped-run" is not a valid run id/);
@@ -400,6 +400,18 @@ describe('lab CLI: UI links, list, racing decisions, Ctrl-C', () => {
     } finally {
       rmSync(path.join(labHome, 'server.json'), { force: true });
     }
+  });
+
+  it('refuses a chosen id that an earlier run used, before writing anything', async () => {
+    const id = `cli-reused-id-${Date.now()}`;
+    const first = await lab$('run', 'calibration-under-shift', '--gate', 'idea', '--model', model(), '--detach', '--json', '--id', id);
+    expect(first.code, first.stderr).toBe(0);
+    await env.client.workflow.getHandle(id).terminate('test: the first run ended');
+    const taskFile = path.join(lab.store.runFolder(id), 'task.md');
+    const before = readFileSync(taskFile, 'utf8');
+    const again = await lab$('run', 'reproducible-ml-pipelines', '--model', model(), '--detach', '--id', id);
+    expectUsageError(again, new RegExp(`^lab run: a run with id "${id}" already exists`));
+    expect(readFileSync(taskFile, 'utf8')).toBe(before);
   });
 
   it('experiment options reach the run: step and time bounds, and an external coding agent', async () => {

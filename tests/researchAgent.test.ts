@@ -202,6 +202,23 @@ describe('the research agent, end to end', () => {
     expect(searchRequests()).toBe(searched);
   });
 
+  it('a results file the agent typed itself is not a result', async () => {
+    experimentSteps = [
+      { action: { action: 'write_file', path: 'results/metrics.csv', content: 'method,accuracy\nours,0.99\n' } },
+      { action: { action: 'finish', summary: 'Our method reaches 0.99.' } },
+    ];
+    const id = `agent-typed-${Date.now()}`;
+    const handle = await start(id);
+    await handle.result();
+    const progress = await handle.query(progressQuery);
+    expect(progress.stages[3].checks!.experiment).toMatchObject({ status: 'failed_experiment', commands: 0 });
+    const results = readFileSync(path.join(lab.store.runFolder(id), 'results', 'results.md'), 'utf8');
+    expect(results).toContain('## Not counted as results');
+    expect(results).not.toContain('| ours | 0.99 |');
+    expect(readFileSync(path.join(lab.store.runFolder(id), 'paper.md'), 'utf8')).toContain('the experiment produced no results');
+    experimentSteps = SKLEARN_STEPS;
+  });
+
   it('an experiment that produces no results ends as failed_experiment and the paper still gets written', async () => {
     experimentSteps = [{ action: { action: 'run', command: 'python -c "import sys; sys.exit(2)"' } }, { action: { action: 'finish', summary: 'The script failed.' } }];
     const id = `agent-failed-${Date.now()}`;

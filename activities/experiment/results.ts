@@ -54,6 +54,11 @@ export function createResultsActivities({ store }: { store: ArtifactStore }) {
       const records = transcript ? parseTranscript(await store.getText(transcript)) : [];
       const workspace = path.join(workspaceRoot(), input.runId);
       const found = await listFiles(workspace);
+      // Only what a command wrote counts as measured; a file the agent typed with write_file is not a result.
+      const writtenByCode = new Set(
+        records.filter((r) => r.action.action === 'run').flatMap((r) => r.observation.filesChanged.filter((f) => f.change !== 'deleted').map((f) => f.path)),
+      );
+      const typedByAgent: string[] = [];
 
       const files: ArtifactRef[] = [];
       const measured: ArtifactRef[] = [];
@@ -65,7 +70,10 @@ export function createResultsActivities({ store }: { store: ArtifactStore }) {
         const stat = await fs.stat(full);
         if (stat.size > MAX_FILE_BYTES) continue;
         const inResults = rel.startsWith('results/');
-        if (inResults && DATA.test(rel)) {
+        if (inResults && !writtenByCode.has(rel) && (DATA.test(rel) || FIGURE.test(rel))) {
+          files.push(await store.put(input.runId, `experiment/typed-by-agent/${rel}`, await fs.readFile(full), mediaTypeOf(rel)));
+          typedByAgent.push(rel);
+        } else if (inResults && DATA.test(rel)) {
           const content = await fs.readFile(full, 'utf8');
           const ref = await store.put(input.runId, rel, content, mediaTypeOf(rel));
           files.push(ref);
@@ -90,7 +98,7 @@ export function createResultsActivities({ store }: { store: ArtifactStore }) {
       const status: ExperimentResults['status'] = dataFiles > 0 ? 'succeeded' : 'failed_experiment';
       const reason = status === 'succeeded' ? undefined : noResultsReason(records, input.end);
       const summaryReport = input.summary ? checkProvenance({ summary: input.summary }, index) : undefined;
-      const resultsMd = renderResults({ input, records, status, reason, tables, figures, summaryReport });
+      const resultsMd = renderResults({ input, records, status, reason, tables, figures, summaryReport, typedByAgent });
       const results = await store.put(input.runId, 'results/results.md', resultsMd);
       const log = await store.put(input.runId, 'results/log.txt', renderLog(records), 'text/plain');
       const report = checkProvenance({ 'results.md': resultsMd }, index);
@@ -137,7 +145,7 @@ function noResultsReason(records: StepRecord[], end: ExperimentEnd): string {
   const runs = records.filter((r) => r.action.action === 'run');
   const failed = runs.filter((r) => r.observation.exitCode !== 0 || r.observation.killedBy);
   const ended = { finished: 'the agent finished', max_steps: 'the step limit was reached', wall_time: 'the time limit was reached', budget: 'the budget ran out' }[end];
-  return `no result files in results/ (${ended}; ${runs.length} command${runs.length === 1 ? '' : 's'} run, ${failed.length} failed)`;
+  return `no result files in results/ written by a command (${ended}; ${runs.length} command${runs.length === 1 ? '' : 's'} run, ${failed.length} failed)`;
 }
 
 /** A CSV/TSV as a markdown table, a JSON file as its scalar fields, text as a quoted block. */
@@ -197,6 +205,7 @@ function renderResults(o: {
   tables: string[];
   figures: string[];
   summaryReport?: ProvenanceReport;
+  typedByAgent: string[];
 }): string {
   const ended = { finished: `the agent finished after ${o.records.length} steps`, max_steps: 'the step limit', wall_time: 'the wall-time limit', budget: 'the budget' }[o.input.end];
   const lines = [
@@ -210,6 +219,14 @@ function renderResults(o: {
   ];
   if (o.tables.length) lines.push('## Measured results', '', ...o.tables.flatMap((t) => [t, '']));
   if (o.figures.length) lines.push('## Figures', '', ...o.figures.flatMap((f) => [`![${f}](${f.slice('results/'.length)})`, '']));
+  if (o.typedByAgent.length) {
+    lines.push(
+      '## Not counted as results',
+      '',
+      `The agent wrote these files itself (write_file), no command produced them, so they are not measured results: ${o.typedByAgent.map((f) => `\`${f}\``).join(', ')} (kept under \`experiment/typed-by-agent/\`).`,
+      '',
+    );
+  }
   const runs = o.records.filter((r) => r.action.action === 'run');
   lines.push('## Commands run', '');
   if (runs.length) {

@@ -37,10 +37,16 @@ const legacyExperiment: StageHooks = {
 const paper: StageHooks = {
   extraPrompt: (store, input) => paperEvidence(store, input.attachments),
   async finish(store, input, body, withHeader) {
-    const document = withHeader(body);
     const results = input.inputs.experiment;
+    const resultsText = results ? await store.getText(results) : undefined;
+    // Whatever the model wrote, a reader learns first that nothing was measured.
+    const failed = resultsText && /\*\*Status:\*\* failed experiment: (.*)/.exec(resultsText)?.[1];
+    const notice = failed
+      ? `> **Durable Lab:** the experiment produced no results (${failed}). No number in this paper was measured: read it as a plan and a negative report.\n\n`
+      : '';
+    const document = withHeader(`${notice}${body}`);
     const documents: Record<string, string> = { 'paper.md': document };
-    if (results && input.sources) documents['results.md'] = await store.getText(results);
+    if (resultsText && input.sources) documents['results.md'] = resultsText;
     const { report, ref } = await writeProvenance(store, input.runId, documents, input.sources ?? []);
     return { document, extra: [ref], checks: { provenance: { checked: report.checked, matched: report.matched, unmatched: report.unmatched.length } } };
   },

@@ -1,4 +1,5 @@
 /** `lab run`: validate everything, start a research run, and follow it (asking at gates in a terminal). */
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { z } from 'zod';
 import { ArtifactStore } from '../../activities/artifacts.js';
 import { artifactRoot } from '../../activities/config.js';
@@ -31,6 +32,16 @@ function experimentLimitsOf(a: { 'max-steps'?: number; 'experiment-minutes'?: nu
     ...(a['experiment-minutes'] !== undefined ? { wallSeconds: a['experiment-minutes'] * 60 } : {}),
     sandbox: a['command-minutes'] !== undefined ? { wallSeconds: a['command-minutes'] * 60, cpuSeconds: a['command-minutes'] * 60 } : {},
   };
+}
+
+async function runExists(client: Client, runId: string): Promise<boolean> {
+  try {
+    await client.workflow.getHandle(runId).describe();
+    return true;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return false;
+    throw err;
+  }
 }
 
 export function budgetOf(args: { 'budget-usd'?: number; 'max-tokens'?: number }) {
@@ -116,6 +127,10 @@ export const runCommand = defineCommand({
       experiment: experimentLimitsOf(a),
     });
     return withClient(async ({ client }) => {
+      // A chosen id that an earlier run used is refused before anything is written into its folder.
+      if (a.id && (await runExists(client, a.id))) {
+        throw new CliError(`a run with id "${a.id}" already exists (see \`lab status ${a.id}\`); choose another --id`, 2);
+      }
       if (!a['no-preflight']) {
         const report = await runPreflight(client, plan.workflowId, model);
         if (report === 'no-worker') {

@@ -6,7 +6,7 @@ import { serveDevServer } from '../lib/devServer.js';
 import { nonEmptyText, port } from '../lib/options.js';
 
 export const serverCommand = defineCommand({
-  summary: 'start the local Temporal dev server (SQLite under .lab/, UI on 8233, search attributes registered)',
+  summary: 'start the local Temporal dev server (SQLite under .lab/, UI on --port + 1000 unless --ui-port, search attributes registered)',
   usage: 'lab server [--port 7233] [--ui-port 8233] [--db .lab/temporal.db] [--verbose]',
   options: { port: { type: 'string' }, 'ui-port': { type: 'string' }, db: { type: 'string' }, verbose: { type: 'boolean' } },
   positionals: [],

@@ -31,7 +31,9 @@ export function parseCommandArgs<S extends z.ZodType>(command: Command<S>, argv:
   try {
     parsed = parseArgs({ args: attachNegativeValues(argv, command.options), options: command.options, allowPositionals: true, strict: true });
   } catch (err) {
-    throw new CliError(`${firstLine((err as Error).message)}\nusage: ${command.usage}`, 2);
+    const message = firstLine((err as Error).message);
+    const unknown = /^Unknown option '([^']+)'/.exec(message);
+    throw new CliError(`${unknown ? `unknown option "${unknown[1]}" (see lab ${command.usage.split(' ')[1]} --help)` : message}\nusage: ${command.usage}`, 2);
   }
   if (parsed.positionals.length > command.positionals.length) {
     throw new CliError(`unexpected argument "${parsed.positionals[command.positionals.length]}"\nusage: ${command.usage}`, 2);

@@ -126,13 +126,24 @@ export function formatRun(view: RunView, artifactRoot: string, nowMs = Date.now(
   if (view.failure) lines.push(`failure: ${view.failure}`);
   if (view.result?.reason) lines.push(`reason: ${view.result.reason}`);
   if (!p && view.execution === 'RUNNING') lines.push('(no worker answered; stages below are those the run has recorded; start one with `lab worker`)');
-  const stages = p?.stages ?? stagesFromMemo(view);
+  const stages = p ? asClosed(p.stages, view.execution) : stagesFromMemo(view);
   lines.push(...stages.map((s) => '  ' + formatStageLine(s, artifactRoot, view.activeStage, nowMs)));
   if (p) lines.push(...preflightLines(p));
   const totals = p?.totals ?? view.result?.totals ?? view.memo.spent;
   if (totals) lines.push(...totalLines(totals, p?.lineageTotals, p));
   if (p) lines.push(...gateLines(view.runId, p, artifactRoot));
   return lines.join('\n');
+}
+
+/**
+ * A run that was terminated, cancelled or timed out could not update its own progress: a stage it
+ * was in is shown as stopped (failed), the ones after it as skipped.
+ */
+function asClosed(stages: StageProgress[], execution: string): StageProgress[] {
+  if (execution === 'RUNNING' || execution === 'COMPLETED') return stages;
+  return stages.map((s) =>
+    s.status === 'running' || s.status === 'awaiting_review' ? { ...s, status: 'failed' } : s.status === 'pending' ? { ...s, status: 'skipped' } : s,
+  );
 }
 
 /** Stage rows from the run's memo (finished stages) and its last stage search attribute. */

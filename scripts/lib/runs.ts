@@ -112,6 +112,8 @@ export async function startRun(client: Client, workflowId: string, input: Resear
   return client.workflow.start(researchRun, {
     taskQueue: TASK_QUEUES.research,
     workflowId,
+    // A run id names a folder of artifacts: a second run under it would overwrite the first's files.
+    workflowIdReusePolicy: 'REJECT_DUPLICATE',
     args: [input],
     typedSearchAttributes: [
       { key: LAB_TASK, value: input.task.name },
