@@ -56,7 +56,8 @@ function collect(child: ChildProcess): Promise<CliResult> {
   child.stdout!.on('data', (d) => (stdout += d));
   child.stderr!.on('data', (d) => (stderr += d));
   return new Promise((resolve) =>
-    child.on('exit', (code, signal) => {
+    // 'close' (all output read), not 'exit' (the process ended, its last output maybe still in the pipe).
+    child.on('close', (code, signal) => {
       child.stdin?.destroy();
       resolve({ code: code ?? (signal ? 128 : -1), stdout, stderr });
     }),

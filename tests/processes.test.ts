@@ -97,7 +97,8 @@ class Launched {
   constructor(readonly child: ChildProcess) {
     child.stdout!.on('data', (d: Buffer) => (this.stdout += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()));
-    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    // 'close', not 'exit': the process may be gone before its last output reaches us, and tests read that output.
+    this.exited = new Promise((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
   }
   get pid(): number {
     return this.child.pid!;
@@ -206,9 +207,10 @@ describe.concurrent('lab server', () => {
     await stopAndExpectNothingLeft(p, signal, target, tree);
     expect(existsSync(path.join(home, 'server.json'))).toBe(false);
     expect(withLabHome(home, readServerState)).toBeUndefined();
+    const exited = await p.exited;
     expect(p.stderr).toContain('stopping the Temporal server');
     // The node case: `lab` itself got the signal, stopped the server and exited cleanly.
-    if (via === 'node') expect(await p.exited).toEqual({ code: 0, signal: null });
+    if (via === 'node') expect(exited).toEqual({ code: 0, signal: null });
   });
 
   it('refuses a port in use, and readServerState ignores a state file whose process is gone', async () => {
@@ -283,9 +285,10 @@ describe('lab worker', () => {
       const tree = processTree(p.pid);
       expect(tree.some((t) => /node .*lab(\.mjs)? worker/.test(t.cmd)), tree.map((t) => t.cmd).join('\n')).toBe(true);
       await stopAndExpectNothingLeft(p, signal, target, tree);
+      const exited = await p.exited;
       // Graceful: Worker.shutdown() ran to the end, the process was not just killed.
       expect(p.stderr).toContain('worker: stopped');
-      if (via === 'node') expect(await p.exited).toEqual({ code: 0, signal: null });
+      if (via === 'node') expect(exited).toEqual({ code: 0, signal: null });
     });
   });
 
