@@ -3,7 +3,7 @@
  * use together, and killing exactly them — by parent links and markers, never by name.
  */
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 
 export interface ProcessInfo {
   pid: number;
@@ -211,4 +211,24 @@ export function inheritableFds(): number[] {
 export function shellClosingFds(command: string, fds: number[]): string[] {
   if (!fds.length) return ['/bin/sh', '-c', command];
   return ['/bin/bash', '-c', `exec ${fds.map((fd) => `${fd}>&-`).join(' ')}; exec /bin/sh -c "$1"`, 'sh', command];
+}
+
+/** The PID namespace a process lives in (`pid:[inode]`), or undefined if it is gone or /proc is not there. */
+export function pidNamespaceOf(pid: number): string | undefined {
+  try {
+    return readlinkSync(`/proc/${pid}/ns/pid`);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Live processes in PID namespace `ns` (zombies excepted): the namespace's identity, never a name or a recycled pid. */
+export function processesInNamespace(ns: string): number[] {
+  const pids: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const pid = Number(name);
+    if (pidNamespaceOf(pid) === ns && isAlive(pid)) pids.push(pid);
+  }
+  return pids;
 }

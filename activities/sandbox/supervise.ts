@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { constants as osConstants } from 'node:os';
 import type { KillReason, SandboxLimits } from '../../common/environment.js';
-import { descendants, readProcessTable, treeUsage, type TreeProcess } from './processTree.js';
+import { descendants, pidNamespaceOf, processesInNamespace, readProcessTable, treeUsage, type TreeProcess } from './processTree.js';
 import { SandboxConfigError, type ExecOptions, type ExecRequest, type ExecResult } from './types.js';
 import { directoryBytes } from './workspaceSize.js';
 
@@ -44,6 +44,8 @@ const SAMPLE_MS = 250;
 const DISK_SAMPLE_EVERY = 8;
 const TAIL_BYTES = 4096;
 const CLOSE_GRACE_MS = 2000;
+/** How long a step waits, after its command ended, for the kernel to finish killing the rest of its PID namespace. */
+const NAMESPACE_GONE_MS = 5000;
 const FORCE_KILL_MS = 1000;
 
 export const KILL_DETAIL: Record<KillReason, (l: SandboxLimits) => string> = {
@@ -82,6 +84,24 @@ export async function supervise(prepared: PreparedProcess, request: ExecRequest,
     throw new SandboxConfigError(`cannot start ${prepared.file}: ${(err as Error).message}`);
   }
   const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
+  // The sandbox's own PID namespace (bwrap --unshare-pid), read from its first process once it exists:
+  // when the step ends, the step is not over until every process in it is gone.
+  const ownNamespace = pidNamespaceOf(process.pid);
+  let sandboxNamespace: string | undefined;
+  let probes = 0;
+  const findNamespace = () => {
+    // Found, or none after 2 s (a backend without a PID namespace): stop looking.
+    if (sandboxNamespace || ++probes > 400) return clearInterval(namespaceProbe);
+    if (child.pid === undefined) return;
+    for (const p of descendants(readProcessTable(), child.pid)) {
+      const ns = pidNamespaceOf(p.pid);
+      if (ns && ns !== ownNamespace) {
+        sandboxNamespace = ns;
+        return;
+      }
+    }
+  };
+  const namespaceProbe: NodeJS.Timeout | undefined = prepared.helperLevels !== undefined ? setInterval(findNamespace, 5) : undefined;
   (prepared.dataFds ?? []).forEach((data, i) => {
     const fd = child.stdio[3 + i] as (NodeJS.WritableStream & NodeJS.EventEmitter) | null;
     // A sandbox that failed to start closes its end early: that is reported by its exit, not here.
@@ -154,6 +174,7 @@ export async function supervise(prepared: PreparedProcess, request: ExecRequest,
     spawnError.then((err) => ({ err })),
   ]);
   clearTimeout(wallTimer);
+  if (namespaceProbe) clearInterval(namespaceProbe);
   if (sampler) clearInterval(sampler);
   if (progressTimer) clearInterval(progressTimer);
   options.signal?.removeEventListener('abort', onAbort);
@@ -163,6 +184,7 @@ export async function supervise(prepared: PreparedProcess, request: ExecRequest,
   }
   // The command is over: anything it left running (a daemon holding the pipes) goes too.
   prepared.afterExit?.(child.pid!);
+  if (sandboxNamespace) await namespaceGone(sandboxNamespace);
   const closedInTime = await Promise.race([streamsClosed.then(() => true), delay(CLOSE_GRACE_MS).then(() => false)]);
   if (!closedInTime) {
     child.stdout?.destroy();
@@ -269,4 +291,10 @@ function delay(ms: number): Promise<void> {
 
 function round(n: number): number {
   return Math.round(n * 100) / 100;
+}
+
+/** Waits until no process is left in PID namespace `ns` (the kernel kills them when its init dies). */
+async function namespaceGone(ns: string): Promise<void> {
+  const deadline = Date.now() + NAMESPACE_GONE_MS;
+  while (processesInNamespace(ns).length && Date.now() < deadline) await delay(10);
 }
