@@ -7,7 +7,8 @@
 import { promises as fs } from 'node:fs';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import { envActionSchema, sandboxLimitsSchema, type EnvAction, type Observation, type SandboxLimits } from '../../common/environment.js';
+import { envActionSchema, sandboxLimitsSchema, type EnvAction, type FileChange, type Observation, type SandboxLimits } from '../../common/environment.js';
+import type { ArtifactRef } from '../../common/schemas.js';
 import type { ArtifactStore } from '../artifacts.js';
 import { withHeartbeat } from '../heartbeat.js';
 import { sandboxBackendFromEnv, SandboxConfigError, type ExecResult, type SandboxBackend } from '../sandbox/index.js';
@@ -140,10 +141,20 @@ async function runCommand(opts: {
   if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason ?? new CancelledFailure('cancelled');
   const after = await snapshotDirectory(opts.workspace);
   const filesChanged = diffSnapshots(before, after);
+  return runObservation(result, runText(opts.command, result, filesChanged, opts.backend.warning), output, filesChanged);
+}
+
+/** The observation of a finished command: how it ended, `text` for the agent, the stored output, the files it changed. */
+export function runObservation(
+  result: Pick<ExecResult, 'exitCode' | 'killedBy' | 'durationMs' | 'stdoutBytes' | 'stderrBytes' | 'outputSha256'>,
+  text: string,
+  output: ArtifactRef | undefined,
+  filesChanged: FileChange[],
+): Observation {
   return {
     action: 'run',
     ok: result.exitCode === 0 && !result.killedBy,
-    text: runText(opts.command, result, filesChanged, opts.backend.warning),
+    text,
     exitCode: result.exitCode,
     ...(result.killedBy ? { killedBy: result.killedBy } : {}),
     durationMs: result.durationMs,

@@ -19,6 +19,7 @@ import type { ArtifactRef } from '../../common/schemas.js';
 import type { ArtifactStore } from '../artifacts.js';
 import { diffSnapshots, ensureWorkspace, snapshotDirectory, WorkspacePathError } from '../environment/workspace.js';
 import { formatBytes } from '../environment/fileActions.js';
+import { runObservation } from '../environment/index.js';
 import { withHeartbeat } from '../heartbeat.js';
 import { commandEnvironment } from '../sandbox/commandEnv.js';
 import { ENV_NAME, sandboxBackendFromEnv, SandboxConfigError, type SandboxBackend } from '../sandbox/index.js';
@@ -154,19 +155,7 @@ export function createCodingAgentActivities({ store, backend = sandboxBackendFro
             ? `files changed:\n${filesChanged.slice(0, 40).map((c) => `  ${c.change} ${c.path}${c.change === 'deleted' ? '' : ` (${formatBytes(c.bytes)})`}`).join('\n')}`
             : 'files changed: none',
         ];
-        const observation: Observation = {
-          action: 'run',
-          ok: result.exitCode === 0 && !result.killedBy,
-          text: lines.join('\n'),
-          exitCode: result.exitCode,
-          ...(result.killedBy ? { killedBy: result.killedBy } : {}),
-          durationMs: result.durationMs,
-          stdoutBytes: result.stdoutBytes,
-          stderrBytes: result.stderrBytes,
-          outputSha256: result.outputSha256,
-          output,
-          filesChanged,
-        };
+        const observation: Observation = runObservation(result, lines.join('\n'), output, filesChanged);
         return { action: { action: 'run', command: input.command }, observation, prompt };
       } catch (err) {
         if (err instanceof SandboxConfigError) throw ApplicationFailure.nonRetryable(err.message, 'ConfigError');
