@@ -211,6 +211,7 @@ export class BubblewrapBackend implements SandboxBackend {
           env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
           dataFds,
           helperLevels: 2,
+          pidNamespace: true,
           setupErrorPattern: /^bwrap: /m,
           killTree(pid, tree) {
             // The namespace's init (bwrap's child): when it dies the kernel kills everything inside,

@@ -224,11 +224,5 @@ export function pidNamespaceOf(pid: number): string | undefined {
 
 /** Live processes in PID namespace `ns` (zombies excepted): the namespace's identity, never a name or a recycled pid. */
 export function processesInNamespace(ns: string): number[] {
-  const pids: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    const pid = Number(name);
-    if (pidNamespaceOf(pid) === ns && isAlive(pid)) pids.push(pid);
-  }
-  return pids;
+  return [...readProcessTable().values()].filter((p) => p.state !== 'Z' && p.state !== 'X' && pidNamespaceOf(p.pid) === ns).map((p) => p.pid);
 }

@@ -29,6 +29,8 @@ export interface PreparedProcess {
    * processes and memory do not. `undefined`: the tree is not on this host (docker); no sampling.
    */
   helperLevels?: number;
+  /** The command runs in a PID namespace of its own (bwrap): the step waits until it is empty. */
+  pidNamespace?: boolean;
   /**
    * Kill everything the command started, while the spawned process is alive (so `pid` and the
    * tree, read just now by parent links, are ours: never a recycled pid, never a name match).
@@ -90,7 +92,7 @@ export async function supervise(prepared: PreparedProcess, request: ExecRequest,
   let sandboxNamespace: string | undefined;
   let probes = 0;
   const findNamespace = () => {
-    // Found, or none after 2 s (a backend without a PID namespace): stop looking.
+    // Found, or not there after 2 s: stop looking.
     if (sandboxNamespace || ++probes > 400) return clearInterval(namespaceProbe);
     if (child.pid === undefined) return;
     for (const p of descendants(readProcessTable(), child.pid)) {
@@ -101,7 +103,8 @@ export async function supervise(prepared: PreparedProcess, request: ExecRequest,
       }
     }
   };
-  const namespaceProbe: NodeJS.Timeout | undefined = prepared.helperLevels !== undefined ? setInterval(findNamespace, 5) : undefined;
+  // Only a backend with a PID namespace is probed: scanning /proc every 5 ms is not free.
+  const namespaceProbe: NodeJS.Timeout | undefined = prepared.pidNamespace ? setInterval(findNamespace, 5) : undefined;
   (prepared.dataFds ?? []).forEach((data, i) => {
     const fd = child.stdio[3 + i] as (NodeJS.WritableStream & NodeJS.EventEmitter) | null;
     // A sandbox that failed to start closes its end early: that is reported by its exit, not here.
