@@ -231,13 +231,9 @@ class RunState {
     upsertSearchAttributes([{ key: LAB_STATUS, value: status }]);
   }
 
+  /** The artifacts of the earlier stages `stage` reads. */
   inputsFor(stage: StageName): Partial<Record<StageName, ArtifactRef>> {
-    const refs: Partial<Record<StageName, ArtifactRef>> = {};
-    for (const needed of STAGE_INPUTS[stage]) {
-      const outcome = this.outcomes[needed];
-      if (outcome) refs[needed] = outcome.artifact;
-    }
-    return refs;
+    return Object.fromEntries(Object.entries(this.outcomesFor(stage)).map(([name, outcome]) => [name, outcome!.artifact]));
   }
 
   /** Earlier stages' whole outcomes, for stages orchestrated in the workflow. */

@@ -94,8 +94,8 @@ export function createResultsActivities({ store }: { store: ArtifactStore }) {
         }
       }
 
-      const dataFiles = measured.filter((m) => m.path.includes('/results/')).length;
-      const status: ExperimentResults['status'] = dataFiles > 0 ? 'succeeded' : 'failed_experiment';
+      // One table per result data file a command wrote.
+      const status: ExperimentResults['status'] = tables.length > 0 ? 'succeeded' : 'failed_experiment';
       const reason = status === 'succeeded' ? undefined : noResultsReason(records, input.end);
       const summaryReport = input.summary ? checkProvenance({ summary: input.summary }, index) : undefined;
       const resultsMd = renderResults({ input, records, status, reason, tables, figures, summaryReport, typedByAgent });
