@@ -46,7 +46,7 @@ export function stageWorkMs(s: StageProgress, nowMs = Date.now()): number | unde
 export function formatStageLine(s: StageProgress, artifactRoot?: string, active?: ActiveStage, nowMs = Date.now()): string {
   // A finished experiment that produced no results is not a success, whatever the run did next.
   const failedExperiment = s.checks?.experiment?.status === 'failed_experiment' && (s.status === 'done' || s.status === 'reused');
-  const parts = [failedExperiment ? `✗ ${s.stage.padEnd(11)} ${'failed_experiment'.padEnd(15)}` : `${MARK[s.status]} ${s.stage.padEnd(11)} ${s.status.padEnd(15)}`];
+  const parts = [failedExperiment ? `✗ ${s.stage.padEnd(11)} ${'failed_experiment'.padEnd(17)}` : `${MARK[s.status]} ${s.stage.padEnd(11)} ${s.status.padEnd(17)}`];
   const workMs = stageWorkMs(s, nowMs);
   if (workMs !== undefined) parts.push(formatMs(workMs).padStart(6));
   if (s.status === 'running' && active) parts.push(formatActive(active));
