@@ -6,4 +6,9 @@ export const LAB_MODEL = defineSearchAttributeKey('LabModel', SearchAttributeTyp
 export const LAB_STAGE = defineSearchAttributeKey('LabStage', SearchAttributeType.KEYWORD);
 export const LAB_STATUS = defineSearchAttributeKey('LabStatus', SearchAttributeType.KEYWORD);
 
-export const LAB_SEARCH_ATTRIBUTES = [LAB_TASK, LAB_MODEL, LAB_STAGE, LAB_STATUS];
+/** The benchmark a run or review belongs to, so the UI and `lab report` find a batch's children. */
+export const LAB_BENCH = defineSearchAttributeKey('LabBench', SearchAttributeType.KEYWORD);
+/** What a workflow is for: `research`, `review:<kind>`, `benchmark`. */
+export const LAB_KIND = defineSearchAttributeKey('LabKind', SearchAttributeType.KEYWORD);
+
+export const LAB_SEARCH_ATTRIBUTES = [LAB_TASK, LAB_MODEL, LAB_STAGE, LAB_STATUS, LAB_BENCH, LAB_KIND];

@@ -1,0 +1,49 @@
+/**
+ * What the leaderboard is computed from: one judge's scores of one output, whichever way it was
+ * stored (a review workflow of ours, or MLR-Bench's published review JSON files). Pure types.
+ */
+import type { ReviewKind } from '../common/reviews.js';
+
+export interface ReviewRecord {
+  kind: ReviewKind;
+  /** Variant of the kind, e.g. `no_code` for an end-to-end or MLRC review judged without the code. */
+  variant?: string;
+  task: string;
+  /** The agent model (or agent name) whose output was judged. */
+  agent: string;
+  /** The judge model. */
+  judge: string;
+  /** Scores by the rubric's dimension names (OverallAssessment, Overall, Confidence, ...). */
+  scores: Record<string, number>;
+  hasHallucination?: boolean;
+  /** Where the record came from: a file path relative to the folder read, or a review id. */
+  source: string;
+}
+
+/** Cost of one research run of a benchmark, for cost and tokens per task. */
+export interface RunCostRecord {
+  task: string;
+  agent: string;
+  status: string;
+  llmCalls: number;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+}
+
+/** A benchmark item that did not finish, with the reason it gave. */
+export interface ItemFailure {
+  task: string;
+  agent: string;
+  /** Which part failed: the research run or a review of it. */
+  part: string;
+  reason: string;
+}
+
+/** Everything `lab report` needs; built from a folder of reviews or from a benchmark's workflows. */
+export interface ReportInput {
+  title: string;
+  records: ReviewRecord[];
+  runs: RunCostRecord[];
+  failures: ItemFailure[];
+}
