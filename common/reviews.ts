@@ -4,7 +4,7 @@
  * report module all use it.
  */
 import { z } from 'zod';
-import { artifactRefSchema, budgetSchema, stageTimeoutsSchema, usageSchema, type Usage } from './schemas.js';
+import { artifactRefSchema, budgetSchema, stageTimeoutsSchema, usageSchema, type ArtifactRef, type StageName, type Usage } from './schemas.js';
 
 /**
  * The review kinds. `end_to_end` and the hallucination check read the finished paper; `mlrc` is
@@ -55,6 +55,8 @@ export const reviewInputSchema = z.object({
   subject: reviewSubjectSchema,
   /** Model specs of the judges; each scores independently, in parallel. */
   judges: z.array(z.string().min(1)).min(1).max(8),
+  /** The task text, already stored, for a folder that holds no task.md (published outputs keep tasks apart). */
+  task: artifactRefSchema.optional(),
   /** MLRC rubric and end-to-end review: whether the judge also sees the code (default: yes when there is code). */
   withCode: z.boolean().optional(),
   /** The whole review's budget, split evenly between its judges (they run at once). */
@@ -154,3 +156,23 @@ export const judgeVerdictSchema = z.object({
   artifact: artifactRefSchema,
   usage: usageSchema,
 });
+
+/** A run's stage outputs as the documents a review reads (MLR-Bench's names for them). */
+export function documentsOfRun(task: ArtifactRef, outputs: Partial<Record<StageName, { artifact: ArtifactRef; extra?: ArtifactRef[] }>>): ReviewDocuments {
+  const files = outputs.experiment?.extra ?? [];
+  return {
+    task,
+    ...(outputs.idea ? { idea: outputs.idea.artifact } : {}),
+    ...(outputs.literature ? { related_work: outputs.literature.artifact } : {}),
+    ...(outputs.proposal ? { proposal: outputs.proposal.artifact } : {}),
+    ...(outputs.experiment ? { results: outputs.experiment.artifact } : {}),
+    ...(outputs.paper ? { paper: outputs.paper.artifact } : {}),
+    ...optional('log', files.find((f) => f.path.endsWith('/results/log.txt'))),
+    code: files.filter((f) => f.path.includes('/experiment/code/')),
+    figures: files.filter((f) => /\.(png|jpe?g|svg|gif)$/i.test(f.path)),
+  };
+}
+
+function optional<K extends string>(key: K, ref: ArtifactRef | undefined): Partial<Record<K, ArtifactRef>> {
+  return ref ? ({ [key]: ref } as Record<K, ArtifactRef>) : {};
+}

@@ -126,6 +126,8 @@ export const researchRunInputSchema = z.object({
   priorUsage: usageSchema.optional(),
   /** Bounds of the experiment stage's agent loop and of each sandboxed command. */
   experiment: experimentLimitsSchema.optional(),
+  /** The run ends after this stage (stepwise benchmarks stop after the idea or the proposal). */
+  stopAfter: stageNameSchema.optional(),
 });
 export type ResearchRunInput = z.input<typeof researchRunInputSchema>;
 export type ResearchRunConfig = z.output<typeof researchRunInputSchema>;
@@ -196,6 +198,8 @@ export interface ReviewOutcome {
 export interface ResearchRunResult {
   status: Extract<RunStatus, 'completed' | 'rejected' | 'budget_exhausted'>;
   artifacts: Partial<Record<StageName, ArtifactRef>>;
+  /** The experiment's other files (log, result data, figures, code), for reviews that read them. */
+  experimentFiles?: ArtifactRef[];
   totals: Usage;
   /** Stage at which the run stopped early (rejected or out of budget). */
   stoppedAt?: StageName;

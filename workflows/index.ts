@@ -2,3 +2,5 @@
 export { researchRun } from './researchRun.js';
 export { experimentRun } from './experimentRun.js';
 export { preflight } from './preflight.js';
+export { review } from './review.js';
+export { benchmark } from './benchmark.js';

@@ -87,7 +87,7 @@ export async function researchRun(rawInput: ResearchRunInput): Promise<ResearchR
   ]);
   // Check everything the run will need before its first paid call (runs recorded before this step replay without it).
   if (patched('preflight')) {
-    const report = await preflight({ model: input.model, sandbox: !input.reuse.experiment, literature: !input.reuse.literature });
+    const report = await preflight({ model: input.model, sandbox: willRun(input, 'experiment'), literature: willRun(input, 'literature') });
     run.progress.preflight = report;
     if (report.problems.length) {
       run.failPreflight();
@@ -164,8 +164,15 @@ export async function researchRun(rawInput: ResearchRunInput): Promise<ResearchR
       revision = { feedback: decision.feedback, previous: outcome.artifact, number: run.revisionsOf(stage) };
     }
     run.approveStage(stage);
+    if (input.stopAfter === stage) break;
   }
   return run.finish('completed');
+}
+
+/** Whether `stage` is part of this run: not reused and not after the stage the run stops at. */
+function willRun(input: ResearchRunConfig, stage: StageName): boolean {
+  if (input.reuse[stage]) return false;
+  return !input.stopAfter || STAGES.indexOf(stage) <= STAGES.indexOf(input.stopAfter);
 }
 
 /** A resumed run's folder gets readable copies of the task and of every stage output it reuses. */
@@ -389,12 +396,14 @@ class RunState {
 
   finish(status: ResearchRunResult['status'], stoppedAt?: StageName, reason?: string): ResearchRunResult {
     if (stoppedAt && status === 'rejected') this.stageProgress(stoppedAt).status = 'rejected';
-    for (const p of this.progress.stages) if (p.status === 'pending' && status !== 'completed') p.status = 'skipped';
+    // Stages after an early stop, or after the stage a stepwise run ends at, never ran.
+    for (const p of this.progress.stages) if (p.status === 'pending' && (status !== 'completed' || this.input.stopAfter)) p.status = 'skipped';
     this.progress.currentStage = undefined;
     this.setStatus(status);
     const artifacts: Partial<Record<StageName, ArtifactRef>> = {};
     for (const [stage, outcome] of Object.entries(this.outcomes)) artifacts[stage as StageName] = outcome.artifact;
-    return { status, artifacts, totals: this.progress.totals, stoppedAt, reason };
+    const experimentFiles = this.outcomes.experiment?.extra;
+    return { status, artifacts, ...(experimentFiles?.length ? { experimentFiles } : {}), totals: this.progress.totals, stoppedAt, reason };
   }
 }
 

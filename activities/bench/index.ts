@@ -1,0 +1,57 @@
+/**
+ * Benchmark preparation, on the research worker: resolve the task set where the tasks are, put
+ * each task's text into the artifact store once (runs read it from there, so the CLI never
+ * writes into the workers' store), and for judge-only runs find the outputs to review.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import { benchItemKey, type BenchMode, type PreparedBench } from '../../common/benchmark.js';
+import type { ReviewKind } from '../../common/reviews.js';
+import type { ArtifactStore } from '../artifacts.js';
+import { TaskError } from '../tasks.js';
+import { selectTasks } from '../taskSets.js';
+import { findOutputs, OutputsError } from './outputs.js';
+
+export interface PrepareBenchmarkInput {
+  benchId: string;
+  tasks: string;
+  mode: BenchMode;
+  agents: string[];
+  reviews: ReviewKind[];
+  outputs?: string;
+}
+
+export function createBenchActivities({ store }: { store: ArtifactStore }) {
+  return {
+    async prepareBenchmark(input: PrepareBenchmarkInput): Promise<PreparedBench> {
+      let tasks;
+      try {
+        tasks = await selectTasks(input.tasks);
+      } catch (err) {
+        // A task set that matches nothing, or a bad task file, will not heal by retrying.
+        if (err instanceof TaskError) throw ApplicationFailure.nonRetryable(err.message, 'InvalidInput');
+        throw err;
+      }
+      const stored = [];
+      for (const task of tasks) stored.push({ name: task.name, ref: await store.put(input.benchId, `tasks/${task.name}.md`, task.content) });
+      if (input.mode !== 'judge-only') return { tasks: stored, agents: input.agents, missing: [] };
+
+      let outputs;
+      try {
+        outputs = await findOutputs(input.outputs ?? '', input.reviews);
+      } catch (err) {
+        if (err instanceof OutputsError) throw ApplicationFailure.nonRetryable(err.message, 'InvalidInput');
+        throw err;
+      }
+      const missing: string[] = [];
+      for (const task of stored) {
+        for (const agent of outputs.agents) if (!(await outputs.has(task.name, agent))) missing.push(benchItemKey(task.name, agent));
+      }
+      if (missing.length === stored.length * outputs.agents.length) {
+        throw ApplicationFailure.nonRetryable(`no outputs to judge: none of the ${stored.length} selected task(s) has outputs in ${input.outputs}`, 'InvalidInput');
+      }
+      return { tasks: stored, agents: outputs.agents, layout: outputs.layout, outputsRoot: outputs.root, missing };
+    },
+  };
+}
+
+export type BenchActivities = ReturnType<typeof createBenchActivities>;

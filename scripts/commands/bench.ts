@@ -1,0 +1,313 @@
+/**
+ * `lab bench`: a benchmark sweep (task set × agents, judged by one or more judges) as one durable
+ * workflow with children; `lab bench status|retry|resume <benchId>` to follow and repair it.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import cliProgress from 'cli-progress';
+import { z } from 'zod';
+import { unenforceableBudget } from '../../activities/llm/prices.js';
+import { selectTasks } from '../../activities/taskSets.js';
+import { TaskError } from '../../activities/tasks.js';
+import { defaultReviews, type BenchmarkInput, type BenchMode } from '../../common/benchmark.js';
+import { parseModelSpec, resolveAutoModel } from '../../common/modelSpec.js';
+import { REVIEW_KINDS, type ReviewKind } from '../../common/reviews.js';
+import { STAGES, type StageName } from '../../common/stages.js';
+import { benchExists, benchInput, finishedItems, startBench, viewBench, type BenchView } from '../lib/bench.js';
+import { CliError } from '../lib/client.js';
+import { booleanFlag, defineCommand, flag } from '../lib/command.js';
+import { EXIT } from '../lib/exitCodes.js';
+import { onInterrupt } from '../lib/interrupt.js';
+import { list, modelSpec, newRunId, nonEmptyText, runIdToFind, wholeNumber } from '../lib/options.js';
+import { print, printJson, withClient } from '../lib/output.js';
+import { runLink } from '../lib/uiLink.js';
+import { budgetOf, budgetOptions } from './run.js';
+
+const ACTIONS = ['start', 'status', 'retry', 'resume'] as const;
+
+/** Repeated model options (`--agent a --agent b`), each a model spec or `auto`. */
+function modelSpecs(option: string) {
+  return z
+    .array(z.string())
+    .optional()
+    .transform((values, ctx) => {
+      const specs: string[] = [];
+      for (const v of values ?? []) {
+        try {
+          const spec = modelSpec(option)(v);
+          specs.push(spec === 'auto' ? resolveAutoModel() : spec);
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: (err as Error).message });
+          return z.NEVER;
+        }
+      }
+      const repeated = specs.find((s, i) => specs.indexOf(s) !== i);
+      if (repeated) ctx.addIssue({ code: 'custom', message: `${option} ${repeated} is given twice` });
+      return specs;
+    });
+}
+
+/** `--stages idea` or `idea,proposal` (stepwise, as the paper's 201-task tables), or `all` (end-to-end). */
+function benchStages(value: string): { mode: BenchMode; stages: StageName[] } {
+  if (value === 'all') return { mode: 'end-to-end', stages: [...STAGES] };
+  const names = list('--stages')(value);
+  if (names.length === 1 && names[0] === 'idea') return { mode: 'stepwise', stages: ['idea'] };
+  if (names.every((n) => ['idea', 'literature', 'proposal'].includes(n)) && names.includes('proposal')) {
+    // A proposal reads the literature review, as in MLR-Bench's pipeline.
+    return { mode: 'stepwise', stages: ['idea', 'literature', 'proposal'] };
+  }
+  throw new Error(`--stages must be idea, idea,proposal or all, got "${value}"`);
+}
+
+function reviewKinds(value: string): ReviewKind[] {
+  const names = list('--reviews')(value);
+  const unknown = names.find((n) => !(REVIEW_KINDS as readonly string[]).includes(n));
+  if (unknown) throw new Error(`--reviews: unknown review kind "${unknown}" (kinds: ${REVIEW_KINDS.join(', ')})`);
+  return names as ReviewKind[];
+}
+
+const itemKey = z.array(z.string()).optional().transform((values, ctx) => {
+  for (const v of values ?? []) {
+    if (!/^[^/\s]+\/.+$/.test(v)) {
+      ctx.addIssue({ code: 'custom', message: `--item must be <task>/<agent model>, got "${v}"` });
+      return z.NEVER;
+    }
+  }
+  return values;
+});
+
+const schema = z
+  .object({
+    action: z.string().optional(),
+    benchId: z.string().optional(),
+    tasks: flag(nonEmptyText('--tasks')),
+    agent: modelSpecs('--agent'),
+    judge: modelSpecs('--judge'),
+    stages: flag(benchStages),
+    reviews: flag(reviewKinds),
+    'judge-only': booleanFlag,
+    outputs: flag((v) => {
+      const folder = path.resolve(v);
+      if (!existsSync(folder)) throw new Error(`--outputs: folder not found: ${v}`);
+      return folder;
+    }),
+    concurrency: flag(wholeNumber('--concurrency', 1, 256)),
+    ...budgetOptions,
+    id: flag(newRunId('--id')),
+    item: itemKey,
+    follow: booleanFlag,
+    detach: booleanFlag,
+    json: booleanFlag,
+  })
+  .transform((a, ctx) => {
+    // `lab bench <benchId>` alone would be ambiguous with an action; the first word is an action or absent.
+    const action = (a.action ?? 'start') as (typeof ACTIONS)[number];
+    if (!(ACTIONS as readonly string[]).includes(action)) {
+      ctx.addIssue({ code: 'custom', message: `unknown bench action "${a.action}" (actions: ${ACTIONS.join(', ')}; start is the default)` });
+      return z.NEVER;
+    }
+    if (action === 'start') {
+      if (a.benchId) ctx.addIssue({ code: 'custom', message: `unexpected argument "${a.benchId}" (to start a benchmark use options only; --id names it)` });
+      if (!a.tasks) ctx.addIssue({ code: 'custom', message: 'missing --tasks <names|globs|venue:iclr|year:2025> (see lab tasks list)' });
+      if (!a['judge-only'] && !a.agent?.length) ctx.addIssue({ code: 'custom', message: 'give at least one --agent MODEL (or --judge-only --outputs <folder>)' });
+      if (a['judge-only'] && a.agent?.length) ctx.addIssue({ code: 'custom', message: '--judge-only judges existing outputs: --agent does not apply' });
+      if (a['judge-only'] && !a.outputs) ctx.addIssue({ code: 'custom', message: '--judge-only needs --outputs <folder>' });
+      if (!a['judge-only'] && a.outputs) ctx.addIssue({ code: 'custom', message: '--outputs applies to --judge-only' });
+      if (a.item?.length) ctx.addIssue({ code: 'custom', message: '--item applies to `lab bench retry`' });
+    } else {
+      if (!a.benchId) ctx.addIssue({ code: 'custom', message: `missing benchmark id: lab bench ${action} <benchId>` });
+      const startOnly = (['tasks', 'stages', 'reviews', 'outputs', 'id'] as const).find((k) => a[k] !== undefined);
+      if (startOnly || a.agent?.length || a.judge?.length || a['judge-only']) {
+        ctx.addIssue({ code: 'custom', message: `--${startOnly ?? (a.agent?.length ? 'agent' : a.judge?.length ? 'judge' : 'judge-only')} applies when starting a benchmark, not to ${action}` });
+      }
+      if (a.item?.length && action !== 'retry') ctx.addIssue({ code: 'custom', message: '--item applies to `lab bench retry`' });
+    }
+    if (a.benchId) {
+      try {
+        runIdToFind(a.benchId);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      }
+    }
+    return { ...a, action };
+  });
+
+export const benchCommand = defineCommand({
+  summary: 'run a benchmark: a task set × agent models, reviewed by judges (also: status, retry, resume)',
+  usage:
+    'lab bench --tasks <names|globs|venue:V|year:Y> --agent MODEL [--agent ...] [--judge MODEL ...] [--stages idea|idea,proposal|all]\n' +
+    '          [--reviews idea,proposal] [--concurrency 4] [--budget-usd N] [--max-tokens N] [--id BENCH_ID] [--detach] [--json]\n' +
+    '       lab bench --judge-only --outputs <folder> --tasks <...> [--judge MODEL ...]   (re-judge existing outputs, e.g. MLR-Bench\'s published ones)\n' +
+    '       lab bench status <benchId> [--follow] [--json]\n' +
+    '       lab bench retry <benchId> [--item <task>/<agent> ...]   (run the failed items again; finished ones are kept)\n' +
+    '       lab bench resume <benchId>   (start a stopped benchmark again; finished items are kept)',
+  options: {
+    tasks: { type: 'string' },
+    agent: { type: 'string', multiple: true },
+    judge: { type: 'string', multiple: true },
+    stages: { type: 'string' },
+    reviews: { type: 'string' },
+    'judge-only': { type: 'boolean' },
+    outputs: { type: 'string' },
+    concurrency: { type: 'string' },
+    'budget-usd': { type: 'string' },
+    'max-tokens': { type: 'string' },
+    id: { type: 'string' },
+    item: { type: 'string', multiple: true },
+    follow: { type: 'boolean' },
+    detach: { type: 'boolean' },
+    json: { type: 'boolean' },
+  },
+  positionals: ['action', 'benchId'],
+  schema,
+  async run(a) {
+    if (a.action === 'status') return withClient(async ({ client }) => followOrPrint(client, a.benchId!, { follow: a.follow, json: a.json }));
+    if (a.action === 'retry' || a.action === 'resume') {
+      return withClient(async ({ client }) => {
+        const view = await viewBench(client, a.benchId!);
+        if (view.execution === 'RUNNING') throw new CliError(`benchmark ${a.benchId} is still running; failed items can be retried once it has finished (lab bench status ${a.benchId} --follow)`);
+        const previous = await benchInput(client, a.benchId!);
+        const reviews = previous.reviews as string[];
+        const finished = await finishedItems(client, a.benchId!, reviews);
+        const input: BenchmarkInput = {
+          ...previous,
+          skip: finished,
+          ...(a.action === 'retry' && a.item?.length ? { only: a.item } : { only: undefined }),
+          ...(a.concurrency ? { concurrency: a.concurrency } : {}),
+        };
+        if (a.action === 'retry' && a.item?.length) {
+          const done = a.item.filter((k) => finished.includes(k));
+          if (done.length) throw new CliError(`already finished, nothing to retry: ${done.join(', ')}`, 2);
+        }
+        await startBench(client, a.benchId!, input);
+        if (!a.json) print(`${a.action === 'retry' ? 'retrying' : 'resuming'} benchmark ${a.benchId}: ${finished.length} finished item(s) kept${a.item?.length ? `, running ${a.item.join(', ')}` : ''}`);
+        return a.detach ? EXIT.ok : followOrPrint(client, a.benchId!, { follow: true, json: a.json });
+      });
+    }
+
+    // start
+    const judges = a.judge?.length ? a.judge : [resolveAutoModel()];
+    const budget = budgetOf(a);
+    for (const model of [...(a.agent ?? []), ...judges]) {
+      const unenforceable = unenforceableBudget(parseModelSpec(model), budget);
+      if (unenforceable) throw new CliError(unenforceable, 2);
+    }
+    const { mode, stages } = a['judge-only'] ? { mode: 'judge-only' as const, stages: [] as StageName[] } : (a.stages ?? benchStages('idea,proposal'));
+    const reviews = a.reviews ?? (mode === 'judge-only' ? ['idea', 'proposal'] as ReviewKind[] : defaultReviews(mode, stages));
+    // Check the task set here too, for a quick answer; the worker resolves it again where the tasks live.
+    let taskCount: number;
+    try {
+      taskCount = (await selectTasks(a.tasks!)).length;
+    } catch (err) {
+      if (err instanceof TaskError) throw new CliError(err.message, 2);
+      throw err;
+    }
+    const benchId = a.id ?? `bench-${new Date().toISOString().slice(0, 10)}-${randomBytes(3).toString('hex')}`;
+    const input: BenchmarkInput = {
+      tasks: a.tasks!,
+      mode,
+      agents: a.agent ?? [],
+      judges,
+      stages: stages.length ? stages : undefined,
+      reviews,
+      ...(a.outputs ? { outputs: a.outputs } : {}),
+      concurrency: a.concurrency ?? 4,
+      budget: budget ?? {},
+    };
+    return withClient(async ({ client }) => {
+      if (await benchExists(client, benchId)) throw new CliError(`a workflow with id "${benchId}" already exists; choose another --id (or lab bench resume ${benchId})`, 2);
+      await startBench(client, benchId, input);
+      if (!a.json) {
+        print(`started benchmark ${benchId}`);
+        print(`  tasks   ${a.tasks} (${taskCount} here)\n  mode    ${mode}${stages.length ? ` (${stages.join(', ')})` : ''}; reviews ${reviews.join(', ')}`);
+        print(`  agents  ${input.agents?.join(', ') || `outputs in ${a.outputs}`}\n  judges  ${judges.join(', ')}\n  UI      ${runLink(benchId)}`);
+      }
+      if (a.detach) {
+        if (a.json) printJson({ benchId, ui: runLink(benchId) });
+        else print(`follow it with: lab bench status ${benchId} --follow; tables with: lab report ${benchId}`);
+        return EXIT.ok;
+      }
+      return followOrPrint(client, benchId, { follow: true, json: a.json });
+    });
+  },
+});
+
+async function followOrPrint(client: Parameters<typeof viewBench>[0], benchId: string, opts: { follow: boolean; json: boolean }): Promise<number> {
+  let view = await viewBench(client, benchId);
+  if (opts.follow && view.execution === 'RUNNING') {
+    const stop = onInterrupt(() => {
+      process.stderr.write(`\nstopped following; benchmark ${benchId} goes on in Temporal: lab bench status ${benchId} --follow\n`);
+      process.exit(EXIT.interrupted);
+    });
+    try {
+      view = await followBench(client, benchId, !opts.json);
+    } finally {
+      stop();
+    }
+  }
+  if (opts.json) printJson(view);
+  else print(formatBench(view));
+  return benchExitCode(view);
+}
+
+/** Live progress until the benchmark closes: a bar in a terminal, a line every 10 s otherwise. */
+async function followBench(client: Parameters<typeof viewBench>[0], benchId: string, show: boolean): Promise<BenchView> {
+  const bar = new cliProgress.SingleBar(
+    {
+      format: '{bar} {value}/{total} items | running {running} | failed {failed} | at a gate {gate} | ${cost} | ETA {eta_formatted}',
+      noTTYOutput: true,
+      notTTYSchedule: 10_000,
+      etaBuffer: 50,
+      hideCursor: true,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  let started = false;
+  for (;;) {
+    const view = await viewBench(client, benchId);
+    const p = view.progress;
+    if (show && p) {
+      const payload = { running: p.running, failed: p.failed, gate: view.atGate, cost: p.spent.costUsd.toFixed(2) };
+      const value = p.done + p.failed + p.skipped;
+      if (!started) bar.start(p.total, value, payload);
+      else {
+        bar.setTotal(p.total);
+        bar.update(value, payload);
+      }
+      started = true;
+    }
+    if (view.execution !== 'RUNNING') {
+      if (started) {
+        if (view.result) bar.update(view.result.done + view.result.failed + view.result.skipped);
+        bar.stop();
+      }
+      return view;
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+function formatBench(view: BenchView): string {
+  const lines = [`benchmark ${view.benchId}: ${view.execution.toLowerCase()}`];
+  const counts = view.result ?? view.progress;
+  if (counts) {
+    lines.push(`  items   ${counts.total} in all: ${counts.done} done, ${counts.failed} failed, ${counts.skipped} skipped${view.progress ? `, ${view.progress.running} running` : ''}${view.atGate ? `, ${view.atGate} at a gate` : ''}`);
+    lines.push(`  spent   $${counts.spent.costUsd.toFixed(4)}, ${counts.spent.inputTokens + counts.spent.outputTokens} tokens in ${counts.spent.llmCalls} LLM calls (finished items)`);
+    for (const f of counts.failures.slice(-20)) lines.push(`  failed  ${f.key} (${f.part}): ${f.reason}  [${f.workflowId}]`);
+    if (counts.failed) lines.push(`  retry the failed items alone: lab bench retry ${view.benchId}  (or --item <task>/<agent>)`);
+    if (counts.skipped) lines.push('  skipped items were not started because the budget was spent');
+  }
+  if (view.failure) lines.push(`  failure ${view.failure}`);
+  if (view.execution === 'COMPLETED') lines.push(`  tables  lab report ${view.benchId}`);
+  lines.push(`  UI      ${runLink(view.benchId)}`);
+  return lines.join('\n');
+}
+
+function benchExitCode(view: BenchView): number {
+  if (view.execution === 'RUNNING') return EXIT.ok;
+  if (view.execution !== 'COMPLETED') return EXIT.runFailed;
+  if (view.result?.failed) return EXIT.runFailed;
+  if (view.result?.skipped) return EXIT.runStopped;
+  return EXIT.ok;
+}

@@ -1,0 +1,190 @@
+/** `lab judge`: rubric reviews (MLR-Judge) of a run of ours or of a folder of another agent's outputs, by one or more judges. */
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import Table from 'cli-table3';
+import { z } from 'zod';
+import { missingDocuments } from '../../activities/judge/documents.js';
+import { unenforceableBudget } from '../../activities/llm/prices.js';
+import { parseModelSpec, resolveAutoModel } from '../../common/modelSpec.js';
+import { REVIEW_KINDS, type ReviewDocuments, type ReviewInput, type ReviewKind, type ReviewSubject } from '../../common/reviews.js';
+import { CliError } from '../lib/client.js';
+import { booleanFlag, defineCommand, flag } from '../lib/command.js';
+import { EXIT } from '../lib/exitCodes.js';
+import { onInterrupt } from '../lib/interrupt.js';
+import { list, modelSpec, runIdToFind } from '../lib/options.js';
+import { print, printJson, withClient } from '../lib/output.js';
+import { awaitReview, documentsOfRunId, startReview, type ReviewOutcome } from '../lib/reviews.js';
+import { runLink } from '../lib/uiLink.js';
+import { budgetOf, budgetOptions } from './run.js';
+
+/** What `--kind auto` picks: every kind whose documents exist; MLRC's rubric only when asked for. */
+const AUTO_KINDS: ReviewKind[] = ['idea', 'proposal', 'experiment', 'paper', 'end_to_end', 'hallucination'];
+
+const kindList = (value: string): ReviewKind[] | 'auto' => {
+  if (value === 'auto') return 'auto';
+  if (value === 'all') return [...REVIEW_KINDS];
+  const names = list('--kind')(value);
+  const unknown = names.find((n) => !(REVIEW_KINDS as readonly string[]).includes(n));
+  if (unknown) throw new Error(`--kind: unknown review kind "${unknown}" (kinds: ${REVIEW_KINDS.join(', ')}, auto, all)`);
+  return names as ReviewKind[];
+};
+
+/** Repeated `--judge` options: each a model spec (or `auto`). */
+const judgeSpecs = z
+  .array(z.string())
+  .optional()
+  .transform((values, ctx) => {
+    const specs: string[] = [];
+    for (const v of values ?? ['auto']) {
+      try {
+        const spec = modelSpec('--judge')(v);
+        specs.push(spec === 'auto' ? resolveAutoModel() : spec);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    }
+    const repeated = specs.find((s, i) => specs.indexOf(s) !== i);
+    if (repeated) ctx.addIssue({ code: 'custom', message: `--judge ${repeated} is given twice` });
+    if (specs.length > 8) ctx.addIssue({ code: 'custom', message: 'at most 8 judges per review' });
+    return specs;
+  });
+
+export const judgeCommand = defineCommand({
+  summary: 'review a run (or a folder of outputs) on the MLR-Judge rubrics, with one or more judges in parallel',
+  usage:
+    'lab judge <runId> [--judge MODEL ...] [--kind auto|all|idea,proposal,experiment,paper,end_to_end,hallucination,mlrc] [--no-code]\n' +
+    '          [--budget-usd N] [--max-tokens N] [--detach] [--json]\n' +
+    '       lab judge --dir <folder> ...   (a folder laid out as MLR-Bench lays out outputs: idea.md, proposal.md, results/paper.md, ...)',
+  options: {
+    dir: { type: 'string' },
+    judge: { type: 'string', multiple: true },
+    kind: { type: 'string' },
+    'no-code': { type: 'boolean' },
+    'budget-usd': { type: 'string' },
+    'max-tokens': { type: 'string' },
+    detach: { type: 'boolean' },
+    json: { type: 'boolean' },
+  },
+  positionals: ['runId'],
+  schema: z
+    .object({
+      runId: z.string().optional().transform((v, ctx) => {
+        if (v === undefined) return undefined;
+        try {
+          return runIdToFind(v);
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: (err as Error).message });
+          return z.NEVER;
+        }
+      }),
+      dir: flag((v) => {
+        const folder = path.resolve(v);
+        if (!existsSync(folder) || !statSync(folder).isDirectory()) throw new Error(`--dir: folder not found: ${v}`);
+        return folder;
+      }),
+      judge: judgeSpecs,
+      kind: flag(kindList),
+      'no-code': booleanFlag,
+      ...budgetOptions,
+      detach: booleanFlag,
+      json: booleanFlag,
+    })
+    .superRefine((a, ctx) => {
+      if (!a.runId === !a.dir) ctx.addIssue({ code: 'custom', message: 'give either a run id or --dir <folder> (not both)' });
+    }),
+  async run(a) {
+    const budget = budgetOf(a);
+    for (const judge of a.judge) {
+      const unenforceable = unenforceableBudget(parseModelSpec(judge), budget);
+      if (unenforceable) throw new CliError(unenforceable, 2);
+    }
+    return withClient(async ({ client }) => {
+      let subject: ReviewSubject;
+      let subjectName: string;
+      let available: (kind: ReviewKind) => boolean;
+      if (a.runId) {
+        const documents = await documentsOfRunId(client, a.runId);
+        subject = { source: 'run', runId: a.runId, documents };
+        subjectName = a.runId;
+        available = (kind) => !missingDocuments(kind, documents).length;
+      } else {
+        subject = { source: 'folder', path: a.dir! };
+        subjectName = path.basename(a.dir!).replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._-]+/, '') || 'folder';
+        available = (kind) => !missingDocuments(kind, documentsInFolder(a.dir!)).length;
+      }
+      const kinds = a.kind === undefined || a.kind === 'auto' ? AUTO_KINDS.filter(available) : a.kind;
+      if (!kinds.length) throw new CliError(`nothing to review: ${subjectName} has none of the documents a review reads`, 2);
+      const missing = kinds.filter((k) => !available(k));
+      if (missing.length) throw new CliError(`${subjectName} lacks what a ${missing.join(', ')} review reads (see lab judge --help)`, 2);
+
+      const started = [];
+      for (const kind of kinds) {
+        const input: ReviewInput = {
+          kind,
+          subject,
+          judges: a.judge,
+          ...(a['no-code'] ? { withCode: false } : {}),
+          ...(budget ? { budget: { usd: budget.usd && budget.usd / kinds.length, tokens: budget.tokens && Math.floor(budget.tokens / kinds.length) } } : {}),
+        };
+        started.push(await startReview(client, subjectName, input));
+      }
+      if (!a.json) {
+        print(`started ${started.length} review(s) of ${subjectName} by ${a.judge.join(', ')}`);
+        for (const s of started) print(`  ${s.kind.padEnd(14)} ${s.reviewId}  ${runLink(s.reviewId)}`);
+      }
+      if (a.detach) {
+        if (a.json) printJson(started);
+        return EXIT.ok;
+      }
+      const stop = onInterrupt(() => {
+        process.stderr.write('\nstopped waiting; the reviews go on in Temporal (see the links above)\n');
+        process.exit(EXIT.interrupted);
+      });
+      try {
+        const outcomes = await Promise.all(started.map((s) => awaitReview(client, s)));
+        if (a.json) printJson(outcomes);
+        else print(formatOutcomes(outcomes));
+        return outcomes.some((o) => o.error) ? EXIT.runFailed : EXIT.ok;
+      } finally {
+        stop();
+      }
+    });
+  },
+});
+
+/** Which documents a local folder holds, by name only (the worker reads and stores them). */
+function documentsInFolder(folder: string): ReviewDocuments {
+  const placeholder = { uri: 'local', sha256: '0'.repeat(64), bytes: 0, path: folder, mediaType: 'text/markdown' };
+  const has = (...files: string[]) => files.some((f) => existsSync(path.join(folder, f)));
+  return {
+    ...(has('task.md') ? { task: placeholder } : {}),
+    ...(has('idea.md') ? { idea: placeholder } : {}),
+    ...(has('related_work.md') ? { related_work: placeholder } : {}),
+    ...(has('proposal.md') ? { proposal: placeholder } : {}),
+    ...(has('results/results.md', 'results.md') ? { results: placeholder } : {}),
+    ...(has('results/log.txt', 'log.txt', 'claude_output.json') ? { log: placeholder } : {}),
+    ...(has('results/paper.md', 'paper.md') ? { paper: placeholder } : {}),
+    code: [],
+    figures: [],
+  };
+}
+
+function formatOutcomes(outcomes: ReviewOutcome[]): string {
+  const table = new Table({ head: ['review', 'judge', 'overall', 'scores', 'file'], style: { head: [], border: [] } });
+  const failures: string[] = [];
+  for (const o of outcomes) {
+    for (const v of o.result?.verdicts ?? []) {
+      const scores = Object.entries(v.scores).filter(([name]) => !/^overall/i.test(name)).map(([name, score]) => `${name} ${score}`).join(', ');
+      table.push([o.kind, v.judge, v.overall ?? (v.hasHallucination === undefined ? '-' : v.hasHallucination ? 'hallucination found' : 'none found'), scores, v.artifact.path]);
+    }
+    const mean = o.result?.mean;
+    if (mean && (o.result?.verdicts.length ?? 0) > 1) {
+      const overall = Object.entries(mean).find(([name]) => /^overall/i.test(name));
+      const spread = Object.entries(o.result?.disagreement ?? {}).map(([name, d]) => `${name} ±${d.sd}`).join(', ');
+      table.push([o.kind, 'mean of judges', overall ? overall[1] : '-', `disagreement (sd): ${spread}`, o.result?.summary?.path ?? '']);
+    }
+    if (o.error) failures.push(`${o.kind} review ${o.reviewId} failed: ${o.error}`);
+  }
+  return [table.toString(), ...failures].join('\n');
+}

@@ -1,0 +1,176 @@
+/**
+ * Client-side benchmark operations: start a sweep, read where it stands, find which items already
+ * finished (for resume and retry), and gather everything `lab report` tabulates, all from Temporal
+ * (workflow results and visibility), so the CLI needs no access to the workers' files.
+ */
+import { WorkflowNotFoundError, type Client, type WorkflowExecutionInfo } from '@temporalio/client';
+import { benchItemKey, type BenchmarkInput, type BenchProgress, type BenchResult } from '../../common/benchmark.js';
+import { TASK_QUEUES } from '../../common/queues.js';
+import type { ReviewResult } from '../../common/reviews.js';
+import type { ResearchRunResult } from '../../common/schemas.js';
+import { LAB_BENCH, LAB_KIND, LAB_MODEL, LAB_STATUS, LAB_TASK } from '../../common/searchAttributes.js';
+import type { ItemFailure, ReportInput, ReviewRecord, RunCostRecord } from '../../report/types.js';
+import { benchProgressQuery } from '../../workflows/definitions.js';
+import { benchmark } from '../../workflows/benchmark.js';
+import { CliError, explainNotFound } from './client.js';
+import { rootMessage } from './runs.js';
+
+export async function benchExists(client: Client, benchId: string): Promise<boolean> {
+  try {
+    await client.workflow.getHandle(benchId).describe();
+    return true;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return false;
+    throw err;
+  }
+}
+
+export async function startBench(client: Client, benchId: string, input: BenchmarkInput) {
+  return client.workflow.start(benchmark, {
+    taskQueue: TASK_QUEUES.research,
+    workflowId: benchId,
+    // A retry or resume starts the benchmark again under its id once the previous execution has closed.
+    workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+    args: [input],
+    typedSearchAttributes: [
+      { key: LAB_KIND, value: 'benchmark' },
+      { key: LAB_BENCH, value: benchId },
+      { key: LAB_STATUS, value: 'running' },
+    ],
+    staticSummary: `benchmark: tasks ${input.tasks}, ${input.mode}, agents ${input.agents?.join(', ') || '(outputs)'}, judges ${input.judges.join(', ')}`,
+  });
+}
+
+export interface BenchView {
+  benchId: string;
+  execution: string;
+  progress?: BenchProgress;
+  result?: BenchResult;
+  failure?: string;
+  /** Children of this benchmark waiting at a human gate. */
+  atGate: number;
+  startTime: Date;
+  closeTime?: Date;
+}
+
+export async function viewBench(client: Client, benchId: string): Promise<BenchView> {
+  const handle = client.workflow.getHandle(benchId);
+  const d = await handle.describe().catch((err) => explainNotFound(err, benchId));
+  if (d.type !== 'benchmark') throw new CliError(`"${benchId}" is a ${d.type} workflow, not a benchmark`, 2);
+  const view: BenchView = { benchId, execution: d.status.name, atGate: 0, startTime: d.startTime, closeTime: d.closeTime };
+  if (d.status.name === 'RUNNING') {
+    view.progress = await client.withDeadline(Date.now() + 5000, () => handle.query(benchProgressQuery)).catch(() => undefined);
+    view.atGate = await countChildren(client, benchId, `LabStatus = 'awaiting_review' AND ExecutionStatus = 'Running'`);
+  } else if (d.status.name === 'COMPLETED') {
+    view.result = (await handle.result()) as BenchResult;
+  } else {
+    await handle.result().catch((err) => (view.failure = rootMessage(err)));
+  }
+  return view;
+}
+
+async function countChildren(client: Client, benchId: string, filter: string): Promise<number> {
+  try {
+    const { count } = await client.workflow.count(`LabBench = '${benchId}' AND ${filter}`);
+    return count;
+  } catch {
+    return 0;
+  }
+}
+
+/** The latest execution of every workflow of a benchmark (its children, not itself). */
+async function benchChildren(client: Client, benchId: string): Promise<WorkflowExecutionInfo[]> {
+  const latest = new Map<string, WorkflowExecutionInfo>();
+  for await (const w of client.workflow.list({ query: `LabBench = '${escapeQuery(benchId)}' AND WorkflowType != 'benchmark'` })) {
+    const seen = latest.get(w.workflowId);
+    if (!seen || seen.startTime < w.startTime) latest.set(w.workflowId, w);
+  }
+  return [...latest.values()];
+}
+
+function itemOf(w: WorkflowExecutionInfo): { task: string; agent: string; kind: string } {
+  return {
+    task: w.typedSearchAttributes.get(LAB_TASK) ?? '?',
+    agent: w.typedSearchAttributes.get(LAB_MODEL) ?? '?',
+    kind: w.typedSearchAttributes.get(LAB_KIND) ?? '?',
+  };
+}
+
+/** Items every review of which completed: a resumed or retried benchmark skips them. */
+export async function finishedItems(client: Client, benchId: string, reviewKinds: string[]): Promise<string[]> {
+  const completed = new Map<string, Set<string>>();
+  for (const w of await benchChildren(client, benchId)) {
+    const { task, agent, kind } = itemOf(w);
+    if (!kind.startsWith('review:') || w.status.name !== 'COMPLETED') continue;
+    const key = benchItemKey(task, agent);
+    completed.set(key, (completed.get(key) ?? new Set()).add(kind.slice('review:'.length)));
+  }
+  return [...completed].filter(([, kinds]) => reviewKinds.every((k) => kinds.has(k))).map(([key]) => key);
+}
+
+/** The benchmark's original input (from its first execution's start event). */
+export async function benchInput(client: Client, benchId: string): Promise<BenchmarkInput> {
+  const history = await client.workflow.getHandle(benchId).fetchHistory();
+  const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+  if (!payload?.data) throw new CliError(`benchmark "${benchId}" has no readable input`);
+  const input = JSON.parse(Buffer.from(payload.data).toString('utf8')) as BenchmarkInput;
+  delete input.carried;
+  return input;
+}
+
+/** Every judge's scores, every run's cost and every unfinished item's reason, for `lab report <benchId>`. */
+export async function loadBenchReport(client: Client, benchId: string): Promise<ReportInput> {
+  const d = await client.workflow.getHandle(benchId).describe().catch((err) => explainNotFound(err, benchId));
+  if (d.type !== 'benchmark') throw new CliError(`"${benchId}" is a ${d.type} workflow, not a benchmark`, 2);
+  const children = await benchChildren(client, benchId);
+  const records: ReviewRecord[] = [];
+  const runs: RunCostRecord[] = [];
+  const failures: ItemFailure[] = [];
+  const finished = new Set<string>();
+  await forEachLimited(children, 16, async (w) => {
+    const { task, agent, kind } = itemOf(w);
+    const handle = client.workflow.getHandle(w.workflowId, w.runId);
+    if (w.status.name === 'RUNNING') return;
+    if (w.status.name !== 'COMPLETED') {
+      const reason = await handle.result().then(() => w.status.name.toLowerCase(), (err) => rootMessage(err));
+      failures.push({ task, agent, part: kind, reason });
+      return;
+    }
+    if (kind === 'research') {
+      const result = (await handle.result()) as ResearchRunResult;
+      runs.push({ task, agent, status: result.status, ...result.totals });
+      if (result.status !== 'completed') failures.push({ task, agent, part: kind, reason: result.reason ?? result.status });
+    } else if (kind.startsWith('review:')) {
+      const result = (await handle.result()) as ReviewResult;
+      finished.add(`${benchItemKey(task, agent)}|${kind}`);
+      for (const v of result.verdicts) {
+        records.push({
+          kind: result.kind,
+          ...(result.withCode === false ? { variant: 'no_code' } : {}),
+          task,
+          agent,
+          judge: v.judge,
+          scores: v.scores,
+          ...(v.hasHallucination !== undefined ? { hasHallucination: v.hasHallucination } : {}),
+          source: w.workflowId,
+        });
+      }
+    }
+  });
+  // A failure a later retry made good is not a failure any more.
+  const open = failures.filter((f) => !(f.part.startsWith('review:') && finished.has(`${benchItemKey(f.task, f.agent)}|${f.part}`)));
+  return { title: `benchmark ${benchId}`, records, runs, failures: open };
+}
+
+async function forEachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++]);
+    }),
+  );
+}
+
+function escapeQuery(value: string): string {
+  return value.replace(/'/g, "\\'");
+}

@@ -1,0 +1,278 @@
+/**
+ * A benchmark sweep: every task × agent of a task set as a research run (child workflow), then
+ * the reviews of its outputs (child workflows), at most `concurrency` items at once.
+ *
+ * One item's failure never stops the batch: it is counted, listed with its reason and its
+ * workflow id, and can be retried alone (`lab bench retry`). Large sets continue as new every
+ * `itemsPerExecution` items so history stays small; children finish before that happens, so
+ * no result is lost across executions.
+ */
+import {
+  ApplicationFailure,
+  condition,
+  continueAsNew,
+  executeChild,
+  ParentClosePolicy,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { BenchActivities } from '../activities/bench/index.js';
+import {
+  benchItems,
+  benchmarkInputSchema,
+  MAX_LISTED_FAILURES,
+  outputsSubject,
+  type BenchFailure,
+  type BenchItem,
+  type BenchmarkConfig,
+  type BenchmarkInput,
+  type BenchProgress,
+  type BenchResult,
+  type BenchTally,
+  type PreparedBench,
+} from '../common/benchmark.js';
+import { budgetAfter } from '../common/budget.js';
+import { judgeSlug, documentsOfRun, type ReviewInput, type ReviewKind, type ReviewSubject } from '../common/reviews.js';
+import { addUsage, ZERO_USAGE, type Budget, type ResearchRunInput, type Usage } from '../common/schemas.js';
+import { LAB_BENCH, LAB_KIND, LAB_MODEL, LAB_STATUS, LAB_TASK } from '../common/searchAttributes.js';
+import { STAGES } from '../common/stages.js';
+import { benchProgressQuery } from './definitions.js';
+import { researchRun } from './researchRun.js';
+import { review } from './review.js';
+
+export async function benchmark(raw: BenchmarkInput): Promise<BenchResult> {
+  const input = parseInput(raw);
+  const benchId = workflowInfo().workflowId;
+  const carried = input.carried;
+  upsertSearchAttributes([
+    { key: LAB_KIND, value: 'benchmark' },
+    { key: LAB_BENCH, value: benchId },
+    { key: LAB_STATUS, value: 'running' },
+  ]);
+  const tally: BenchTally = carried?.tally ?? { done: 0, failed: 0, skipped: 0, spent: ZERO_USAGE, failures: [] };
+  const progress: BenchProgress = {
+    benchId,
+    mode: input.mode,
+    status: 'preparing',
+    total: 0,
+    done: tally.done,
+    failed: tally.failed,
+    skipped: tally.skipped,
+    running: 0,
+    inFlight: [],
+    spent: tally.spent,
+    budget: input.budget,
+    startedAt: carried?.startedAt ?? new Date().toISOString(),
+    executions: carried?.executions ?? 1,
+    failures: tally.failures,
+  };
+  setHandler(benchProgressQuery, () => progress);
+
+  const prepared = carried?.prepared ?? (await prepare(benchId, input));
+  const items = selectedItems(prepared, input);
+  progress.total = items.length;
+  progress.status = 'running';
+  const skip = new Set(input.skip);
+
+  const inFlight = new Map<string, Promise<void>>();
+  let next = carried?.next ?? 0;
+  let startedHere = 0;
+  while (next < items.length && startedHere < input.itemsPerExecution) {
+    await condition(() => inFlight.size < input.concurrency);
+    const item = items[next++];
+    if (skip.has(item.key)) {
+      // Finished by an earlier execution of this benchmark (resume or retry): it is done.
+      tally.done++;
+      continue;
+    }
+    const share = budgetShare(input.budget, tally.spent, Math.min(input.concurrency, items.length - next + 1));
+    if (share === 'spent') {
+      tally.skipped++;
+      continue;
+    }
+    startedHere++;
+    const work = runItem(benchId, input, prepared, item, share, tally).finally(() => {
+      inFlight.delete(item.key);
+      progress.inFlight = [...inFlight.keys()];
+      sync(progress, tally, inFlight.size);
+    });
+    inFlight.set(item.key, work);
+    progress.inFlight = [...inFlight.keys()];
+    sync(progress, tally, inFlight.size);
+  }
+  // Every child finishes in this execution, so its result is counted before any continue-as-new.
+  await Promise.all(inFlight.values());
+  if (next < items.length) {
+    await continueAsNew<typeof benchmark>({
+      ...raw,
+      carried: { prepared, next, tally, startedAt: progress.startedAt, executions: progress.executions + 1 },
+    });
+  }
+  progress.status = 'completed';
+  upsertSearchAttributes([{ key: LAB_STATUS, value: tally.failed ? 'completed_with_failures' : 'completed' }]);
+  return { benchId, total: items.length, done: tally.done, failed: tally.failed, skipped: tally.skipped, spent: tally.spent, failures: tally.failures };
+}
+
+/** One item: its research run (unless judge-only), then each of its reviews. Never throws. */
+async function runItem(benchId: string, input: BenchmarkConfig, prepared: PreparedBench, item: BenchItem, budget: Budget, tally: BenchTally): Promise<void> {
+  const runId = itemRunId(benchId, item);
+  const searchAttributes = (kind: string, model: string) => [
+    { key: LAB_BENCH, value: benchId },
+    { key: LAB_KIND, value: kind },
+    { key: LAB_TASK, value: item.task },
+    { key: LAB_MODEL, value: model },
+  ];
+  let spent: Usage = ZERO_USAGE;
+  let subject: ReviewSubject;
+  if (input.mode === 'judge-only') {
+    subject = outputsSubject(prepared, item);
+  } else {
+    const lastStage = input.mode === 'end-to-end' ? STAGES[STAGES.length - 1] : input.stages[input.stages.length - 1];
+    const runInput: ResearchRunInput = {
+      task: { name: item.task, ref: item.taskRef },
+      model: item.agent,
+      budget,
+      stageTimeouts: input.stageTimeouts,
+      ...(input.experiment ? { experiment: input.experiment } : {}),
+      ...(lastStage !== 'paper' ? { stopAfter: lastStage } : {}),
+    };
+    try {
+      const result = await executeChild(researchRun, {
+        workflowId: runId,
+        args: [runInput],
+        typedSearchAttributes: searchAttributes('research', item.agent),
+        parentClosePolicy: ParentClosePolicy.TERMINATE,
+      });
+      spent = result.totals;
+      addSpent(tally, spent);
+      if (result.status !== 'completed') return fail(tally, item, 'research', result.reason ?? result.status, runId);
+      subject = { source: 'run', runId, documents: documentsOfRun(item.taskRef, outputsOf(result)) };
+    } catch (err) {
+      return fail(tally, item, 'research', failureReason(err), runId);
+    }
+  }
+
+  const reviewBudget = budgetAfter(budget, spent);
+  const perReview = splitBudget(reviewBudget, input.reviews.length);
+  const outcomes = await Promise.all(
+    input.reviews.map(async (kind): Promise<string | undefined> => {
+      const reviewId = `${runId}.review-${kind}`;
+      const reviewInput: ReviewInput = {
+        kind,
+        subject,
+        judges: input.judges,
+        task: item.taskRef,
+        budget: perReview,
+        timeouts: input.stageTimeouts,
+        bench: { benchId, task: item.task, agent: item.agent },
+      };
+      try {
+        const result = await executeChild(review, {
+          workflowId: reviewId,
+          args: [reviewInput],
+          typedSearchAttributes: searchAttributes(`review:${kind}`, item.agent),
+          parentClosePolicy: ParentClosePolicy.TERMINATE,
+        });
+        addSpent(tally, result.usage);
+        return undefined;
+      } catch (err) {
+        return recordFailure(tally, item, `review:${kind}`, failureReason(err), reviewId);
+      }
+    }),
+  );
+  if (outcomes.some((failed) => failed)) tally.failed++;
+  else tally.done++;
+}
+
+/** A plain, unique run id per item: `<benchId>.<task>.<agent>` (agent spec made a file name). */
+export function itemRunId(benchId: string, item: Pick<BenchItem, 'task' | 'agent'>): string {
+  return `${benchId}.${item.task}.${judgeSlug(item.agent)}`.slice(0, 200);
+}
+
+function outputsOf(result: { artifacts: Partial<Record<string, import('../common/schemas.js').ArtifactRef>>; experimentFiles?: import('../common/schemas.js').ArtifactRef[] }) {
+  const outputs: Parameters<typeof documentsOfRun>[1] = {};
+  for (const stage of STAGES) {
+    const artifact = result.artifacts[stage];
+    if (artifact) outputs[stage] = { artifact, extra: stage === 'experiment' ? result.experimentFiles : [] };
+  }
+  return outputs;
+}
+
+async function prepare(benchId: string, input: BenchmarkConfig): Promise<PreparedBench> {
+  const { prepareBenchmark } = proxyActivities<BenchActivities>({
+    taskQueue: 'research',
+    startToCloseTimeout: '10m',
+    retry: { maximumAttempts: 3, nonRetryableErrorTypes: ['InvalidInput'] },
+    summary: `resolve task set "${input.tasks}"`,
+  });
+  return prepareBenchmark({ benchId, tasks: input.tasks, mode: input.mode, agents: input.agents, reviews: input.reviews, outputs: input.outputs });
+}
+
+function selectedItems(prepared: PreparedBench, input: BenchmarkConfig): BenchItem[] {
+  const all = benchItems(prepared);
+  if (!input.only) return all;
+  const only = new Set(input.only);
+  return all.filter((item) => only.has(item.key));
+}
+
+function fail(tally: BenchTally, item: BenchItem, part: string, reason: string, workflowId: string): void {
+  recordFailure(tally, item, part, reason, workflowId);
+  tally.failed++;
+}
+
+function recordFailure(tally: BenchTally, item: BenchItem, part: string, reason: string, workflowId: string): string {
+  const failure: BenchFailure = { key: item.key, task: item.task, agent: item.agent, part, reason: reason.slice(0, 500), workflowId };
+  tally.failures.push(failure);
+  // Only the latest failures travel in history; every failed child stays visible in Temporal.
+  if (tally.failures.length > MAX_LISTED_FAILURES) tally.failures.splice(0, tally.failures.length - MAX_LISTED_FAILURES);
+  return reason;
+}
+
+function addSpent(tally: BenchTally, usage: Usage): void {
+  tally.spent = addUsage(tally.spent, usage);
+}
+
+/** Items in flight share what is left of the budget; 'spent' when nothing is left. */
+function budgetShare(budget: Budget, spent: Usage, ways: number): Budget | 'spent' {
+  if (budget.usd === undefined && budget.tokens === undefined) return {};
+  const left = budgetAfter(budget, spent);
+  if ((left.usd !== undefined && left.usd <= 0) || (left.tokens !== undefined && left.tokens <= 0)) return 'spent';
+  return splitBudget(left, ways);
+}
+
+function splitBudget(budget: Budget, ways: number): Budget {
+  return {
+    ...(budget.usd !== undefined ? { usd: budget.usd / ways } : {}),
+    ...(budget.tokens !== undefined ? { tokens: Math.max(1, Math.floor(budget.tokens / ways)) } : {}),
+  };
+}
+
+function sync(progress: BenchProgress, tally: BenchTally, running: number): void {
+  Object.assign(progress, { done: tally.done, failed: tally.failed, skipped: tally.skipped, spent: tally.spent, failures: tally.failures, running });
+}
+
+/** The innermost cause says what went wrong (child → activity → application failure). */
+function failureReason(err: unknown): string {
+  let cause = err;
+  while (cause instanceof Error && cause.cause instanceof Error) cause = cause.cause;
+  return (cause as Error | undefined)?.message ?? String(err);
+}
+
+function parseInput(raw: BenchmarkInput): BenchmarkConfig {
+  const parsed = benchmarkInputSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`).join('; ');
+    throw ApplicationFailure.nonRetryable(`invalid benchmark input: ${issues}`, 'InvalidInput');
+  }
+  if (parsed.data.mode !== 'judge-only' && !parsed.data.agents.length) {
+    throw ApplicationFailure.nonRetryable('invalid benchmark input: give at least one agent model', 'InvalidInput');
+  }
+  if (parsed.data.mode === 'judge-only' && !parsed.data.outputs) {
+    throw ApplicationFailure.nonRetryable('invalid benchmark input: judge-only mode needs the outputs folder', 'InvalidInput');
+  }
+  return parsed.data;
+}
+
+export type { ReviewKind };
