@@ -38,35 +38,57 @@ async function resolveTaskFolder(spec: string): Promise<string> {
   throw new TaskError(`task not found: "${spec}" is neither a folder nor a known task name (see \`lab tasks\`)`);
 }
 
+/** Names a task may have: they become folder names and `lab run <name>` arguments. */
+export const TASK_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
 export async function readTaskFolder(folder: string): Promise<LoadedTask> {
-  const file = path.join(folder, 'task.md');
   const name = path.basename(folder);
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) {
+  if (!TASK_NAME.test(name)) {
     throw new TaskError(`task folder name "${name}" must use letters, digits, '.', '_' or '-' only`);
   }
+  const content = await readTaskText(name, path.join(folder, 'task.md'), `task "${name}" has no task.md (looked in ${folder})`);
+  return { name, folder, content, title: taskTitle(content, name) };
+}
+
+/**
+ * A task kept as one flat `<name>.md` file (MLR-Bench's own layout), checked like a task.md.
+ * `folder` is where the task would live as a folder: the file's folder joined with its name.
+ */
+export async function readTaskFile(file: string): Promise<LoadedTask> {
+  const name = path.basename(file).replace(/\.md$/i, '');
+  if (!TASK_NAME.test(name)) {
+    throw new TaskError(`task file name "${path.basename(file)}" must use letters, digits, '.', '_' or '-' only`);
+  }
+  const content = await readTaskText(name, file, `task "${name}": ${file} not found`);
+  return { name, folder: path.join(path.dirname(file), name), content, title: taskTitle(content, name) };
+}
+
+/** The checks every task text passes: a file, at most MAX_TASK_BYTES, UTF-8, not empty, no control bytes. */
+async function readTaskText(name: string, file: string, missing: string): Promise<string> {
+  const base = path.basename(file);
   let stat;
   try {
     stat = await fs.stat(file);
   } catch {
-    throw new TaskError(`task "${name}" has no task.md (looked in ${folder})`);
+    throw new TaskError(missing);
   }
-  if (!stat.isFile()) throw new TaskError(`task "${name}": task.md is not a file`);
+  if (!stat.isFile()) throw new TaskError(`task "${name}": ${base} is not a file`);
   if (stat.size > MAX_TASK_BYTES) {
-    throw new TaskError(`task "${name}": task.md is ${stat.size} bytes, over the ${MAX_TASK_BYTES}-byte limit`);
+    throw new TaskError(`task "${name}": ${base} is ${stat.size} bytes, over the ${MAX_TASK_BYTES}-byte limit`);
   }
   const bytes = await fs.readFile(file);
   let content: string;
   try {
     content = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
-    throw new TaskError(`task "${name}": task.md is not valid UTF-8`);
+    throw new TaskError(`task "${name}": ${base} is not valid UTF-8`);
   }
-  if (!content.trim()) throw new TaskError(`task "${name}": task.md is empty`);
+  if (!content.trim()) throw new TaskError(`task "${name}": ${base} is empty`);
   const control = firstControlCharacter(content);
   if (control) {
-    throw new TaskError(`task "${name}": task.md is not prose: it holds control character ${control.code} on line ${control.line}`);
+    throw new TaskError(`task "${name}": ${base} is not prose: it holds control character ${control.code} on line ${control.line}`);
   }
-  return { name, folder, content, title: taskTitle(content, name) };
+  return content;
 }
 
 /** The first markdown heading, else the first non-empty line (82 MLR-Bench tasks have no `# ` title). */

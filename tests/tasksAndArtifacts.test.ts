@@ -1,5 +1,5 @@
-/** Task loading, the MLR-Bench importer, the artifact store and model specs: the pure-ish building blocks. */
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+/** Task loading (the importer: tasks.import.test.ts), the artifact store and model specs: the pure-ish building blocks. */
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -8,12 +8,8 @@ import { costUsd, priceFor, resetPriceTable } from '../activities/llm/prices.js'
 import { parseModelSpec, resolveAutoModel } from '../common/modelSpec.js';
 import { listTasks, loadTask, MAX_TASK_BYTES, taskTitle } from '../activities/tasks.js';
 import { parseStageList } from '../common/stages.js';
-import { importTasks } from '../tasks/importMlrBench.js';
 import { runLink } from '../scripts/lib/uiLink.js';
-import { SHARED_DIR } from './helpers/shared.js';
 import { tempDir } from './helpers/temporal.js';
-
-const MLRBENCH = path.join(SHARED_DIR, 'mlrbench-tasks');
 
 describe('tasks', () => {
   it('ships example tasks that load by name', async () => {
@@ -33,29 +29,6 @@ describe('tasks', () => {
   it('takes a title from a heading, else the first line (as in MLR-Bench tasks without "# ")', () => {
     expect(taskTitle('intro\n\n## The Title\nbody', 'f')).toBe('The Title');
     expect(taskTitle('**Bold first line**\nmore', 'f')).toBe('Bold first line');
-  });
-
-  it.runIf(existsSync(MLRBENCH))('imports all 201 MLR-Bench tasks, idempotently', async () => {
-    const dest = tempDir('import');
-    const first = await importTasks(MLRBENCH, dest);
-    expect(first.rejected).toEqual([]);
-    expect(first.imported).toHaveLength(201);
-    expect(first.imported).toContain('iclr2025_wmark');
-    const second = await importTasks(MLRBENCH, dest);
-    expect(second.unchanged).toHaveLength(201);
-    expect(second.imported).toHaveLength(0);
-    expect(readdirSync(dest)).toHaveLength(201);
-  });
-
-  it('the importer reports bad tasks instead of copying them', async () => {
-    const src = tempDir('import-src');
-    mkdirSync(path.join(src, 'good'));
-    writeFileSync(path.join(src, 'good', 'task.md'), '# Good task\nbody');
-    mkdirSync(path.join(src, 'empty'));
-    writeFileSync(path.join(src, 'empty', 'task.md'), '');
-    const report = await importTasks(src, tempDir('import-dest'));
-    expect(report.imported).toEqual(['good']);
-    expect(report.rejected).toEqual([{ name: 'empty', reason: 'task "empty": task.md is empty' }]);
   });
 });
 
@@ -136,19 +109,6 @@ describe('price table', () => {
 });
 
 describe('issue-6 guards at the unit level', () => {
-  it('an import that finds no task folder fails instead of reporting success', async () => {
-    await expect(importTasks(tempDir('empty-src'), tempDir('dest'))).rejects.toThrow(/no task folders in .*: expected one folder per task/);
-  });
-
-  it('an imported task cannot shadow an example task of the same name', async () => {
-    const src = tempDir('clash-src');
-    mkdirSync(path.join(src, 'calibration-under-shift'));
-    writeFileSync(path.join(src, 'calibration-under-shift', 'task.md'), '# Imposter\nbody');
-    const report = await importTasks(src, tempDir('clash-dest'));
-    expect(report.imported).toEqual([]);
-    expect(report.rejected[0].reason).toMatch(/already ships in tasks\/examples, which `lab run calibration-under-shift` would use/);
-  });
-
   it('lab tasks says which folder a name resolves to when two folders share it', async () => {
     const extra = tempDir('extra-tasks');
     mkdirSync(path.join(extra, 'calibration-under-shift'));
