@@ -40,10 +40,19 @@ export interface ItemFailure {
   reason: string;
 }
 
+/** A review file that could not be used (bad JSON, no scores, outside the layout): skipped and listed. */
+export interface UnreadableFile {
+  /** Path relative to the folder read. */
+  source: string;
+  reason: string;
+}
+
 /** Everything `lab report` needs; built from a folder of reviews or from a benchmark's workflows. */
 export interface ReportInput {
   title: string;
   records: ReviewRecord[];
   runs: RunCostRecord[];
   failures: ItemFailure[];
+  /** Files skipped while reading a folder of reviews. */
+  unreadable?: UnreadableFile[];
 }

@@ -9,6 +9,7 @@ import { EXIT, EXIT_CODES_HELP } from './lib/exitCodes.js';
 import { print } from './lib/output.js';
 import { listCommand } from './commands/list.js';
 import { resumeCommand } from './commands/resume.js';
+import { reportCommand } from './commands/report.js';
 import { approveCommand, rejectCommand, reviseCommand } from './commands/review.js';
 import { runCommand } from './commands/run.js';
 import { serverCommand } from './commands/server.js';
@@ -29,6 +30,7 @@ const COMMANDS: Record<string, Command<any>> = {
   resume: resumeCommand,
   show: showCommand,
   tasks: tasksCommand,
+  report: reportCommand,
 };
 
 function helpText(): string {

@@ -1,0 +1,137 @@
+/**
+ * The report's figures as SVG text: Vega-Lite specs compiled and rendered headless by Vega
+ * (renderer 'none' draws straight to an SVG string; no canvas, no browser, no native module).
+ */
+import * as vega from 'vega';
+import { compile, type TopLevelSpec } from 'vega-lite';
+import type { ReviewKind } from '../../common/reviews.js';
+import type { ReportData } from '../buildReport.js';
+import { compareDimensions } from '../dimensions.js';
+import { agentLabel, type JudgeAgreement, type JudgePair } from '../leaderboard.js';
+import { fixed } from '../stats.js';
+import { KIND_TITLES, scoresTableName } from '../tables.js';
+
+export interface ChartFile {
+  /** File name, `<name>.svg`. */
+  file: string;
+  title: string;
+  /** The table this chart illustrates (markdown and HTML place it there). */
+  table: string;
+  svg: string;
+}
+
+const QUIET = vega.logger(vega.None);
+
+export async function renderCharts(report: ReportData): Promise<ChartFile[]> {
+  const charts: ChartFile[] = [];
+  for (const kind of report.summary.kinds) {
+    const spec = scoresBarSpec(report, kind);
+    if (spec) charts.push({ file: `${scoresTableName(kind)}.svg`, title: `${KIND_TITLES[kind]} scores by dimension`, table: scoresTableName(kind), svg: await toSvg(spec) });
+  }
+  const groups = judgePairGroups(report);
+  for (const { agreement, pairs, file } of groups) {
+    const title = `${KIND_TITLES[agreement.kind]}${agreement.variant ? ` (${agreement.variant})` : ''}: ${agreement.judgeA} vs ${agreement.judgeB}`;
+    charts.push({ file, title, table: 'judge_agreement', svg: await toSvg(judgeScatterSpec(agreement, pairs, title)) });
+  }
+  return charts;
+}
+
+export async function toSvg(spec: TopLevelSpec): Promise<string> {
+  const view = new vega.View(vega.parse(compile(spec, { logger: QUIET }).spec), { renderer: 'none', logLevel: vega.None });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+/** Grouped bars: one group per dimension, one bar per agent, a rule for ± standard error. */
+export function scoresBarSpec(report: ReportData, kind: ReviewKind): TopLevelSpec | undefined {
+  const stats = report.stats.filter((s) => s.kind === kind);
+  if (!stats.length) return undefined;
+  const dimensions = [...new Set(stats.map((s) => s.dimension))].sort(compareDimensions);
+  const agents = [...new Set(stats.map((s) => agentLabel(s.agent, s.variant)))];
+  const values = stats.map((s) => ({
+    dimension: s.dimension,
+    agent: agentLabel(s.agent, s.variant),
+    mean: s.mean,
+    low: s.standardError === undefined ? null : s.mean - s.standardError,
+    high: s.standardError === undefined ? null : s.mean + s.standardError,
+  }));
+  return {
+    title: `${KIND_TITLES[kind]} scores by dimension (mean of judge means, ± standard error over tasks)`,
+    data: { values },
+    width: { step: Math.max(6, Math.round(60 / agents.length)) },
+    height: 260,
+    encoding: {
+      x: { field: 'dimension', type: 'nominal', sort: dimensions, title: null, axis: { labelAngle: 0 } },
+      xOffset: { field: 'agent', type: 'nominal', sort: agents },
+      color: { field: 'agent', type: 'nominal', sort: agents, title: 'agent', scale: { scheme: 'tableau10' } },
+    },
+    layer: [
+      { mark: 'bar', encoding: { y: { field: 'mean', type: 'quantitative', title: 'score' } } },
+      {
+        transform: [{ filter: 'datum.low != null' }],
+        mark: { type: 'rule', color: '#333' },
+        encoding: { y: { field: 'low', type: 'quantitative' }, y2: { field: 'high' } },
+      },
+    ],
+  } as TopLevelSpec;
+}
+
+/** Judge A's overall score against judge B's, one circle per score pair sized by how many outputs share it. */
+export function judgeScatterSpec(agreement: JudgeAgreement, pairs: JudgePair[], title: string): TopLevelSpec {
+  const counts = new Map<string, { a: number; b: number; outputs: number }>();
+  for (const p of pairs) {
+    const key = `${p.scoreA}|${p.scoreB}`;
+    const c = counts.get(key) ?? { a: p.scoreA, b: p.scoreB, outputs: 0 };
+    c.outputs++;
+    counts.set(key, c);
+  }
+  const all = pairs.flatMap((p) => [p.scoreA, p.scoreB]);
+  const domain = [Math.max(0, Math.floor(Math.min(...all)) - 1), Math.ceil(Math.max(...all)) + 1];
+  // Both layers name the scale: a layer without it would widen the shared axis to zero.
+  const scale = { domain, nice: false, zero: false };
+  const r = agreement.pearson === undefined ? 'r undefined (no spread)' : `Pearson r = ${fixed(agreement.pearson, 3)}`;
+  return {
+    title: { text: title, subtitle: `${r}, ${agreement.nPairs} outputs; dashed line: equal scores` },
+    width: 300,
+    height: 300,
+    layer: [
+      {
+        data: { values: domain.map((v) => ({ v })) },
+        mark: { type: 'line', strokeDash: [4, 4], color: '#999' },
+        encoding: { x: { field: 'v', type: 'quantitative', scale }, y: { field: 'v', type: 'quantitative', scale } },
+      },
+      {
+        data: { values: [...counts.values()] },
+        mark: { type: 'circle', opacity: 0.7, color: '#4c78a8' },
+        encoding: {
+          x: { field: 'a', type: 'quantitative', title: `${agreement.judgeA} (overall)`, scale },
+          y: { field: 'b', type: 'quantitative', title: `${agreement.judgeB} (overall)`, scale },
+          size: { field: 'outputs', type: 'quantitative', title: 'outputs', scale: { zero: false, range: [30, 900] } },
+        },
+      },
+    ],
+  } as TopLevelSpec;
+}
+
+/** One scatter per (kind, variant, judge pair); the file name carries the judges only when a kind has several pairs. */
+function judgePairGroups(report: ReportData): { agreement: JudgeAgreement; pairs: JudgePair[]; file: string }[] {
+  const groups = report.agreement.map((agreement) => ({
+    agreement,
+    pairs: report.judgePairs.filter(
+      (p) => p.kind === agreement.kind && p.variant === agreement.variant && p.judgeA === agreement.judgeA && p.judgeB === agreement.judgeB,
+    ),
+  }));
+  const base = (a: JudgeAgreement) => `judges_${a.kind}${a.variant ? `_${fileSafe(a.variant)}` : ''}`;
+  return groups.map((g) => {
+    const several = groups.filter((o) => base(o.agreement) === base(g.agreement)).length > 1;
+    const file = several ? `${base(g.agreement)}_${fileSafe(g.agreement.judgeA)}_vs_${fileSafe(g.agreement.judgeB)}.svg` : `${base(g.agreement)}.svg`;
+    return { ...g, file };
+  });
+}
+
+function fileSafe(name: string): string {
+  return name.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 60);
+}

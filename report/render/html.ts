@@ -1,0 +1,62 @@
+/**
+ * report.html: one self-contained page (inline CSS, inline SVG, no scripts, no external URL),
+ * so it opens offline and can be mailed or archived as one file.
+ */
+import type { ReportData } from '../buildReport.js';
+import { cellText, REPORT_METHOD, visibleColumns, type ReportTable } from '../tables.js';
+import type { ChartFile } from './charts.js';
+import { summaryLine } from './summary.js';
+
+const STYLE = `
+body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1200px; padding: 0 1rem; color: #222; }
+table { border-collapse: collapse; margin: 0.5rem 0 1.5rem; font-size: 0.9rem; }
+th, td { border-bottom: 1px solid #ddd; padding: 0.25rem 0.6rem; text-align: left; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.note { color: #555; font-style: italic; }
+figure { margin: 0.5rem 0; overflow-x: auto; }
+tr.differs td { background: #fde8e8; }
+`;
+
+export function renderHtml(report: ReportData, tables: ReportTable[], charts: ChartFile[]): string {
+  const body: string[] = [`<h1>${escapeHtml(report.title)}</h1>`, `<p>${escapeHtml(summaryLine(report))}</p>`, '<h2>Method</h2>', '<ul>'];
+  body.push(...REPORT_METHOD.map((m) => `<li>${escapeHtml(m)}</li>`), '</ul>');
+  for (const table of tables.filter((t) => !t.detailOnly)) {
+    body.push(`<h2>${escapeHtml(table.title)}</h2>`);
+    if (table.note) body.push(`<p class="note">${escapeHtml(table.note)}</p>`);
+    for (const chart of charts.filter((c) => c.table === table.name)) body.push(`<figure>${chart.svg}<figcaption>${escapeHtml(chart.title)}</figcaption></figure>`);
+    body.push(htmlTable(table));
+  }
+  body.push('<h2>Data files</h2>', '<p>Every table above is also a CSV of the same name beside this page, and report.json holds them all.</p>', '<ul>');
+  for (const table of tables.filter((t) => t.detailOnly)) body.push(`<li><code>${escapeHtml(table.name)}.csv</code>: ${escapeHtml(table.title)} (${table.rows.length} rows)</li>`);
+  body.push('</ul>');
+  return [
+    '<!doctype html>',
+    '<html lang="en">',
+    '<head>',
+    '<meta charset="utf-8">',
+    `<title>${escapeHtml(report.title)}</title>`,
+    `<style>${STYLE}</style>`,
+    '</head>',
+    '<body>',
+    ...body,
+    '</body>',
+    '</html>',
+    '',
+  ].join('\n');
+}
+
+function htmlTable(table: ReportTable): string {
+  const shown = visibleColumns(table);
+  const statusColumn = table.columns.findIndex((c) => c.key === 'status');
+  const head = `<tr>${shown.map((i) => `<th>${escapeHtml(table.columns[i].header)}</th>`).join('')}</tr>`;
+  const rows = table.rows.map((row) => {
+    const flagged = statusColumn >= 0 && row[statusColumn] === 'differs';
+    const cells = shown.map((i) => `<td${typeof row[i] === 'number' ? ' class="num"' : ''}>${escapeHtml(cellText(row[i], table.columns[i]))}</td>`);
+    return `<tr${flagged ? ' class="differs"' : ''}>${cells.join('')}</tr>`;
+  });
+  return `<table>\n<thead>${head}</thead>\n<tbody>\n${rows.join('\n')}\n</tbody>\n</table>`;
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
