@@ -48,6 +48,9 @@ export function defaultEmbeddedModel(): string {
   return process.env.LAB_EMBEDDED_MODEL || path.join(PROJECT_ROOT, '.venv', 'models', 'gemma-3-270m-q4_k_m.gguf');
 }
 
+/** The judges' rubric files, `<kind>.<version>.json`. */
+export const RUBRICS_DIR = path.join(PROJECT_ROOT, 'rubrics');
+
 /** Task folders shipped with the project, in the order names are resolved. */
 export const EXAMPLE_TASKS_DIR = path.join(PROJECT_ROOT, 'tasks', 'examples');
 export const IMPORTED_TASKS_DIR = path.join(PROJECT_ROOT, 'tasks', 'imported');
