@@ -4,6 +4,7 @@ import { createArtifactActivities } from './artifactActivities.js';
 import { createEnvironmentActivities } from './environment/index.js';
 import { artifactRoot, llmCacheDir } from './config.js';
 import { LlmGateway } from './llm/gateway.js';
+import { createJudgeActivities } from './judge/index.js';
 import { createLiteratureActivities, type LiteratureDeps } from './literature/index.js';
 import { createLiteratureRunActivities } from './literature/runActivities.js';
 import { createExperimentAgentActivities } from './experiment/agent.js';
@@ -39,6 +40,7 @@ export function createActivities(deps: ActivityDeps = defaultActivityDeps()) {
     ...createExperimentAgentActivities(deps),
     ...createResultsActivities(deps),
     ...createCodingAgentActivities(deps),
+    ...createJudgeActivities(deps),
     ...createLlmPreflightActivities(deps.llm.env),
   };
 }

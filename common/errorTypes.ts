@@ -14,11 +14,15 @@ export const LLM_ERROR_TYPES = {
   truncated: 'OutputTruncated',
 } as const;
 
-/** Failure types that retrying cannot fix; stage and experiment activities throw these. */
+/** A judge's answer still broke its rubric after the gateway's one re-ask. */
+export const INVALID_JUDGE_ANSWER = 'InvalidJudgeAnswer';
+
+/** Failure types that retrying cannot fix; stage, experiment and judge activities throw these. */
 export const NON_RETRYABLE_STAGE_ERRORS: string[] = [
   LLM_ERROR_TYPES.invalid,
   LLM_ERROR_TYPES.config,
   LLM_ERROR_TYPES.auth,
   LLM_ERROR_TYPES.budget,
   LLM_ERROR_TYPES.truncated,
+  INVALID_JUDGE_ANSWER,
 ];

@@ -1,0 +1,168 @@
+/**
+ * The judge activities (MLR-Judge): collect a folder's documents into the store (research queue),
+ * have one judge score them on a kind's rubric (the judge's LLM queue), and store the review's
+ * summary. A judge's answer is validated against its rubric by the gateway, which re-asks once;
+ * an answer still invalid fails for good (InvalidJudgeAnswer), naming the judge and the problem.
+ */
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { INVALID_JUDGE_ANSWER, LLM_ERROR_TYPES } from '../../common/errorTypes.js';
+import { judgeSlug, type JudgeVerdict, type ReviewDocumentName, type ReviewDocuments, type ReviewKind, type ReviewResult } from '../../common/reviews.js';
+import type { ArtifactRef, Budget } from '../../common/schemas.js';
+import type { ArtifactStore } from '../artifacts.js';
+import { withHeartbeat } from '../heartbeat.js';
+import { configError } from '../llm/errors.js';
+import type { LlmGateway, LlmResult } from '../llm/gateway.js';
+import { usageOfCalls } from '../llm/usage.js';
+import { collectFolderDocuments, missingDocuments, missingDocumentsMessage, type FolderFiles } from './documents.js';
+import { judgePrompt, type JudgeMaterial, type NamedText } from './prompt.js';
+import { answerHasHallucination, answerSchema, answerScores, loadRubric, reviewFolder, RubricError, showsCode, type JudgeAnswer, type Rubric } from './rubrics.js';
+
+/** Output tokens a judge may use: MLR-Bench answers run to ~2,000; reasoning models think within the same limit. */
+export const JUDGE_MAX_TOKENS = 8_000;
+
+export interface JudgeDeps {
+  store: ArtifactStore;
+  llm: LlmGateway;
+}
+
+export interface CollectReviewDocumentsInput {
+  reviewId: string;
+  /** Where the documents are stored (default: the review id). */
+  storeId?: string;
+  subject: { source: 'folder'; path: string; files?: FolderFiles };
+}
+
+export interface JudgeReviewInput {
+  reviewId: string;
+  /** The run (or review) whose store folder holds the documents and receives the review. */
+  storeId: string;
+  kind: ReviewKind;
+  /** For kinds whose code is optional (end_to_end, hallucination, mlrc): whether the judge sees it. */
+  withCode: boolean;
+  /** The judge's model spec. */
+  judge: string;
+  documents: ReviewDocuments;
+  budgetLeft?: Budget;
+}
+
+const DOCUMENT_NAMES: ReviewDocumentName[] = ['task', 'idea', 'related_work', 'proposal', 'results', 'log', 'paper'];
+
+function invalidInput(message: string): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(message, LLM_ERROR_TYPES.invalid);
+}
+
+function rubricOf(kind: ReviewKind): Rubric {
+  try {
+    return loadRubric(kind);
+  } catch (err) {
+    // A broken or missing rubric file is fixed by editing it, not by retrying.
+    if (err instanceof RubricError) throw configError(err.message);
+    throw err;
+  }
+}
+
+export function createJudgeActivities({ store, llm }: JudgeDeps) {
+  return {
+    async collectReviewDocuments(input: CollectReviewDocumentsInput): Promise<ReviewDocuments> {
+      if (input.subject.source !== 'folder') throw invalidInput(`collectReviewDocuments reads folders, not a "${String(input.subject.source)}" subject`);
+      return collectFolderDocuments(store, input.storeId ?? input.reviewId, input.subject.path, input.subject.files);
+    },
+
+    async judgeReview(input: JudgeReviewInput): Promise<JudgeVerdict> {
+      const ctx = Context.current();
+      const rubric = rubricOf(input.kind);
+      const missing = missingDocuments(input.kind, input.documents);
+      if (missing.length) throw invalidInput(missingDocumentsMessage(input.kind, missing, 'the review subject'));
+
+      const material = await readMaterial(store, rubric, input.documents, showsCode(rubric, input.withCode));
+      const { system, prompt, cuts } = judgePrompt(rubric, material, { withCode: input.withCode });
+      const slug = judgeSlug(input.judge);
+      ctx.log.info('judge started', { kind: input.kind, judge: input.judge, rubric: rubric.version, promptChars: prompt.length, cuts: cuts.length });
+
+      let outputTokens = 0;
+      let result: LlmResult<JudgeAnswer>;
+      try {
+        result = await withHeartbeat(
+          () =>
+            llm.completeJson(
+              {
+                model: input.judge,
+                system,
+                prompt,
+                maxTokens: JUDGE_MAX_TOKENS,
+                budgetLeft: input.budgetLeft,
+                // Same review, same judge: a retried activity reuses the answer it already paid for.
+                cacheKey: `${input.reviewId}/${slug}`,
+                signal: ctx.cancellationSignal,
+                onProgress: (n) => (outputTokens = n),
+              },
+              answerSchema(rubric),
+              'review',
+            ),
+          () => ({ kind: input.kind, judge: input.judge, outputTokens }),
+        );
+      } catch (err) {
+        if (err instanceof ApplicationFailure && err.type === LLM_ERROR_TYPES.badOutput) {
+          throw ApplicationFailure.nonRetryable(
+            `judge ${input.judge} gave no valid ${input.kind} review (rubric ${rubric.kind} ${rubric.version}), even when asked again: ${err.message}`,
+            INVALID_JUDGE_ANSWER,
+          );
+        }
+        throw err;
+      }
+
+      const answer = result.value;
+      const artifact = await store.put(input.storeId, `${reviewFolder(rubric, input.withCode)}/${slug}.json`, `${JSON.stringify(answer, null, 2)}\n`, 'application/json');
+      const scores = answerScores(rubric, answer);
+      const hasHallucination = answerHasHallucination(rubric, answer);
+      const usage = usageOfCalls(result.calls);
+      ctx.log.info('judge finished', { kind: input.kind, judge: input.judge, ...scores, ...usage });
+      return {
+        judge: input.judge,
+        model: result.calls.at(-1)!.model,
+        rubricVersion: rubric.version,
+        scores,
+        ...(rubric.overall ? { overall: scores[rubric.overall.name] } : {}),
+        ...(hasHallucination !== undefined ? { hasHallucination } : {}),
+        artifact,
+        usage,
+      };
+    },
+
+    async writeReviewSummary(input: { storeId: string; result: ReviewResult }): Promise<ArtifactRef> {
+      const { summary: _summary, ...result } = input.result;
+      const folder = reviewFolder(rubricOf(result.kind), result.withCode ?? true);
+      return store.put(input.storeId, `${folder}/summary.json`, `${JSON.stringify(result, null, 2)}\n`, 'application/json');
+    },
+  };
+}
+
+export type JudgeActivities = ReturnType<typeof createJudgeActivities>;
+
+/** The documents a rubric reads, from the store; the code only when shown; figures by name only. */
+async function readMaterial(store: ArtifactStore, rubric: Rubric, documents: ReviewDocuments, withCode: boolean): Promise<JudgeMaterial> {
+  const material: JudgeMaterial = { documents: {}, code: [], figures: [] };
+  const read = async (ref: ArtifactRef, what: string): Promise<NamedText> => {
+    try {
+      return { name: displayName(ref), text: await store.getText(ref) };
+    } catch (err) {
+      // A missing or corrupt input will not heal by retrying.
+      throw invalidInput(`cannot read the ${what} ${ref.path}: ${(err as Error).message}`);
+    }
+  };
+  for (const name of DOCUMENT_NAMES) {
+    const ref = documents[name];
+    if (ref && rubric.reads.includes(name)) material.documents[name] = await read(ref, name);
+  }
+  if (rubric.reads.includes('code') && withCode) {
+    for (const ref of documents.code ?? []) material.code.push(await read(ref, 'code file'));
+  }
+  if (rubric.reads.includes('figures')) material.figures = (documents.figures ?? []).map(displayName);
+  return material;
+}
+
+/** A stored file's name as its author knew it: without the store's `runs/<id>/` and our `inputs/` folders. */
+function displayName(ref: ArtifactRef): string {
+  return ref.path.replace(/^runs\/[^/]+\//, '').replace(/^inputs\/(code\/|figures\/)?/, '');
+}
