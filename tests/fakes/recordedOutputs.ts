@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { StageName } from '../../common/stages.js';
 import { SHARED_DIR } from '../helpers/shared.js';
 import { experimentStep, scriptedExperimentReply } from './scriptedExperiment.js';
+import { scriptedJudgeReply } from './scriptedJudge.js';
 
 const END2END = path.join(SHARED_DIR, 'mlrbench-results', 'end2end_claude', 'iclr2025_wsl');
 
@@ -22,10 +23,13 @@ const FILES: Record<StageName, string> = {
 const STAND_IN_BYTES: Record<StageName, number> = { idea: 1_600, literature: 6_300, proposal: 17_800, experiment: 5_200, paper: 25_800 };
 
 /**
- * What a scripted model answers to `prompt`: the recorded output of its stage, or for the
- * experiment agent, the scripted action of that step.
+ * What a scripted model answers to `prompt`: the recorded output of its stage, for the
+ * experiment agent the scripted action of that step, for a judge a valid review (`system`
+ * carries the answer's JSON Schema, used when the rubric is not a project file).
  */
-export function scriptedReply(prompt: string): string | undefined {
+export function scriptedReply(prompt: string, system = ''): string | undefined {
+  const review = scriptedJudgeReply(prompt, system);
+  if (review !== undefined) return review;
   const step = experimentStep(prompt);
   if (step !== undefined) return scriptedExperimentReply(step);
   if (prompt.startsWith('Choose literature search queries')) return JSON.stringify({ queries: ['calibration distribution shift', 'uncertainty estimation'] });
