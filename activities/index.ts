@@ -1,6 +1,7 @@
 /** Builds every activity with its dependencies; workers register the result. */
 import { ArtifactStore } from './artifacts.js';
 import { createArtifactActivities } from './artifactActivities.js';
+import { createBenchActivities } from './bench/index.js';
 import { createEnvironmentActivities } from './environment/index.js';
 import { artifactRoot, llmCacheDir } from './config.js';
 import { LlmGateway } from './llm/gateway.js';
@@ -33,6 +34,7 @@ export function createActivities(deps: ActivityDeps = defaultActivityDeps()) {
   return {
     ...createStageActivities(deps),
     ...createArtifactActivities(deps),
+    ...createBenchActivities(deps),
     ...createEnvironmentActivities(deps),
     ...literature,
     ...createLiteratureRunActivities({ store: deps.store, literature }),

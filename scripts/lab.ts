@@ -7,6 +7,8 @@ import { CliError } from './lib/client.js';
 import { parseCommandArgs, type Command } from './lib/command.js';
 import { EXIT, EXIT_CODES_HELP } from './lib/exitCodes.js';
 import { print } from './lib/output.js';
+import { benchCommand } from './commands/bench.js';
+import { judgeCommand } from './commands/judge.js';
 import { listCommand } from './commands/list.js';
 import { resumeCommand } from './commands/resume.js';
 import { reportCommand } from './commands/report.js';
@@ -31,6 +33,8 @@ const COMMANDS: Record<string, Command<any>> = {
   show: showCommand,
   tasks: tasksCommand,
   report: reportCommand,
+  judge: judgeCommand,
+  bench: benchCommand,
 };
 
 function helpText(): string {

@@ -3,10 +3,10 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import Table from 'cli-table3';
 import { z } from 'zod';
-import { missingDocuments } from '../../activities/judge/documents.js';
+import { documentsInFolder, missingDocuments } from '../../activities/judge/documents.js';
 import { unenforceableBudget } from '../../activities/llm/prices.js';
 import { parseModelSpec, resolveAutoModel } from '../../common/modelSpec.js';
-import { REVIEW_KINDS, type ReviewDocuments, type ReviewInput, type ReviewKind, type ReviewSubject } from '../../common/reviews.js';
+import { REVIEW_KINDS, type ReviewInput, type ReviewKind, type ReviewSubject } from '../../common/reviews.js';
 import { CliError } from '../lib/client.js';
 import { booleanFlag, defineCommand, flag } from '../lib/command.js';
 import { EXIT } from '../lib/exitCodes.js';
@@ -152,23 +152,6 @@ export const judgeCommand = defineCommand({
     });
   },
 });
-
-/** Which documents a local folder holds, by name only (the worker reads and stores them). */
-function documentsInFolder(folder: string): ReviewDocuments {
-  const placeholder = { uri: 'local', sha256: '0'.repeat(64), bytes: 0, path: folder, mediaType: 'text/markdown' };
-  const has = (...files: string[]) => files.some((f) => existsSync(path.join(folder, f)));
-  return {
-    ...(has('task.md') ? { task: placeholder } : {}),
-    ...(has('idea.md') ? { idea: placeholder } : {}),
-    ...(has('related_work.md') ? { related_work: placeholder } : {}),
-    ...(has('proposal.md') ? { proposal: placeholder } : {}),
-    ...(has('results/results.md', 'results.md') ? { results: placeholder } : {}),
-    ...(has('results/log.txt', 'log.txt', 'claude_output.json') ? { log: placeholder } : {}),
-    ...(has('results/paper.md', 'paper.md') ? { paper: placeholder } : {}),
-    code: [],
-    figures: [],
-  };
-}
 
 function formatOutcomes(outcomes: ReviewOutcome[]): string {
   const table = new Table({ head: ['review', 'judge', 'overall', 'scores', 'file'], style: { head: [], border: [] } });
