@@ -203,7 +203,7 @@ function outputsOf(result: { artifacts: Partial<Record<string, import('../common
 async function prepare(benchId: string, input: BenchmarkConfig): Promise<PreparedBench> {
   const { prepareBenchmark } = proxyActivities<BenchActivities>({
     taskQueue: 'research',
-    startToCloseTimeout: '10m',
+    startToCloseTimeout: '2m',
     retry: { maximumAttempts: 3, nonRetryableErrorTypes: ['InvalidInput'] },
     summary: `resolve task set "${input.tasks}"`,
   });

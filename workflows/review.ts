@@ -49,7 +49,8 @@ export async function review(raw: ReviewInput): Promise<ReviewResult> {
 
   const research = proxyActivities<JudgeActivities>({
     taskQueue: TASK_QUEUES.research,
-    startToCloseTimeout: '5m',
+    // Short: these only read files and write the store; one lost with its worker is retried soon.
+    startToCloseTimeout: '1m',
     retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['InvalidInput'] },
   });
   const subject = input.subject;
