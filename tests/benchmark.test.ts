@@ -9,6 +9,7 @@ import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, wr
 import net from 'node:net';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { benchItemKey, type BenchmarkInput, type BenchResult } from '../common/benchmark.js';
 import type { ReviewResult } from '../common/reviews.js';
@@ -19,7 +20,9 @@ import { FakeLlmServer } from './fakes/fakeLlmServer.js';
 import { scriptedReply } from './fakes/recordedOutputs.js';
 import { SHARED_DIR } from './helpers/shared.js';
 import { tempDir } from './helpers/temporal.js';
-import { waitFor } from './helpers/wait.js';
+import { historySizeBytes, waitFor } from './helpers/wait.js';
+
+const FIXTURES = path.join(__dirname, 'fixtures');
 
 const dir = tempDir('bench');
 const labHome = path.join(dir, 'lab');
@@ -187,6 +190,16 @@ describe('benchmark sweep', () => {
     const repeated = [...judgeCalls.values()].filter((n) => n > 1).length;
     expect(repeated).toBeLessThanOrEqual(benchInput().concurrency! * 2 * 2 - finishedBeforeKill.length);
     expect(await reviewIds('Completed', benchId)).toHaveLength(19 * 2);
+
+    // History stays small: children's results carry references and numbers, never documents.
+    const history = await handle.fetchHistory();
+    const perItem = historySizeBytes(history) / 20;
+    expect(perItem).toBeLessThan(20 * 1024);
+    if (process.env.LAB_RECORD_HISTORIES) {
+      const review = await client.workflow.getHandle(finishedBeforeKill[0]).fetchHistory();
+      writeFileSync(path.join(FIXTURES, `benchmark@${benchId}.history.json`), withoutMachinePaths(historyToJSON(history)));
+      writeFileSync(path.join(FIXTURES, `review@${finishedBeforeKill[0]}.history.json`), withoutMachinePaths(historyToJSON(review)));
+    }
   }, 300_000);
 
   it('retries the failed item alone', async () => {
@@ -254,4 +267,19 @@ function findOverall(report: unknown, kind: string): number | undefined {
   };
   walk(report);
   return rows[0]?.mean as number | undefined;
+}
+
+/** Recorded fixtures keep no machine path: the test's temp folder is renamed, in payloads (base64 JSON) too. */
+function withoutMachinePaths(json: string): string {
+  const scrub = (text: string) => text.split(dir).join('/tmp/lab-bench');
+  const walk = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(walk);
+    if (v && typeof v === 'object') {
+      return Object.fromEntries(
+        Object.entries(v).map(([k, x]) => [k, k === 'data' && typeof x === 'string' ? Buffer.from(scrub(Buffer.from(x, 'base64').toString('utf8'))).toString('base64') : walk(x)]),
+      );
+    }
+    return typeof v === 'string' ? scrub(v) : v;
+  };
+  return JSON.stringify(walk(JSON.parse(json)));
 }

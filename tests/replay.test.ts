@@ -13,7 +13,7 @@ import { quietRuntime, workflowBundle } from './helpers/temporal.js';
 const FIXTURES = path.join(__dirname, 'fixtures');
 const histories = readdirSync(FIXTURES).filter((f) => f.endsWith('.history.json'));
 
-describe('replay of recorded research runs', () => {
+describe('replay of recorded research runs, reviews and benchmarks', () => {
   it('has recorded histories to replay', () => {
     expect(histories.length).toBeGreaterThanOrEqual(2);
   });
@@ -22,7 +22,8 @@ describe('replay of recorded research runs', () => {
     it(`replays ${file} without non-determinism`, async () => {
       quietRuntime();
       const history = JSON.parse(readFileSync(path.join(FIXTURES, file), 'utf8'));
-      await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, recordedWorkflowId(history) ?? `replay-${file}`);
+      const id = /@(.+)\.history\.json$/.exec(file)?.[1] ?? recordedWorkflowId(history) ?? `replay-${file}`;
+      await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, id);
     });
   }
 
@@ -38,7 +39,10 @@ describe('replay of recorded research runs', () => {
   });
 });
 
-/** The run's own id: child workflow ids derive from it, so replay must use the recorded one. */
+/**
+ * The run's own id: child workflow ids derive from it, so replay must use the recorded one.
+ * Fixtures named `<type>@<workflowId>.history.json` carry it in their name.
+ */
 function recordedWorkflowId(history: { events: Array<Record<string, any>> }): string | undefined {
   const child = history.events.find((e) => e.startChildWorkflowExecutionInitiatedEventAttributes);
   return child?.startChildWorkflowExecutionInitiatedEventAttributes.workflowId.replace(/-experiment(-r\d+)?$/, '');
