@@ -276,10 +276,14 @@ function withoutMachinePaths(json: string): string {
     if (Array.isArray(v)) return v.map(walk);
     if (v && typeof v === 'object') {
       return Object.fromEntries(
-        Object.entries(v).map(([k, x]) => [k, k === 'data' && typeof x === 'string' ? Buffer.from(scrub(Buffer.from(x, 'base64').toString('utf8'))).toString('base64') : walk(x)]),
+        Object.entries(v).map(([k, x]) => [k, k === 'data' && typeof x === 'string' ? scrubPayload(x) : walk(x)]),
       );
     }
     return typeof v === 'string' ? scrub(v) : v;
+  };
+  const scrubPayload = (base64: string) => {
+    const text = Buffer.from(base64, 'base64').toString('utf8');
+    return text.includes(dir) ? Buffer.from(scrub(text)).toString('base64') : base64;
   };
   return JSON.stringify(walk(JSON.parse(json)));
 }
