@@ -57,6 +57,6 @@ export function buildReport(input: ReportInput): ReportData {
     failureCounts: failureCounts(input.failures),
     failures: input.failures,
     unreadable: input.unreadable ?? [],
-    comparison: hasComparableNumbers(comparison) ? comparison : [],
+    comparison: input.comparePublished && hasComparableNumbers(comparison) ? comparison : [],
   };
 }

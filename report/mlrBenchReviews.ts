@@ -40,7 +40,7 @@ export async function readMlrBenchReviews(folder: string): Promise<ReviewRecord[
 /** A report's input from a folder of MLR-Bench reviews: no runs and no item failures, only what the judges wrote. */
 export async function mlrBenchReportInput(folder: string, title?: string): Promise<ReportInput> {
   const scan = await scanMlrBenchReviews(folder);
-  return { title: title ?? `MLR-Bench reviews: ${scan.root}`, records: scan.records, runs: [], failures: [], unreadable: scan.unreadable };
+  return { title: title ?? `MLR-Bench reviews: ${scan.root}`, records: scan.records, runs: [], failures: [], unreadable: scan.unreadable, comparePublished: true };
 }
 
 export async function scanMlrBenchReviews(folder: string): Promise<MlrBenchReviewScan> {

@@ -55,4 +55,10 @@ export interface ReportInput {
   failures: ItemFailure[];
   /** Files skipped while reading a folder of reviews. */
   unreadable?: UnreadableFile[];
+  /**
+   * Set when the reviews are MLR-Bench's own (same tasks, models and judges as the paper): only
+   * then do its published numbers sit beside the computed ones. Our own benchmarks' agents and
+   * judges differ, so a comparison would mislead.
+   */
+  comparePublished?: boolean;
 }

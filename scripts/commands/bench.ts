@@ -255,7 +255,7 @@ async function followOrPrint(client: Parameters<typeof viewBench>[0], benchId: s
 async function followBench(client: Parameters<typeof viewBench>[0], benchId: string, show: boolean): Promise<BenchView> {
   const bar = new cliProgress.SingleBar(
     {
-      format: '{bar} {value}/{total} items | running {running} | failed {failed} | at a gate {gate} | ${cost} | ETA {eta_formatted}',
+      format: '{bar} {value}/{total} items | running {running} | failed {failed} | at a gate {gate} | ${cost} | ETA {eta}',
       noTTYOutput: true,
       notTTYSchedule: 10_000,
       etaBuffer: 50,
@@ -268,8 +268,8 @@ async function followBench(client: Parameters<typeof viewBench>[0], benchId: str
     const view = await viewBench(client, benchId);
     const p = view.progress;
     if (show && p) {
-      const payload = { running: p.running, failed: p.failed, gate: view.atGate, cost: p.spent.costUsd.toFixed(2) };
       const value = p.done + p.failed + p.skipped;
+      const payload = { running: p.running, failed: p.failed, gate: view.atGate, cost: p.spent.costUsd.toFixed(2), eta: eta(p.startedAt, value, p.total) };
       if (!started) bar.start(p.total, value, payload);
       else {
         bar.setTotal(p.total);
@@ -279,13 +279,21 @@ async function followBench(client: Parameters<typeof viewBench>[0], benchId: str
     }
     if (view.execution !== 'RUNNING') {
       if (started) {
-        if (view.result) bar.update(view.result.done + view.result.failed + view.result.skipped);
+        if (view.result) bar.update(view.result.done + view.result.failed + view.result.skipped, { running: 0, failed: view.result.failed, eta: '0s', cost: view.result.spent.costUsd.toFixed(2) });
         bar.stop();
       }
       return view;
     }
     await new Promise((r) => setTimeout(r, 1000));
   }
+}
+
+/** Time left at the pace so far (items finished since the benchmark started); `?` before the first. */
+function eta(startedAt: string, finished: number, total: number): string {
+  if (!finished) return '?';
+  if (finished >= total) return '0s';
+  const seconds = Math.round(((Date.now() - Date.parse(startedAt)) / 1000 / finished) * (total - finished));
+  return seconds >= 3600 ? `${Math.floor(seconds / 3600)}h${Math.round((seconds % 3600) / 60)}m` : seconds >= 60 ? `${Math.floor(seconds / 60)}m${seconds % 60}s` : `${seconds}s`;
 }
 
 function formatBench(view: BenchView): string {
