@@ -167,6 +167,9 @@ export const benchCommand = defineCommand({
       return withClient(async ({ client }) => {
         const view = await viewBench(client, a.benchId!);
         if (view.execution === 'RUNNING') throw new CliError(`benchmark ${a.benchId} is still running; failed items can be retried once it has finished (lab bench status ${a.benchId} --follow)`);
+        const last = view.result;
+        if (last && !last.failed && !last.skipped) throw new CliError(`benchmark ${a.benchId} finished every item; nothing to ${a.action} (tables: lab report ${a.benchId})`);
+        if (a.action === 'retry' && last && !last.failed) throw new CliError(`benchmark ${a.benchId} has no failed item to retry; lab bench resume ${a.benchId} starts the ones the budget skipped`);
         const previous = await benchInput(client, a.benchId!);
         const reviews = previous.reviews as string[];
         const finished = await finishedItems(client, a.benchId!, reviews);

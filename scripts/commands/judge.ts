@@ -4,6 +4,7 @@ import path from 'node:path';
 import Table from 'cli-table3';
 import { z } from 'zod';
 import { documentsInFolder, missingDocuments } from '../../activities/judge/documents.js';
+import { artifactRoot } from '../../activities/config.js';
 import { unenforceableBudget } from '../../activities/llm/prices.js';
 import { parseModelSpec, resolveAutoModel } from '../../common/modelSpec.js';
 import { REVIEW_KINDS, type ReviewInput, type ReviewKind, type ReviewSubject } from '../../common/reviews.js';
@@ -144,7 +145,7 @@ export const judgeCommand = defineCommand({
       try {
         const outcomes = await Promise.all(started.map((s) => awaitReview(client, s)));
         if (a.json) printJson(outcomes);
-        else print(formatOutcomes(outcomes));
+        else print(`${formatOutcomes(outcomes)}\n(files under ${artifactRoot()})`);
         return outcomes.some((o) => o.error) ? EXIT.runFailed : EXIT.ok;
       } finally {
         stop();
