@@ -15,7 +15,10 @@ import path from 'node:path';
 import { DefaultLogger, type LogEntry } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LLM_QUEUES } from '../common/queues.js';
+import { Connection } from '@temporalio/client';
+import { LAB_SEARCH_ATTRIBUTES } from '../common/searchAttributes.js';
 import { readServerState, spawnDevServer, waitForPort } from '../scripts/lib/devServer.js';
+import { temporalBinary } from '../scripts/lib/paths.js';
 import { PROJECT_ROOT } from '../scripts/lib/paths.js';
 import { LabWorkerLogger, quietBundlerOptions } from '../workers/createWorkers.js';
 import { tempDir } from './helpers/temporal.js';
@@ -211,6 +214,31 @@ describe.concurrent('lab server', () => {
     expect(p.stderr).toContain('stopping the Temporal server');
     // The node case: `lab` itself got the signal, stopped the server and exited cleanly.
     if (via === 'node') expect(exited).toEqual({ code: 0, signal: null });
+  });
+
+  it('adds the search attributes a database made by an older version lacks', async () => {
+    const home = path.join(dir, 'server-old-db');
+    const dbFile = path.join(home, 'temporal.db');
+    const [port, uiPort] = await freePorts(2);
+    // A database whose server knew only LabTask (as before the benchmark's attributes existed).
+    mkdirSync(home, { recursive: true });
+    const old = spawn(temporalBinary(), ['server', 'start-dev', '--headless', '--db-filename', dbFile, '--port', String(port), '--search-attribute', 'LabTask=Keyword'], { stdio: 'ignore' });
+    await waitForPort(port, 60_000, old);
+    await new Promise((resolve) => {
+      old.once('exit', resolve);
+      old.kill('SIGTERM');
+    });
+    const p = lab('node', ['server', '--port', String(port), '--ui-port', String(uiPort), '--db', dbFile], shellEnv({ LAB_HOME: home }));
+    await p.waitForOutput('Temporal dev server on');
+    try {
+      const connection = await Connection.connect({ address: `127.0.0.1:${port}` });
+      const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace: 'default' });
+      await connection.close();
+      expect(Object.keys(customAttributes ?? {})).toEqual(expect.arrayContaining(LAB_SEARCH_ATTRIBUTES.map((k) => k.name)));
+    } finally {
+      p.child.kill('SIGTERM');
+      await p.exited;
+    }
   });
 
   it('refuses a port in use, and readServerState ignores a state file whose process is gone', async () => {

@@ -9,6 +9,8 @@ import path from 'node:path';
 import { serverStateFile } from '../../activities/config.js';
 import { LAB_SEARCH_ATTRIBUTES } from '../../common/searchAttributes.js';
 import { handleShutdown } from '../../workers/env.js';
+import { Connection } from '@temporalio/client';
+import proto from '@temporalio/proto';
 import { CliError } from './client.js';
 import { temporalBinary } from './paths.js';
 
@@ -192,6 +194,7 @@ export async function serveDevServer(opts: {
       exited.then(() => false),
     ]);
     if (ready && running() && !stopping) {
+      await ensureSearchAttributes(port);
       writeServerState({
         pid: process.pid,
         temporalPid: child.pid!,
@@ -215,5 +218,27 @@ export async function serveDevServer(opts: {
     removeHandlers();
     process.off('exit', onExit);
     removeServerState();
+  }
+}
+
+/**
+ * The server registers `--search-attribute` keys only when it creates its database; one made by
+ * an older version lacks the newer keys, and a workflow that sets a missing key fails its task.
+ */
+export async function ensureSearchAttributes(port: number, namespace = 'default'): Promise<string[]> {
+  const connection = await Connection.connect({ address: `127.0.0.1:${port}` });
+  try {
+    const existing = await connection.operatorService.listSearchAttributes({ namespace });
+    const known = new Set(Object.keys(existing.customAttributes ?? {}));
+    const missing = LAB_SEARCH_ATTRIBUTES.map((k) => k.name).filter((name) => !known.has(name));
+    if (missing.length) {
+      await connection.operatorService.addSearchAttributes({
+        namespace,
+        searchAttributes: Object.fromEntries(missing.map((name) => [name, proto.temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD])),
+      });
+    }
+    return missing;
+  } finally {
+    await connection.close();
   }
 }
