@@ -33,6 +33,8 @@ export const experimentRunInputSchema = z.object({
   revision: z.object({ feedback: z.string(), previous: artifactRefSchema, number: z.number().int() }).optional(),
   limits: experimentLimitsSchema.default({ maxSteps: 30, wallSeconds: 3600, stepsPerSegment: 10, sandbox: {} }),
   budgetLeft: budgetSchema.optional(),
+  /** What the agent is told to do: a research experiment, or improve a competition's methods/. */
+  brief: z.enum(['research', 'competition']).default('research'),
   state: experimentStateSchema.optional(),
 });
 export type ExperimentRunInput = z.input<typeof experimentRunInputSchema>;

@@ -86,6 +86,7 @@ export async function experimentRun(raw: ExperimentRunInput): Promise<Experiment
         maxSteps: limits.maxSteps,
         secondsLeft: limits.wallSeconds - elapsedSeconds,
         budgetLeft: budgetAfter(input.budgetLeft, state.usage),
+        ...(input.brief !== 'research' ? { brief: input.brief } : {}),
       });
     } catch (err) {
       if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === 'BudgetExhausted') {

@@ -12,7 +12,7 @@ import type { ArtifactStore } from '../artifacts.js';
 import { withHeartbeat } from '../heartbeat.js';
 import type { LlmGateway } from '../llm/gateway.js';
 import { callRecords, usageOfCalls } from '../llm/usage.js';
-import { EXPERIMENT_SYSTEM, experimentInstructions } from './prompts.js';
+import { competitionInstructions, EXPERIMENT_SYSTEM, experimentInstructions } from './prompts.js';
 import { condensedHistory, parseTranscript, serializeTranscript, type StepRecord } from './transcript.js';
 
 export interface ExperimentStepInput {
@@ -30,6 +30,8 @@ export interface ExperimentStepInput {
   maxSteps: number;
   secondsLeft: number;
   budgetLeft?: Budget;
+  /** Competition runs improve the task's methods/ and check the dev score; research runs implement a proposal. */
+  brief?: 'research' | 'competition';
 }
 
 export interface ExperimentStepDecision {
@@ -58,7 +60,7 @@ export function createExperimentAgentActivities({ store, llm }: { store: Artifac
       for (const [name, ref] of Object.entries(input.inputs)) sections.push(`## ${name}\n${await read(ref)}`);
       if (input.revision) sections.push(`## Reviewer feedback on the previous experiment (revision ${input.revision.number})\n${input.revision.feedback}`);
       const prompt = [
-        experimentInstructions({ step: input.step, maxSteps: input.maxSteps, secondsLeft: input.secondsLeft }),
+        (input.brief === 'competition' ? competitionInstructions : experimentInstructions)({ step: input.step, maxSteps: input.maxSteps, secondsLeft: input.secondsLeft }),
         ...sections,
         `## Your steps so far\n${condensedHistory(records)}`,
       ].join('\n\n');

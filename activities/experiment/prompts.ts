@@ -23,3 +23,22 @@ export function experimentInstructions(o: { step: number; maxSteps: number; seco
     'Do not state numbers in the summary that the code did not print or write.\n'
   );
 }
+
+/** A competition (MLRC-Bench style): improve the method in methods/; the hidden test split is scored afterwards. */
+export function competitionInstructions(o: { step: number; maxSteps: number; secondsLeft: number }): string {
+  return (
+    `Competition step ${o.step} of at most ${o.maxSteps} (about ${Math.max(0, Math.round(o.secondsLeft / 60))} minutes left): choose the next action.\n\n` +
+    'Your workspace holds a competition\'s starter code: a harness (run.py), the development data (data/) and the folder methods/ ' +
+    'with a baseline method. Goal: make the method score better than the baseline on the task\'s metric. Only files under ' +
+    'methods/ count: everything else is restored before scoring, and changing the harness or looking for hidden data makes ' +
+    'the submission invalid. Check your method on the development split with `python run.py --split dev`; after you finish, ' +
+    'the method is scored on a hidden test split you never see. Python 3 with numpy, pandas, scikit-learn and scipy; no network, no pip.\n' +
+    'Actions (reply with one JSON object `{"thought": "...", "action": {...}}`):\n' +
+    '- {"action":"read_file","path":"methods/baseline.py"} reads a file.\n' +
+    '- {"action":"list_files","path":"."} lists a folder.\n' +
+    '- {"action":"write_file","path":"methods/my_method.py","content":"..."} writes a file (relative path).\n' +
+    '- {"action":"run","command":"python run.py --split dev","timeoutSeconds":300} runs a shell command; you see its exit code and output.\n' +
+    '- {"action":"finish","summary":"..."} ends your work: describe the method and the development score the harness printed. ' +
+    'Do not state numbers that the code did not print.\n'
+  );
+}
