@@ -15,8 +15,9 @@ import {
   type JudgeAgreement,
   type JudgePair,
 } from './leaderboard.js';
+import { judgesVersusMetric, objectiveByAgent, objectiveByTask, type JudgeMetricCorrelation, type ObjectiveAgentSummary, type ObjectiveTaskSummary } from './objective.js';
 import { compareWithPublished, hasComparableNumbers, type PublishedComparison } from './published.js';
-import type { ItemFailure, ReportInput, UnreadableFile } from './types.js';
+import type { ItemFailure, ObjectiveRecord, ReportInput, UnreadableFile } from './types.js';
 
 export interface ReportData {
   title: string;
@@ -31,6 +32,13 @@ export interface ReportData {
   unreadable: UnreadableFile[];
   /** Published numbers beside computed ones; empty when the report has nothing comparable. */
   comparison: PublishedComparison[];
+  /** Competition runs: each run's objective score, summaries, and the judges against the metric. */
+  objective: ObjectiveRecord[];
+  objectiveTasks: ObjectiveTaskSummary[];
+  objectiveAgents: ObjectiveAgentSummary[];
+  judgesVsMetric: JudgeMetricCorrelation[];
+  /** Each judge's MLRC answer of a run as one number: the mean of its dimensions. */
+  mlrcScores: Array<{ runId: string; variant: string; judge: string; score: number }>;
 }
 
 export function buildReport(input: ReportInput): ReportData {
@@ -58,5 +66,12 @@ export function buildReport(input: ReportInput): ReportData {
     failures: input.failures,
     unreadable: input.unreadable ?? [],
     comparison: input.comparePublished && hasComparableNumbers(comparison) ? comparison : [],
+    objective: input.objective ?? [],
+    objectiveTasks: objectiveByTask(input.objective ?? []),
+    objectiveAgents: objectiveByAgent(input.objective ?? []),
+    judgesVsMetric: judgesVersusMetric(input.objective ?? [], input.records),
+    mlrcScores: input.records
+      .filter((r) => r.kind === 'mlrc' && r.runId && Object.keys(r.scores).length)
+      .map((r) => ({ runId: r.runId!, variant: r.variant ?? 'code', judge: r.judge, score: Object.values(r.scores).reduce((a, b) => a + b, 0) / Object.values(r.scores).length })),
   };
 }

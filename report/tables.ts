@@ -7,6 +7,7 @@ import type { ReportData } from './buildReport.js';
 import { compareDimensions } from './dimensions.js';
 import { PUBLISHED_LABEL, PUBLISHED_SOURCE } from './published.js';
 import { roundTo } from './stats.js';
+import { SUCCESS_MARGIN_PERCENT } from '../common/competition.js';
 
 export type Cell = string | number | null;
 
@@ -57,6 +58,7 @@ export function scoresTableName(kind: ReviewKind): string {
 export function reportTables(report: ReportData): ReportTable[] {
   const tables: ReportTable[] = [];
   if (report.comparison.length) tables.push(comparisonTable(report));
+  tables.push(objectiveAgentsTable(report), objectiveTasksTable(report), judgesVsMetricTable(report), objectiveRunsTable(report));
   for (const kind of report.summary.kinds) tables.push(scoresTable(report, kind));
   tables.push(
     judgeMeansTable(report),
@@ -196,6 +198,71 @@ function comparisonTable(report: ReportData): ReportTable {
       col('status'),
     ],
     rows: report.comparison.map((c) => [c.section, c.agent, c.measure, num(c.computed, MEAN_DIGITS), c.published, num(c.difference, MEAN_DIGITS), c.tolerance, c.status]),
+  };
+}
+
+function objectiveAgentsTable(report: ReportData): ReportTable {
+  return {
+    name: 'objective_agents',
+    title: 'Objective scores on the hidden test split, per agent',
+    note: `relative improvement = 100 × (score − baseline) / (reference − baseline); a task succeeds when a run closes ≥ ${SUCCESS_MARGIN_PERCENT}% of the gap`,
+    columns: [
+      col('agent'), col('tasks'),
+      { key: 'mean_best_improvement', header: 'mean best improvement %', digits: MEAN_DIGITS },
+      { key: 'tasks_succeeded', header: 'tasks succeeded' }, col('runs'),
+      { key: 'mean_runtime_s', header: 'mean runtime s', digits: 1 },
+      { key: 'mean_lines_changed', header: 'mean lines changed', digits: 1 },
+    ],
+    rows: report.objectiveAgents.map((a) => [a.agent, a.tasks, num(a.meanBestImprovement, MEAN_DIGITS), a.tasksSucceeded, a.runs, num(a.meanRuntimeSeconds, 1), num(a.meanLinesChanged, 1)]),
+  };
+}
+
+function objectiveTasksTable(report: ReportData): ReportTable {
+  return {
+    name: 'objective_tasks',
+    title: 'Objective scores per task: best run, and mean ± standard error over runs',
+    note: 'failed and invalid runs count as no improvement (0) in the mean',
+    columns: [
+      col('agent'), col('task'), col('metric'), col('direction'),
+      { key: 'baseline', header: 'baseline', digits: 4 }, { key: 'reference', header: 'reference', digits: 4 },
+      { key: 'best_score', header: 'best score', digits: 4 },
+      { key: 'best_improvement', header: 'best improvement %', digits: MEAN_DIGITS },
+      { key: 'mean_improvement', header: 'mean improvement %', digits: MEAN_DIGITS },
+      { key: 'se', header: '±', digits: MEAN_DIGITS },
+      col('runs'), col('successes'), col('failed'), col('invalid'),
+    ],
+    rows: report.objectiveTasks.map((t) => [
+      t.agent, t.task, t.metric, t.direction, num(t.baseline, 4), num(t.reference, 4), num(t.bestScore, 4),
+      num(t.bestImprovement, MEAN_DIGITS), num(t.meanImprovement, MEAN_DIGITS), num(t.standardError, MEAN_DIGITS), t.runs, t.successes, t.failed, t.invalid,
+    ]),
+  };
+}
+
+function judgesVsMetricTable(report: ReportData): ReportTable {
+  return {
+    name: 'judges_vs_metric',
+    title: 'MLRC rubric scores against the measured improvement',
+    note: 'per run: the judges\' mean score on the dimension vs its relative improvement on the hidden test split; variant: whether the judges saw the code',
+    columns: [
+      col('variant'), col('dimension'), { key: 'n_runs', header: 'runs' },
+      { key: 'pearson_r', header: 'Pearson r', digits: CORRELATION_DIGITS },
+      { key: 'spearman_rho', header: 'Spearman ρ', digits: CORRELATION_DIGITS },
+    ],
+    rows: report.judgesVsMetric.map((c) => [c.variant, c.dimension, c.n, num(c.pearson, CORRELATION_DIGITS), num(c.spearman, CORRELATION_DIGITS)]),
+  };
+}
+
+function objectiveRunsTable(report: ReportData): ReportTable {
+  return {
+    name: 'objective_runs',
+    title: 'Competition runs',
+    columns: [
+      col('agent'), col('task'), { key: 'run', header: 'run' }, col('status'), col('reason'),
+      { key: 'score', header: 'score', digits: 4 }, { key: 'improvement', header: 'improvement %', digits: MEAN_DIGITS },
+      col('success'), { key: 'runtime_s', header: 'runtime s', digits: 1 }, { key: 'lines_changed', header: 'lines changed' },
+    ],
+    rows: report.objective.map((o) => [o.agent, o.task, o.runId, o.status, o.reason ?? '', num(o.score, 4), num(o.relativeImprovement, MEAN_DIGITS), o.success ? 'yes' : 'no', num(o.runtimeSeconds, 1), o.linesChanged]),
+    detailOnly: true,
   };
 }
 

@@ -18,6 +18,27 @@ export interface ReviewRecord {
   hasHallucination?: boolean;
   /** Where the record came from: a file path relative to the folder read, or a review id. */
   source: string;
+  /** The run whose output was judged, when known (to set judges beside objective scores). */
+  runId?: string;
+}
+
+/** A competition run's objective score on the hidden test split (MLRC-Bench style). */
+export interface ObjectiveRecord {
+  task: string;
+  agent: string;
+  runId: string;
+  status: 'scored' | 'failed' | 'invalid';
+  reason?: string;
+  metric: string;
+  direction: 'higher' | 'lower';
+  score?: number;
+  baseline: number;
+  reference: number;
+  /** Percent of the baseline-to-reference gap closed. */
+  relativeImprovement?: number;
+  success: boolean;
+  runtimeSeconds: number;
+  linesChanged: number;
 }
 
 /** Cost of one research run of a benchmark, for cost and tokens per task. */
@@ -55,6 +76,8 @@ export interface ReportInput {
   failures: ItemFailure[];
   /** Files skipped while reading a folder of reviews. */
   unreadable?: UnreadableFile[];
+  /** Competition runs' objective scores. */
+  objective?: ObjectiveRecord[];
   /**
    * Set when the reviews are MLR-Bench's own (same tasks, models and judges as the paper): only
    * then do its published numbers sit beside the computed ones. Our own benchmarks' agents and

@@ -33,7 +33,37 @@ export async function renderCharts(report: ReportData): Promise<ChartFile[]> {
     const title = `${KIND_TITLES[agreement.kind]}${agreement.variant ? ` (${agreement.variant})` : ''}: ${agreement.judgeA} vs ${agreement.judgeB}`;
     charts.push({ file, title, table: 'judge_agreement', svg: await toSvg(judgeScatterSpec(agreement, pairs, title)) });
   }
+  for (const variant of [...new Set(report.judgesVsMetric.map((c) => c.variant))]) {
+    const spec = judgesVersusMetricSpec(report, variant);
+    if (spec) charts.push({ file: `judges_vs_metric_${fileSafe(variant)}.svg`, title: `MLRC rubric (${variant}) vs measured improvement`, table: 'judges_vs_metric', svg: await toSvg(spec) });
+  }
   return charts;
+}
+
+/** One point per scored competition run: the judges' mean MLRC score against the measured relative improvement. */
+export function judgesVersusMetricSpec(report: ReportData, variant: string): TopLevelSpec | undefined {
+  const improvement = new Map(report.objective.filter((o) => o.status === 'scored' && o.relativeImprovement !== undefined).map((o) => [o.runId, o]));
+  const values: Array<{ improvement: number; judges: number; agent: string; task: string }> = [];
+  const byRun = new Map<string, number[]>();
+  for (const s of report.mlrcScores.filter((m) => m.variant === variant)) byRun.set(s.runId, [...(byRun.get(s.runId) ?? []), s.score]);
+  for (const [runId, scores] of byRun) {
+    const o = improvement.get(runId);
+    if (o) values.push({ improvement: o.relativeImprovement!, judges: scores.reduce((a, b) => a + b, 0) / scores.length, agent: o.agent, task: o.task });
+  }
+  if (values.length < 2) return undefined;
+  return {
+    title: { text: `MLRC rubric (${variant}) vs measured improvement`, subtitle: 'one point per scored run: mean of the judges\' five MLRC dimensions (1–5) against the relative improvement on the hidden test split' },
+    width: 320,
+    height: 260,
+    data: { values },
+    mark: { type: 'circle', opacity: 0.8, size: 80 },
+    encoding: {
+      x: { field: 'improvement', type: 'quantitative', title: 'relative improvement (%)' },
+      y: { field: 'judges', type: 'quantitative', title: 'judges\' mean MLRC score', scale: { domain: [1, 5] } },
+      color: { field: 'agent', type: 'nominal', scale: { scheme: 'tableau10' } },
+      tooltip: [{ field: 'task' }, { field: 'agent' }],
+    },
+  } as TopLevelSpec;
 }
 
 export async function toSvg(spec: TopLevelSpec): Promise<string> {

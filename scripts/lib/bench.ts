@@ -9,7 +9,8 @@ import { TASK_QUEUES } from '../../common/queues.js';
 import type { ReviewResult } from '../../common/reviews.js';
 import type { ResearchRunResult } from '../../common/schemas.js';
 import { LAB_BENCH, LAB_KIND, LAB_MODEL, LAB_STATUS, LAB_TASK } from '../../common/searchAttributes.js';
-import type { ItemFailure, ReportInput, ReviewRecord, RunCostRecord } from '../../report/types.js';
+import type { ItemFailure, ObjectiveRecord, ReportInput, ReviewRecord, RunCostRecord } from '../../report/types.js';
+import type { CompetitionRunResult } from '../../common/competition.js';
 import { benchProgressQuery } from '../../workflows/definitions.js';
 import { benchmark } from '../../workflows/benchmark.js';
 import { CliError, explainNotFound } from './client.js';
@@ -126,6 +127,7 @@ export async function loadBenchReport(client: Client, benchId: string): Promise<
   const records: ReviewRecord[] = [];
   const runs: RunCostRecord[] = [];
   const failures: ItemFailure[] = [];
+  const objective: ObjectiveRecord[] = [];
   const finished = new Set<string>();
   await forEachLimited(children, 16, async (w) => {
     const { task, agent, kind } = itemOf(w);
@@ -136,7 +138,17 @@ export async function loadBenchReport(client: Client, benchId: string): Promise<
       failures.push({ task, agent, part: kind, reason });
       return;
     }
-    if (kind === 'research') {
+    if (kind === 'competition') {
+      const result = (await handle.result()) as CompetitionRunResult;
+      const s = result.score;
+      objective.push({
+        task, agent, runId: w.workflowId, status: s.status, ...(s.reason ? { reason: s.reason } : {}), metric: s.metric.name, direction: s.metric.direction,
+        ...(s.score !== undefined ? { score: s.score } : {}), baseline: s.baseline, reference: s.reference,
+        ...(s.relativeImprovement !== undefined ? { relativeImprovement: s.relativeImprovement } : {}), success: s.success,
+        runtimeSeconds: s.runtimeSeconds, linesChanged: s.linesChanged,
+      });
+      runs.push({ task, agent, status: s.status, ...result.usage });
+    } else if (kind === 'research') {
       const result = (await handle.result()) as ResearchRunResult;
       runs.push({ task, agent, status: result.status, ...result.totals });
       if (result.status !== 'completed') failures.push({ task, agent, part: kind, reason: result.reason ?? result.status });
@@ -153,13 +165,15 @@ export async function loadBenchReport(client: Client, benchId: string): Promise<
           scores: v.scores,
           ...(v.hasHallucination !== undefined ? { hasHallucination: v.hasHallucination } : {}),
           source: w.workflowId,
+          // Review ids are `<runId>.review-<kind>[-no-code]`: the run they judged.
+          runId: w.workflowId.replace(/\.review-[a-z_]+(-no-code)?$/, ''),
         });
       }
     }
   });
   // A failure a later retry made good is not a failure any more.
   const open = failures.filter((f) => !(f.part.startsWith('review:') && finished.has(`${benchItemKey(f.task, f.agent)}|${f.part}`)));
-  return { title: `benchmark ${benchId}`, records, runs, failures: open };
+  return { title: `benchmark ${benchId}`, records, runs, failures: open, objective };
 }
 
 async function forEachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
