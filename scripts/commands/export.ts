@@ -1,0 +1,57 @@
+/** `lab export`: stored step records as JSONL for supervised fine-tuning or RL (docs/trajectories.md). */
+import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { artifactRoot } from '../../activities/config.js';
+import { booleanFlag, defineCommand, flag, required } from '../lib/command.js';
+import { nonEmptyText, oneOf, runIdToFind } from '../lib/options.js';
+import { withClient } from '../lib/output.js';
+import { EXPORT_FORMATS, exportTrajectories, type ExportResult } from '../lib/trajectories.js';
+
+export const exportCommand = defineCommand({
+  summary: 'write the step records of a run, environment session or benchmark as JSONL: chat samples (sft) or transitions (steps)',
+  usage: 'lab export --format sft|steps <runId|sessionId|benchId> [--out FILE|-] [--include-failed]',
+  options: { format: { type: 'string' }, out: { type: 'string' }, 'include-failed': { type: 'boolean' } },
+  positionals: ['id'],
+  schema: z.object({
+    id: required('missing run, environment session or benchmark id (see `lab list`)', runIdToFind),
+    format: required('missing --format (sft or steps)', oneOf('--format', EXPORT_FORMATS)),
+    out: flag(nonEmptyText('--out')),
+    'include-failed': booleanFlag,
+  }),
+  async run({ id, format, out, 'include-failed': includeFailed }) {
+    const result = await withClient(({ client }) => exportTrajectories(client, id, { format, artifactRoot: artifactRoot(), includeFailed }));
+    const body = result.lines.join('\n') + '\n';
+    let where = 'standard output';
+    if (out === '-') process.stdout.write(body);
+    else {
+      const file = path.resolve(out ?? path.join('exports', `${fileSafe(id)}.${format}.jsonl`));
+      await writeAtomic(file, body);
+      where = path.relative(process.cwd(), file) || file;
+    }
+    process.stderr.write(summary(result, format, where));
+  },
+});
+
+function summary(r: ExportResult, format: string, where: string): string {
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  const lines = [
+    `exported ${plural(r.episodes, 'episode')}, ${plural(r.steps, 'step')} (${format}) to ${where}; skipped ${plural(r.skippedEpisodes.length, 'episode')}, ${plural(r.skippedSteps.length, 'step')}`,
+    ...r.skippedEpisodes.map((s) => `  skipped ${s.runId}: ${s.reason}`),
+    ...r.skippedSteps.map((s) => `  skipped ${s.runId} step ${s.step}: ${s.reason}`),
+  ];
+  return lines.join('\n') + '\n';
+}
+
+function fileSafe(name: string): string {
+  return name.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[.]+/, '_') || 'export';
+}
+
+/** A half-written export would look like a complete one with fewer steps. */
+async function writeAtomic(file: string, body: string): Promise<void> {
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
+  await fs.writeFile(tmp, body);
+  await fs.rename(tmp, file);
+}
