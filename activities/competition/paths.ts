@@ -1,0 +1,31 @@
+/** Where competition tasks are found, and the scorer's own folders (never inside a workspace). */
+import path from 'node:path';
+import { isValidRunId, RUN_ID_RULE } from '../../common/runIds.js';
+import { labHome, PROJECT_ROOT } from '../config.js';
+
+/** The competitions shipped with the project. */
+export const COMPETITIONS_DIR = path.join(PROJECT_ROOT, 'tasks', 'competitions');
+
+/** Folders searched for a competition by name: `LAB_COMPETITIONS_DIR` (path-separated) first, then the shipped ones. */
+export function competitionSearchPath(env: NodeJS.ProcessEnv = process.env): string[] {
+  const extra = (env.LAB_COMPETITIONS_DIR ?? '').split(path.delimiter).filter(Boolean).map((d) => path.resolve(d));
+  return [...extra, COMPETITIONS_DIR];
+}
+
+/**
+ * Scorer-only copies of each run's data, the hidden test split included. Outside the workspaces
+ * (the sandbox binds only the workspace), so the agent's code cannot reach them.
+ */
+export function hiddenRoot(env: NodeJS.ProcessEnv = process.env): string {
+  return path.resolve(env.LAB_COMPETITION_HIDDEN_DIR ?? path.join(labHome(env), 'competition-hidden'));
+}
+
+export function hiddenDir(runId: string): string {
+  if (!isValidRunId(runId)) throw new Error(`invalid run id ${JSON.stringify(runId)}: ${RUN_ID_RULE}`);
+  return path.join(hiddenRoot(), runId);
+}
+
+/** Fresh folders, one per scoring run, removed when it ends. */
+export function scoringRoot(env: NodeJS.ProcessEnv = process.env): string {
+  return path.resolve(env.LAB_COMPETITION_SCORING_DIR ?? path.join(labHome(env), 'competition-scoring'));
+}
