@@ -2,7 +2,10 @@
 import { ArtifactStore } from './artifacts.js';
 import { createArtifactActivities } from './artifactActivities.js';
 import { createBenchActivities } from './bench/index.js';
+import { createCompetitionActivities } from './competition/index.js';
+import { createCompetitionWriteupActivities } from './competitionWriteup.js';
 import { createEnvironmentActivities } from './environment/index.js';
+import { createEnvSessionActivities } from './envSession.js';
 import { artifactRoot, llmCacheDir } from './config.js';
 import { LlmGateway } from './llm/gateway.js';
 import { createJudgeActivities } from './judge/index.js';
@@ -36,6 +39,9 @@ export function createActivities(deps: ActivityDeps = defaultActivityDeps()) {
     ...createArtifactActivities(deps),
     ...createBenchActivities(deps),
     ...createEnvironmentActivities(deps),
+    ...createCompetitionActivities(deps),
+    ...createCompetitionWriteupActivities(deps),
+    ...createEnvSessionActivities(deps),
     ...literature,
     ...createLiteratureRunActivities({ store: deps.store, literature }),
     ...createLiteratureStageActivities(deps),

@@ -8,7 +8,7 @@ import { experimentLimitsSchema } from './limits.js';
 import { artifactRefSchema, budgetSchema, stageNameSchema, stageTimeoutsSchema, usageSchema, type StageName, type Usage } from './schemas.js';
 import { STAGES } from './stages.js';
 
-export const BENCH_MODES = ['stepwise', 'end-to-end', 'judge-only'] as const;
+export const BENCH_MODES = ['stepwise', 'end-to-end', 'judge-only', 'competition'] as const;
 export type BenchMode = (typeof BENCH_MODES)[number];
 
 export const benchmarkInputSchema = z.object({
@@ -24,6 +24,8 @@ export const benchmarkInputSchema = z.object({
   reviews: z.array(reviewKindSchema).min(1),
   /** Judge-only mode: a folder of published MLR-Bench outputs (`ideas_and_proposals/<task>/...`) or of run folders. */
   outputs: z.string().optional(),
+  /** Competition mode: attempts per task and agent (MLRC-Bench reports the best of several). */
+  runs: z.number().int().min(1).max(20).default(1),
   /** Items (research run + its reviews) in flight at once. */
   concurrency: z.number().int().min(1).max(256).default(4),
   /** Whole benchmark's budget; every run and review is given a share of what is left. */
@@ -64,22 +66,26 @@ export const preparedBenchSchema = z.object({
 });
 export type PreparedBench = z.output<typeof preparedBenchSchema>;
 
-/** One unit of work: a task and an agent. */
+/** One unit of work: a task and an agent (and, for competitions, which attempt). */
 export interface BenchItem {
   key: string;
   task: string;
   taskRef: z.infer<typeof artifactRefSchema>;
   agent: string;
+  /** 1-based attempt number when the benchmark makes several runs per task and agent. */
+  run?: number;
 }
 
-/** Every item of a prepared benchmark, in a fixed order (task, then agent). */
-export function benchItems(prepared: PreparedBench): BenchItem[] {
+/** Every item of a prepared benchmark, in a fixed order (task, then agent, then attempt). */
+export function benchItems(prepared: PreparedBench, runs = 1): BenchItem[] {
   const missing = new Set(prepared.missing);
   const items: BenchItem[] = [];
   for (const task of prepared.tasks) {
     for (const agent of prepared.agents) {
       const key = benchItemKey(task.name, agent);
-      if (!missing.has(key)) items.push({ key, task: task.name, taskRef: task.ref, agent });
+      if (missing.has(key)) continue;
+      if (runs === 1) items.push({ key, task: task.name, taskRef: task.ref, agent });
+      else for (let run = 1; run <= runs; run++) items.push({ key: `${key}#${run}`, task: task.name, taskRef: task.ref, agent, run });
     }
   }
   return items;
@@ -140,7 +146,7 @@ export interface BenchResult {
   failures: BenchFailure[];
 }
 
-/** An item's key: `<task>/<agent>` (a task name has no `/`). */
+/** An item's key: `<task>/<agent>` (a task name has no `/`), plus `#<attempt>` with several runs. */
 export function benchItemKey(task: string, agent: string): string {
   return `${task}/${agent}`;
 }
@@ -148,6 +154,7 @@ export function benchItemKey(task: string, agent: string): string {
 /** The review kinds a mode implies when none are given. */
 export function defaultReviews(mode: BenchMode, stages: StageName[]): ReviewKind[] {
   if (mode === 'end-to-end') return ['end_to_end'];
+  if (mode === 'competition') return ['mlrc'];
   return stages.includes('proposal') ? ['idea', 'proposal'] : ['idea'];
 }
 

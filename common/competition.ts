@@ -5,7 +5,9 @@
  * Pure types, schemas and score arithmetic (workflows import it).
  */
 import { z } from 'zod';
-import { artifactRefSchema } from './schemas.js';
+import { experimentLimitsSchema } from './limits.js';
+import type { ReviewDocuments } from './reviews.js';
+import { artifactRefSchema, budgetSchema, type Usage } from './schemas.js';
 
 /** `competition.json` in a competition task folder. */
 export const competitionSpecSchema = z.object({
@@ -120,4 +122,26 @@ export interface PreparedCompetition {
   taskRef: z.infer<typeof artifactRefSchema>;
   /** Files the agent finds in its workspace (relative paths). */
   files: string[];
+}
+
+/** `competitionRun`: one agent's attempt at one competition task. */
+export const competitionRunInputSchema = z.object({
+  /** The competition's name (tasks/competitions/<name>). */
+  task: z.string().min(1),
+  model: z.string().min(1),
+  reasoningEffort: z.enum(['low', 'medium', 'high']).optional(),
+  limits: experimentLimitsSchema.default({ maxSteps: 30, wallSeconds: 3600, stepsPerSegment: 10, sandbox: {} }),
+  budget: budgetSchema.default({}),
+});
+export type CompetitionRunInput = z.input<typeof competitionRunInputSchema>;
+
+export interface CompetitionRunResult {
+  task: string;
+  model: string;
+  /** The hidden test split's score: scored, failed (the code did not run) or invalid (it broke the rules). */
+  score: SubmissionScore;
+  experiment: { end: string; steps: number };
+  /** What a judge reads: the task, the write-up made from the run's records, the command log and the code. */
+  documents: ReviewDocuments;
+  usage: Usage;
 }

@@ -126,6 +126,8 @@ export const researchRunInputSchema = z.object({
   priorUsage: usageSchema.optional(),
   /** Bounds of the experiment stage's agent loop and of each sandboxed command. */
   experiment: experimentLimitsSchema.optional(),
+  /** A benchmark checked the model, sandbox and backends once for all its runs. */
+  skipPreflight: z.boolean().optional(),
   /** The run ends after this stage (stepwise benchmarks stop after the idea or the proposal). */
   stopAfter: stageNameSchema.optional(),
 });

@@ -8,6 +8,9 @@ import { parseCommandArgs, type Command } from './lib/command.js';
 import { EXIT, EXIT_CODES_HELP } from './lib/exitCodes.js';
 import { print } from './lib/output.js';
 import { benchCommand } from './commands/bench.js';
+import { competeCommand } from './commands/compete.js';
+import { envCommand } from './commands/env.js';
+import { exportCommand } from './commands/export.js';
 import { judgeCommand } from './commands/judge.js';
 import { listCommand } from './commands/list.js';
 import { resumeCommand } from './commands/resume.js';
@@ -35,6 +38,9 @@ const COMMANDS: Record<string, Command<any>> = {
   report: reportCommand,
   judge: judgeCommand,
   bench: benchCommand,
+  compete: competeCommand,
+  env: envCommand,
+  export: exportCommand,
 };
 
 function helpText(): string {

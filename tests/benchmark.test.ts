@@ -199,6 +199,9 @@ describe('benchmark sweep', () => {
       const review = await client.workflow.getHandle(finishedBeforeKill[0]).fetchHistory();
       writeFileSync(path.join(FIXTURES, `benchmark@${benchId}.history.json`), withoutMachinePaths(historyToJSON(history)));
       writeFileSync(path.join(FIXTURES, `review@${finishedBeforeKill[0]}.history.json`), withoutMachinePaths(historyToJSON(review)));
+      const itemId = `${finishedBeforeKill[0].replace(/\.review-[a-z_]+$/, '')}.item`;
+      const item = await client.workflow.getHandle(itemId).fetchHistory();
+      writeFileSync(path.join(FIXTURES, `benchItem@${itemId}.history.json`), withoutMachinePaths(historyToJSON(item)));
     }
   }, 300_000);
 

@@ -39,8 +39,8 @@ import { addUsage, ZERO_USAGE, type Budget, type ResearchRunInput, type Usage } 
 import { LAB_BENCH, LAB_KIND, LAB_MODEL, LAB_STATUS, LAB_TASK } from '../common/searchAttributes.js';
 import { STAGES } from '../common/stages.js';
 import { benchProgressQuery } from './definitions.js';
-import { researchRun } from './researchRun.js';
-import { review } from './review.js';
+import { benchItem } from './benchItem.js';
+import { preflight } from './preflight.js';
 
 export async function benchmark(raw: BenchmarkInput): Promise<BenchResult> {
   const input = parseInput(raw);
@@ -71,6 +71,8 @@ export async function benchmark(raw: BenchmarkInput): Promise<BenchResult> {
   setHandler(benchProgressQuery, () => progress);
 
   const prepared = carried?.prepared ?? (await prepare(benchId, input));
+  // Every model is checked once for the whole batch (key, endpoint, model name, sandbox), before any paid call.
+  if (!carried) await preflightModels(input, prepared);
   const items = selectedItems(prepared, input);
   progress.total = items.length;
   progress.status = 'running';
@@ -93,7 +95,7 @@ export async function benchmark(raw: BenchmarkInput): Promise<BenchResult> {
       continue;
     }
     startedHere++;
-    const work = runItem(benchId, input, prepared, item, share, tally).finally(() => {
+    const work = runItemChild(benchId, input, prepared, item, share, tally).finally(() => {
       inFlight.delete(item.key);
       progress.inFlight = [...inFlight.keys()];
       sync(progress, tally, inFlight.size);
@@ -115,89 +117,67 @@ export async function benchmark(raw: BenchmarkInput): Promise<BenchResult> {
   return { benchId, total: items.length, done: tally.done, failed: tally.failed, skipped: tally.skipped, spent: tally.spent, failures: tally.failures };
 }
 
-/** One item: its research run (unless judge-only), then each of its reviews. Never throws. */
-async function runItem(benchId: string, input: BenchmarkConfig, prepared: PreparedBench, item: BenchItem, budget: Budget, tally: BenchTally): Promise<void> {
+/**
+ * One item as one child workflow (research run and reviews inside it): the benchmark workflow then
+ * handles one start and one completion per item, which keeps its history and its lock light.
+ */
+async function runItemChild(benchId: string, input: BenchmarkConfig, prepared: PreparedBench, item: BenchItem, budget: Budget, tally: BenchTally): Promise<void> {
   const runId = itemRunId(benchId, item);
-  const searchAttributes = (kind: string, model: string) => [
-    { key: LAB_BENCH, value: benchId },
-    { key: LAB_KIND, value: kind },
-    { key: LAB_TASK, value: item.task },
-    { key: LAB_MODEL, value: model },
-  ];
-  let spent: Usage = ZERO_USAGE;
-  let subject: ReviewSubject;
-  if (input.mode === 'judge-only') {
-    subject = outputsSubject(prepared, item);
-  } else {
-    const lastStage = input.mode === 'end-to-end' ? STAGES[STAGES.length - 1] : input.stages[input.stages.length - 1];
-    const runInput: ResearchRunInput = {
-      task: { name: item.task, ref: item.taskRef },
-      model: item.agent,
-      budget,
-      stageTimeouts: input.stageTimeouts,
-      ...(input.experiment ? { experiment: input.experiment } : {}),
-      ...(lastStage !== 'paper' ? { stopAfter: lastStage } : {}),
-    };
-    try {
-      const result = await executeChild(researchRun, {
-        workflowId: runId,
-        args: [runInput],
-        typedSearchAttributes: searchAttributes('research', item.agent),
-        parentClosePolicy: ParentClosePolicy.TERMINATE,
-      });
-      spent = result.totals;
-      addSpent(tally, spent);
-      if (result.status !== 'completed') return fail(tally, item, 'research', result.reason ?? result.status, runId);
-      subject = { source: 'run', runId, documents: documentsOfRun(item.taskRef, outputsOf(result)) };
-    } catch (err) {
-      return fail(tally, item, 'research', failureReason(err), runId);
-    }
+  const itemId = `${runId}.item`;
+  try {
+    const result = await executeChild(benchItem, {
+      workflowId: itemId,
+      args: [
+        {
+          benchId,
+          item,
+          runId,
+          mode: input.mode,
+          stages: input.stages,
+          reviews: input.reviews,
+          judges: input.judges,
+          stageTimeouts: input.stageTimeouts,
+          ...(input.experiment ? { experiment: input.experiment } : {}),
+          ...(input.mode === 'judge-only' ? { outputs: outputsSubject(prepared, item) } : {}),
+          budget,
+        },
+      ],
+      typedSearchAttributes: [
+        { key: LAB_BENCH, value: benchId },
+        { key: LAB_KIND, value: 'bench-item' },
+        { key: LAB_TASK, value: item.task },
+        { key: LAB_MODEL, value: item.agent },
+      ],
+      parentClosePolicy: ParentClosePolicy.TERMINATE,
+    });
+    addSpent(tally, result.spent);
+    for (const f of result.failures) recordFailure(tally, item, f.part, f.reason, f.workflowId);
+    if (result.failures.length) tally.failed++;
+    else tally.done++;
+  } catch (err) {
+    fail(tally, item, 'item', failureReason(err), itemId);
   }
+}
 
-  const reviewBudget = budgetAfter(budget, spent);
-  const perReview = splitBudget(reviewBudget, input.reviews.length);
-  const outcomes = await Promise.all(
-    input.reviews.map(async (kind): Promise<string | undefined> => {
-      const reviewId = `${runId}.review-${kind}`;
-      const reviewInput: ReviewInput = {
-        kind,
-        subject,
-        judges: input.judges,
-        task: item.taskRef,
-        budget: perReview,
-        timeouts: input.stageTimeouts,
-        bench: { benchId, task: item.task, agent: item.agent },
-      };
-      try {
-        const result = await executeChild(review, {
-          workflowId: reviewId,
-          args: [reviewInput],
-          typedSearchAttributes: searchAttributes(`review:${kind}`, item.agent),
-          parentClosePolicy: ParentClosePolicy.TERMINATE,
-        });
-        addSpent(tally, result.usage);
-        return undefined;
-      } catch (err) {
-        return recordFailure(tally, item, `review:${kind}`, failureReason(err), reviewId);
-      }
-    }),
-  );
-  if (outcomes.some((failed) => failed)) tally.failed++;
-  else tally.done++;
+/** Checks each agent and judge model once (and the sandbox and literature when the items need them). */
+async function preflightModels(input: BenchmarkConfig, prepared: PreparedBench): Promise<void> {
+  const sandbox = input.mode === 'competition' || (input.mode === 'end-to-end' && input.stages.includes('experiment'));
+  const literature = input.mode !== 'judge-only' && input.mode !== 'competition' && input.stages.includes('literature');
+  const agents = input.mode === 'judge-only' ? [] : prepared.agents;
+  const checks = [
+    ...agents.map((model) => ({ model, sandbox, literature })),
+    ...input.judges.filter((j) => !agents.includes(j)).map((model) => ({ model, sandbox: false, literature: false })),
+  ];
+  const reports = await Promise.all(checks.map((c) => preflight(c)));
+  const problems = reports.flatMap((r) => r.problems);
+  if (problems.length) {
+    throw ApplicationFailure.nonRetryable(`preflight found ${problems.length} problem(s); no item was started: ${problems.join('; ')}`, 'PreflightFailed');
+  }
 }
 
 /** A plain, unique run id per item: `<benchId>.<task>.<agent>` (agent spec made a file name). */
-export function itemRunId(benchId: string, item: Pick<BenchItem, 'task' | 'agent'>): string {
-  return `${benchId}.${item.task}.${judgeSlug(item.agent)}`.slice(0, 200);
-}
-
-function outputsOf(result: { artifacts: Partial<Record<string, import('../common/schemas.js').ArtifactRef>>; experimentFiles?: import('../common/schemas.js').ArtifactRef[] }) {
-  const outputs: Parameters<typeof documentsOfRun>[1] = {};
-  for (const stage of STAGES) {
-    const artifact = result.artifacts[stage];
-    if (artifact) outputs[stage] = { artifact, extra: stage === 'experiment' ? result.experimentFiles : [] };
-  }
-  return outputs;
+export function itemRunId(benchId: string, item: Pick<BenchItem, 'task' | 'agent' | 'run'>): string {
+  return `${benchId}.${item.task}.${judgeSlug(item.agent).slice(0, 60)}${item.run ? `.r${item.run}` : ''}`.slice(0, 200);
 }
 
 async function prepare(benchId: string, input: BenchmarkConfig): Promise<PreparedBench> {
@@ -211,7 +191,7 @@ async function prepare(benchId: string, input: BenchmarkConfig): Promise<Prepare
 }
 
 function selectedItems(prepared: PreparedBench, input: BenchmarkConfig): BenchItem[] {
-  const all = benchItems(prepared);
+  const all = benchItems(prepared, input.mode === 'competition' ? input.runs : 1);
   if (!input.only) return all;
   const only = new Set(input.only);
   return all.filter((item) => only.has(item.key));

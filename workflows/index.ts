@@ -4,3 +4,6 @@ export { experimentRun } from './experimentRun.js';
 export { preflight } from './preflight.js';
 export { review } from './review.js';
 export { benchmark } from './benchmark.js';
+export { benchItem } from './benchItem.js';
+export { competitionRun } from './competitionRun.js';
+export { envSession } from './envSession.js';

@@ -86,7 +86,7 @@ export async function researchRun(rawInput: ResearchRunInput): Promise<ResearchR
     { key: LAB_STATUS, value: 'running' },
   ]);
   // Check everything the run will need before its first paid call (runs recorded before this step replay without it).
-  if (patched('preflight')) {
+  if (!input.skipPreflight && patched('preflight')) {
     const report = await preflight({ model: input.model, sandbox: willRun(input, 'experiment'), literature: willRun(input, 'literature') });
     run.progress.preflight = report;
     if (report.problems.length) {

@@ -9,6 +9,7 @@ import type { ReviewKind } from '../../common/reviews.js';
 import type { ArtifactStore } from '../artifacts.js';
 import { TaskError } from '../tasks.js';
 import { selectTasks } from '../taskSets.js';
+import { selectCompetitions } from './competitions.js';
 import { findOutputs, OutputsError } from './outputs.js';
 
 export interface PrepareBenchmarkInput {
@@ -25,13 +26,14 @@ export function createBenchActivities({ store }: { store: ArtifactStore }) {
     async prepareBenchmark(input: PrepareBenchmarkInput): Promise<PreparedBench> {
       let tasks;
       try {
-        tasks = await selectTasks(input.tasks);
+        tasks = input.mode === 'competition' ? await selectCompetitions(input.tasks) : await selectTasks(input.tasks);
       } catch (err) {
         // A task set that matches nothing, or a bad task file, will not heal by retrying.
         if (err instanceof TaskError) throw ApplicationFailure.nonRetryable(err.message, 'InvalidInput');
         throw err;
       }
       const stored = [];
+      // Competition runs store their own task text when they set up their workspace; this copy is the benchmark's record.
       for (const task of tasks) stored.push({ name: task.name, ref: await store.put(input.benchId, `tasks/${task.name}.md`, task.content) });
       if (input.mode !== 'judge-only') return { tasks: stored, agents: input.agents, missing: [] };
 

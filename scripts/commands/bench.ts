@@ -8,6 +8,7 @@ import path from 'node:path';
 import cliProgress from 'cli-progress';
 import { z } from 'zod';
 import { unenforceableBudget } from '../../activities/llm/prices.js';
+import { selectCompetitions } from '../../activities/bench/competitions.js';
 import { selectTasks } from '../../activities/taskSets.js';
 import { TaskError } from '../../activities/tasks.js';
 import { defaultReviews, type BenchmarkInput, type BenchMode } from '../../common/benchmark.js';
@@ -87,6 +88,8 @@ const schema = z
     stages: flag(benchStages),
     reviews: flag(reviewKinds),
     'judge-only': booleanFlag,
+    competition: booleanFlag,
+    runs: flag(wholeNumber('--runs', 1, 20)),
     outputs: flag((v) => {
       const folder = path.resolve(v);
       if (!existsSync(folder)) throw new Error(`--outputs: folder not found: ${v}`);
@@ -115,9 +118,11 @@ const schema = z
       if (a['judge-only'] && !a.outputs) ctx.addIssue({ code: 'custom', message: '--judge-only needs --outputs <folder>' });
       if (!a['judge-only'] && a.outputs) ctx.addIssue({ code: 'custom', message: '--outputs applies to --judge-only' });
       if (a.item?.length) ctx.addIssue({ code: 'custom', message: '--item applies to `lab bench retry`' });
+      if (a.competition && (a['judge-only'] || a.stages)) ctx.addIssue({ code: 'custom', message: `--competition runs competition tasks: --${a['judge-only'] ? 'judge-only' : 'stages'} does not apply` });
+      if (a.runs !== undefined && !a.competition) ctx.addIssue({ code: 'custom', message: '--runs applies to --competition (attempts per task and agent)' });
     } else {
       if (!a.benchId) ctx.addIssue({ code: 'custom', message: `missing benchmark id: lab bench ${action} <benchId>` });
-      const startOnly = (['tasks', 'stages', 'reviews', 'outputs', 'id'] as const).find((k) => a[k] !== undefined);
+      const startOnly = (['tasks', 'stages', 'reviews', 'outputs', 'id', 'runs'] as const).find((k) => a[k] !== undefined);
       if (startOnly || a.agent?.length || a.judge?.length || a['judge-only']) {
         ctx.addIssue({ code: 'custom', message: `--${startOnly ?? (a.agent?.length ? 'agent' : a.judge?.length ? 'judge' : 'judge-only')} applies when starting a benchmark, not to ${action}` });
       }
@@ -139,6 +144,7 @@ export const benchCommand = defineCommand({
     'lab bench --tasks <names|globs|venue:V|year:Y> --agent MODEL [--agent ...] [--judge MODEL ...] [--stages idea|idea,proposal|all]\n' +
     '          [--reviews idea,proposal] [--concurrency 4] [--budget-usd N] [--max-tokens N] [--id BENCH_ID] [--detach] [--json]\n' +
     '       lab bench --judge-only --outputs <folder> --tasks <...> [--judge MODEL ...]   (re-judge existing outputs, e.g. MLR-Bench\'s published ones)\n' +
+    '       lab bench --competition --tasks <competitions|all> --agent MODEL [--runs 3] [--judge MODEL ...]   (objective scores + MLRC rubric reviews)\n' +
     '       lab bench status <benchId> [--follow] [--json]\n' +
     '       lab bench retry <benchId> [--item <task>/<agent> ...]   (run the failed items again; finished ones are kept)\n' +
     '       lab bench resume <benchId>   (start a stopped benchmark again; finished items are kept)',
@@ -149,6 +155,8 @@ export const benchCommand = defineCommand({
     stages: { type: 'string' },
     reviews: { type: 'string' },
     'judge-only': { type: 'boolean' },
+    competition: { type: 'boolean' },
+    runs: { type: 'string' },
     outputs: { type: 'string' },
     concurrency: { type: 'string' },
     'budget-usd': { type: 'string' },
@@ -196,12 +204,16 @@ export const benchCommand = defineCommand({
       const unenforceable = unenforceableBudget(parseModelSpec(model), budget);
       if (unenforceable) throw new CliError(unenforceable, 2);
     }
-    const { mode, stages } = a['judge-only'] ? { mode: 'judge-only' as const, stages: [] as StageName[] } : (a.stages ?? benchStages('idea,proposal'));
+    const { mode, stages }: { mode: BenchMode; stages: StageName[] } = a['judge-only']
+      ? { mode: 'judge-only', stages: [] }
+      : a.competition
+        ? { mode: 'competition', stages: [] }
+        : (a.stages ?? benchStages('idea,proposal'));
     const reviews = a.reviews ?? (mode === 'judge-only' ? ['idea', 'proposal'] as ReviewKind[] : defaultReviews(mode, stages));
     // Check the task set here too, for a quick answer; the worker resolves it again where the tasks live.
     let taskCount: number;
     try {
-      taskCount = (await selectTasks(a.tasks!)).length;
+      taskCount = (mode === 'competition' ? await selectCompetitions(a.tasks!) : await selectTasks(a.tasks!)).length;
     } catch (err) {
       if (err instanceof TaskError) throw new CliError(err.message, 2);
       throw err;
@@ -216,6 +228,7 @@ export const benchCommand = defineCommand({
       reviews,
       ...(a.outputs ? { outputs: a.outputs } : {}),
       concurrency: a.concurrency ?? 4,
+      ...(a.runs ? { runs: a.runs } : {}),
       budget: budget ?? {},
     };
     return withClient(async ({ client }) => {

@@ -1,0 +1,166 @@
+/** `lab compete`: an agent attempts a competition task (MLRC-Bench style), scored on the hidden test split. */
+import { randomBytes } from 'node:crypto';
+import Table from 'cli-table3';
+import { z } from 'zod';
+import { listCompetitionTasks, selectCompetitions } from '../../activities/bench/competitions.js';
+import { unenforceableBudget } from '../../activities/llm/prices.js';
+import { TaskError } from '../../activities/tasks.js';
+import { summariseRuns, type CompetitionRunInput, type CompetitionRunResult } from '../../common/competition.js';
+import { parseModelSpec, resolveAutoModel } from '../../common/modelSpec.js';
+import { TASK_QUEUES } from '../../common/queues.js';
+import { LAB_KIND, LAB_MODEL, LAB_STATUS, LAB_TASK } from '../../common/searchAttributes.js';
+import { competitionRun } from '../../workflows/competitionRun.js';
+import { CliError } from '../lib/client.js';
+import { booleanFlag, defineCommand, flag } from '../lib/command.js';
+import { EXIT } from '../lib/exitCodes.js';
+import { onInterrupt } from '../lib/interrupt.js';
+import { modelSpec, positiveNumber, wholeNumber } from '../lib/options.js';
+import { print, printJson, withClient } from '../lib/output.js';
+import { rootMessage } from '../lib/runs.js';
+import { runLink } from '../lib/uiLink.js';
+import { budgetOf, budgetOptions } from './run.js';
+
+export const competeCommand = defineCommand({
+  summary: 'attempt a competition task (objective metric, hidden test split, baseline and reference scores); --list shows them',
+  usage:
+    'lab compete <competition> [--model auto] [--runs 1] [--max-steps 30] [--experiment-minutes 60] [--budget-usd N] [--max-tokens N] [--detach] [--json]\n' +
+    '       lab compete --list',
+  options: {
+    list: { type: 'boolean' },
+    model: { type: 'string' },
+    runs: { type: 'string' },
+    'max-steps': { type: 'string' },
+    'experiment-minutes': { type: 'string' },
+    'budget-usd': { type: 'string' },
+    'max-tokens': { type: 'string' },
+    detach: { type: 'boolean' },
+    json: { type: 'boolean' },
+  },
+  positionals: ['task'],
+  schema: z
+    .object({
+      task: z.string().optional(),
+      list: booleanFlag,
+      model: flag(modelSpec('--model')),
+      runs: flag(wholeNumber('--runs', 1, 20)),
+      'max-steps': flag(wholeNumber('--max-steps', 1, 500)),
+      'experiment-minutes': flag(positiveNumber('--experiment-minutes')),
+      ...budgetOptions,
+      detach: booleanFlag,
+      json: booleanFlag,
+    })
+    .superRefine((a, ctx) => {
+      if (!a.list && !a.task) ctx.addIssue({ code: 'custom', message: 'missing competition: lab compete <competition> (see lab compete --list)' });
+      if (a.list && a.task) ctx.addIssue({ code: 'custom', message: '--list takes no competition name' });
+    }),
+  async run(a) {
+    if (a.list) {
+      const tasks = await listCompetitionTasks();
+      if (a.json) return void printJson(tasks);
+      const table = new Table({ head: ['competition', 'metric', 'better', 'baseline', 'reference', 'title'], style: { head: [], border: [] } });
+      for (const t of tasks) table.push([t.name, t.metric, t.direction, t.baseline ?? '-', t.reference ?? '-', t.title]);
+      return void print(`${table.toString()}\n${tasks.length} competitions (reference: a strong known method, measured by npm run competitions:measure)`);
+    }
+    let task: string;
+    try {
+      const [found, ...more] = await selectCompetitions(a.task!);
+      if (more.length) throw new CliError(`"${a.task}" names ${more.length + 1} competitions; give one (or use lab bench --competition)`, 2);
+      task = found.name;
+    } catch (err) {
+      if (err instanceof TaskError) throw new CliError(err.message, 2);
+      throw err;
+    }
+    const model = !a.model || a.model === 'auto' ? resolveAutoModel() : a.model;
+    const budget = budgetOf(a);
+    const unenforceable = unenforceableBudget(parseModelSpec(model), budget);
+    if (unenforceable) throw new CliError(unenforceable, 2);
+    const input: CompetitionRunInput = {
+      task,
+      model,
+      ...(budget ? { budget } : {}),
+      ...(a['max-steps'] !== undefined || a['experiment-minutes'] !== undefined
+        ? { limits: { ...(a['max-steps'] !== undefined ? { maxSteps: a['max-steps'] } : {}), ...(a['experiment-minutes'] !== undefined ? { wallSeconds: a['experiment-minutes'] * 60 } : {}) } }
+        : {}),
+    };
+    const base = `${task}-${randomBytes(3).toString('hex')}`;
+    const runs = a.runs ?? 1;
+    return withClient(async ({ client }) => {
+      const ids = Array.from({ length: runs }, (_, i) => (runs > 1 ? `${base}-r${i + 1}` : base));
+      for (const id of ids) {
+        await client.workflow.start(competitionRun, {
+          taskQueue: TASK_QUEUES.research,
+          workflowId: id,
+          workflowIdReusePolicy: 'REJECT_DUPLICATE',
+          args: [input],
+          typedSearchAttributes: [
+            { key: LAB_KIND, value: 'competition' },
+            { key: LAB_TASK, value: task },
+            { key: LAB_MODEL, value: model },
+            { key: LAB_STATUS, value: 'running' },
+          ],
+          staticSummary: `competition ${task} with ${model}`,
+        });
+      }
+      if (!a.json) {
+        print(`started ${runs} run(s) of competition ${task} with ${model}`);
+        for (const id of ids) print(`  ${id}  ${runLink(id)}`);
+      }
+      if (a.detach) {
+        if (a.json) printJson({ runs: ids });
+        return EXIT.ok;
+      }
+      const stop = onInterrupt(() => {
+        process.stderr.write('\nstopped waiting; the runs go on in Temporal (see the links above)\n');
+        process.exit(EXIT.interrupted);
+      });
+      try {
+        const outcomes = await Promise.all(
+          ids.map(async (id) => {
+            try {
+              return { id, result: (await client.workflow.getHandle(id).result()) as CompetitionRunResult };
+            } catch (err) {
+              return { id, error: rootMessage(err) };
+            }
+          }),
+        );
+        if (a.json) printJson(outcomes);
+        else print(formatOutcomes(outcomes));
+        return outcomes.some((o) => o.error) ? EXIT.runFailed : EXIT.ok;
+      } finally {
+        stop();
+      }
+    });
+  },
+});
+
+function formatOutcomes(outcomes: Array<{ id: string; result?: CompetitionRunResult; error?: string }>): string {
+  const table = new Table({ head: ['run', 'status', 'score', 'improvement', 'success', 'runtime', 'lines changed', 'note'], style: { head: [], border: [] } });
+  for (const o of outcomes) {
+    const s = o.result?.score;
+    if (!s) {
+      table.push([o.id, 'error', '', '', '', '', '', o.error ?? '']);
+      continue;
+    }
+    table.push([
+      o.id,
+      s.status,
+      s.score === undefined ? '' : `${s.metric.name} ${s.score.toFixed(4)}`,
+      s.relativeImprovement === undefined ? '' : `${s.relativeImprovement.toFixed(1)}%`,
+      s.success ? 'yes' : 'no',
+      `${s.runtimeSeconds.toFixed(1)} s`,
+      s.linesChanged,
+      s.reason ?? '',
+    ]);
+  }
+  const scores = outcomes.flatMap((o) => (o.result ? [o.result.score] : []));
+  const first = scores[0];
+  const lines = [table.toString()];
+  if (first) {
+    const summary = summariseRuns(scores);
+    lines.push(
+      `baseline ${first.metric.name} ${first.baseline}, reference ${first.reference} (${first.metric.direction} is better); improvement = share of the baseline-to-reference gap closed`,
+      `best ${summary.best?.relativeImprovement?.toFixed(1) ?? '-'}%, mean ${summary.mean?.toFixed(1)}% ± ${summary.standardError?.toFixed(1)} over ${summary.n} run(s), ${summary.successes} success(es)`,
+    );
+  }
+  return lines.join('\n');
+}

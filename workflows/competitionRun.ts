@@ -1,0 +1,72 @@
+/**
+ * One agent's attempt at a competition task (MLRC-Bench style): set up the workspace with the
+ * starter code and the development split, let the agent improve `methods/` in the same step loop
+ * as the experiment stage (child `experimentRun`), then score the result on the hidden test split.
+ * A submission that breaks the rules or does not run is a recorded outcome, not a failed workflow.
+ */
+import { ApplicationFailure, executeChild, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { CompetitionActivities } from '../activities/competition/index.js';
+import type { CompetitionWriteupActivities } from '../activities/competitionWriteup.js';
+import { competitionRunInputSchema, type CompetitionRunInput, type CompetitionRunResult } from '../common/competition.js';
+import { parseModelSpec } from '../common/modelSpec.js';
+import { TASK_QUEUES } from '../common/queues.js';
+import { ZERO_USAGE } from '../common/schemas.js';
+import { LAB_KIND, LAB_MODEL, LAB_STATUS, LAB_TASK } from '../common/searchAttributes.js';
+import { experimentRun } from './experimentRun.js';
+
+export async function competitionRun(raw: CompetitionRunInput): Promise<CompetitionRunResult> {
+  const parsed = competitionRunInputSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw ApplicationFailure.nonRetryable(`invalid competition run input: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, 'InvalidInput');
+  }
+  const input = parsed.data;
+  try {
+    parseModelSpec(input.model);
+  } catch (err) {
+    throw ApplicationFailure.nonRetryable(`invalid competition run input: ${(err as Error).message}`, 'InvalidInput');
+  }
+  const runId = workflowInfo().workflowId;
+  upsertSearchAttributes([
+    { key: LAB_KIND, value: 'competition' },
+    { key: LAB_TASK, value: input.task },
+    { key: LAB_MODEL, value: input.model },
+    { key: LAB_STATUS, value: 'running' },
+  ]);
+
+  const sandbox = proxyActivities<CompetitionActivities>({
+    taskQueue: TASK_QUEUES.sandbox,
+    // Preparing data and one scoring run stay well inside the task's own limits plus start-up.
+    startToCloseTimeout: '30m',
+    heartbeatTimeout: '2m',
+    retry: { initialInterval: '2s', maximumAttempts: 3, nonRetryableErrorTypes: ['InvalidInput', 'ConfigError'] },
+  });
+  const research = proxyActivities<CompetitionWriteupActivities>({
+    taskQueue: TASK_QUEUES.research,
+    startToCloseTimeout: '1m',
+    retry: { maximumAttempts: 5 },
+  });
+
+  const prepared = await sandbox.prepareCompetition({ runId, task: input.task });
+  const limits = { ...input.limits, sandbox: { ...input.limits.sandbox, wallSeconds: input.limits.sandbox.wallSeconds ?? prepared.spec.limits.wallSeconds * 2 } };
+  const outcome = await executeChild(experimentRun, {
+    workflowId: `${runId}-experiment`,
+    args: [{ runId, model: input.model, reasoningEffort: input.reasoningEffort, task: prepared.taskRef, inputs: {}, limits, budgetLeft: input.budget, brief: 'competition' }],
+  });
+  const score = await sandbox.scoreCompetition({ runId, task: input.task, split: 'test' });
+  const writeup = await research.writeCompetitionWriteup({ runId, task: input.task, title: prepared.spec.title, model: outcome.model, transcript: outcome.transcript });
+  upsertSearchAttributes([{ key: LAB_STATUS, value: score.status }]);
+  return {
+    task: input.task,
+    model: input.model,
+    score,
+    experiment: { end: outcome.end, steps: outcome.steps },
+    documents: {
+      task: prepared.taskRef,
+      paper: writeup,
+      log: outcome.log,
+      code: outcome.files.filter((f) => f.path.includes('/experiment/code/methods/')),
+      figures: [],
+    },
+    usage: outcome.usage ?? ZERO_USAGE,
+  };
+}
