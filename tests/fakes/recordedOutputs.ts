@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { StageName } from '../../common/stages.js';
 import { SHARED_DIR } from '../helpers/shared.js';
+import { competitionStep, scriptedCompetitionReply } from './scriptedCompetition.js';
 import { experimentStep, scriptedExperimentReply } from './scriptedExperiment.js';
 import { scriptedJudgeReply } from './scriptedJudge.js';
 
@@ -32,6 +33,8 @@ export function scriptedReply(prompt: string, system = ''): string | undefined {
   if (review !== undefined) return review;
   const step = experimentStep(prompt);
   if (step !== undefined) return scriptedExperimentReply(step);
+  const competition = competitionStep(prompt);
+  if (competition !== undefined) return scriptedCompetitionReply(competition);
   if (prompt.startsWith('Choose literature search queries')) return JSON.stringify({ queries: ['calibration distribution shift', 'uncertainty estimation'] });
   if (prompt.startsWith('Rank the retrieved papers')) {
     // Keep the first five listed records, as a model would keep the most relevant.
