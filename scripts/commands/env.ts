@@ -1,0 +1,38 @@
+/** `lab env serve`: the Gym-style HTTP server over environment sessions (docs/gym.md). */
+import { z } from 'zod';
+import { CliError, connectClient } from '../lib/client.js';
+import { booleanFlag, defineCommand, flag, required } from '../lib/command.js';
+import { startEnvServer } from '../lib/envServer.js';
+import { onInterrupt } from '../lib/interrupt.js';
+import { nonEmptyText, port } from '../lib/options.js';
+
+export const envCommand = defineCommand({
+  summary: 'serve competition environments over HTTP (Gym-style reset/step; each session a workflow, see docs/gym.md)',
+  usage: 'lab env serve [--port 8765] [--host 127.0.0.1] [--verbose]',
+  options: { port: { type: 'string' }, host: { type: 'string' }, verbose: { type: 'boolean' } },
+  positionals: ['subcommand'],
+  schema: z.object({
+    subcommand: required('lab env needs a subcommand: serve', (v) => {
+      if (v !== 'serve') throw new Error(`unknown subcommand "${v}" of lab env (subcommands: serve)`);
+      return v;
+    }),
+    port: flag(port('--port')),
+    host: flag(nonEmptyText('--host')),
+    verbose: booleanFlag,
+  }),
+  async run(a) {
+    const { client, close, address } = await connectClient();
+    let server;
+    try {
+      server = await startEnvServer({ client, host: a.host ?? '127.0.0.1', port: a.port ?? 8765, log: a.verbose ? (line) => process.stderr.write(`${line}\n`) : undefined });
+    } catch (err) {
+      await close();
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new CliError(code === 'EADDRINUSE' ? `port ${a.port ?? 8765} is in use (choose another with --port)` : (err as Error).message);
+    }
+    process.stdout.write(`lab env: serving on ${server.url} (Temporal at ${address}; Ctrl-C stops; sessions stay in Temporal)\n`);
+    await new Promise<void>((resolve) => onInterrupt(resolve));
+    await server.close();
+    await close();
+  },
+});
