@@ -37,7 +37,7 @@ export const benchmarkInputSchema = z.object({
   /** Only these items run (retry one item alone). */
   only: z.array(z.string()).optional(),
   /** Items started per workflow execution before it continues as new (keeps history small). */
-  itemsPerExecution: z.number().int().min(1).default(100),
+  itemsPerExecution: z.number().int().min(1).default(250),
   /** Carried over by continue-as-new; absent on the first execution. */
   carried: z
     .object({

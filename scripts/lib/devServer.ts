@@ -30,6 +30,11 @@ export function devServerArgs(o: DevServerOptions): string[] {
   if (o.headless) args.push('--headless');
   else args.push('--ui-port', String(o.uiPort));
   for (const key of LAB_SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=Keyword`);
+  // SQLite's default (a rollback journal synced on every commit) makes each history write wait for
+  // the disk, and the dev server's one shard writes one at a time. A write-ahead log synced at
+  // checkpoints keeps every commit through a crash of the server process (tests SIGKILL it); only
+  // a power cut can lose the last few.
+  args.push('--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal');
   return args;
 }
 
