@@ -111,7 +111,7 @@ function prepareTasks(): { spec: string; count: number; source: string } {
   const shared = path.join(SHARED_DIR, 'mlrbench-tasks');
   const names = existsSync(shared) ? readdirSync(shared).filter((n) => existsSync(path.join(shared, n, 'task.md'))).sort() : [];
   if (names.length >= wanted) {
-    if (wanted === names.length) return { spec: shared, count: names.length, source: `MLR-Bench tasks from ${shared}` };
+    if (wanted === names.length) return { spec: shared, count: names.length, source: `MLR-Bench tasks from ${path.relative(PROJECT_ROOT, shared)}` };
     const folder = path.join(dir, 'tasks');
     for (const name of names.slice(0, wanted)) cpSync(path.join(shared, name), path.join(folder, name), { recursive: true });
     return { spec: folder, count: wanted, source: `the first ${wanted} MLR-Bench tasks of ${shared}` };
