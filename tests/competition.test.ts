@@ -361,6 +361,28 @@ def build():
       expect(await score(runId, 'toy-mean')).toMatchObject({ status: 'invalid', reason: 'only methods/ may change: evaluation.py was changed' });
     });
 
+    it('lab compete import: imports through the CLI, and refuses with every reason and exit 2', () => {
+      const lab = (...args: string[]) => {
+        try {
+          return { code: 0, out: execFileSync(process.execPath, [path.join(__dirname, '..', 'scripts', 'lab.mjs'), 'compete', 'import', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }) };
+        } catch (err) {
+          const e = err as { status: number; stderr: string };
+          return { code: e.status, out: e.stderr };
+        }
+      };
+      const dest = tempDir('mlrc-cli');
+      const ok = lab(mlrcTask(tempDir('mlrc-cli-src')), '--metric', 'neg_mse', '--direction', 'higher', '--baseline', '-5.4', '--human-top', '-0.5', '--dest', dest);
+      expect(ok.code, ok.out).toBe(0);
+      expect(ok.out).toContain('imported MLRC-Bench task toy-mean');
+      expect(existsSync(path.join(dest, 'toy-mean', 'reference.json'))).toBe(true);
+      const refused = lab(mlrcTask(tempDir('mlrc-cli-gpu'), { gpu: true }), '--metric', 'neg_mse', '--direction', 'higher', '--dest', dest);
+      expect(refused.code).toBe(2);
+      expect(refused.out).toMatch(/cannot import toy-mean:\n  - .*GPU/);
+      const noMetric = lab(mlrcTask(tempDir('mlrc-cli-nometric')), '--dest', dest);
+      expect(noMetric.code).toBe(2);
+      expect(noMetric.out).toMatch(/give --metric NAME and --direction higher\|lower/);
+    });
+
     it('refuses a task that needs a GPU, undownloaded data and packages the sandbox lacks, with every reason', async () => {
       const source = mlrcTask(tempDir('mlrc-gpu'), { gpu: true, data: false });
       const err = await importMlrcTask(source, path.join(root, 'refused'), { metric: { name: 'neg_mse', direction: 'higher' } }).catch((e: unknown) => e);

@@ -6,10 +6,13 @@ import { labHome, PROJECT_ROOT } from '../config.js';
 /** The competitions shipped with the project. */
 export const COMPETITIONS_DIR = path.join(PROJECT_ROOT, 'tasks', 'competitions');
 
-/** Folders searched for a competition by name: `LAB_COMPETITIONS_DIR` (path-separated) first, then the shipped ones. */
+/** Where `lab compete import` puts MLRC-Bench tasks by default (gitignored). */
+export const IMPORTED_COMPETITIONS_DIR = path.join(PROJECT_ROOT, 'tasks', 'competitions-imported');
+
+/** Folders searched for a competition by name: `LAB_COMPETITIONS_DIR` (path-separated) first, then the shipped ones, then imported ones. */
 export function competitionSearchPath(env: NodeJS.ProcessEnv = process.env): string[] {
   const extra = (env.LAB_COMPETITIONS_DIR ?? '').split(path.delimiter).filter(Boolean).map((d) => path.resolve(d));
-  return [...extra, COMPETITIONS_DIR];
+  return [...extra, COMPETITIONS_DIR, IMPORTED_COMPETITIONS_DIR];
 }
 
 /**

@@ -14,17 +14,28 @@ import { CliError } from '../lib/client.js';
 import { booleanFlag, defineCommand, flag } from '../lib/command.js';
 import { EXIT } from '../lib/exitCodes.js';
 import { onInterrupt } from '../lib/interrupt.js';
-import { modelSpec, positiveNumber, wholeNumber } from '../lib/options.js';
+import { modelSpec, newRunId, nonEmptyText, oneOf, positiveNumber, wholeNumber } from '../lib/options.js';
+import { runCompeteImport } from './competeImport.js';
 import { print, printJson, withClient } from '../lib/output.js';
 import { rootMessage } from '../lib/runs.js';
 import { runLink } from '../lib/uiLink.js';
 import { budgetOf, budgetOptions } from './run.js';
 
+/** Any finite number (published scores may be negative, e.g. negative MSE). */
+function finiteNumber(option: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n)) throw new Error(`${option} must be a number, got "${value}"`);
+    return n;
+  };
+}
+
 export const competeCommand = defineCommand({
   summary: 'attempt a competition task (objective metric, hidden test split, baseline and reference scores); --list shows them',
   usage:
     'lab compete <competition> [--model auto] [--runs 1] [--max-steps 30] [--experiment-minutes 60] [--budget-usd N] [--max-tokens N] [--detach] [--json]\n' +
-    '       lab compete --list',
+    '       lab compete --list\n' +
+    '       lab compete import <mlrc-task-folder> --metric NAME --direction higher|lower [--baseline N --human-top N] [--name N] [--dest DIR] [--force]',
   options: {
     list: { type: 'boolean' },
     model: { type: 'string' },
@@ -35,8 +46,15 @@ export const competeCommand = defineCommand({
     'max-tokens': { type: 'string' },
     detach: { type: 'boolean' },
     json: { type: 'boolean' },
+    metric: { type: 'string' },
+    direction: { type: 'string' },
+    baseline: { type: 'string' },
+    'human-top': { type: 'string' },
+    name: { type: 'string' },
+    dest: { type: 'string' },
+    force: { type: 'boolean' },
   },
-  positionals: ['task'],
+  positionals: ['task', 'folder'],
   schema: z
     .object({
       task: z.string().optional(),
@@ -48,12 +66,34 @@ export const competeCommand = defineCommand({
       ...budgetOptions,
       detach: booleanFlag,
       json: booleanFlag,
+      folder: z.string().optional(),
+      metric: flag(nonEmptyText('--metric')),
+      direction: flag(oneOf('--direction', ['higher', 'lower'] as const)),
+      baseline: flag(finiteNumber('--baseline')),
+      'human-top': flag(finiteNumber('--human-top')),
+      name: flag(newRunId('--name')),
+      dest: z.string().optional(),
+      force: booleanFlag,
     })
     .superRefine((a, ctx) => {
+      if (a.task === 'import') {
+        if (!a.folder) ctx.addIssue({ code: 'custom', message: 'missing folder: lab compete import <mlrc-task-folder> --metric NAME --direction higher|lower' });
+        if (!a.metric || !a.direction) ctx.addIssue({ code: 'custom', message: 'MLRC-Bench keeps the metric in its paper: give --metric NAME and --direction higher|lower' });
+        if ((a.baseline === undefined) !== (a['human-top'] === undefined)) ctx.addIssue({ code: 'custom', message: '--baseline and --human-top go together (the published scores)' });
+        return;
+      }
+      if (a.folder) ctx.addIssue({ code: 'custom', message: `unexpected argument "${a.folder}"` });
+      const importOnly = (['metric', 'direction', 'baseline', 'human-top', 'name', 'dest'] as const).find((k) => a[k] !== undefined);
+      if (importOnly || a.force) ctx.addIssue({ code: 'custom', message: `--${importOnly ?? 'force'} applies to lab compete import` });
       if (!a.list && !a.task) ctx.addIssue({ code: 'custom', message: 'missing competition: lab compete <competition> (see lab compete --list)' });
       if (a.list && a.task) ctx.addIssue({ code: 'custom', message: '--list takes no competition name' });
     }),
   async run(a) {
+    if (a.task === 'import') {
+      return runCompeteImport({
+        folder: a.folder!, metric: a.metric!, direction: a.direction!, baseline: a.baseline, humanTop: a['human-top'], name: a.name, dest: a.dest, force: a.force, json: a.json,
+      });
+    }
     if (a.list) {
       const tasks = await listCompetitionTasks();
       if (a.json) return void printJson(tasks);

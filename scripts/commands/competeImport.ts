@@ -1,0 +1,40 @@
+/** `lab compete import`: an MLRC-Bench task folder (its data prepared) as a competition here. */
+import { importMlrcTask, MlrcImportError } from '../../activities/competition/index.js';
+import { IMPORTED_COMPETITIONS_DIR } from '../../activities/competition/paths.js';
+import { CliError } from '../lib/client.js';
+import { EXIT } from '../lib/exitCodes.js';
+import { print, printJson } from '../lib/output.js';
+
+export interface CompeteImportArgs {
+  folder: string;
+  metric: string;
+  direction: 'higher' | 'lower';
+  baseline?: number;
+  humanTop?: number;
+  name?: string;
+  dest?: string;
+  force: boolean;
+  json: boolean;
+}
+
+export async function runCompeteImport(a: CompeteImportArgs): Promise<number> {
+  try {
+    const report = await importMlrcTask(a.folder, a.dest ?? IMPORTED_COMPETITIONS_DIR, {
+      metric: { name: a.metric, direction: a.direction },
+      ...(a.name ? { name: a.name } : {}),
+      ...(a.baseline !== undefined ? { baseline: a.baseline } : {}),
+      ...(a.humanTop !== undefined ? { humanTop: a.humanTop } : {}),
+      force: a.force,
+    });
+    if (a.json) printJson(report);
+    else {
+      print(`imported MLRC-Bench task ${report.name} into ${report.folder} (${report.files.length} files)`);
+      for (const note of report.notes) print(`  note: ${note}`);
+      print(`try it: lab compete ${report.name}`);
+    }
+    return EXIT.ok;
+  } catch (err) {
+    if (err instanceof MlrcImportError) throw new CliError(`cannot import ${err.task}:\n${err.reasons.map((r) => `  - ${r}`).join('\n')}`, 2);
+    throw err;
+  }
+}
