@@ -3,10 +3,9 @@
  * 20 tasks (the shared MLR-Bench ones when present) × one scripted agent, reviewed by two scripted
  * judges at concurrency 8. One task's run fails on purpose; the worker is SIGKILLed mid-batch.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
@@ -20,6 +19,7 @@ import { FakeLlmServer } from './fakes/fakeLlmServer.js';
 import { scriptedReply } from './fakes/recordedOutputs.js';
 import { SHARED_DIR } from './helpers/shared.js';
 import { tempDir } from './helpers/temporal.js';
+import { freePort, sigkill, startWorkerProcess } from './helpers/labProcesses.js';
 import { historySizeBytes, waitFor } from './helpers/wait.js';
 
 const FIXTURES = path.join(__dirname, 'fixtures');
@@ -43,14 +43,6 @@ const judgeCalls = new Map<string, number>();
 let agentCallsByTask = new Map<string, number>();
 let taskLines: string[] = [];
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 /** 20 tasks: the first 20 shared MLR-Bench tasks, or written here when the shared data is absent. */
 function writeTasks(): string[] {
@@ -70,34 +62,10 @@ function writeTasks(): string[] {
   return lines;
 }
 
-async function startWorker(): Promise<void> {
-  const log = createWriteStream(path.join(dir, 'worker.log'), { flags: 'a' });
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'workers', 'main.ts')], {
-    cwd: PROJECT_ROOT,
-    env: { ...process.env, TEMPORAL_ADDRESS: `127.0.0.1:${port}`, LAB_HOME: labHome, LAB_WORKER_QUEUES: 'all', LAB_LITERATURE_BACKENDS: 'none' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout!.pipe(log);
-  child.stderr!.pipe(log);
-  worker = child;
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('worker did not get ready within 90s')), 90_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      if (d.toString().includes('worker ready')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`worker exited early (code ${code}); see ${dir}/worker.log`)));
-  });
-}
 
-function sigkill(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
+
+async function startWorker(): Promise<void> {
+  worker = await startWorkerProcess({ port, labHome, logFile: path.join(dir, 'worker.log'), readyWithinMs: 90_000 });
 }
 
 const model = (name: string) => `openai-compatible:${name}@${fake.openaiBaseURL}`;

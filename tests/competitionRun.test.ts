@@ -4,17 +4,16 @@
  * benchmark whose MLRC reviews (with and without code) sit beside the objective scores in the
  * report, and the run's trajectory exported with the test score as its final reward.
  */
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BenchResult } from '../common/benchmark.js';
 import type { CompetitionRunResult } from '../common/competition.js';
 import { loadBenchReport, startBench } from '../scripts/lib/bench.js';
-import { PROJECT_ROOT } from '../scripts/lib/paths.js';
 import { buildReport } from '../report/buildReport.js';
 import type { FakeRequest } from './fakes/fakeLlmServer.js';
 import { scriptedReply } from './fakes/recordedOutputs.js';
+import { runLab } from './helpers/labProcesses.js';
 import { startScriptedLab, tempDir, type ScriptedLab } from './helpers/temporal.js';
 
 const dir = tempDir('compete');
@@ -31,17 +30,8 @@ function script(req: FakeRequest) {
 
 const model = (name: string) => `openai-compatible:${name}@${t.fake.openaiBaseURL}`;
 
-function lab$(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'scripts', 'lab.mjs'), ...args], {
-    cwd: PROJECT_ROOT,
-    env: { ...process.env, TEMPORAL_ADDRESS: t.env.address, LAB_ARTIFACT_DIR: t.lab.store.root },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr })));
+function lab$(...args: string[]) {
+  return runLab(args, { TEMPORAL_ADDRESS: t.env.address, LAB_ARTIFACT_DIR: t.lab.store.root });
 }
 
 beforeAll(async () => {

@@ -3,20 +3,18 @@
  * child processes; the test SIGKILLs one of them in the middle of a stage, starts it again, and
  * checks the run completes without any finished stage calling the LLM again.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
-import net from 'node:net';
+import { type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArtifactStore } from '../activities/artifacts.js';
 import type { ResearchRunResult, StageName } from '../common/schemas.js';
 import { spawnDevServer, waitForPort } from '../scripts/lib/devServer.js';
-import { PROJECT_ROOT } from '../scripts/lib/paths.js';
 import { prepareRun, startRun } from '../scripts/lib/runs.js';
 import { FakeLlmServer } from './fakes/fakeLlmServer.js';
 import { scriptedReply, stageOfPrompt } from './fakes/recordedOutputs.js';
 import { tempDir } from './helpers/temporal.js';
+import { freePort, sigkill, startWorkerProcess } from './helpers/labProcesses.js';
 import { waitFor } from './helpers/wait.js';
 
 const dir = tempDir('crash');
@@ -32,49 +30,17 @@ let client: Client;
 const calls = new Map<string, number>();
 const key = (runId: string, stage: StageName) => `${runId}/${stage}`;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 async function startServer(): Promise<void> {
   server = spawnDevServer({ port, uiPort: 0, dbFile, headless: true, logFile: path.join(dir, 'server.log') });
   await waitForPort(port, 60_000, server);
 }
 
-async function startWorker(): Promise<void> {
-  const log = createWriteStream(path.join(dir, 'worker.log'), { flags: 'a' });
-  // node --import tsx runs the worker in this very process, so SIGKILL hits the worker itself.
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'workers', 'main.ts')], {
-    cwd: PROJECT_ROOT,
-    env: { ...process.env, TEMPORAL_ADDRESS: `127.0.0.1:${port}`, LAB_HOME: labHome, LAB_WORKER_QUEUES: 'all', LAB_LITERATURE_BACKENDS: 'none' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout!.pipe(log);
-  child.stderr!.pipe(log);
-  worker = child;
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('worker did not get ready within 90s')), 90_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      if (d.toString().includes('worker ready')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`worker exited early (code ${code}); see ${dir}/worker.log`)));
-  });
-}
 
-function sigkill(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
+
+async function startWorker(): Promise<void> {
+  // node --import tsx runs the worker in this very process, so SIGKILL hits the worker itself.
+  worker = await startWorkerProcess({ port, labHome, logFile: path.join(dir, 'worker.log'), readyWithinMs: 90_000 });
 }
 
 async function startResearchRun(runId: string) {

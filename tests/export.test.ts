@@ -3,7 +3,6 @@
  * `lab export` as a user runs it on a finished research run whose scripted experiment really ran
  * in the sandbox, with a fake key planted in the worker's environment and in the step records.
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -25,6 +24,7 @@ import { readEnvSteps, readExperimentSteps, StepRecordError } from '../scripts/l
 import { progressQuery } from '../workflows/definitions.js';
 import { scriptedReply } from './fakes/recordedOutputs.js';
 import { experimentStep, QUICK_EXPERIMENT, scriptedExperimentReply, type ScriptedSteps } from './fakes/scriptedExperiment.js';
+import { runLab } from './helpers/labProcesses.js';
 import { startScriptedLab, tempDir, type ScriptedLab } from './helpers/temporal.js';
 import { waitFor } from './helpers/wait.js';
 
@@ -271,17 +271,8 @@ describe('lab export on a finished research run', () => {
     else process.env.EXPORT_TEST_API_KEY = previousKey;
   });
 
-  function lab(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'scripts', 'lab.mjs'), ...args], {
-      cwd: dir,
-      env: { ...process.env, TEMPORAL_ADDRESS: scripted.env.address, LAB_HOME: labHome, LAB_ARTIFACT_DIR: scripted.lab.store.root },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    return new Promise((resolve) => child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr })));
+  function lab(...args: string[]) {
+    return runLab(args, { TEMPORAL_ADDRESS: scripted.env.address, LAB_HOME: labHome, LAB_ARTIFACT_DIR: scripted.lab.store.root }, dir);
   }
 
   function stepFiles(): string[] {

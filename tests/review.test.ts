@@ -3,17 +3,16 @@
  * averaged with their disagreement, a judge whose answers stay invalid failing its review clearly,
  * a judge-only benchmark over outputs laid out as MLR-Bench publishes them, and bad input refused.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BenchResult } from '../common/benchmark.js';
 import type { ReviewResult } from '../common/reviews.js';
-import { PROJECT_ROOT } from '../scripts/lib/paths.js';
 import { loadBenchReport, startBench } from '../scripts/lib/bench.js';
 import { prepareRun, startRun } from '../scripts/lib/runs.js';
 import type { FakeRequest } from './fakes/fakeLlmServer.js';
 import { scriptedReply } from './fakes/recordedOutputs.js';
+import { runLab } from './helpers/labProcesses.js';
 import { startScriptedLab, tempDir, type ScriptedLab } from './helpers/temporal.js';
 
 let t: ScriptedLab;
@@ -34,17 +33,8 @@ function script(req: FakeRequest) {
 
 const model = (name: string) => `openai-compatible:${name}@${t.fake.openaiBaseURL}`;
 
-function lab$(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'scripts', 'lab.mjs'), ...args], {
-    cwd: PROJECT_ROOT,
-    env: { ...process.env, TEMPORAL_ADDRESS: t.env.address, LAB_HOME: path.join(dir, 'home'), LAB_ARTIFACT_DIR: t.lab.store.root },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr })));
+function lab$(...args: string[]) {
+  return runLab(args, { TEMPORAL_ADDRESS: t.env.address, LAB_HOME: path.join(dir, 'home'), LAB_ARTIFACT_DIR: t.lab.store.root });
 }
 
 /** A folder laid out as one MLR-Bench agent's outputs. */

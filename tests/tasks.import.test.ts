@@ -2,15 +2,14 @@
  * Task names, `lab tasks import`, task sets (`selectTasks`) and `lab tasks list`. The MLR-Bench
  * import needs the shared folder (CI); everything else runs on tasks these tests write.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../activities/config.js';
 import { importTasks } from '../activities/taskImport.js';
 import { describeTaskSet, selectTasks } from '../activities/taskSets.js';
 import { MAX_TASK_BYTES, TaskError } from '../activities/tasks.js';
 import { parseTaskName } from '../common/taskNames.js';
+import { runLab } from './helpers/labProcesses.js';
 import { SHARED_DIR } from './helpers/shared.js';
 import { tempDir } from './helpers/temporal.js';
 
@@ -26,17 +25,8 @@ function taskTree(prefix: string, files: Record<string, string | Buffer>): strin
   return root;
 }
 
-function lab(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'scripts', 'lab.mjs'), ...args], {
-    cwd: PROJECT_ROOT,
-    env: { ...process.env, LAB_HOME: tempDir('home'), ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr })));
+function lab(args: string[], env: NodeJS.ProcessEnv = {}) {
+  return runLab(args, { LAB_HOME: tempDir('home'), ...env });
 }
 
 describe('task names', () => {

@@ -7,9 +7,8 @@
  * memory and where the time went; writes the figures to bench/results.md.
  *   npm run bench:sweep [-- --tasks 20 --concurrency 32 --latency-ms 200]
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
+import type { ChildProcess } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -24,6 +23,7 @@ import { FakeLlmServer } from '../fakes/fakeLlmServer.js';
 import { scriptedReply } from '../fakes/recordedOutputs.js';
 import { SHARED_DIR } from '../helpers/shared.js';
 import { tempDir } from '../helpers/temporal.js';
+import { freePort, sigkill, startWorkerProcess } from '../helpers/labProcesses.js';
 import { historySizeBytes } from '../helpers/wait.js';
 
 const { values } = parseArgs({
@@ -131,51 +131,13 @@ function prepareTasks(): { spec: string; count: number; source: string } {
 
 // ---------------------------------------------------------------- processes
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-    s.once('error', reject);
-  });
-}
+
+
 
 async function startWorker(port: number): Promise<ChildProcess> {
-  const log = createWriteStream(path.join(dir, 'worker.log'), { flags: 'a' });
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'workers', 'main.ts')], {
-    cwd: PROJECT_ROOT,
-    env: { ...process.env, TEMPORAL_ADDRESS: `127.0.0.1:${port}`, LAB_HOME: labHome, ...WORKER_ENV },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = await startWorkerProcess({ port, labHome, logFile: path.join(dir, 'worker.log'), env: WORKER_ENV });
   children.push(child);
-  child.stdout!.pipe(log);
-  child.stderr!.pipe(log);
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the worker did not get ready within 120s; see ${dir}/worker.log`)), 120_000);
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      // One ready line per queue: wait for the last (LLM) ones as well as research.
-      if (out.includes('worker ready: research') && out.includes('worker ready: llm')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`the worker exited early (code ${code}); see ${dir}/worker.log`));
-    });
-  });
   return child;
-}
-
-function sigkill(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
 }
 
 async function cleanUp(): Promise<void> {
