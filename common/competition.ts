@@ -94,8 +94,9 @@ export function summariseRuns(scores: SubmissionScore[]): { best?: SubmissionSco
   const n = scores.length;
   if (!n) return { n, successes: 0 };
   const mean = improvements.reduce((a, b) => a + b, 0) / n;
-  const sd = n > 1 ? Math.sqrt(improvements.reduce((a, v) => a + (v - mean) ** 2, 0) / (n - 1)) : 0;
-  return { best, mean: round(mean, 4), standardError: round(sd / Math.sqrt(n), 4), n, successes: scores.filter((s) => s.success).length };
+  // One run has no spread to speak of: its standard error is unknown, not 0.
+  const sd = n > 1 ? Math.sqrt(improvements.reduce((a, v) => a + (v - mean) ** 2, 0) / (n - 1)) : undefined;
+  return { best, mean: round(mean, 4), ...(sd !== undefined ? { standardError: round(sd / Math.sqrt(n), 4) } : {}), n, successes: scores.filter((s) => s.success).length };
 }
 
 function round(x: number, digits: number): number {

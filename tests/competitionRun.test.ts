@@ -67,6 +67,15 @@ describe('competition runs', () => {
     const writeup = readFileSync(t.lab.store.localPath(outcomes[0].result.documents.paper!), 'utf8');
     expect(writeup).toContain('histogram gradient boosting');
     expect(writeup).not.toContain(String(outcomes[0].result.score.score));
+
+    // lab status and lab show know a competition run: its score, not empty research stages.
+    const status = await lab$('status', runId);
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toMatch(/competition run .*: scored/);
+    expect(status.stdout).toMatch(/score +rmse \d+\.\d{4} on the hidden test split/);
+    const show = await lab$('show', runId);
+    expect(show.code).toBe(0);
+    expect(show.stdout).toContain("the agent's submission");
   });
 
   it('lab export gives the run as transitions whose last reward is the normalised test score', async () => {

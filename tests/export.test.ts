@@ -348,9 +348,9 @@ describe('lab export on a finished research run', () => {
     expect(rows[0].metadata).toMatchObject({ task: 'reproducible-ml-pipelines', episode_return: 0 });
   });
 
-  it('refuses bad input with exit 2 and one line; a run without step records is exit 1', async () => {
+  it('refuses bad input with exit 2 and one line; an unknown run or one without step records is exit 1', async () => {
     const unknownId = await lab('export', '--format', 'sft', 'no-such-run');
-    expect(unknownId.code).toBe(2);
+    expect(unknownId.code).toBe(1);
     expect(unknownId.stderr.trim().split('\n')[0]).toBe('lab export: no run, environment session or benchmark with id "no-such-run" (see `lab list`)');
     const badFormat = await lab('export', '--format', 'csv', runId);
     expect(badFormat.code).toBe(2);

@@ -109,6 +109,16 @@ describe('lab judge', () => {
     expect(outcomes.every((o) => o.result.status === 'completed')).toBe(true);
   });
 
+  it('checks each judge before starting: a judge whose endpoint does not answer starts no review', async () => {
+    const r = await lab$('judge', runId, '--judge', model('judge-a'), '--judge', 'openai-compatible:no-such-judge@http://127.0.0.1:1/v1', '--kind', 'idea');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/preflight found 1 problem\(s\); no review was started/);
+    expect(r.stderr).toContain('no-such-judge');
+    const reviews: string[] = [];
+    for await (const w of t.env.client.workflow.list({ query: `WorkflowType = 'review' AND StartTime > '${new Date(Date.now() - 30_000).toISOString()}'` })) reviews.push(w.workflowId);
+    expect(reviews.filter((id) => id.includes('no-such'))).toEqual([]);
+  });
+
   it('refuses bad input with one line and exit 2', async () => {
     const cases: Array<[string[], RegExp]> = [
       [['judge'], /either a run id or --dir/],
@@ -116,7 +126,7 @@ describe('lab judge', () => {
       [['judge', '--dir', path.join(dir, 'missing')], /folder not found/],
       [['judge', runId, '--kind', 'poetry'], /unknown review kind "poetry"/],
       [['judge', runId, '--judge', 'nonsense:model'], /unknown model spec/],
-      [['judge', runId, '--kind', 'end_to_end', '--judge', 'embedded'], /lacks what a end_to_end review reads/],
+      [['judge', runId, '--kind', 'end_to_end', '--judge', 'embedded'], /lacks documents these reviews need \(end_to_end: task, paper\)/],
       [['bench', '--agent', 'embedded'], /missing --tasks/],
       [['bench', '--tasks', 'no-such-task-*', '--agent', 'embedded'], /no task matches 'no-such-task-\*'/],
       [['bench', '--tasks', 'all', '--agent', 'embedded', '--stages', 'experiment'], /--stages must be idea, idea,proposal or all/],

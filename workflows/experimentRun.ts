@@ -122,7 +122,15 @@ export async function experimentRun(raw: ExperimentRunInput): Promise<Experiment
     progress.lastOutcome = observation.killedBy ? `killed: ${observation.killedBy}` : observation.exitCode !== undefined ? `exit ${observation.exitCode}` : observation.ok ? 'ok' : 'error';
   }
   progress.end = end;
-  const results = await sandbox.collectExperimentResults({ runId: input.runId, step: state.step, transcript: state.transcript, pending: state.pending, end, summary });
+  const results = await sandbox.collectExperimentResults({
+    runId: input.runId,
+    step: state.step,
+    transcript: state.transcript,
+    pending: state.pending,
+    end,
+    summary,
+    ...(input.brief !== 'research' ? { brief: input.brief } : {}),
+  });
   return { ...results, end, usage: state.usage, calls: state.calls, model: state.model ?? input.model };
 }
 

@@ -23,6 +23,8 @@ export interface CollectResultsInput {
   end: ExperimentEnd;
   /** The agent's own closing words (model-written: kept apart and provenance-checked). */
   summary?: string;
+  /** Competition runs are judged by the scorer on the hidden split, not by files in results/. */
+  brief?: 'research' | 'competition';
 }
 
 export interface ExperimentResults {
@@ -213,7 +215,9 @@ function renderResults(o: {
     '',
     "> Built by Durable Lab from the files the experiment's code wrote in its sandbox. Tables are copied from those files; no number here was typed by a model, except in the agent's summary at the end, which is checked against them.",
     '',
-    `- **Status:** ${o.status === 'succeeded' ? 'results produced' : `failed experiment: ${o.reason}`}`,
+    o.input.brief === 'competition'
+      ? '- **Status:** a competition run: its method is scored on the hidden test split after the run (see the run\'s score), not by files in results/'
+      : `- **Status:** ${o.status === 'succeeded' ? 'results produced' : `failed experiment: ${o.reason}`}`,
     `- **Ended by:** ${ended}`,
     '',
   ];

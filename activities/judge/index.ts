@@ -21,6 +21,17 @@ import { answerHasHallucination, answerSchema, answerScores, loadRubric, reviewF
 /** Output tokens a judge may use: MLR-Bench answers run to ~2,000; reasoning models think within the same limit. */
 export const JUDGE_MAX_TOKENS = 8_000;
 
+/**
+ * The embedded model's context (8,192 tokens by default) holds prompt and answer together: asking
+ * for 8,000 output tokens would leave the prompt ~130 tokens, so the judge would never see the rubric
+ * or the documents. Its answer needs ~1,000.
+ */
+export function judgeMaxTokens(judge: string, env: NodeJS.ProcessEnv = process.env): number {
+  if (!/^embedded(:|$)/.test(judge.trim())) return JUDGE_MAX_TOKENS;
+  const configured = Number(env.LAB_EMBEDDED_JUDGE_MAX_TOKENS ?? 1536);
+  return Number.isInteger(configured) && configured > 0 ? Math.min(configured, JUDGE_MAX_TOKENS) : 1536;
+}
+
 export interface JudgeDeps {
   store: ArtifactStore;
   llm: LlmGateway;
@@ -90,7 +101,7 @@ export function createJudgeActivities({ store, llm }: JudgeDeps) {
                 model: input.judge,
                 system,
                 prompt,
-                maxTokens: JUDGE_MAX_TOKENS,
+                maxTokens: judgeMaxTokens(input.judge),
                 budgetLeft: input.budgetLeft,
                 // Same review, same judge: a retried activity reuses the answer it already paid for.
                 cacheKey: `${input.reviewId}/${slug}`,

@@ -178,7 +178,14 @@ function newestVersion(kind: ReviewKind, dir: string): string {
 }
 
 const score = (min: number, max: number) => z.number().int().min(min).max(max);
-const text = () => z.string().trim().min(1);
+/** Template text a weak model copies instead of answering ("<strength>", "None", "..."). */
+const PLACEHOLDER = /^(<[^<>]*>|none|n\/a|\.{3}|…|todo|tbd|-)$/i;
+const text = () =>
+  z
+    .string()
+    .trim()
+    .min(1)
+    .refine((s) => !PLACEHOLDER.test(s), { message: 'is a placeholder, not an answer' });
 
 /**
  * The zod schema of a judge's answer under `rubric`. Unknown keys are dropped, so the stored

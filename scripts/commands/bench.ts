@@ -271,9 +271,11 @@ async function followOrPrint(client: Parameters<typeof viewBench>[0], benchId: s
 async function followBench(client: Parameters<typeof viewBench>[0], benchId: string, show: boolean): Promise<BenchView> {
   const bar = new cliProgress.SingleBar(
     {
-      format: '{bar} {value}/{total} items | running {running} | failed {failed} | at a gate {gate} | ${cost} | ETA {eta}',
+      format: '{bar} {value}/{total} items | running {running} | failed {failed} | at a gate {gate} | ${cost} | left {left}',
       noTTYOutput: true,
       notTTYSchedule: 10_000,
+      // The summary goes to stdout too, so piped output keeps its order.
+      stream: process.stdout,
       etaBuffer: 50,
       hideCursor: true,
     },
@@ -283,9 +285,10 @@ async function followBench(client: Parameters<typeof viewBench>[0], benchId: str
   for (;;) {
     const view = await viewBench(client, benchId);
     const p = view.progress;
-    if (show && p) {
+    // Before the task set is resolved the total is unknown: no bar yet.
+    if (show && p && p.total > 0) {
       const value = p.done + p.failed + p.skipped;
-      const payload = { running: p.running, failed: p.failed, gate: view.atGate, cost: p.spent.costUsd.toFixed(2), eta: eta(p.startedAt, value, p.total) };
+      const payload = { running: p.running, failed: p.failed, gate: view.atGate, cost: p.spent.costUsd.toFixed(2), left: eta(p.startedAt, value, p.total) };
       if (!started) bar.start(p.total, value, payload);
       else {
         bar.setTotal(p.total);
@@ -295,7 +298,7 @@ async function followBench(client: Parameters<typeof viewBench>[0], benchId: str
     }
     if (view.execution !== 'RUNNING') {
       if (started) {
-        if (view.result) bar.update(view.result.done + view.result.failed + view.result.skipped, { running: 0, failed: view.result.failed, eta: '0s', cost: view.result.spent.costUsd.toFixed(2) });
+        if (view.result) bar.update(view.result.done + view.result.failed + view.result.skipped, { running: 0, failed: view.result.failed, left: '0s', cost: view.result.spent.costUsd.toFixed(2) });
         bar.stop();
       }
       return view;

@@ -98,7 +98,8 @@ export const competeCommand = defineCommand({
       const tasks = await listCompetitionTasks();
       if (a.json) return void printJson(tasks);
       const table = new Table({ head: ['competition', 'metric', 'better', 'baseline', 'reference', 'title'], style: { head: [], border: [] } });
-      for (const t of tasks) table.push([t.name, t.metric, t.direction, t.baseline ?? '-', t.reference ?? '-', t.title]);
+      const score = (x?: number) => (x === undefined ? '-' : x.toFixed(4));
+      for (const t of tasks) table.push([t.name, t.metric, t.direction, score(t.baseline), score(t.reference), t.title]);
       return void print(`${table.toString()}\n${tasks.length} competitions (reference: a strong known method, measured by npm run competitions:measure)`);
     }
     let task: string;
@@ -198,8 +199,8 @@ function formatOutcomes(outcomes: Array<{ id: string; result?: CompetitionRunRes
   if (first) {
     const summary = summariseRuns(scores);
     lines.push(
-      `baseline ${first.metric.name} ${first.baseline}, reference ${first.reference} (${first.metric.direction} is better); improvement = share of the baseline-to-reference gap closed`,
-      `best ${summary.best?.relativeImprovement?.toFixed(1) ?? '-'}%, mean ${summary.mean?.toFixed(1)}% ± ${summary.standardError?.toFixed(1)} over ${summary.n} run(s), ${summary.successes} success(es)`,
+      `baseline ${first.metric.name} ${first.baseline.toFixed(4)}, reference ${first.reference.toFixed(4)} (${first.metric.direction} is better); improvement = share of the baseline-to-reference gap closed`,
+      `best ${summary.best?.relativeImprovement?.toFixed(1) ?? '-'}%, mean ${summary.mean?.toFixed(1)}%${summary.standardError !== undefined ? ` ± ${summary.standardError.toFixed(1)}` : ' (one run: no standard error)'} over ${summary.n} run(s), ${summary.successes} success(es)`,
     );
   }
   return lines.join('\n');

@@ -1,4 +1,5 @@
 /** `lab compete import`: an MLRC-Bench task folder (its data prepared) as a competition here. */
+import { existsSync, statSync } from 'node:fs';
 import { importMlrcTask, MlrcImportError } from '../../activities/competition/index.js';
 import { IMPORTED_COMPETITIONS_DIR } from '../../activities/competition/paths.js';
 import { CliError } from '../lib/client.js';
@@ -18,6 +19,7 @@ export interface CompeteImportArgs {
 }
 
 export async function runCompeteImport(a: CompeteImportArgs): Promise<number> {
+  if (!existsSync(a.folder) || !statSync(a.folder).isDirectory()) throw new CliError(`folder not found: ${a.folder}`, 2);
   try {
     const report = await importMlrcTask(a.folder, a.dest ?? IMPORTED_COMPETITIONS_DIR, {
       metric: { name: a.metric, direction: a.direction },

@@ -12,7 +12,7 @@ export const envCommand = defineCommand({
   options: { port: { type: 'string' }, host: { type: 'string' }, verbose: { type: 'boolean' } },
   positionals: ['subcommand'],
   schema: z.object({
-    subcommand: required('lab env needs a subcommand: serve', (v) => {
+    subcommand: required('missing subcommand: lab env serve [--port 8765]', (v) => {
       if (v !== 'serve') throw new Error(`unknown subcommand "${v}" of lab env (subcommands: serve)`);
       return v;
     }),

@@ -3,7 +3,7 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import Table from 'cli-table3';
 import { z } from 'zod';
-import { documentsInFolder, missingDocuments } from '../../activities/judge/documents.js';
+import { documentsInFolder, missingDocuments, requiredDocuments } from '../../activities/judge/documents.js';
 import { artifactRoot } from '../../activities/config.js';
 import { unenforceableBudget } from '../../activities/llm/prices.js';
 import { parseModelSpec, resolveAutoModel } from '../../common/modelSpec.js';
@@ -15,6 +15,7 @@ import { onInterrupt } from '../lib/interrupt.js';
 import { list, modelSpec, runIdToFind } from '../lib/options.js';
 import { print, printJson, withClient } from '../lib/output.js';
 import { awaitReview, documentsOfRunId, startReview, type ReviewOutcome } from '../lib/reviews.js';
+import { runPreflight } from '../lib/preflight.js';
 import { runLink } from '../lib/uiLink.js';
 import { budgetOf, budgetOptions } from './run.js';
 
@@ -117,7 +118,18 @@ export const judgeCommand = defineCommand({
       const kinds = a.kind === undefined || a.kind === 'auto' ? AUTO_KINDS.filter(available) : a.kind;
       if (!kinds.length) throw new CliError(`nothing to review: ${subjectName} has none of the documents a review reads`, 2);
       const missing = kinds.filter((k) => !available(k));
-      if (missing.length) throw new CliError(`${subjectName} lacks what a ${missing.join(', ')} review reads (see lab judge --help)`, 2);
+      if (missing.length) {
+        const needs = missing.map((k) => `${k}: ${requiredDocuments(k).join(', ')}`).join('; ');
+        throw new CliError(`${subjectName} lacks documents these reviews need (${needs})`, 2);
+      }
+
+      // A judge without its key or model fails here, before any review starts (the checks run on the workers).
+      const checks = await Promise.all(
+        a.judge.map((judge, i) => runPreflight(client, `${subjectName.slice(0, 100)}.judge-preflight-${i + 1}-${Date.now().toString(36)}`, judge, { sandbox: false, literature: false })),
+      );
+      if (checks.includes('no-worker') && !a.json) process.stderr.write('lab judge: no worker answered the preflight check in time; starting anyway\n');
+      const problems = checks.flatMap((c) => (c === 'no-worker' ? [] : c.problems));
+      if (problems.length) throw new CliError(`preflight found ${problems.length} problem(s); no review was started:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
 
       const started = [];
       for (const kind of kinds) {

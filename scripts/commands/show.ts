@@ -1,4 +1,6 @@
 /** `lab show`: a run's artifact paths and its final paper. */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { z } from 'zod';
 import { ArtifactStore } from '../../activities/artifacts.js';
 import { artifactRoot } from '../../activities/config.js';
@@ -6,6 +8,8 @@ import { booleanFlag, defineCommand } from '../lib/command.js';
 import { formatRun } from '../lib/format.js';
 import { print, printJson, withClient } from '../lib/output.js';
 import { viewRun } from '../lib/runs.js';
+import { viewOtherWorkflow } from '../lib/otherWorkflows.js';
+import { workflowType } from '../lib/client.js';
 import { runIdPositional } from './status.js';
 
 export const showCommand = defineCommand({
@@ -17,6 +21,14 @@ export const showCommand = defineCommand({
   async run({ runId, json }) {
     const store = new ArtifactStore(artifactRoot());
     return withClient(async ({ client }) => {
+      const other = await viewOtherWorkflow(client, runId, await workflowType(client, runId));
+      if (other) {
+        if (json) printJson(other.json);
+        else print(other.text);
+        const paper = path.join(store.runFolder(runId), 'paper.md');
+        if (!json && existsSync(paper)) print(`\n${'='.repeat(30)} paper.md ${'='.repeat(30)}\n${readFileSync(paper, 'utf8')}`);
+        return other.exitCode;
+      }
       const view = await viewRun(client, runId, { queryTimeoutMs: 2000 });
       const artifacts = view.result?.artifacts ?? Object.fromEntries(Object.entries(view.memo.completed).map(([k, v]) => [k, v!.artifact]));
       const paths = Object.fromEntries(Object.entries(artifacts).map(([stage, ref]) => [stage, store.localPath(ref!)]));

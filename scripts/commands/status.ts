@@ -9,6 +9,8 @@ import { onInterrupt } from '../lib/interrupt.js';
 import { runIdToFind } from '../lib/options.js';
 import { print, printJson, withClient } from '../lib/output.js';
 import { viewRun } from '../lib/runs.js';
+import { viewOtherWorkflow } from '../lib/otherWorkflows.js';
+import { workflowType } from '../lib/client.js';
 
 export const runIdPositional = required('missing run id (see `lab list`)', runIdToFind);
 
@@ -23,6 +25,12 @@ export const statusCommand = defineCommand({
   async run({ runId, follow, json }) {
     const root = artifactRoot();
     return withClient(async ({ client }) => {
+      const other = await viewOtherWorkflow(client, runId, await workflowType(client, runId));
+      if (other) {
+        if (json) printJson(other.json);
+        else print(other.text);
+        return other.exitCode;
+      }
       // Without a worker the progress query cannot be answered; do not wait long for one.
       let view = await viewRun(client, runId, { queryTimeoutMs: 2000 });
       if (follow && view.execution === 'RUNNING') {

@@ -56,7 +56,7 @@ export interface BenchView {
 
 export async function viewBench(client: Client, benchId: string): Promise<BenchView> {
   const handle = client.workflow.getHandle(benchId);
-  const d = await handle.describe().catch((err) => explainNotFound(err, benchId));
+  const d = await handle.describe().catch((err) => explainNotFound(err, benchId, 'benchmark'));
   if (d.type !== 'benchmark') throw new CliError(`"${benchId}" is a ${d.type} workflow, not a benchmark`, 2);
   const view: BenchView = { benchId, execution: d.status.name, atGate: 0, startTime: d.startTime, closeTime: d.closeTime };
   if (d.status.name === 'RUNNING') {
@@ -121,7 +121,7 @@ export async function benchInput(client: Client, benchId: string): Promise<Bench
 
 /** Every judge's scores, every run's cost and every unfinished item's reason, for `lab report <benchId>`. */
 export async function loadBenchReport(client: Client, benchId: string): Promise<ReportInput> {
-  const d = await client.workflow.getHandle(benchId).describe().catch((err) => explainNotFound(err, benchId));
+  const d = await client.workflow.getHandle(benchId).describe().catch((err) => explainNotFound(err, benchId, 'benchmark'));
   if (d.type !== 'benchmark') throw new CliError(`"${benchId}" is a ${d.type} workflow, not a benchmark`, 2);
   const children = await benchChildren(client, benchId);
   const records: ReviewRecord[] = [];

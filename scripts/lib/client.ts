@@ -21,9 +21,18 @@ export async function connectClient(): Promise<{ client: Client; close: () => Pr
 }
 
 /** Turns "workflow not found" into a message about run ids. */
-export function explainNotFound(err: unknown, runId: string): never {
+export function explainNotFound(err: unknown, runId: string, what: 'run' | 'benchmark' = 'run'): never {
   if (err instanceof WorkflowNotFoundError || /not found/i.test((err as Error)?.message ?? '')) {
-    throw new CliError(`no run with id "${runId}" (see \`lab list\`)`);
+    throw new CliError(what === 'run' ? `no run with id "${runId}" (see \`lab list\`)` : `no benchmark with id "${runId}" (its id was printed by lab bench; the Temporal UI lists them: LabKind = "benchmark")`);
   }
   throw err;
+}
+
+/** The workflow type behind an id (researchRun, competitionRun, review, ...); a missing id is one line, exit 1. */
+export async function workflowType(client: import('@temporalio/client').Client, id: string): Promise<string> {
+  try {
+    return (await client.workflow.getHandle(id).describe()).type;
+  } catch (err) {
+    return explainNotFound(err, id);
+  }
 }

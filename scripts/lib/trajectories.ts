@@ -36,7 +36,7 @@ export interface ExportResult {
   skippedSteps: Array<{ runId: string; step: number; reason: string }>;
 }
 
-/** Reads every episode `id` names; throws CliError: exit 2 for an unknown id, 1 when there is nothing to export. */
+/** Reads every episode `id` names; throws CliError: exit 1 for an unknown id or nothing to export, 2 for a workflow it cannot read. */
 export async function exportTrajectories(client: Client, id: string, options: ExportOptions): Promise<ExportResult> {
   const { kind, refs } = await resolveEpisodes(client, id);
   const sanitise = options.sanitise ?? createSanitiser();

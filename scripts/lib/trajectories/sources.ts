@@ -34,14 +34,14 @@ export interface Resolved {
   refs: EpisodeRef[];
 }
 
-/** The episodes `id` names; CliError(exit 2) when it names nothing exportable. */
+/** The episodes `id` names; CliError: exit 1 for an unknown id (as every command), 2 for a workflow lab export cannot read. */
 export async function resolveEpisodes(client: Client, id: string): Promise<Resolved> {
   let d: Execution;
   try {
     d = await client.workflow.getHandle(id).describe();
   } catch (err) {
     if (err instanceof WorkflowNotFoundError || /not found/i.test((err as Error)?.message ?? '')) {
-      throw new CliError(`no run, environment session or benchmark with id "${id}" (see \`lab list\`)`, 2);
+      throw new CliError(`no run, environment session or benchmark with id "${id}" (see \`lab list\`)`, 1);
     }
     throw err;
   }
