@@ -91,11 +91,15 @@ async function readTaskText(name: string, file: string, missing: string): Promis
   return content;
 }
 
-/** The first markdown heading, else the first non-empty line (82 MLR-Bench tasks have no `# ` title). */
+/** Section headings some workshop pages open with; they say nothing about the task. */
+const GENERIC_HEADING = /^(about( (the|this) workshop)?|overview|workshop overview|introduction|description|subject areas|topics( of interest)?|call for papers|scope|motivation)\s*:?$/i;
+
+/** The first markdown heading that is not a generic section name, else the first non-empty line (82 MLR-Bench tasks have no `# ` title). */
 export function taskTitle(content: string, fallback: string): string {
-  const lines = content.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+  const plain = (l: string) => l.replace(/^#+\s*/, '').replace(/\*\*/g, '');
+  const lines = content.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !GENERIC_HEADING.test(plain(l)));
   const heading = lines.find((l) => /^#{1,3}\s+\S/.test(l));
-  const line = (heading ?? lines[0] ?? fallback).replace(/^#+\s*/, '').replace(/\*\*/g, '');
+  const line = plain(heading ?? lines[0] ?? fallback);
   return line.length > 120 ? `${line.slice(0, 117)}...` : line;
 }
 

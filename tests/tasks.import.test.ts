@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { importTasks } from '../activities/taskImport.js';
 import { describeTaskSet, selectTasks } from '../activities/taskSets.js';
-import { MAX_TASK_BYTES, TaskError } from '../activities/tasks.js';
+import { MAX_TASK_BYTES, TaskError, taskTitle } from '../activities/tasks.js';
 import { parseTaskName } from '../common/taskNames.js';
 import { runLab } from './helpers/labProcesses.js';
 import { SHARED_DIR } from './helpers/shared.js';
@@ -28,6 +28,14 @@ function taskTree(prefix: string, files: Record<string, string | Buffer>): strin
 function lab(args: string[], env: NodeJS.ProcessEnv = {}) {
   return runLab(args, { LAB_HOME: tempDir('home'), ...env });
 }
+
+describe('task titles', () => {
+  it('skip generic section headings such as "About the Workshop" and "Overview"', () => {
+    expect(taskTitle('## About the Workshop\nThe Workshop on Tiny Models gathers people.\n', 'x')).toBe('The Workshop on Tiny Models gathers people.');
+    expect(taskTitle('# Overview\n\n## Workshop on Robust Agents\ntext', 'x')).toBe('Workshop on Robust Agents');
+    expect(taskTitle('# Workshop on Data\n## Overview\n', 'x')).toBe('Workshop on Data');
+  });
+});
 
 describe('task names', () => {
   it('reads venue and year from MLR-Bench names, and nothing from other names', () => {
