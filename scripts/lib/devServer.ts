@@ -35,6 +35,9 @@ export function devServerArgs(o: DevServerOptions): string[] {
   // checkpoints keeps every commit through a crash of the server process (tests SIGKILL it); only
   // a power cut can lose the last few.
   args.push('--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal');
+  // A run's memo (its finished stages, for lab resume) passes the dev server's 2 KB warning mark
+  // after a stage or two; the hard limit stays where it is.
+  args.push('--dynamic-config-value', 'limit.memoSize.warn=65536');
   return args;
 }
 
