@@ -147,7 +147,18 @@ export const benchCommand = defineCommand({
     '       lab bench --competition --tasks <competitions|all> --agent MODEL [--runs 3] [--judge MODEL ...]   (objective scores + MLRC rubric reviews)\n' +
     '       lab bench status <benchId> [--follow] [--json]\n' +
     '       lab bench retry <benchId> [--item <task>/<agent> ...]   (run the failed items again; finished ones are kept)\n' +
-    '       lab bench resume <benchId>   (start a stopped benchmark again; finished items are kept)',
+    '       lab bench resume <benchId>   (start a stopped benchmark again; finished items are kept)\n\n' +
+    '  --tasks SPEC      comma-separated names, globs (iclr2025_*), all, venue:iclr, year:2025 (+ joins filters), or a folder\n' +
+    '                    (with --competition: competition names or globs, see lab compete --list)\n' +
+    '  --agent MODEL     an agent model spec; repeat for several (each task × agent is one item)\n' +
+    '  --judge MODEL     a judge model spec; repeat for several (default: auto)\n' +
+    '  --stages          idea, idea,proposal (default; the literature review runs too) or all (end-to-end)\n' +
+    '  --reviews LIST    review kinds per item (default: idea,proposal; end_to_end for all; mlrc for --competition)\n' +
+    '  --runs N          --competition only: attempts per task and agent (the report gives the best and mean ± SE)\n' +
+    '  --concurrency N   items in flight at once (default 4)\n' +
+    '  --budget-usd, --max-tokens   the whole benchmark\'s budget; items get a share of what is left, the rest are skipped\n' +
+    '  --item T/AGENT    retry: only this item (repeatable)\n' +
+    'Exit 0 every item done, 3 an item failed (lab bench retry), 4 items skipped for budget (lab bench resume).',
   options: {
     tasks: { type: 'string' },
     agent: { type: 'string', multiple: true },

@@ -35,7 +35,13 @@ export const competeCommand = defineCommand({
   usage:
     'lab compete <competition> [--model auto] [--runs 1] [--max-steps 30] [--experiment-minutes 60] [--budget-usd N] [--max-tokens N] [--detach] [--json]\n' +
     '       lab compete --list\n' +
-    '       lab compete import <mlrc-task-folder> --metric NAME --direction higher|lower [--baseline N --human-top N] [--name N] [--dest DIR] [--force]',
+    '       lab compete import <mlrc-task-folder> --metric NAME --direction higher|lower [--baseline N --human-top N] [--name N] [--dest DIR] [--force]\n\n' +
+    '  --runs N                 attempts (each a workflow); the summary gives the best and the mean ± SE of the improvement\n' +
+    '  --max-steps, --experiment-minutes   bounds of the agent\'s step loop (default 30 steps, 60 minutes)\n' +
+    '  --budget-usd, --max-tokens          the budget of each attempt\n' +
+    'import: an MLRC-Bench task folder (its data prepared) into tasks/competitions-imported; --baseline and --human-top\n' +
+    'are MLRC-Bench\'s published test scores (the reference is then the top human score, labelled as published);\n' +
+    '--force replaces a task of the same name. See docs/competitions.md.',
   options: {
     list: { type: 'boolean' },
     model: { type: 'string' },

@@ -57,7 +57,15 @@ export const judgeCommand = defineCommand({
   usage:
     'lab judge <runId> [--judge MODEL ...] [--kind auto|all|idea,proposal,experiment,paper,end_to_end,hallucination,mlrc] [--no-code]\n' +
     '          [--budget-usd N] [--max-tokens N] [--detach] [--json]\n' +
-    '       lab judge --dir <folder> ...   (a folder laid out as MLR-Bench lays out outputs: idea.md, proposal.md, results/paper.md, ...)',
+    '       lab judge --dir <folder> ...   (a folder laid out as MLR-Bench lays out outputs: idea.md, proposal.md, results/paper.md, ...)\n\n' +
+    '  --judge MODEL     a judge model spec; repeat for several judges, who score in parallel (default: auto, as lab run)\n' +
+    '  --kind LIST       review kinds: idea, proposal, experiment, paper, end_to_end, hallucination, mlrc; auto (default) = every\n' +
+    '                    kind the documents allow except mlrc; all = every kind. Each kind is one review workflow\n' +
+    '  --no-code         end_to_end, hallucination and mlrc reviews without the code (MLRC-Bench judges both ways)\n' +
+    '  --budget-usd, --max-tokens   the reviews\' budget, split evenly between kinds and judges\n' +
+    '  --detach          start the reviews and return; --json prints the outcomes (scores, mean, disagreement) as JSON\n' +
+    'Reads: idea needs task+idea; proposal task+proposal (+idea, related_work); experiment task+log; paper, end_to_end,\n' +
+    'hallucination and mlrc need task+paper. Exit 0 all reviews done, 1 a judge failed its preflight, 2 bad input, 3 a review failed.',
   options: {
     dir: { type: 'string' },
     judge: { type: 'string', multiple: true },
