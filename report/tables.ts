@@ -44,6 +44,11 @@ export const KIND_TITLES: Record<ReviewKind, string> = {
   mlrc: 'MLRC rubric',
 };
 
+/** The method notes that apply to this report (the published numbers' note only when they are shown). */
+export function reportMethod(report: ReportData): string[] {
+  return REPORT_METHOD.filter((line) => report.comparison.length || !line.includes(PUBLISHED_LABEL));
+}
+
 export const REPORT_METHOD = [
   'Mean: for each judge, the mean over the tasks it scored; then the mean of those judge means (the MLR-Bench paper\'s method).',
   '± is the standard error over tasks: each task\'s mean over the judges that scored it, then sample sd / √n of those per-task means.',

@@ -99,7 +99,8 @@ export function scoresBarSpec(report: ReportData, kind: ReviewKind): TopLevelSpe
       color: { field: 'agent', type: 'nominal', sort: agents, title: 'agent', scale: { scheme: 'tableau10' } },
     },
     layer: [
-      { mark: 'bar', encoding: { y: { field: 'mean', type: 'quantitative', title: 'score' } } },
+      // The rubric's whole scale, so bars of different reports compare by eye (MLRC's is 1–5, the others 1–10).
+      { mark: 'bar', encoding: { y: { field: 'mean', type: 'quantitative', title: 'score', scale: { domain: [0, kind === 'mlrc' ? 5 : 10] } } } },
       {
         transform: [{ filter: 'datum.low != null' }],
         mark: { type: 'rule', color: '#333' },

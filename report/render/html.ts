@@ -3,7 +3,7 @@
  * so it opens offline and can be mailed or archived as one file.
  */
 import type { ReportData } from '../buildReport.js';
-import { cellText, REPORT_METHOD, visibleColumns, type ReportTable } from '../tables.js';
+import { cellText, reportMethod, visibleColumns, type ReportTable } from '../tables.js';
 import type { ChartFile } from './charts.js';
 import { summaryLine } from './summary.js';
 
@@ -19,15 +19,15 @@ tr.differs td { background: #fde8e8; }
 
 export function renderHtml(report: ReportData, tables: ReportTable[], charts: ChartFile[]): string {
   const body: string[] = [`<h1>${escapeHtml(report.title)}</h1>`, `<p>${escapeHtml(summaryLine(report))}</p>`, '<h2>Method</h2>', '<ul>'];
-  body.push(...REPORT_METHOD.map((m) => `<li>${escapeHtml(m)}</li>`), '</ul>');
+  body.push(...reportMethod(report).map((m) => `<li>${escapeHtml(m)}</li>`), '</ul>');
   for (const table of tables.filter((t) => !t.detailOnly)) {
     body.push(`<h2>${escapeHtml(table.title)}</h2>`);
     if (table.note) body.push(`<p class="note">${escapeHtml(table.note)}</p>`);
     for (const chart of charts.filter((c) => c.table === table.name)) body.push(`<figure>${chart.svg}<figcaption>${escapeHtml(chart.title)}</figcaption></figure>`);
     body.push(htmlTable(table));
   }
-  body.push('<h2>Data files</h2>', '<p>Every table above is also a CSV of the same name beside this page, and report.json holds them all.</p>', '<ul>');
-  for (const table of tables.filter((t) => t.detailOnly)) body.push(`<li><code>${escapeHtml(table.name)}.csv</code>: ${escapeHtml(table.title)} (${table.rows.length} rows)</li>`);
+  body.push('<h2>Data files</h2>', '<p>Each table is also a CSV file beside this page, and report.json holds them all; the detail tables are only there.</p>', '<ul>');
+  for (const table of tables) body.push(`<li><code>${escapeHtml(table.name)}.csv</code>: ${escapeHtml(table.title)} (${table.rows.length} rows)</li>`);
   body.push('</ul>');
   return [
     '<!doctype html>',

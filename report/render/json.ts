@@ -4,7 +4,7 @@
  */
 import type { ReportData } from '../buildReport.js';
 import { PUBLISHED_LABEL, PUBLISHED_SOURCE } from '../published.js';
-import { REPORT_METHOD, type ReportTable } from '../tables.js';
+import { reportMethod, type ReportTable } from '../tables.js';
 
 export function renderJson(report: ReportData, tables: ReportTable[]): string {
   const { judgePairs: _pairsAreInTheirTable, ...data } = report;
@@ -12,7 +12,7 @@ export function renderJson(report: ReportData, tables: ReportTable[]): string {
     {
       title: report.title,
       summary: report.summary,
-      method: REPORT_METHOD,
+      method: reportMethod(report),
       published: { label: PUBLISHED_LABEL, source: PUBLISHED_SOURCE },
       tables: Object.fromEntries(
         tables.map((t) => [

@@ -1,19 +1,19 @@
 /** report.md: the tables a reader needs, each with its chart (the SVG files beside it). */
 import type { ReportData } from '../buildReport.js';
-import { cellText, REPORT_METHOD, visibleColumns, type ReportTable } from '../tables.js';
+import { cellText, reportMethod, visibleColumns, type ReportTable } from '../tables.js';
 import type { ChartFile } from './charts.js';
 import { summaryLine } from './summary.js';
 
 export function renderMarkdown(report: ReportData, tables: ReportTable[], charts: Pick<ChartFile, 'file' | 'title' | 'table'>[]): string {
-  const out = [`# ${report.title}`, '', summaryLine(report), '', '## Method', '', ...REPORT_METHOD.map((m) => `- ${m}`), ''];
+  const out = [`# ${report.title}`, '', summaryLine(report), '', '## Method', '', ...reportMethod(report).map((m) => `- ${m}`), ''];
   for (const table of tables.filter((t) => !t.detailOnly)) {
     out.push(`## ${table.title}`, '');
     if (table.note) out.push(`_${escapeCell(table.note)}_`, '');
     for (const chart of charts.filter((c) => c.table === table.name)) out.push(`![${escapeCell(chart.title)}](${chart.file})`, '');
     out.push(markdownTable(table), '');
   }
-  out.push('## Data files', '', 'Every table above is also a CSV of the same name, and report.json holds them all.', '');
-  for (const table of tables.filter((t) => t.detailOnly)) out.push(`- \`${table.name}.csv\`: ${escapeCell(table.title)} (${table.rows.length} rows)`);
+  out.push('## Data files', '', 'Each table is also a CSV file beside this report, and report.json holds them all; the detail tables are only there.', '');
+  for (const table of tables) out.push(`- \`${table.name}.csv\`: ${escapeCell(table.title)} (${table.rows.length} rows)`);
   return `${out.join('\n')}\n`;
 }
 
