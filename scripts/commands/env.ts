@@ -8,7 +8,11 @@ import { nonEmptyText, port } from '../lib/options.js';
 
 export const envCommand = defineCommand({
   summary: 'serve competition environments over HTTP (Gym-style reset/step; each session a workflow, see docs/gym.md)',
-  usage: 'lab env serve [--port 8765] [--host 127.0.0.1] [--verbose]',
+  usage:
+    'lab env serve [--port 8765] [--host 127.0.0.1] [--verbose]\n\n' +
+    '  POST /reset {task} starts a session (an envSession workflow); POST /step {sessionId, action} runs one step and\n' +
+    '  returns {observation, reward, done, info}; GET /sessions/<id>, GET /tasks. --host 0.0.0.0 serves other machines\n' +
+    '  (there is no authentication). Clients: clients/python/lab_env.py, clients/typescript/labEnv.ts; API: docs/gym.md.',
   options: { port: { type: 'string' }, host: { type: 'string' }, verbose: { type: 'boolean' } },
   positionals: ['subcommand'],
   schema: z.object({

@@ -11,7 +11,14 @@ import { EXPORT_FORMATS, exportTrajectories, type ExportResult } from '../lib/tr
 
 export const exportCommand = defineCommand({
   summary: 'write the step records of a run, environment session or benchmark as JSONL: chat samples (sft) or transitions (steps)',
-  usage: 'lab export --format sft|steps <runId|sessionId|benchId> [--out FILE|-] [--include-failed]',
+  usage:
+    'lab export --format sft|steps <runId|sessionId|benchId> [--out FILE|-] [--include-failed]\n\n' +
+    '  --format sft      one chat sample per step (system, the prompt the model saw, its JSON action), for fine-tuning\n' +
+    '  --format steps    one (observation, action, reward, next_observation, done) transition per step, for RL\n' +
+    '  --out FILE        default exports/<id>.<format>.jsonl; - writes to stdout\n' +
+    '  --include-failed  also episodes that failed (failed_experiment, failed, invalid, unfinished); default: only\n' +
+    '                    succeeded research runs, scored competition runs and finished sessions\n' +
+    'Secrets and machine paths are stripped; the schemas are in docs/trajectories.md.',
   options: { format: { type: 'string' }, out: { type: 'string' }, 'include-failed': { type: 'boolean' } },
   positionals: ['id'],
   schema: z.object({

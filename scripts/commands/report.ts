@@ -17,7 +17,14 @@ import { booleanFlag, defineCommand, flag } from '../lib/command.js';
 import { nonEmptyText } from '../lib/options.js';
 import { print, printJson, withClient } from '../lib/output.js';
 
-const USAGE = 'lab report <benchId> [--out DIR] [--json]  |  lab report --reviews FOLDER [--out DIR] [--json]';
+const USAGE =
+  'lab report <benchId> [--out DIR] [--json]  |  lab report --reviews FOLDER [--out DIR] [--json]\n\n' +
+  '  <benchId>         a benchmark of ours: judge scores per agent × review kind × dimension (mean of judge means ± SE),\n' +
+  '                    judge agreement, cost per task, failures, and competition runs\' objective scores beside the judges\n' +
+  '  --reviews FOLDER  MLR-Bench\'s published review files (its reviews/ folder or the folder holding it), with the\n' +
+  '                    paper\'s published numbers beside the computed ones\n' +
+  '  --out DIR         default reports/<benchId or folder name>: report.md, report.html, report.json, CSVs, SVG charts\n' +
+  '  --json            the report\'s data on stdout';
 
 export const reportCommand = defineCommand({
   summary: 'tables and charts of judge scores: a benchmark, or MLR-Bench review files beside the published numbers',
@@ -36,7 +43,7 @@ export const reportCommand = defineCommand({
     const input = reviews ? await readReviewFolder(reviews) : await withClient(({ client }) => loadBenchReport(client, benchId!));
     const outDir = path.resolve(out ?? path.join('reports', fileSafe(benchId ?? path.basename(path.resolve(reviews!)))));
     const { files, report, tables } = await writeReport(input, outDir);
-    const shown = tables.filter((t) => !t.detailOnly && (t.name.startsWith('scores_') || ['published_comparison', 'cost', 'failure_counts'].includes(t.name)));
+    const shown = tables.filter((t) => !t.detailOnly && (t.name.startsWith('scores_') || ['published_comparison', 'objective_agents', 'objective_tasks', 'judges_vs_metric', 'cost', 'failure_counts'].includes(t.name)));
     if (json) {
       return void printJson({
         title: report.title,
