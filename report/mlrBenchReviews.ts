@@ -11,6 +11,7 @@
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
+import { mapLimited } from '../common/mapLimited.js';
 import path from 'node:path';
 import type { ReviewKind } from '../common/reviews.js';
 import { canonicalDimension } from './dimensions.js';
@@ -191,15 +192,3 @@ function firstLine(text: string): string {
   return text.split('\n')[0].trim();
 }
 
-async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}

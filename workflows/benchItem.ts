@@ -5,7 +5,8 @@
  */
 import { ApplicationFailure, executeChild, ParentClosePolicy } from '@temporalio/workflow';
 import type { BenchItem, BenchMode } from '../common/benchmark.js';
-import { budgetAfter } from '../common/budget.js';
+import { budgetAfter, splitBudget } from '../common/budget.js';
+import { innermostMessage } from '../common/failures.js';
 import { documentsOfRun, type ReviewInput, type ReviewKind, type ReviewSubject } from '../common/reviews.js';
 import type { ArtifactRef, Budget, ResearchRunInput, ResearchRunResult, StageName, Usage } from '../common/schemas.js';
 import { addUsage, ZERO_USAGE } from '../common/schemas.js';
@@ -58,7 +59,7 @@ export async function benchItem(input: BenchItemInput): Promise<BenchItemResult>
   const failed = (part: string, err: unknown, workflowId: string): BenchItemResult => ({
     key: item.key,
     spent,
-    failures: [{ part, reason: typeof err === 'string' ? err : failureReason(err), workflowId }],
+    failures: [{ part, reason: typeof err === 'string' ? err : innermostMessage(err).slice(0, 500), workflowId }],
   });
 
   let subject: ReviewSubject;
@@ -134,7 +135,7 @@ export async function benchItem(input: BenchItemInput): Promise<BenchItemResult>
         });
         spent = addUsage(spent, result.usage);
       } catch (err) {
-        failures.push({ part: `review:${kind}`, reason: failureReason(err), workflowId: reviewId });
+        failures.push({ part: `review:${kind}`, reason: innermostMessage(err).slice(0, 500), workflowId: reviewId });
       }
     }),
   );
@@ -150,16 +151,3 @@ function outputsOf(result: ResearchRunResult) {
   return outputs;
 }
 
-function splitBudget(budget: Budget, ways: number): Budget {
-  return {
-    ...(budget.usd !== undefined ? { usd: budget.usd / ways } : {}),
-    ...(budget.tokens !== undefined ? { tokens: Math.max(1, Math.floor(budget.tokens / ways)) } : {}),
-  };
-}
-
-/** The innermost cause says what went wrong (child → activity → application failure). */
-function failureReason(err: unknown): string {
-  let cause = err;
-  while (cause instanceof Error && cause.cause instanceof Error) cause = cause.cause;
-  return ((cause as Error | undefined)?.message ?? String(err)).slice(0, 500);
-}

@@ -33,11 +33,11 @@ import {
   type BenchTally,
   type PreparedBench,
 } from '../common/benchmark.js';
-import { budgetAfter } from '../common/budget.js';
-import { judgeSlug, documentsOfRun, type ReviewInput, type ReviewKind, type ReviewSubject } from '../common/reviews.js';
-import { addUsage, ZERO_USAGE, type Budget, type ResearchRunInput, type Usage } from '../common/schemas.js';
+import { budgetAfter, splitBudget } from '../common/budget.js';
+import { innermostMessage } from '../common/failures.js';
+import { judgeSlug } from '../common/reviews.js';
+import { addUsage, ZERO_USAGE, type Budget, type Usage } from '../common/schemas.js';
 import { LAB_BENCH, LAB_KIND, LAB_MODEL, LAB_STATUS, LAB_TASK } from '../common/searchAttributes.js';
-import { STAGES } from '../common/stages.js';
 import { benchProgressQuery } from './definitions.js';
 import { benchItem } from './benchItem.js';
 import { preflight } from './preflight.js';
@@ -155,7 +155,7 @@ async function runItemChild(benchId: string, input: BenchmarkConfig, prepared: P
     if (result.failures.length) tally.failed++;
     else tally.done++;
   } catch (err) {
-    fail(tally, item, 'item', failureReason(err), itemId);
+    fail(tally, item, 'item', innermostMessage(err), itemId);
   }
 }
 
@@ -202,12 +202,11 @@ function fail(tally: BenchTally, item: BenchItem, part: string, reason: string, 
   tally.failed++;
 }
 
-function recordFailure(tally: BenchTally, item: BenchItem, part: string, reason: string, workflowId: string): string {
+function recordFailure(tally: BenchTally, item: BenchItem, part: string, reason: string, workflowId: string): void {
   const failure: BenchFailure = { key: item.key, task: item.task, agent: item.agent, part, reason: reason.slice(0, 500), workflowId };
   tally.failures.push(failure);
   // Only the latest failures travel in history; every failed child stays visible in Temporal.
   if (tally.failures.length > MAX_LISTED_FAILURES) tally.failures.splice(0, tally.failures.length - MAX_LISTED_FAILURES);
-  return reason;
 }
 
 function addSpent(tally: BenchTally, usage: Usage): void {
@@ -222,22 +221,8 @@ function budgetShare(budget: Budget, spent: Usage, ways: number): Budget | 'spen
   return splitBudget(left, ways);
 }
 
-function splitBudget(budget: Budget, ways: number): Budget {
-  return {
-    ...(budget.usd !== undefined ? { usd: budget.usd / ways } : {}),
-    ...(budget.tokens !== undefined ? { tokens: Math.max(1, Math.floor(budget.tokens / ways)) } : {}),
-  };
-}
-
 function sync(progress: BenchProgress, tally: BenchTally, running: number): void {
   Object.assign(progress, { done: tally.done, failed: tally.failed, skipped: tally.skipped, spent: tally.spent, failures: tally.failures, running });
-}
-
-/** The innermost cause says what went wrong (child → activity → application failure). */
-function failureReason(err: unknown): string {
-  let cause = err;
-  while (cause instanceof Error && cause.cause instanceof Error) cause = cause.cause;
-  return (cause as Error | undefined)?.message ?? String(err);
 }
 
 function parseInput(raw: BenchmarkInput): BenchmarkConfig {
@@ -255,4 +240,3 @@ function parseInput(raw: BenchmarkInput): BenchmarkConfig {
   return parsed.data;
 }
 
-export type { ReviewKind };

@@ -22,7 +22,7 @@ import {
 import type { CompetitionActivities } from '../activities/competition/index.js';
 import type { EnvSessionActivities } from '../activities/envSession.js';
 import type { EnvironmentActivities } from '../activities/environment/index.js';
-import type { PreparedCompetition, ScoreCompetitionInput, SubmissionScore } from '../common/competition.js';
+import type { PreparedCompetition, SubmissionScore } from '../common/competition.js';
 import {
   describeActionError,
   envSessionInputSchema,

@@ -8,7 +8,7 @@
  */
 import { ApplicationFailure, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo, ActivityFailure } from '@temporalio/workflow';
 import type { JudgeActivities } from '../activities/judge/index.js';
-import { budgetAfter } from '../common/budget.js';
+import { splitBudget } from '../common/budget.js';
 import { NON_RETRYABLE_STAGE_ERRORS } from '../common/errorTypes.js';
 import { parseModelSpec } from '../common/modelSpec.js';
 import { llmQueueFor, TASK_QUEUES } from '../common/queues.js';
@@ -22,7 +22,7 @@ import {
   type ReviewInput,
   type ReviewResult,
 } from '../common/reviews.js';
-import { addUsage, ZERO_USAGE, type Budget } from '../common/schemas.js';
+import { addUsage, ZERO_USAGE } from '../common/schemas.js';
 import { LAB_BENCH, LAB_KIND, LAB_MODEL, LAB_STATUS, LAB_TASK } from '../common/searchAttributes.js';
 import { reviewProgressQuery, type ReviewProgress } from './definitions.js';
 
@@ -67,7 +67,8 @@ export async function review(raw: ReviewInput): Promise<ReviewResult> {
   const withCode = CODE_AWARE_KINDS.has(input.kind) ? (input.withCode ?? documents.code.length > 0) : false;
 
   progress.status = 'judging';
-  const share = budgetShare(input.budget, input.judges.length);
+  // Judges run at once, so each may spend only its share of the review's budget.
+  const share = input.budget.usd === undefined && input.budget.tokens === undefined ? undefined : splitBudget(input.budget, input.judges.length);
   const outcomes = await Promise.allSettled(
     input.judges.map(async (judge, i) => {
       progress.judges[i].status = 'running';
@@ -123,15 +124,6 @@ function judgeActivity(input: ReviewConfig, judge: string) {
     },
     summary: `${input.kind} review by ${judge}`,
   });
-}
-
-/** Judges run at once, so each may spend only its share of the review's budget. */
-function budgetShare(budget: Budget, judges: number): Budget | undefined {
-  if (budget.usd === undefined && budget.tokens === undefined) return undefined;
-  return budgetAfter(
-    { ...(budget.usd !== undefined ? { usd: budget.usd / judges } : {}), ...(budget.tokens !== undefined ? { tokens: Math.floor(budget.tokens / judges) } : {}) },
-    ZERO_USAGE,
-  );
 }
 
 function failureMessage(err: unknown): string {

@@ -17,37 +17,16 @@ import { REVIEW_KINDS, type ReviewKind } from '../../common/reviews.js';
 import { STAGES, type StageName } from '../../common/stages.js';
 import { benchExists, benchInput, finishedItems, startBench, viewBench, type BenchView } from '../lib/bench.js';
 import { CliError } from '../lib/client.js';
-import { booleanFlag, defineCommand, flag } from '../lib/command.js';
+import { booleanFlag, defineCommand, flag, repeatedFlag } from '../lib/command.js';
 import { EXIT } from '../lib/exitCodes.js';
 import { onInterrupt } from '../lib/interrupt.js';
-import { list, modelSpec, newRunId, nonEmptyText, runIdToFind, wholeNumber } from '../lib/options.js';
+import { list, newRunId, resolvedModelSpec, nonEmptyText, runIdToFind, wholeNumber } from '../lib/options.js';
 import { print, printJson, withClient } from '../lib/output.js';
 import { runLink } from '../lib/uiLink.js';
 import { budgetOf, budgetOptions } from './run.js';
 
 const ACTIONS = ['start', 'status', 'retry', 'resume'] as const;
 
-/** Repeated model options (`--agent a --agent b`), each a model spec or `auto`. */
-function modelSpecs(option: string) {
-  return z
-    .array(z.string())
-    .optional()
-    .transform((values, ctx) => {
-      const specs: string[] = [];
-      for (const v of values ?? []) {
-        try {
-          const spec = modelSpec(option)(v);
-          specs.push(spec === 'auto' ? resolveAutoModel() : spec);
-        } catch (err) {
-          ctx.addIssue({ code: 'custom', message: (err as Error).message });
-          return z.NEVER;
-        }
-      }
-      const repeated = specs.find((s, i) => specs.indexOf(s) !== i);
-      if (repeated) ctx.addIssue({ code: 'custom', message: `${option} ${repeated} is given twice` });
-      return specs;
-    });
-}
 
 /** `--stages idea` or `idea,proposal` (stepwise, as the paper's 201-task tables), or `all` (end-to-end). */
 function benchStages(value: string): { mode: BenchMode; stages: StageName[] } {
@@ -83,8 +62,8 @@ const schema = z
     action: z.string().optional(),
     benchId: z.string().optional(),
     tasks: flag(nonEmptyText('--tasks')),
-    agent: modelSpecs('--agent'),
-    judge: modelSpecs('--judge'),
+    agent: repeatedFlag('--agent', resolvedModelSpec('--agent')),
+    judge: repeatedFlag('--judge', resolvedModelSpec('--judge')),
     stages: flag(benchStages),
     reviews: flag(reviewKinds),
     'judge-only': booleanFlag,

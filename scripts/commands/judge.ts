@@ -6,13 +6,14 @@ import { z } from 'zod';
 import { documentsInFolder, missingDocuments, requiredDocuments } from '../../activities/judge/documents.js';
 import { artifactRoot } from '../../activities/config.js';
 import { unenforceableBudget } from '../../activities/llm/prices.js';
-import { parseModelSpec, resolveAutoModel } from '../../common/modelSpec.js';
+import { splitBudget } from '../../common/budget.js';
+import { parseModelSpec } from '../../common/modelSpec.js';
 import { REVIEW_KINDS, type ReviewInput, type ReviewKind, type ReviewSubject } from '../../common/reviews.js';
 import { CliError } from '../lib/client.js';
-import { booleanFlag, defineCommand, flag } from '../lib/command.js';
+import { booleanFlag, defineCommand, flag, repeatedFlag } from '../lib/command.js';
 import { EXIT } from '../lib/exitCodes.js';
 import { onInterrupt } from '../lib/interrupt.js';
-import { list, modelSpec, runIdToFind } from '../lib/options.js';
+import { list, resolvedModelSpec, runIdToFind } from '../lib/options.js';
 import { print, printJson, withClient } from '../lib/output.js';
 import { awaitReview, documentsOfRunId, startReview, type ReviewOutcome } from '../lib/reviews.js';
 import { runPreflight } from '../lib/preflight.js';
@@ -31,26 +32,8 @@ const kindList = (value: string): ReviewKind[] | 'auto' => {
   return names as ReviewKind[];
 };
 
-/** Repeated `--judge` options: each a model spec (or `auto`). */
-const judgeSpecs = z
-  .array(z.string())
-  .optional()
-  .transform((values, ctx) => {
-    const specs: string[] = [];
-    for (const v of values ?? ['auto']) {
-      try {
-        const spec = modelSpec('--judge')(v);
-        specs.push(spec === 'auto' ? resolveAutoModel() : spec);
-      } catch (err) {
-        ctx.addIssue({ code: 'custom', message: (err as Error).message });
-        return z.NEVER;
-      }
-    }
-    const repeated = specs.find((s, i) => specs.indexOf(s) !== i);
-    if (repeated) ctx.addIssue({ code: 'custom', message: `--judge ${repeated} is given twice` });
-    if (specs.length > 8) ctx.addIssue({ code: 'custom', message: 'at most 8 judges per review' });
-    return specs;
-  });
+/** Repeated `--judge` options, each a model spec (default: auto, as lab run). */
+const judgeSpecs = repeatedFlag('--judge', resolvedModelSpec('--judge'), ['auto']).refine((specs) => specs.length <= 8, { message: 'at most 8 judges per review' });
 
 export const judgeCommand = defineCommand({
   summary: 'review a run (or a folder of outputs) on the MLR-Judge rubrics, with one or more judges in parallel',
@@ -146,7 +129,7 @@ export const judgeCommand = defineCommand({
           subject,
           judges: a.judge,
           ...(a['no-code'] ? { withCode: false } : {}),
-          ...(budget ? { budget: { usd: budget.usd && budget.usd / kinds.length, tokens: budget.tokens && Math.floor(budget.tokens / kinds.length) } } : {}),
+          ...(budget ? { budget: splitBudget(budget, kinds.length) } : {}),
         };
         started.push(await startReview(client, subjectName, input));
       }

@@ -5,6 +5,7 @@
  */
 import { WorkflowNotFoundError, type Client, type WorkflowExecutionInfo } from '@temporalio/client';
 import { benchItemKey, type BenchmarkInput, type BenchProgress, type BenchResult } from '../../common/benchmark.js';
+import { mapLimited } from '../../common/mapLimited.js';
 import { TASK_QUEUES } from '../../common/queues.js';
 import type { ReviewResult } from '../../common/reviews.js';
 import type { ResearchRunResult } from '../../common/schemas.js';
@@ -129,7 +130,7 @@ export async function loadBenchReport(client: Client, benchId: string): Promise<
   const failures: ItemFailure[] = [];
   const objective: ObjectiveRecord[] = [];
   const finished = new Set<string>();
-  await forEachLimited(children, 16, async (w) => {
+  await mapLimited(children, 16, async (w) => {
     const { task, agent, kind } = itemOf(w);
     const handle = client.workflow.getHandle(w.workflowId, w.runId);
     if (w.status.name === 'RUNNING') return;
@@ -176,14 +177,6 @@ export async function loadBenchReport(client: Client, benchId: string): Promise<
   return { title: `benchmark ${benchId}`, records, runs, failures: open, objective };
 }
 
-async function forEachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) await fn(items[next++]);
-    }),
-  );
-}
 
 function escapeQuery(value: string): string {
   return value.replace(/'/g, "\\'");

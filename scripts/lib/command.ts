@@ -105,3 +105,24 @@ export function required<T>(missing: string, parse: (value: string) => T) {
 }
 
 export const booleanFlag = z.boolean().optional().transform((v) => v ?? false);
+
+/** A repeatable option (`--judge a --judge b`), each value checked by `parse`; a value given twice is refused. */
+export function repeatedFlag<T>(option: string, parse: (value: string) => T, whenAbsent: string[] = []) {
+  return z
+    .array(z.string())
+    .optional()
+    .transform((values, ctx): T[] => {
+      const parsed: T[] = [];
+      for (const value of values ?? whenAbsent) {
+        try {
+          parsed.push(parse(value));
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: (err as Error).message });
+          return z.NEVER;
+        }
+      }
+      const twice = parsed.find((p, i) => parsed.indexOf(p) !== i);
+      if (twice !== undefined) ctx.addIssue({ code: 'custom', message: `${option} ${String(twice)} is given twice` });
+      return parsed;
+    });
+}

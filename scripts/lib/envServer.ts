@@ -17,6 +17,7 @@ import {
 import { z } from 'zod';
 import { listCompetitions } from '../../activities/competition/index.js';
 import { checkSessionId, describeActionError, envSessionLimitsSchema, type EnvSessionView } from '../../common/envSession.js';
+import { innermostMessage } from '../../common/failures.js';
 import { TASK_QUEUES } from '../../common/queues.js';
 import { LAB_KIND, LAB_STATUS, LAB_TASK } from '../../common/searchAttributes.js';
 import { ENV_ERRORS, envReadyUpdate, envSession, envSessionQuery, envStepUpdate } from '../../workflows/envSession.js';
@@ -281,10 +282,9 @@ function readJson(req: http.IncomingMessage): Promise<unknown> {
   });
 }
 
+/** The innermost cause's first line: one line of JSON error for the client. */
 function rootMessage(err: unknown): string {
-  let e = err as Error & { cause?: unknown };
-  while (e?.cause instanceof Error) e = e.cause as Error & { cause?: unknown };
-  return (e?.message ?? String(err)).split('\n')[0];
+  return innermostMessage(err).split('\n')[0];
 }
 
 function isUnavailable(err: unknown): boolean {

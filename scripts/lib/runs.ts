@@ -28,6 +28,7 @@ import {
   type RunProgress,
   type StageName,
 } from '../../common/schemas.js';
+import { innermostMessage as rootMessage } from '../../common/failures.js';
 import { isValidRunId, RUN_ID_RULE } from '../../common/runIds.js';
 import { LAB_MODEL, LAB_STAGE, LAB_STATUS, LAB_TASK } from '../../common/searchAttributes.js';
 import { STAGES } from '../../common/stages.js';
@@ -305,8 +306,4 @@ function resumeCount(runId: string): number {
 }
 
 /** The innermost cause's message: what a person can act on. */
-export function rootMessage(err: unknown): string {
-  let e = err as { cause?: unknown; message?: string } | undefined;
-  while (e?.cause) e = e.cause as typeof e;
-  return e?.message ?? String(err);
-}
+export { rootMessage };

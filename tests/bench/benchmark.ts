@@ -14,6 +14,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
+import { mapLimited } from '../../common/mapLimited.js';
 import { benchmarkInputSchema, type BenchmarkInput, type BenchProgress, type BenchResult } from '../../common/benchmark.js';
 import { startBench } from '../../scripts/lib/bench.js';
 import { spawnDevServer, waitForPort } from '../../scripts/lib/devServer.js';
@@ -234,12 +235,6 @@ class Latencies {
   }
 }
 
-async function forEachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]);
-  }));
-}
 
 interface SizeStats { n: number; mean: number; max: number; events: number }
 
@@ -418,7 +413,7 @@ async function main(): Promise<void> {
     sweepWorkflows.push({ workflowId: w.workflowId, runId: w.runId, type: w.type });
     if (w.type === 'researchRun' && w.closeTime) runDurations.push(w.closeTime.getTime() - w.startTime.getTime());
   }
-  await forEachLimited(sweepWorkflows, 16, async (w) => {
+  await mapLimited(sweepWorkflows, 16, async (w) => {
     const history = await client.workflow.getHandle(w.workflowId, w.runId).fetchHistory();
     const entry = { bytes: historySizeBytes(history), events: history.events?.length ?? 0 };
     if (w.type === 'researchRun') sizes.researchRun.push(entry);
