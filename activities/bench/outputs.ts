@@ -6,6 +6,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { ReviewKind } from '../../common/reviews.js';
+import { documentsInFolder, missingDocuments } from '../judge/documents.js';
 
 export type OutputsLayout = 'mlrbench-published' | 'task-folders';
 
@@ -40,14 +41,14 @@ export async function findOutputs(folder: string, kinds: ReviewKind[]): Promise<
     }
   }
   // One agent's run folders: the folder's name names the agent (e.g. `end2end_claude`).
-  const needed = kinds.map(documentFor);
   return {
     layout: 'task-folders',
     root: resolved,
     agents: [path.basename(resolved)],
     has: async (task) => {
-      const checks = await Promise.all(needed.map((candidates) => anyFile(candidates.map((f) => path.join(resolved, task, f)))));
-      return checks.every(Boolean);
+      // The task text comes from the task set, so a folder without task.md still has what a review needs.
+      const present = [...documentsInFolder(path.join(resolved, task)), 'task' as const];
+      return kinds.every((kind) => !missingDocuments(kind, present).length);
     },
   };
 }
@@ -62,25 +63,6 @@ async function publishedAgents(root: string): Promise<string[]> {
     if (agents.length) return agents.sort();
   }
   return [];
-}
-
-/** The file (any of) a review kind cannot do without, in a task folder. */
-function documentFor(kind: ReviewKind): string[] {
-  switch (kind) {
-    case 'idea':
-      return ['idea.md'];
-    case 'proposal':
-      return ['proposal.md'];
-    case 'experiment':
-      return ['results/results.md', 'results.md'];
-    default:
-      return ['results/paper.md', 'paper.md'];
-  }
-}
-
-async function anyFile(paths: string[]): Promise<boolean> {
-  for (const p of paths) if (await isFile(p)) return true;
-  return false;
 }
 
 async function isDirectory(p: string): Promise<boolean> {
