@@ -1,4 +1,5 @@
 /** Where competition tasks are found, and the scorer's own folders (never inside a workspace). */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { isValidRunId, RUN_ID_RULE } from '../../common/runIds.js';
 import { labHome, PROJECT_ROOT } from '../config.js';
@@ -31,4 +32,12 @@ export function hiddenDir(runId: string): string {
 /** Fresh folders, one per scoring run, removed when it ends. */
 export function scoringRoot(env: NodeJS.ProcessEnv = process.env): string {
   return path.resolve(env.LAB_COMPETITION_SCORING_DIR ?? path.join(labHome(env), 'competition-scoring'));
+}
+
+/**
+ * Whether the run was set up for a competition (its manifest is in the hidden folder, out of the
+ * agent's reach): then every command in its workspace runs with the bundled data sets hidden.
+ */
+export function isCompetitionRun(runId: string): boolean {
+  return isValidRunId(runId) && existsSync(path.join(hiddenRoot(), runId, 'manifest.json'));
 }

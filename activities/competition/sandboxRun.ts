@@ -18,8 +18,19 @@ export interface SandboxRun {
 /** Output kept per command in the scoring log. */
 const LOG_BYTES = 256 * 1024;
 
-export async function runInSandbox(backend: SandboxBackend, folder: string, command: string, limits: Partial<SandboxLimits>, options: ExecOptions = {}): Promise<SandboxRun> {
-  const result = await backend.exec({ workspace: folder, command, limits: sandboxLimitsSchema.parse(limits) }, options);
+/**
+ * Runs one command of the competition machinery. Untrusted by default: the packages' bundled data
+ * sets are hidden (a test split may come from one); only the task's own prepare.py is `trusted`.
+ */
+export async function runInSandbox(
+  backend: SandboxBackend,
+  folder: string,
+  command: string,
+  limits: Partial<SandboxLimits>,
+  options: ExecOptions = {},
+  how: { trusted?: boolean } = {},
+): Promise<SandboxRun> {
+  const result = await backend.exec({ workspace: folder, command, limits: sandboxLimitsSchema.parse(limits), hideBundledData: !how.trusted }, options);
   let output = '';
   try {
     const body = await fs.readFile(result.outputFile);

@@ -10,6 +10,7 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { envActionSchema, sandboxLimitsSchema, type EnvAction, type FileChange, type Observation, type SandboxLimits } from '../../common/environment.js';
 import type { ArtifactRef } from '../../common/schemas.js';
 import type { ArtifactStore } from '../artifacts.js';
+import { isCompetitionRun } from '../competition/paths.js';
 import { withHeartbeat } from '../heartbeat.js';
 import { sandboxBackendFromEnv, SandboxConfigError, type ExecResult, type SandboxBackend } from '../sandbox/index.js';
 import { formatBytes, listWorkspace, readWorkspaceText, refused, writeWorkspaceFile } from './fileActions.js';
@@ -73,7 +74,17 @@ export function createEnvironmentActivities({ store, backend = sandboxBackendFro
           case 'finish':
             return { action: 'finish', ok: true, text: 'finished', filesChanged: [] };
           case 'run':
-            return await runCommand({ store, backend, runId: input.runId, step: input.step, workspace, command: action.command, limits: withTimeout(limits, action.timeoutSeconds) });
+            return await runCommand({
+              store,
+              backend,
+              runId: input.runId,
+              step: input.step,
+              workspace,
+              command: action.command,
+              limits: withTimeout(limits, action.timeoutSeconds),
+              // A competition's agent must not copy a bundled data set into methods/ for scoring to look up.
+              hideBundledData: isCompetitionRun(input.runId),
+            });
         }
       } catch (err) {
         if (err instanceof WorkspacePathError) return refused(action.action, err.message);
@@ -117,6 +128,7 @@ async function runCommand(opts: {
   workspace: string;
   command: string;
   limits: SandboxLimits;
+  hideBundledData: boolean;
 }): Promise<Observation> {
   const ctx = Context.current();
   const before = await snapshotDirectory(opts.workspace);
@@ -124,7 +136,7 @@ async function runCommand(opts: {
   const result = await withHeartbeat(
     () =>
       opts.backend.exec(
-        { workspace: opts.workspace, command: opts.command, limits: opts.limits },
+        { workspace: opts.workspace, command: opts.command, limits: opts.limits, hideBundledData: opts.hideBundledData },
         {
           signal: ctx.cancellationSignal,
           onProgress: (p) => (progress = { elapsedSeconds: Math.round(p.elapsedMs / 1000), outputBytes: p.outputBytes }),

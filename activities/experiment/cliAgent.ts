@@ -20,6 +20,7 @@ import type { ArtifactStore } from '../artifacts.js';
 import { diffSnapshots, ensureWorkspace, snapshotDirectory, WorkspacePathError } from '../environment/workspace.js';
 import { formatBytes } from '../environment/fileActions.js';
 import { runObservation } from '../environment/index.js';
+import { isCompetitionRun } from '../competition/paths.js';
 import { withHeartbeat } from '../heartbeat.js';
 import { commandEnvironment } from '../sandbox/commandEnv.js';
 import { ENV_NAME, sandboxBackendFromEnv, SandboxConfigError, type SandboxBackend } from '../sandbox/index.js';
@@ -128,7 +129,7 @@ export function createCodingAgentActivities({ store, backend = sandboxBackendFro
         const result = await withHeartbeat(
           () =>
             backend.exec(
-              { workspace, command: input.command, limits, shareNetwork, extraEnv },
+              { workspace, command: input.command, limits, shareNetwork, extraEnv, hideBundledData: isCompetitionRun(input.runId) },
               {
                 signal: ctx.cancellationSignal,
                 onProgress: (p) => (progress = { elapsedSeconds: Math.round(p.elapsedMs / 1000), outputBytes: p.outputBytes }),

@@ -16,6 +16,7 @@ import { existsSync, lstatSync, readlinkSync } from 'node:fs';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { SandboxLimits } from '../../common/environment.js';
+import { bundledDataFolders } from './bundledData.js';
 import { commandEnvironment, prlimitArgs, sandboxCpus } from './commandEnv.js';
 import { runPreflightProbe } from './preflight.js';
 import { inheritableFds, killPids, shellClosingFds } from './processTree.js';
@@ -53,6 +54,8 @@ export interface BwrapPlan {
   shareNetwork?: boolean;
   /** The coding-agent CLI only: variables added to the cleared environment, read from a file bwrap writes inside (fd 6), not argv. */
   extraEnv?: Record<string, string>;
+  /** Competition runs: the Python packages' bundled data sets are seen as empty folders. */
+  hideBundledData?: boolean;
 }
 
 /** Where the extra variables are inside the sandbox (sourced by the shell before the command). */
@@ -122,6 +125,13 @@ export function bubblewrapArgs(plan: BwrapPlan): { args: string[]; dataFds: stri
     if (prefix === '/usr' || prefix.startsWith('/usr/')) continue;
     parents(prefix);
     args.push('--ro-bind', prefix, prefix);
+  }
+  if (plan.hideBundledData) {
+    // An empty read-only tmpfs over each folder: the package imports, its data files are gone.
+    for (const host of bundledDataFolders([plan.python.venv, ...plan.python.basePrefixes])) {
+      const inside = host.startsWith(plan.python.venv + path.sep) ? path.posix.join(SANDBOX_PYTHON, path.relative(plan.python.venv, host)) : host;
+      args.push('--perms', '0555', '--tmpfs', inside, '--remount-ro', inside);
+    }
   }
   args.push('--bind', plan.workspace, SANDBOX_WORKSPACE, '--chdir', SANDBOX_WORKSPACE);
 
@@ -200,6 +210,7 @@ export class BubblewrapBackend implements SandboxBackend {
       inheritedFds: inheritableFds(),
       shareNetwork: request.shareNetwork,
       extraEnv: request.extraEnv,
+      hideBundledData: request.hideBundledData,
     });
     if (this.privileged) await chownTree(workspace, uid, uid);
     try {

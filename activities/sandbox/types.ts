@@ -21,6 +21,12 @@ export interface ExecRequest {
    * the cleared environment (a provider's API key). Never put on a command line (`ps` would show them).
    */
   extraEnv?: Record<string, string>;
+  /**
+   * Hide the data sets that Python packages bundle (scikit-learn's digits, breast cancer, ...):
+   * competition runs, whose test splits some of them are the source of. Trusted data preparation
+   * leaves it off. Backends that cannot hide files say so in docs/environment.md.
+   */
+  hideBundledData?: boolean;
 }
 
 /** A variable name that `extraEnv` accepts (also safe to write into a shell file). */
