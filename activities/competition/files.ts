@@ -2,36 +2,38 @@
 import { createHash } from 'node:crypto';
 import { constants as fsConstants, promises as fs } from 'node:fs';
 import path from 'node:path';
+import { walkTree, type SkippedEntry } from '../fsWalk.js';
 
 export interface Listing {
   /** Regular files, relative with "/", sorted. */
   files: string[];
   /** Symbolic links (never followed) and special files. */
   other: string[];
+  /** Entries that could not be listed (unreadable folder, path over PATH_MAX, name not UTF-8), the first hundred. */
+  unlisted?: SkippedEntry[];
+  unlistedCount?: number;
+  /** Stopped at {@link LIST_TREE_MAX_ENTRIES} or at the time limit: the rest is not listed. */
+  truncated?: 'entries' | 'time';
 }
 
-/** Everything under `dir` (missing: empty); folders named in `skipDirs` are left out. */
-export async function listTree(dir: string, skipDirs: string[] = []): Promise<Listing> {
+/** Names a listing reads at most: a folder of a million files stops here instead of taking minutes. */
+export const LIST_TREE_MAX_ENTRIES = 100_000;
+
+/** Everything under `dir` (missing: empty); folders named in `skipDirs` are left out. Bounded, and never throws for a bad entry. */
+export async function listTree(dir: string, skipDirs: string[] = [], options: { maxEntries?: number; timeLimitMs?: number } = {}): Promise<Listing> {
   const out: Listing = { files: [], other: [] };
-  const pending = [''];
-  while (pending.length) {
-    const rel = pending.pop()!;
-    let entries;
-    try {
-      entries = await fs.readdir(path.join(dir, rel), { withFileTypes: true });
-    } catch {
-      continue;
-    }
-    for (const entry of entries) {
-      const child = rel ? `${rel}/${entry.name}` : entry.name;
-      if (entry.isDirectory()) {
-        if (!skipDirs.includes(entry.name)) pending.push(child);
-      } else if (entry.isFile()) out.files.push(child);
-      else out.other.push(child);
-    }
-  }
+  const walk = await walkTree(
+    dir,
+    { maxEntries: options.maxEntries ?? LIST_TREE_MAX_ENTRIES, timeLimitMs: options.timeLimitMs, ignore: (name, _rel, kind) => kind === 'dir' && skipDirs.includes(name) },
+    (entry) => {
+      if (entry.kind === 'file') out.files.push(entry.rel);
+      else if (entry.kind !== 'dir') out.other.push(entry.rel);
+    },
+  );
   out.files.sort();
   out.other.sort();
+  if (walk.skippedCount) Object.assign(out, { unlisted: walk.skipped, unlistedCount: walk.skippedCount });
+  if (walk.truncated) out.truncated = walk.truncated;
   return out;
 }
 

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { workspacePathSchema, type FileChange } from '../../common/environment.js';
 import { isValidRunId, RUN_ID_RULE } from '../../common/runIds.js';
 import { workspaceRoot } from '../config.js';
+import { walkTree, type SkippedEntry } from '../fsWalk.js';
 
 /** Files up to this size get a sha256 in snapshots (larger ones are compared by size and mtime). */
 export const SNAPSHOT_HASH_MAX_BYTES = 1024 * 1024;
@@ -15,6 +16,10 @@ export const SNAPSHOT_HASH_MAX_BYTES = 1024 * 1024;
 export const SNAPSHOT_HASH_BUDGET_BYTES = 64 * 1024 * 1024;
 /** A workspace with more entries than this is listed in part (the snapshot says so). */
 export const SNAPSHOT_MAX_ENTRIES = 20_000;
+/** A snapshot that takes longer than this stops where it is (and says so). */
+export const SNAPSHOT_TIME_LIMIT_MS = 15_000;
+/** Entries of one folder listed at most, so that a huge folder does not hide the ones beside it (results/). */
+export const SNAPSHOT_MAX_PER_FOLDER = 5_000;
 
 export class WorkspacePathError extends Error {
   override name = 'WorkspacePathError';
@@ -82,53 +87,52 @@ export interface WorkspaceSnapshot {
   entries: WorkspaceEntry[];
   /** Sum of the entries' sizes. */
   totalBytes: number;
-  /** More than {@link SNAPSHOT_MAX_ENTRIES} entries: the rest is not listed. */
+  /** More than {@link SNAPSHOT_MAX_ENTRIES} entries, a folder over {@link SNAPSHOT_MAX_PER_FOLDER}, or over {@link SNAPSHOT_TIME_LIMIT_MS}: the rest is not listed. */
   truncated: boolean;
+  /** Entries that could not be listed (unreadable folder, path over PATH_MAX, name not UTF-8), the first hundred. */
+  skipped?: SkippedEntry[];
+  skippedCount?: number;
+  /** Why the listing is incomplete, in words, when it is. */
+  note?: string;
 }
 
-/** Every entry under `dir` (links are listed, never followed), sorted by path. */
-export async function snapshotDirectory(dir: string, options: { hash?: boolean; maxEntries?: number } = {}): Promise<WorkspaceSnapshot> {
+/**
+ * Every entry under `dir` (links are listed, never followed), sorted by path. Bounded: at most
+ * `maxEntries` names are read (a folder of a million files costs no more) and the walk stops at
+ * {@link SNAPSHOT_TIME_LIMIT_MS}; entries it cannot list are skipped and reported, never thrown.
+ */
+export async function snapshotDirectory(dir: string, options: { hash?: boolean; maxEntries?: number; maxPerFolder?: number; timeLimitMs?: number } = {}): Promise<WorkspaceSnapshot> {
   const hash = options.hash ?? true;
-  const maxEntries = options.maxEntries ?? SNAPSHOT_MAX_ENTRIES;
   const entries: WorkspaceEntry[] = [];
   let totalBytes = 0;
   let hashBudget = SNAPSHOT_HASH_BUDGET_BYTES;
-  let truncated = false;
-  const pending = [''];
-  while (pending.length && !truncated) {
-    const rel = pending.shift()!;
-    let names: string[];
+  const maxEntries = options.maxEntries ?? SNAPSHOT_MAX_ENTRIES;
+  const limits = { maxEntries, maxPerFolder: options.maxPerFolder ?? Math.min(maxEntries, SNAPSHOT_MAX_PER_FOLDER), timeLimitMs: options.timeLimitMs ?? SNAPSHOT_TIME_LIMIT_MS };
+  const walk = await walkTree(dir, limits, async (e, report) => {
+    let stat;
     try {
-      names = (await fs.readdir(path.join(dir, rel))).sort();
-    } catch {
-      continue;
+      stat = await fs.lstat(e.full);
+    } catch (err) {
+      // Gone since the folder was read (not an error), or unreadable: say which.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') report.skip(e.rel, `cannot be read (${(err as NodeJS.ErrnoException).code ?? err})`);
+      return false;
     }
-    for (const name of names) {
-      if (entries.length >= maxEntries) {
-        truncated = true;
-        break;
-      }
-      const childRel = rel ? `${rel}/${name}` : name;
-      const full = path.join(dir, childRel);
-      let stat;
-      try {
-        stat = await fs.lstat(full);
-      } catch {
-        continue;
-      }
-      const kind: WorkspaceEntry['kind'] = stat.isFile() ? 'file' : stat.isDirectory() ? 'dir' : stat.isSymbolicLink() ? 'symlink' : 'other';
-      const entry: WorkspaceEntry = { path: childRel, kind, bytes: kind === 'dir' ? 0 : stat.size, mtimeMs: Math.round(stat.mtimeMs) };
-      if (hash && kind === 'file' && stat.size <= SNAPSHOT_HASH_MAX_BYTES && stat.size <= hashBudget) {
-        hashBudget -= stat.size;
-        entry.sha256 = await sha256File(full, stat).catch(() => undefined);
-      }
-      entries.push(entry);
-      totalBytes += entry.bytes;
-      if (kind === 'dir') pending.push(childRel);
+    const kind: WorkspaceEntry['kind'] = stat.isFile() ? 'file' : stat.isDirectory() ? 'dir' : stat.isSymbolicLink() ? 'symlink' : 'other';
+    const entry: WorkspaceEntry = { path: e.rel, kind, bytes: kind === 'dir' ? 0 : stat.size, mtimeMs: Math.round(stat.mtimeMs) };
+    if (hash && kind === 'file' && stat.size <= SNAPSHOT_HASH_MAX_BYTES && stat.size <= hashBudget) {
+      hashBudget -= stat.size;
+      entry.sha256 = await sha256File(e.full, stat).catch(() => undefined);
     }
-  }
+    entries.push(entry);
+    totalBytes += entry.bytes;
+    return kind === 'dir';
+  });
   entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return { entries, totalBytes, truncated };
+  const snapshot: WorkspaceSnapshot = { entries, totalBytes, truncated: walk.truncated !== false || walk.partialCount > 0 };
+  if (walk.skippedCount) Object.assign(snapshot, { skipped: walk.skipped, skippedCount: walk.skippedCount });
+  const note = walk.note('the snapshot');
+  if (note) snapshot.note = note;
+  return snapshot;
 }
 
 /** The run's workspace as it is now: what the experiment stage collects results from. */
@@ -173,8 +177,12 @@ export function diffSnapshots(before: WorkspaceSnapshot, after: WorkspaceSnapsho
       changes.push({ path: e.path, change: 'modified', bytes: e.bytes });
     }
   }
-  // Entries past a truncated listing are unknown, not deleted.
-  if (!after.truncated) for (const e of old.values()) changes.push({ path: e.path, change: 'deleted', bytes: 0 });
+  // Entries past a truncated listing are unknown, not deleted; so are those under a skipped entry.
+  const unknown = new Set((after.skipped ?? []).map((s) => s.path));
+  const underSkipped = (p: string) => unknown.size > 0 && p.split('/').some((_, i, parts) => unknown.has(parts.slice(0, i + 1).join('/')));
+  if (!after.truncated && (after.skippedCount ?? 0) <= (after.skipped?.length ?? 0)) {
+    for (const e of old.values()) if (!underSkipped(e.path)) changes.push({ path: e.path, change: 'deleted', bytes: 0 });
+  }
   return changes.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
@@ -185,7 +193,16 @@ async function sha256File(file: string, stat: { ino: number; size: number; mtime
   const key = `${file}\0${stat.ino}\0${stat.size}\0${stat.mtimeMs}`;
   const cached = hashCache.get(key);
   if (cached) return cached;
-  const digest = createHash('sha256').update(await fs.readFile(file)).digest('hex');
+  // Opened without following a link or waiting on a FIFO that replaced the file since its lstat.
+  const handle = await fs.open(file, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK);
+  let body: Buffer;
+  try {
+    if (!(await handle.stat()).isFile()) throw new Error(`${file} is no longer a regular file`);
+    body = await handle.readFile();
+  } finally {
+    await handle.close();
+  }
+  const digest = createHash('sha256').update(body).digest('hex');
   if (hashCache.size > 50_000) hashCache.clear();
   hashCache.set(key, digest);
   return digest;
