@@ -78,6 +78,36 @@ export class ArtifactStore {
 
 const SEGMENT = /^[A-Za-z0-9._-][A-Za-z0-9 ._+-]{0,199}$/;
 
+function isPlainSegment(part: string): boolean {
+  return SEGMENT.test(part) && part !== '.' && part !== '..';
+}
+
+/** Whether {@link ArtifactStore.put} takes `name` as it is. */
+export function isPlainArtifactName(name: string): boolean {
+  return name.split('/').every(isPlainSegment);
+}
+
+/**
+ * `name` with each part `put` would refuse (and its last part too when `always`) (a file the experiment's code named `dev(1).csv`, or
+ * with a newline) made storable: the safe characters kept, each run of others as "_", and the
+ * start of the original part's sha256 before a plain extension, so `results/dev(1).csv` becomes
+ * `results/dev_1_-x<10 hex>.csv` (`tag`, if given, goes after the hash). The same name always gives
+ * the same result; two names give the same one only if their hashes' first `hashChars` digits agree
+ * (callers that must be sure check).
+ */
+export function plainArtifactName(name: string, options: { hashChars?: number; always?: boolean; tag?: string } = {}): string {
+  const parts = name.split('/');
+  return parts
+    .map((part, i) => {
+      if (isPlainSegment(part) && !(options.always && i === parts.length - 1)) return part;
+      const ext = /\.[A-Za-z0-9]{1,10}$/.exec(part)?.[0] ?? '';
+      const stem = part.slice(0, part.length - ext.length).replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 120);
+      const hash = createHash('sha256').update(part, 'utf8').digest('hex').slice(0, options.hashChars ?? 10);
+      return `${stem}-x${hash}${options.tag ? `-${options.tag.replace(/[^A-Za-z0-9]/g, '')}` : ''}${ext}`;
+    })
+    .join('/');
+}
+
 function assertValidRunId(runId: string): void {
   if (!isValidRunId(runId)) throw new Error(`invalid run id ${JSON.stringify(runId)}: ${RUN_ID_RULE}`);
 }

@@ -4,13 +4,14 @@
  * never written by a model; with no result files the experiment is `failed_experiment`.
  * Runs on the `sandbox` queue, where the workspace is.
  */
-import { promises as fs } from 'node:fs';
+import { constants as fsConstants, promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { ExperimentEnd } from '../../common/experiment.js';
 import type { EnvAction, Observation } from '../../common/environment.js';
 import type { ArtifactRef } from '../../common/schemas.js';
-import type { ArtifactStore } from '../artifacts.js';
+import { isPlainArtifactName, plainArtifactName, type ArtifactStore } from '../artifacts.js';
 import { workspaceRoot } from '../config.js';
+import { printable, walkTree, WalkReport, type SkippedEntry } from '../fsWalk.js';
 import { checkProvenance, MeasuredIndex, type ProvenanceReport } from '../integrity/provenance.js';
 import { appendPending } from './agent.js';
 import { parseTranscript, type StepRecord } from './transcript.js';
@@ -33,13 +34,15 @@ export interface ExperimentResults {
   results: ArtifactRef;
   log: ArtifactRef;
   transcript?: ArtifactRef;
-  /** Result data, figures and code, as stored. */
+  /** Result data, figures and code, as stored, and `experiment/collected.json` (which file is stored under which name, what was left out). */
   files: ArtifactRef[];
   /** Files whose numbers count as measured (result data and raw command outputs). */
   measured: ArtifactRef[];
   provenance: Pick<ProvenanceReport, 'checked' | 'matched'> & { unmatched: number };
   steps: number;
   commands: number;
+  /** Files of the workspace left out (unreadable, too large, over a limit, past the listing's bound); listed in `experiment/collected.json`. */
+  skipped?: number;
 }
 
 const DATA = /\.(csv|tsv|json|txt)$/i;
@@ -48,6 +51,30 @@ const CODE = /\.(py|sh|ipynb|ya?ml|toml|cfg|r|jl)$/i;
 /** Files above this are not copied (a model checkpoint is not a result table). */
 const MAX_FILE_BYTES = 5 * 1024 * 1024;
 const MAX_TABLE_ROWS = 50;
+/** Result data and figures copied at most, then code files: a workspace of a million files is not copied whole (nor put in history). */
+const MAX_RESULT_FILES = 200;
+const MAX_CODE_FILES = 100;
+const MAX_COLLECTED_BYTES = 200 * 1024 * 1024;
+/** Names read at most and time spent listing, for results/ and for the rest of the workspace each. */
+const COLLECT_MAX_ENTRIES = 100_000;
+const COLLECT_TIME_LIMIT_MS = 10_000;
+/** Names of one folder read at most: a huge data folder does not hide the code beside it. */
+const COLLECT_MAX_PER_FOLDER = 10_000;
+/** Names the collector writes itself: a result file with one of them is stored under another. */
+const RESERVED = ['results/results.md', 'results/log.txt', 'experiment/collected.json'];
+
+type CollectedAs = 'result' | 'figure' | 'code' | 'typed-by-agent';
+
+/** One line of `experiment/collected.json`: a workspace file and the artifact it was stored as. */
+export interface CollectedFile {
+  /** In the workspace, as the code named it. */
+  path: string;
+  /** The artifact's name in the run's folder (differs from `path` when that name cannot be stored as is). */
+  stored: string;
+  as: CollectedAs;
+  bytes: number;
+  sha256: string;
+}
 
 export function createResultsActivities({ store }: { store: ArtifactStore }) {
   return {
@@ -55,40 +82,56 @@ export function createResultsActivities({ store }: { store: ArtifactStore }) {
       const transcript = await appendPending(store, { ...input, step: input.step + 1 });
       const records = transcript ? parseTranscript(await store.getText(transcript)) : [];
       const workspace = path.join(workspaceRoot(), input.runId);
-      const found = await listFiles(workspace);
       // Only what a command wrote counts as measured; a file the agent typed with write_file is not a result.
       const writtenByCode = new Set(
         records.filter((r) => r.action.action === 'run').flatMap((r) => r.observation.filesChanged.filter((f) => f.change !== 'deleted').map((f) => f.path)),
       );
+      const found = await findCandidates(workspace, writtenByCode);
+      const { report: collection } = found;
       const typedByAgent: string[] = [];
 
       const files: ArtifactRef[] = [];
       const measured: ArtifactRef[] = [];
       const tables: string[] = [];
-      const figures: string[] = [];
+      const figures: Array<{ path: string; stored: string }> = [];
+      const collected: CollectedFile[] = [];
       const index = new MeasuredIndex();
-      for (const rel of found) {
-        const full = path.join(workspace, rel);
-        const stat = await fs.stat(full);
-        if (stat.size > MAX_FILE_BYTES) continue;
-        const inResults = rel.startsWith('results/');
-        if (inResults && !writtenByCode.has(rel) && (DATA.test(rel) || FIGURE.test(rel))) {
-          files.push(await store.put(input.runId, `experiment/typed-by-agent/${rel}`, await fs.readFile(full), mediaTypeOf(rel)));
-          typedByAgent.push(rel);
-        } else if (inResults && DATA.test(rel)) {
-          const content = await fs.readFile(full, 'utf8');
-          const ref = await store.put(input.runId, rel, content, mediaTypeOf(rel));
-          files.push(ref);
-          measured.push(ref);
-          index.add(rel, content);
-          tables.push(renderDataFile(rel, content));
-        } else if (inResults && FIGURE.test(rel)) {
-          files.push(await store.put(input.runId, rel, await fs.readFile(full), mediaTypeOf(rel)));
-          figures.push(rel);
-        } else if (!inResults && CODE.test(rel)) {
-          files.push(await store.put(input.runId, `experiment/code/${rel}`, await fs.readFile(full), 'text/plain'));
+      let bytesLeft = MAX_COLLECTED_BYTES;
+      for (const c of found.candidates) {
+        // A bad file is left out and said so; it never fails the run.
+        const read = await readCandidate(c.full, Math.min(MAX_FILE_BYTES, bytesLeft));
+        if (typeof read === 'string') {
+          if (read !== 'gone') collection.skip(c.rel, read);
+          continue;
         }
+        bytesLeft -= read.length;
+        const text = c.as === 'result' ? read.toString('utf8') : undefined;
+        let ref: ArtifactRef;
+        try {
+          ref = await store.put(input.runId, c.stored, text ?? read, c.as === 'code' ? 'text/plain' : mediaTypeOf(c.rel));
+        } catch (err) {
+          collection.skip(c.rel, `could not be stored: ${(err as Error).message}`);
+          continue;
+        }
+        files.push(ref);
+        collected.push({ path: c.rel, stored: c.stored, as: c.as, bytes: ref.bytes, sha256: ref.sha256 });
+        const renamed = c.stored !== c.rel ? ` (stored as \`${c.stored}\`)` : '';
+        if (c.as === 'typed-by-agent') typedByAgent.push(c.rel);
+        else if (c.as === 'result') {
+          measured.push(ref);
+          index.add(c.stored, text!);
+          tables.push(renderDataFile(printable(c.rel), text!).replace(/\n/, `${renamed}\n`));
+        } else if (c.as === 'figure') figures.push({ path: c.rel, stored: c.stored });
       }
+      const skipped: SkippedEntry[] = collection.skipped;
+      const manifest = {
+        note: collection.note('the collection'),
+        files: collected,
+        ...(collection.skippedCount ? { skipped, skippedCount: collection.skippedCount } : {}),
+        ...(collection.truncated ? { truncated: collection.truncated } : {}),
+        ...(collection.partialCount ? { partial: collection.partial, partialCount: collection.partialCount } : {}),
+      };
+      files.push(await store.put(input.runId, 'experiment/collected.json', `${JSON.stringify(manifest, null, 2)}\n`, 'application/json'));
       for (const r of records) {
         if (r.observation.output) {
           measured.push(r.observation.output);
@@ -100,7 +143,7 @@ export function createResultsActivities({ store }: { store: ArtifactStore }) {
       const status: ExperimentResults['status'] = tables.length > 0 ? 'succeeded' : 'failed_experiment';
       const reason = status === 'succeeded' ? undefined : noResultsReason(records, input.end);
       const summaryReport = input.summary ? checkProvenance({ summary: input.summary }, index) : undefined;
-      const resultsMd = renderResults({ input, records, status, reason, tables, figures, summaryReport, typedByAgent });
+      const resultsMd = renderResults({ input, records, status, reason, tables, figures, summaryReport, typedByAgent, collection });
       const results = await store.put(input.runId, 'results/results.md', resultsMd);
       const log = await store.put(input.runId, 'results/log.txt', renderLog(records), 'text/plain');
       const report = checkProvenance({ 'results.md': resultsMd }, index);
@@ -115,6 +158,7 @@ export function createResultsActivities({ store }: { store: ArtifactStore }) {
         provenance: { checked: report.checked, matched: report.matched, unmatched: report.unmatched.length },
         steps: records.length,
         commands: records.filter((r) => r.action.action === 'run').length,
+        ...(collection.note() ? { skipped: collection.skippedCount } : {}),
       };
     },
   };
@@ -122,17 +166,104 @@ export function createResultsActivities({ store }: { store: ArtifactStore }) {
 
 export type ResultsActivities = ReturnType<typeof createResultsActivities>;
 
-async function listFiles(root: string, rel = ''): Promise<string[]> {
-  const entries = await fs.readdir(path.join(root, rel), { withFileTypes: true }).catch(() => []);
-  const out: string[] = [];
-  for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
-    if (e.name.startsWith('.') || e.name === '__pycache__' || e.name === 'node_modules') continue;
-    const child = rel ? `${rel}/${e.name}` : e.name;
-    // Symbolic links are not followed: a link could point outside the workspace.
-    if (e.isDirectory()) out.push(...(await listFiles(root, child)));
-    else if (e.isFile()) out.push(child);
+interface Candidate {
+  rel: string;
+  full: string;
+  as: CollectedAs;
+  /** Its artifact name: `rel` (with a folder in front for code and typed files) or, where that cannot be stored, a plain name made from it. */
+  stored: string;
+}
+
+const ignored = (name: string) => name.startsWith('.') || name === '__pycache__' || name === 'node_modules';
+
+/**
+ * The files to collect: results/ first (its data and figures), then the code elsewhere, each
+ * listing bounded in names and time. Nothing is opened here; what could not be listed, and
+ * what is over a limit, is in the report.
+ */
+async function findCandidates(workspace: string, writtenByCode: Set<string>): Promise<{ candidates: Candidate[]; report: WalkReport }> {
+  const report = new WalkReport();
+  const results: Candidate[] = [];
+  const code: Candidate[] = [];
+  const under = (prefix: string, p: string) => (p === '.' ? prefix.slice(0, -1) || '.' : prefix + p);
+  const merge = (walk: WalkReport, prefix: string) => {
+    for (const s of walk.skipped) report.skip(under(prefix, s.path), s.reason);
+    report.skippedCount += walk.skippedCount - walk.skipped.length;
+    report.entriesRead += walk.entriesRead;
+    report.truncated ||= walk.truncated;
+    report.partial.push(...walk.partial.map((p) => under(prefix, p)).slice(0, 100 - report.partial.length));
+    report.partialCount += walk.partialCount;
+  };
+  const limits = { maxEntries: COLLECT_MAX_ENTRIES, maxPerFolder: COLLECT_MAX_PER_FOLDER, timeLimitMs: COLLECT_TIME_LIMIT_MS };
+  const resultsDir = path.join(workspace, 'results');
+  // results/ itself a link would lead outside the workspace: only a real folder is listed.
+  if ((await fs.lstat(resultsDir).catch(() => undefined))?.isDirectory()) {
+    const walk = await walkTree(resultsDir, { ...limits, ignore: ignored }, (e, walkReport) => {
+      const rel = `results/${e.rel}`;
+      if (e.kind === 'dir') return;
+      // A link or a FIFO named like a result is said, not opened.
+      if (e.kind !== 'file') {
+        if (DATA.test(rel) || FIGURE.test(rel)) walkReport.skip(e.rel, e.kind === 'symlink' ? 'not copied: a symbolic link' : 'not copied: not a regular file');
+        return;
+      }
+      if (DATA.test(rel) || FIGURE.test(rel)) results.push({ rel, full: e.full, as: !writtenByCode.has(rel) ? 'typed-by-agent' : DATA.test(rel) ? 'result' : 'figure', stored: '' });
+    });
+    merge(walk, 'results/');
   }
-  return out;
+  const rest = await walkTree(workspace, { ...limits, ignore: (name, rel) => ignored(name) || rel === 'results' }, (e) => {
+    if (e.kind === 'file' && CODE.test(e.rel)) code.push({ rel: e.rel, full: e.full, as: 'code', stored: '' });
+  });
+  merge(rest, '');
+  const byName = (a: Candidate, b: Candidate) => a.rel.localeCompare(b.rel);
+  // Code in a folder too large to list whole is generated, not written: the rest comes first.
+  const crowded = new Set(rest.partial);
+  const inCrowded = (c: Candidate) => (crowded.has(path.posix.dirname(c.rel)) ? 1 : 0);
+  code.sort((a, b) => inCrowded(a) - inCrowded(b) || byName(a, b));
+  const over = (list: Candidate[], max: number, what: string) => {
+    if (list.length > max) report.skip(`${list[max].rel} and ${list.length - max - 1} more`, `not copied: over the limit of ${max} ${what}`, list.length - max);
+    return list.slice(0, max);
+  };
+  const candidates = [...over(results.sort(byName), MAX_RESULT_FILES, 'result files'), ...over(code, MAX_CODE_FILES, 'code files')];
+  // Names that can be stored as they are keep them; the others get a plain name no other file has.
+  const natural = (c: Candidate) => (c.as === 'code' ? `experiment/code/${c.rel}` : c.as === 'typed-by-agent' ? `experiment/typed-by-agent/${c.rel}` : c.rel);
+  const taken = new Set(RESERVED);
+  for (const c of candidates) if (isPlainArtifactName(natural(c)) && !taken.has(natural(c))) taken.add((c.stored = natural(c)));
+  for (const c of candidates) {
+    if (c.stored) continue;
+    const base = natural(c);
+    let name = plainArtifactName(base);
+    // Taken (a reserved name, or a plain name another file has): the full hash, then a number.
+    if (taken.has(name)) name = plainArtifactName(base, { always: true });
+    if (taken.has(name)) name = plainArtifactName(base, { hashChars: 64, always: true });
+    for (let n = 2; taken.has(name); n++) name = plainArtifactName(base, { hashChars: 64, always: true, tag: String(n) });
+    taken.add((c.stored = name));
+  }
+  return { candidates, report };
+}
+
+/** A regular file's bytes (never through a link, never waiting on a FIFO), or why not. */
+async function readCandidate(full: string, maxBytes: number): Promise<Buffer | string> {
+  let handle;
+  try {
+    handle = await fs.open(full, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' ? 'gone' : code === 'ELOOP' ? 'not copied: a symbolic link' : `cannot be read (${code ?? err})`;
+  }
+  try {
+    const stat = await handle.stat();
+    if (!stat.isFile()) return 'not copied: not a regular file';
+    if (stat.size > maxBytes) return maxBytes < MAX_FILE_BYTES ? `not copied: the collection's ${MAX_COLLECTED_BYTES / 1024 / 1024} MB were used up` : `not copied: ${stat.size} bytes, over the ${MAX_FILE_BYTES / 1024 / 1024} MB limit for one file`;
+    // Read to the bound only, should it have grown since its stat.
+    const body = Buffer.alloc(Math.min(stat.size, maxBytes) + 1);
+    let got = 0;
+    for (let n = 1; n > 0 && got < body.length; got += n) n = (await handle.read(body, got, body.length - got, null)).bytesRead;
+    return got > maxBytes ? `not copied: over ${maxBytes} bytes` : body.subarray(0, got);
+  } catch (err) {
+    return `cannot be read (${(err as NodeJS.ErrnoException).code ?? err})`;
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
 }
 
 function mediaTypeOf(rel: string): string {
@@ -205,9 +336,10 @@ function renderResults(o: {
   status: ExperimentResults['status'];
   reason?: string;
   tables: string[];
-  figures: string[];
+  figures: Array<{ path: string; stored: string }>;
   summaryReport?: ProvenanceReport;
   typedByAgent: string[];
+  collection: WalkReport;
 }): string {
   const ended = { finished: `the agent finished after ${o.records.length} steps`, max_steps: 'the step limit', wall_time: 'the wall-time limit', budget: 'the budget' }[o.input.end];
   const lines = [
@@ -222,12 +354,27 @@ function renderResults(o: {
     '',
   ];
   if (o.tables.length) lines.push('## Measured results', '', ...o.tables.flatMap((t) => [t, '']));
-  if (o.figures.length) lines.push('## Figures', '', ...o.figures.flatMap((f) => [`![${f}](${f.slice('results/'.length)})`, '']));
+  // The link is the stored name (plain characters only), the caption the name the code gave it.
+  const target = (stored: string) => (stored.includes(' ') ? `<${stored}>` : stored);
+  if (o.figures.length) lines.push('## Figures', '', ...o.figures.flatMap((f) => [`![${printable(f.path).replace(/[[\]]/g, '\\$&')}](${target(f.stored.slice('results/'.length))})`, '']));
   if (o.typedByAgent.length) {
     lines.push(
       '## Not counted as results',
       '',
-      `The agent wrote these files itself (write_file), no command produced them, so they are not measured results: ${o.typedByAgent.map((f) => `\`${f}\``).join(', ')} (kept under \`experiment/typed-by-agent/\`).`,
+      `The agent wrote these files itself (write_file), no command produced them, so they are not measured results: ${o.typedByAgent.map((f) => `\`${printable(f)}\``).join(', ')} (kept under \`experiment/typed-by-agent/\`).`,
+      '',
+    );
+  }
+  if (o.collection.note()) {
+    const shown = o.collection.skipped.slice(0, 20);
+    lines.push(
+      '## Files not collected',
+      '',
+      // In code spans: these counts are not results, and the provenance check skips code spans.
+      `\`${o.collection.note('The collection')!.replace(/`/g, "'")}\``,
+      '',
+      ...shown.map((s) => `- \`${s.path.replace(/`/g, "'")}\`: \`${s.reason.replace(/`/g, "'")}\``),
+      ...(o.collection.skippedCount > shown.length ? [`- \`…and ${o.collection.skippedCount - shown.length} more\` (the first hundred are in \`experiment/collected.json\`)`] : []),
       '',
     );
   }
