@@ -10,8 +10,12 @@ export const sandboxLimitsSchema = z.object({
   openFiles: z.number().int().positive().default(256),
   /** Largest file the command may write (and so a bound on disk written per file). */
   fileSizeMb: z.number().positive().default(256),
-  /** Workspace size after the command; over it, the step is recorded as killed by `disk`. */
+  /** Workspace size; over it the step is killed by `disk` (a hard limit where the host allows, docs/environment.md). */
   workspaceMb: z.number().positive().default(1024),
+  /** Files, folders and links in the workspace together; over it the step is killed by `disk`. */
+  workspaceFiles: z.number().int().positive().default(100_000),
+  /** Folder levels below the workspace (and paths at most 4,000 bytes); deeper trees are refused as `disk`. */
+  workspaceDepth: z.number().int().positive().max(512).default(64),
   /** stdout + stderr kept; beyond it the command is killed (`output`). */
   outputBytes: z.number().int().positive().default(8 * 1024 * 1024),
 });

@@ -21,14 +21,17 @@ import { commandEnvironment, prlimitArgs, sandboxCpus } from './commandEnv.js';
 import { runPreflightProbe } from './preflight.js';
 import { inheritableFds, killPids, shellClosingFds } from './processTree.js';
 import { sandboxPython, type SandboxPython } from './python.js';
+import { MemoryCgroup } from './memoryCgroup.js';
 import { supervise } from './supervise.js';
+import { ImageWorkspace } from './workspaceDisk.js';
+import { chownTree } from './workspaceSize.js';
 import { ENV_NAME, SandboxConfigError, type ExecOptions, type ExecRequest, type ExecResult, type SandboxBackend } from './types.js';
 
 export const SANDBOX_WORKSPACE = '/workspace';
 export const SANDBOX_PYTHON = '/opt/lab-python';
 /** The command's uid inside a user namespace (an unprivileged worker). */
 export const SANDBOX_UID = 65534;
-/** Private /dev/shm (multiprocessing needs it); tmpfs pages are memory, so it is small. */
+/** Private /dev/shm (multiprocessing needs it): at least this, else as large as /tmp. */
 const SHM_MB = 64;
 /** What the command sees of /etc: what libc, fonts and Python need; no host accounts, no secrets. */
 const ETC_FILES = ['alternatives', 'fonts', 'ld.so.cache', 'ld.so.conf', 'ld.so.conf.d', 'localtime', 'mime.types', 'nsswitch.conf', 'protocols'];
@@ -113,9 +116,10 @@ export function bubblewrapArgs(plan: BwrapPlan): { args: string[]; dataFds: stri
   }
 
   args.push('--proc', '/proc', '--dev', '/dev');
-  args.push('--perms', '1777', '--size', String(SHM_MB * 2 ** 20), '--tmpfs', '/dev/shm');
-  // /tmp is memory too: cap it like the workspace, and never above what the command may use.
+  // /tmp and /dev/shm are memory: each capped like the workspace and never above what the command
+  // may use; their pages count in its memory (cgroup, or the sampled tmpfs usage).
   const tmpMb = Math.max(16, Math.min(plan.limits.workspaceMb, plan.limits.memoryMb));
+  args.push('--perms', '1777', '--size', String(Math.floor(Math.max(SHM_MB, tmpMb) * 2 ** 20)), '--tmpfs', '/dev/shm');
   args.push('--perms', '1777', '--size', String(Math.floor(tmpMb * 2 ** 20)), '--tmpfs', '/tmp');
   dirs.add('/tmp');
 
@@ -167,15 +171,14 @@ export function findExecutable(name: string, searchPath = process.env.PATH || '/
   return undefined;
 }
 
-/** Hands every entry under `dir` (links themselves, not their targets) to `uid`. */
-export async function chownTree(dir: string, uid: number, gid: number): Promise<void> {
-  await fs.lchown(dir, uid, gid);
-  const entries = await fs.readdir(dir, { withFileTypes: true, recursive: true });
-  for (const entry of entries) {
-    // parentPath from Node 20.12; `path` before.
-    const full = path.join(entry.parentPath ?? (entry as unknown as { path: string }).path, entry.name);
-    await fs.lchown(full, uid, gid).catch(() => undefined);
-  }
+export { chownTree };
+
+/** Host facts said once per worker, not in every observation. */
+const warned = new Set<string>();
+function warnOnce(line: string): void {
+  if (warned.has(line)) return;
+  warned.add(line);
+  process.stderr.write(`${line}\n`);
 }
 
 export class BubblewrapBackend implements SandboxBackend {
@@ -199,31 +202,50 @@ export class BubblewrapBackend implements SandboxBackend {
     const workspace = await fs.realpath(request.workspace);
     // A fresh uid per command when root: its RLIMIT_NPROC count is then this command's alone.
     const uid = this.privileged ? randomInt(1_000_000_000, 2_000_000_000) : SANDBOX_UID;
-    const { args, dataFds } = bubblewrapArgs({
-      workspace,
-      command: request.command,
-      limits: request.limits,
-      python: sandboxPython(),
-      cpus: sandboxCpus(this.env),
-      privileged: this.privileged,
-      uid,
-      inheritedFds: inheritableFds(),
-      shareNetwork: request.shareNetwork,
-      extraEnv: request.extraEnv,
-      hideBundledData: request.hideBundledData,
-    });
-    if (this.privileged) await chownTree(workspace, uid, uid);
+    const notes: string[] = [];
+    let cgroup: MemoryCgroup | undefined;
+    let disk: ImageWorkspace | undefined;
+    let chowned = false;
     try {
-      return await supervise(
+      cgroup = MemoryCgroup.create(request.limits.memoryMb * 2 ** 20, this.env);
+      if (!cgroup) warnOnce('sandbox (bwrap): no memory cgroup can be made here; memory is sampled (Pss, memfd, tmpfs), see docs/environment.md');
+      if (this.privileged) {
+        const prepared = await ImageWorkspace.prepare(workspace, request.limits, uid, this.env);
+        disk = prepared.disk;
+        if (!disk) {
+          if (prepared.why?.startsWith('the workspace is already over')) notes.push(`${prepared.why}: this step ran with sampled limits so that it can clean up`);
+          else warnOnce(`sandbox (bwrap): workspace limits are sampled, not enforced by the kernel (${prepared.why})`);
+          chowned = true;
+          notes.push(...(await chownTree(workspace, uid, uid)).map((p) => `handing the workspace to the command: ${p}`));
+        }
+      }
+      const { args, dataFds } = bubblewrapArgs({
+        workspace: disk ? disk.mountPoint : workspace,
+        command: request.command,
+        limits: request.limits,
+        python: sandboxPython(),
+        cpus: sandboxCpus(this.env),
+        privileged: this.privileged,
+        uid,
+        inheritedFds: inheritableFds(),
+        shareNetwork: request.shareNetwork,
+        extraEnv: request.extraEnv,
+        hideBundledData: request.hideBundledData,
+      });
+      // In the cgroup before bwrap starts anything (a shell that moves itself, then execs bwrap).
+      const start = cgroup ? cgroup.wrap(bwrap, args) : { file: bwrap, args };
+      const result = await supervise(
         {
-          file: bwrap,
-          args,
+          ...start,
           // bwrap's own processes stay visible in /proc inside: they must not carry the worker's keys.
           env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
           dataFds,
           helperLevels: 2,
           pidNamespace: true,
-          setupErrorPattern: /^bwrap: /m,
+          setupErrorPattern: /^bwrap: |^\/bin\/sh: .*cgroup\.procs/m,
+          memory: cgroup,
+          tmpfsInside: ['/tmp', '/dev/shm'],
+          workspace: disk,
           killTree(pid, tree) {
             // The namespace's init (bwrap's child): when it dies the kernel kills everything inside,
             // and bwrap, left without it, exits. Killing bwrap itself would orphan the init.
@@ -234,8 +256,12 @@ export class BubblewrapBackend implements SandboxBackend {
         { ...request, workspace },
         options,
       );
+      const all = [...notes, ...(result.notes ?? [])];
+      return all.length ? { ...result, notes: all } : result;
     } finally {
-      if (this.privileged) await chownTree(workspace, process.getuid!(), process.getgid!());
+      await disk?.close();
+      await cgroup?.remove();
+      if (chowned) await chownTree(workspace, process.getuid!(), process.getgid!());
     }
   }
 

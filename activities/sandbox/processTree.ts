@@ -3,7 +3,7 @@
  * use together, and killing exactly them — by parent links and markers, never by name.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync, statSync, statfsSync } from 'node:fs';
 
 export interface ProcessInfo {
   pid: number;
@@ -225,4 +225,58 @@ export function pidNamespaceOf(pid: number): string | undefined {
 /** Live processes in PID namespace `ns` (zombies excepted): the namespace's identity, never a name or a recycled pid. */
 export function processesInNamespace(ns: string): number[] {
   return [...readProcessTable().values()].filter((p) => p.state !== 'Z' && p.state !== 'X' && pidNamespaceOf(p.pid) === ns).map((p) => p.pid);
+}
+
+/**
+ * Memory a tree holds, shared memory included, where no memory cgroup counts it: the processes'
+ * proportional set size (Pss; shared pages split between their users) plus shared memory counted
+ * once: the larger of the mapped shared memory (Pss_Shmem) and the memfd files the processes hold
+ * open plus what the tmpfs folders (`tmpfsDirs`, host paths such as /proc/<pid>/root/tmp) hold.
+ */
+export function sharedAwareMemoryBytes(pids: number[], tmpfsDirs: string[] = []): number {
+  let pss = 0;
+  let mappedShmem = 0;
+  const memfds = new Map<string, number>();
+  for (const pid of pids) {
+    let rollup: string;
+    try {
+      rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+    } catch {
+      continue;
+    }
+    pss += kbField(rollup, 'Pss') * 1024;
+    mappedShmem += kbField(rollup, 'Pss_Shmem') * 1024;
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        if (!readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith('/memfd:')) continue;
+        const st = statSync(`/proc/${pid}/fd/${fd}`, { throwIfNoEntry: false });
+        // Allocated blocks, not the apparent size: a sparse memfd holds no memory.
+        if (st) memfds.set(`${st.dev}:${st.ino}`, st.blocks * 512);
+      } catch {
+        // closed meanwhile
+      }
+    }
+  }
+  let held = 0;
+  for (const bytes of memfds.values()) held += bytes;
+  for (const dir of tmpfsDirs) {
+    try {
+      const fsStat = statfsSync(dir);
+      held += (fsStat.blocks - fsStat.bfree) * fsStat.bsize;
+    } catch {
+      // the sandbox is gone
+    }
+  }
+  return pss - mappedShmem + Math.max(mappedShmem, held);
+}
+
+function kbField(text: string, name: string): number {
+  const m = new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(text);
+  return m ? Number(m[1]) : 0;
 }

@@ -11,9 +11,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { constants as osConstants } from 'node:os';
 import type { KillReason, SandboxLimits } from '../../common/environment.js';
-import { descendants, pidNamespaceOf, processesInNamespace, readProcessTable, treeUsage, type TreeProcess } from './processTree.js';
+import { processIdentity, type MemoryReading } from './memoryCgroup.js';
+import { descendants, pidNamespaceOf, processesInNamespace, readProcessTable, sharedAwareMemoryBytes, treeUsage, type TreeProcess } from './processTree.js';
 import { SandboxConfigError, type ExecOptions, type ExecRequest, type ExecResult } from './types.js';
-import { directoryBytes } from './workspaceSize.js';
+import type { DiskVerdict } from './workspaceDisk.js';
+import { removeCreatedSince, scanTree, workspaceBounds } from './workspaceSize.js';
 
 export interface PreparedProcess {
   file: string;
@@ -40,6 +42,19 @@ export interface PreparedProcess {
   afterExit?(pid: number): void;
   /** What `bwrap: ...` or `docker: ...` says on stderr when the sandbox itself could not start. */
   setupErrorPattern?: RegExp;
+  /**
+   * The command's memory cgroup: the kernel enforces `memoryMb` for everything inside; an OOM kill
+   * there stops the whole command. Without it the supervisor samples Pss, memfd and `tmpfsInside`.
+   */
+  memory?: { read(): MemoryReading };
+  /** tmpfs folders inside the sandbox (its /tmp, /dev/shm) whose pages count as the command's memory. */
+  tmpfsInside?: string[];
+  /**
+   * Hard workspace limits (the kernel's, on a file system of the command's own): `sample` says
+   * which limit is reached (cheap), `settle` keeps or discards the command's changes. Without it
+   * the supervisor walks the workspace (bounded) every 2 s and after the command.
+   */
+  workspace?: { sample(): string | undefined; settle(stoppedByDisk: string | undefined): Promise<DiskVerdict> };
 }
 
 const SAMPLE_MS = 250;
@@ -60,16 +75,67 @@ export const KILL_DETAIL: Record<KillReason, (l: SandboxLimits) => string> = {
   cancelled: () => 'cancelled',
 };
 
+let staleTempsRemoved = false;
+
+/**
+ * Scratch files (`lab-exec-*` folders, `lab-output-*` files) are removed on every path; those of a
+ * worker that crashed carry its pid and start time in their names and go at the next command.
+ */
 export async function supervise(prepared: PreparedProcess, request: ExecRequest, options: ExecOptions = {}): Promise<ExecResult> {
-  const { limits } = request;
-  const started = Date.now();
-  const scratch = await fs.mkdtemp(path.join(os.tmpdir(), 'lab-exec-'));
+  if (!staleTempsRemoved) {
+    staleTempsRemoved = true;
+    await removeStaleTemps();
+  }
+  const scratch = await fs.mkdtemp(path.join(os.tmpdir(), `lab-exec-${processIdentity(process.pid) ?? process.pid}-`));
   const outputFile = request.outputFile ?? path.join(os.tmpdir(), `lab-output-${path.basename(scratch)}.txt`);
   const streams = {
     stdout: new CappedStream(path.join(scratch, 'stdout')),
     stderr: new CappedStream(path.join(scratch, 'stderr')),
   };
+  let done = false;
+  try {
+    const result = await superviseIn(prepared, request, options, scratch, outputFile, streams);
+    done = true;
+    return result;
+  } finally {
+    streams.stdout.destroy();
+    streams.stderr.destroy();
+    await fs.rm(scratch, { recursive: true, force: true }).catch(() => undefined);
+    // The caller owns the output file only when a result reaches it.
+    if (!done && !request.outputFile) await fs.rm(outputFile, { force: true }).catch(() => undefined);
+  }
+}
+
+async function removeStaleTemps(): Promise<void> {
+  let names: string[];
+  try {
+    names = await fs.readdir(os.tmpdir());
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const m = /^(?:lab-output-)?lab-exec-(\d+)-(\d+)-/.exec(name);
+    if (m && processIdentity(Number(m[1])) !== `${m[1]}-${m[2]}`) await fs.rm(path.join(os.tmpdir(), name), { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+async function superviseIn(
+  prepared: PreparedProcess,
+  request: ExecRequest,
+  options: ExecOptions,
+  scratch: string,
+  outputFile: string,
+  streams: { stdout: CappedStream; stderr: CappedStream },
+): Promise<ExecResult> {
+  const { limits } = request;
+  // Sampled workspace limits: a workspace already over them when the step starts (so that the
+  // agent can clean it up) is checked after the step only.
+  const bounds = workspaceBounds(limits);
+  const sampleDisk = !prepared.workspace && !(await scanTree(request.workspace, bounds, limits)).over;
+  const started = Date.now();
   let killedBy: KillReason | undefined;
+  let killedDetail: string | undefined;
+  const notes: string[] = [];
   const usage = { cpuSeconds: 0, peakMemoryMb: 0, peakProcesses: 0 };
 
   let child: ChildProcess;
@@ -82,7 +148,6 @@ export async function supervise(prepared: PreparedProcess, request: ExecRequest,
       detached: true,
     });
   } catch (err) {
-    await fs.rm(scratch, { recursive: true, force: true });
     throw new SandboxConfigError(`cannot start ${prepared.file}: ${(err as Error).message}`);
   }
   const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
@@ -116,8 +181,11 @@ export async function supervise(prepared: PreparedProcess, request: ExecRequest,
 
   // Until Node reaps it (and sets these), the spawned pid cannot be recycled.
   const alive = () => child.exitCode === null && child.signalCode === null;
-  const kill = (reason: KillReason) => {
-    if (!killedBy) killedBy = reason;
+  const kill = (reason: KillReason, detail?: string) => {
+    if (!killedBy) {
+      killedBy = reason;
+      killedDetail = detail;
+    }
     if (child.pid === undefined || !alive()) return;
     const tree = prepared.helperLevels !== undefined ? descendants(readProcessTable(), child.pid) : [];
     prepared.killTree(child.pid, tree);
@@ -147,6 +215,8 @@ export async function supervise(prepared: PreparedProcess, request: ExecRequest,
 
   let samples = 0;
   let diskCheck: Promise<void> | undefined;
+  let workspaceFull: string | undefined;
+  let oomKills = 0;
   const sampler =
     prepared.helperLevels === undefined
       ? undefined
@@ -158,14 +228,19 @@ export async function supervise(prepared: PreparedProcess, request: ExecRequest,
           const all = treeUsage(tree);
           const own = treeUsage(command);
           usage.cpuSeconds = Math.max(usage.cpuSeconds, all.cpuSeconds);
-          usage.peakMemoryMb = Math.max(usage.peakMemoryMb, own.rssBytes / 2 ** 20);
           usage.peakProcesses = Math.max(usage.peakProcesses, own.tasks);
+          const memory = memoryNow(prepared, command);
+          oomKills = Math.max(oomKills, memory.oomKills);
+          usage.peakMemoryMb = Math.max(usage.peakMemoryMb, memory.bytes / 2 ** 20);
           if (own.tasks >= limits.processes) kill('processes');
           else if (all.cpuSeconds > limits.cpuSeconds) kill('cpu_time');
-          else if (own.rssBytes > limits.memoryMb * 2 ** 20) kill('memory');
-          if (samples % DISK_SAMPLE_EVERY === 0 && !diskCheck) {
-            diskCheck = directoryBytes(request.workspace, limits.workspaceMb * 2 ** 20).then((bytes) => {
-              if (bytes > limits.workspaceMb * 2 ** 20) kill('disk');
+          else if (memory.oomKills > 0 || memory.bytes > limits.memoryMb * 2 ** 20) kill('memory', memoryDetail(limits, !!prepared.memory));
+          if (prepared.workspace) {
+            workspaceFull ??= prepared.workspace.sample();
+            if (workspaceFull) kill('disk', workspaceFull);
+          } else if (sampleDisk && samples % DISK_SAMPLE_EVERY === 0 && !diskCheck) {
+            diskCheck = scanTree(request.workspace, bounds, limits).then((scan) => {
+              if (scan.over) kill('disk', scan.over);
               diskCheck = undefined;
             });
           }
@@ -182,7 +257,6 @@ export async function supervise(prepared: PreparedProcess, request: ExecRequest,
   if (progressTimer) clearInterval(progressTimer);
   options.signal?.removeEventListener('abort', onAbort);
   if ('err' in exit) {
-    await fs.rm(scratch, { recursive: true, force: true });
     throw new SandboxConfigError(`cannot start ${prepared.file}: ${exit.err.message}`);
   }
   // The command is over: anything it left running (a daemon holding the pipes) goes too.
@@ -201,16 +275,40 @@ export async function supervise(prepared: PreparedProcess, request: ExecRequest,
   const stderr = await fs.readFile(streams.stderr.file);
   const stderrTail = tailText(stderr);
   if (prepared.setupErrorPattern && exit.code !== 0 && !killedBy && stdout.length === 0 && prepared.setupErrorPattern.test(stderrTail)) {
-    await fs.rm(scratch, { recursive: true, force: true });
     throw new SandboxConfigError(`the sandbox could not start: ${stderrTail.split('\n').filter((l) => l.trim()).slice(-3).join(' / ')}`);
   }
   const signal = exit.signal ?? signalOfExitCode(exit.code);
   const exitCode = exit.code ?? 128 + (osConstants.signals[exit.signal as NodeJS.Signals] ?? 0);
+  // An OOM kill the sampler had no time to see (the command ended first) still names the limit.
+  if (prepared.memory && prepared.helperLevels !== undefined && prepared.memory.read().oomKills > 0) kill('memory', memoryDetail(limits, true));
   if (!killedBy && exitCode !== 0) killedBy = inferLimit(signal, stderrTail, usage.cpuSeconds, limits);
-  if (!killedBy && (await directoryBytes(request.workspace, limits.workspaceMb * 2 ** 20)) > limits.workspaceMb * 2 ** 20) killedBy = 'disk';
+  if (prepared.workspace) {
+    workspaceFull ??= prepared.workspace.sample();
+    const verdict = await prepared.workspace.settle(workspaceFull);
+    notes.push(...verdict.notes);
+    if (verdict.overDetail && (!killedBy || killedBy === 'disk')) {
+      killedBy = 'disk';
+      killedDetail = verdict.overDetail;
+    } else if (verdict.overDetail) {
+      notes.push(verdict.overDetail);
+    }
+  } else {
+    const after = await scanTree(request.workspace, bounds, limits);
+    if (after.over) {
+      // Over-limit content must not stay and stop every later step: what this step created goes.
+      const problems = await removeCreatedSince(request.workspace, started);
+      const detail = `${after.over}; the files and folders this step created were removed${problems.length ? ` (not all: ${problems[0]})` : ''}`;
+      if (!killedBy || killedBy === 'disk') {
+        killedBy = 'disk';
+        killedDetail = detail;
+      } else notes.push(detail);
+    }
+    if (after.skipped.length) notes.push(...after.skipped.map((s) => `workspace check skipped: ${s}`));
+  }
+  const detail = killedBy ? (killedDetail ?? KILL_DETAIL[killedBy](limits)) : undefined;
 
   const outputSha256 = createHash('sha256').update(stdout).update(stderr).digest('hex');
-  const exitLine = `--- exit code ${exitCode}${signal ? ` (${signal})` : ''} after ${(durationMs / 1000).toFixed(2)} s${killedBy ? `; stopped: ${KILL_DETAIL[killedBy](limits)}` : ''} ---\n`;
+  const exitLine = `--- exit code ${exitCode}${signal ? ` (${signal})` : ''} after ${(durationMs / 1000).toFixed(2)} s${detail ? `; stopped: ${detail}` : ''} ---\n${notes.map((n) => `--- note: ${n} ---\n`).join('')}`;
   await fs.writeFile(
     outputFile,
     Buffer.concat([
@@ -221,11 +319,11 @@ export async function supervise(prepared: PreparedProcess, request: ExecRequest,
       Buffer.from(`${stderr.length && stderr[stderr.length - 1] !== 10 ? '\n' : ''}${exitLine}`),
     ]),
   );
-  await fs.rm(scratch, { recursive: true, force: true });
   return {
     exitCode,
     ...(signal ? { signal } : {}),
-    ...(killedBy ? { killedBy, killedDetail: KILL_DETAIL[killedBy](limits) } : {}),
+    ...(killedBy ? { killedBy, killedDetail: detail } : {}),
+    ...(notes.length ? { notes } : {}),
     durationMs,
     stdoutBytes: stdout.length,
     stderrBytes: stderr.length,
@@ -243,7 +341,7 @@ export async function supervise(prepared: PreparedProcess, request: ExecRequest,
  */
 export function inferLimit(signal: NodeJS.Signals | undefined, stderrTail: string, cpuSeconds: number, limits: SandboxLimits): KillReason | undefined {
   if (signal === 'SIGXCPU' || (signal === 'SIGKILL' && cpuSeconds >= limits.cpuSeconds - 1)) return 'cpu_time';
-  if (signal === 'SIGXFSZ' || /File too large/.test(stderrTail)) return 'disk';
+  if (signal === 'SIGXFSZ' || /File too large|No space left on device|Disk quota exceeded/.test(stderrTail)) return 'disk';
   if (/MemoryError|Cannot allocate memory|std::bad_alloc|out of memory/i.test(stderrTail)) return 'memory';
   if (/Resource temporarily unavailable|Cannot fork|can't start new thread|fork: retry/i.test(stderrTail)) return 'processes';
   return undefined;
@@ -279,6 +377,9 @@ class CappedStream {
     this.bytes += chunk.length;
     this.out.write(chunk);
   }
+  destroy(): void {
+    this.out.destroy();
+  }
   close(): Promise<void> {
     return new Promise((resolve, reject) => this.out.end((err?: Error | null) => (err ? reject(err) : resolve())));
   }
@@ -294,6 +395,20 @@ function delay(ms: number): Promise<void> {
 
 function round(n: number): number {
   return Math.round(n * 100) / 100;
+}
+
+/** What the sandbox holds now: its cgroup's count, or the sampled Pss + shared memory of `command`. */
+function memoryNow(prepared: PreparedProcess, command: TreeProcess[]): MemoryReading {
+  if (prepared.memory) return prepared.memory.read();
+  const pids = command.filter((p) => p.state !== 'Z').map((p) => p.pid);
+  // The sandbox's tmpfs folders, seen through a process inside it (its root is the sandbox's).
+  const inside = pids[0];
+  const tmpfs = inside && prepared.tmpfsInside ? prepared.tmpfsInside.map((d) => `/proc/${inside}/root${d}`) : [];
+  return { bytes: sharedAwareMemoryBytes(pids, tmpfs), oomKills: 0 };
+}
+
+function memoryDetail(limits: SandboxLimits, cgroup: boolean): string {
+  return `memory limit reached (${limits.memoryMb} MB for the whole sandbox: processes, shared memory, memfd, /tmp and /dev/shm${cgroup ? '; enforced by a memory cgroup' : '; sampled'})`;
 }
 
 /** Waits until no process is left in PID namespace `ns` (the kernel kills them when its init dies). */

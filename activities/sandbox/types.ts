@@ -52,8 +52,10 @@ export interface ExecResult {
   signal?: NodeJS.Signals;
   /** The limit that stopped the command (or `cancelled`). */
   killedBy?: KillReason;
-  /** One sentence on which limit and its value, when `killedBy` is set. */
+  /** One sentence on which limit and its value, when `killedBy` is set (for `disk`: bytes, files or depth, and what became of the step's files). */
   killedDetail?: string;
+  /** What else the agent should know: entries a host-side walk skipped, a second limit reached. */
+  notes?: string[];
   durationMs: number;
   /** Bytes kept (at most `limits.outputBytes` together). */
   stdoutBytes: number;
