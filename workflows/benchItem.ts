@@ -70,7 +70,7 @@ export async function benchItem(input: BenchItemInput): Promise<BenchItemResult>
     try {
       const result = await executeChild(competitionRun, {
         workflowId: runId,
-        args: [{ task: item.task, model: item.agent, budget: input.budget, ...(input.experiment ? { limits: input.experiment } : {}) }],
+        args: [{ task: item.task, model: item.agent, budget: input.budget, dataKey: input.benchId, ...(input.experiment ? { limits: input.experiment } : {}) }],
         typedSearchAttributes: searchAttributes('competition'),
         parentClosePolicy: ParentClosePolicy.TERMINATE,
       });

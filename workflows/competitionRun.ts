@@ -46,7 +46,7 @@ export async function competitionRun(raw: CompetitionRunInput): Promise<Competit
     retry: { maximumAttempts: 5 },
   });
 
-  const prepared = await sandbox.prepareCompetition({ runId, task: input.task });
+  const prepared = await sandbox.prepareCompetition({ runId, task: input.task, ...(input.dataKey ? { dataKey: input.dataKey } : {}) });
   const limits = { ...input.limits, sandbox: { ...input.limits.sandbox, wallSeconds: input.limits.sandbox.wallSeconds ?? prepared.spec.limits.wallSeconds * 2 } };
   const outcome = await executeChild(experimentRun, {
     workflowId: `${runId}-experiment`,

@@ -14,6 +14,7 @@ import type { ExecOptions, SandboxBackend } from '../sandbox/index.js';
 import { CompetitionError, exists, type CompetitionTask } from './catalog.js';
 import { listTree, sha256, writeReplacing } from './files.js';
 import { hiddenDir, hiddenRoot } from './paths.js';
+import { dataSecret } from './secrets.js';
 import { failureReason, runInSandbox } from './sandboxRun.js';
 import { parseTable } from './table.js';
 
@@ -22,6 +23,8 @@ export const manifestSchema = z.object({
   harness: z.enum(['predictions', 'mlrc']),
   /** Workspace files that must stay as prepared (starter files outside methods/, evaluate.py): path → sha256. */
   protected: z.record(z.string(), z.string()),
+  /** Whose data secret made the data (a benchmark's id, or the run's own); never the secret itself. */
+  dataKey: z.string().optional(),
   preparedAt: z.string(),
 });
 export type Manifest = z.infer<typeof manifestSchema>;
@@ -37,7 +40,16 @@ export async function readManifest(runId: string): Promise<Manifest | undefined>
   return text === undefined ? undefined : manifestSchema.parse(JSON.parse(text));
 }
 
-export async function prepareRun(opts: { runId: string; task: CompetitionTask; backend: SandboxBackend; exec?: ExecOptions }): Promise<{ files: string[]; manifest: Manifest }> {
+export interface PrepareOptions {
+  runId: string;
+  task: CompetitionTask;
+  backend: SandboxBackend;
+  exec?: ExecOptions;
+  /** Whose data secret to draw the data from: runs with one key see the same data. Default: the run's own. */
+  dataKey?: string;
+}
+
+export async function prepareRun(opts: PrepareOptions): Promise<{ files: string[]; manifest: Manifest }> {
   const { runId, task } = opts;
   let manifest = await readManifest(runId);
   if (manifest && manifest.task !== task.name) throw new CompetitionError(`run ${runId} was prepared for competition "${manifest.task}", not "${task.name}"`);
@@ -63,14 +75,15 @@ export async function prepareRun(opts: { runId: string; task: CompetitionTask; b
   return { files: (await listTree(workspace)).files, manifest };
 }
 
-async function buildHidden(opts: { runId: string; task: CompetitionTask; backend: SandboxBackend; exec?: ExecOptions }): Promise<Manifest> {
+async function buildHidden(opts: PrepareOptions): Promise<Manifest> {
   const { task } = opts;
+  const dataKey = opts.dataKey ?? opts.runId;
   const final = hiddenDir(opts.runId);
   await fs.mkdir(hiddenRoot(), { recursive: true, mode: 0o700 });
   const tmp = `${final}.tmp-${randomBytes(6).toString('hex')}`;
   await fs.mkdir(tmp, { recursive: true });
   try {
-    if (task.spec.harness === 'predictions') await runPrepare(task, tmp, opts.backend, opts.exec);
+    if (task.spec.harness === 'predictions') await runPrepare(task, tmp, await dataSecret(dataKey), opts.backend, opts.exec);
     else {
       await fs.cp(path.join(task.folder, 'mlrc-data', 'dev'), path.join(tmp, 'public', 'data'), { recursive: true });
       await fs.cp(path.join(task.folder, 'mlrc-data', 'test'), path.join(tmp, 'hidden', 'data'), { recursive: true });
@@ -82,12 +95,18 @@ async function buildHidden(opts: { runId: string; task: CompetitionTask; backend
       if (!rel.startsWith('methods/')) protectedFiles[rel] = sha256(await fs.readFile(path.join(starter, rel)));
     }
     if (task.spec.harness === 'predictions') protectedFiles['evaluate.py'] = sha256(await fs.readFile(path.join(task.folder, 'evaluate.py')));
-    const manifest: Manifest = { task: task.name, harness: task.spec.harness, protected: protectedFiles, preparedAt: new Date().toISOString() };
+    const manifest: Manifest = {
+      task: task.name,
+      harness: task.spec.harness,
+      protected: protectedFiles,
+      ...(task.spec.harness === 'predictions' ? { dataKey } : {}),
+      preparedAt: new Date().toISOString(),
+    };
     await fs.writeFile(path.join(tmp, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     try {
       await fs.rename(tmp, final);
     } catch (err) {
-      // Another attempt finished first: the data are the same (prepare.py is deterministic), keep theirs.
+      // Another attempt finished first: the data are the same (prepare.py is deterministic given the secret), keep theirs.
       if (!(await exists(path.join(final, 'manifest.json')))) throw err;
       await fs.rm(tmp, { recursive: true, force: true });
       return (await readManifest(opts.runId))!;
@@ -99,12 +118,17 @@ async function buildHidden(opts: { runId: string; task: CompetitionTask; backend
   }
 }
 
-/** Runs prepare.py alone in a folder of its own, then moves what it wrote into the hidden folder. */
-async function runPrepare(task: CompetitionTask, tmp: string, backend: SandboxBackend, exec?: ExecOptions): Promise<void> {
+/**
+ * Runs prepare.py alone in a folder of its own (inside the hidden folder, never a workspace), with
+ * the data secret in a file there, then moves what it wrote into the hidden folder.
+ */
+async function runPrepare(task: CompetitionTask, tmp: string, secret: string, backend: SandboxBackend, exec?: ExecOptions): Promise<void> {
   const prep = path.join(tmp, 'prep');
   await fs.mkdir(prep);
   await fs.copyFile(path.join(task.folder, 'prepare.py'), path.join(prep, 'prepare.py'));
-  const run = await runInSandbox(backend, prep, 'python prepare.py out', PREPARE_LIMITS, exec);
+  await fs.writeFile(path.join(prep, 'secret.key'), `${secret}\n`, { mode: 0o600 });
+  // Trusted code: it may read the bundled data sets that untrusted runs never see.
+  const run = await runInSandbox(backend, prep, 'python prepare.py out --secret-file secret.key', PREPARE_LIMITS, exec, { trusted: true });
   if (!run.ok) throw new Error(`competition "${task.name}": ${failureReason(run, 'prepare.py')}`);
   for (const rel of PREPARED_FILES) {
     const file = path.join(prep, 'out', rel);

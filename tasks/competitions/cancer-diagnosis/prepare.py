@@ -1,21 +1,21 @@
 """Trusted data preparation of cancer-diagnosis; never copied into the agent's workspace.
 
-    python prepare.py OUT    # writes OUT/public/train.csv, OUT/public/dev.csv, OUT/hidden/test.csv
+    python prepare.py OUT --secret-file FILE   # writes OUT/public/train.csv, OUT/public/dev.csv, OUT/hidden/test.csv
 
-Deterministic: everything follows from SEED. The measurements are scikit-learn's bundled breast
-cancer data (Wisconsin diagnostic), which a method could reload inside the sandbox, so the rows are
-disguised with secret draws from SEED: standardised, rotated at random, with noise, then each column
-given a random scale and offset, and a random subset of rows kept. Looking a row up in
-load_breast_cancer() then finds nothing.
+The measurements are scikit-learn's bundled breast cancer data (Wisconsin diagnostic). Two defences
+keep a method from looking rows up in it: untrusted sandbox runs of a competition see sklearn's bundled
+data folders empty (only this trusted script reads them), and the rows are disguised with draws from
+the data secret in FILE (256 bits, made per benchmark by the scorer and kept outside every workspace):
+standardised, rotated at random, with noise, each column given a random scale and offset, and a random
+subset of rows kept.
 """
+import argparse
 import os
-import sys
 
 import numpy as np
 import pandas as pd
 from sklearn.datasets import load_breast_cancer
 
-SEED = 60221
 SIZES = {"train": 240, "dev": 100, "test": 200}
 
 
@@ -28,8 +28,14 @@ def write(out, name, X, y, ids):
     frame.to_csv(os.path.join(folder, f"{name}.csv"), index=False, float_format="%.6g")
 
 
-def main(out):
-    rng = np.random.default_rng(SEED)
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("out")
+    parser.add_argument("--secret-file", required=True)
+    args = parser.parse_args()
+    out = args.out
+    with open(args.secret_file) as handle:
+        rng = np.random.default_rng(np.random.SeedSequence(int(handle.read().strip(), 16)))
     X, y = load_breast_cancer(return_X_y=True)
     rows = rng.permutation(len(X))[: sum(SIZES.values())]
     X = (X - X.mean(axis=0)) / X.std(axis=0)
@@ -46,4 +52,4 @@ def main(out):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main()

@@ -1,20 +1,20 @@
 """Trusted data preparation of digits-rotated; never copied into the agent's workspace.
 
-    python prepare.py OUT    # writes OUT/public/train.csv, OUT/public/dev.csv, OUT/hidden/test.csv
+    python prepare.py OUT --secret-file FILE   # writes OUT/public/train.csv, OUT/public/dev.csv, OUT/hidden/test.csv
 
-Deterministic: everything follows from SEED. The images are scikit-learn's bundled digits, which a
-method could reload inside the sandbox, so the rows are disguised with secret draws from SEED: a
-random rotation of the 64-pixel space, noise, a random subset of rows and renamed classes. Looking a
-row up in load_digits() then finds nothing.
+The images are scikit-learn's bundled digits. Two defences keep a method from looking rows up in them:
+untrusted sandbox runs of a competition see sklearn's bundled data folders empty (only this trusted
+script reads them), and the rows are disguised with draws from the data secret in FILE (256 bits, made
+per benchmark by the scorer and kept outside every workspace): a random rotation of the 64-pixel
+space, noise, a random subset of rows and renamed classes.
 """
+import argparse
 import os
-import sys
 
 import numpy as np
 import pandas as pd
 from sklearn.datasets import load_digits
 
-SEED = 90417
 SIZES = {"train": 700, "dev": 300, "test": 600}
 
 
@@ -27,8 +27,14 @@ def write(out, name, X, y, ids):
     frame.to_csv(os.path.join(folder, f"{name}.csv"), index=False)
 
 
-def main(out):
-    rng = np.random.default_rng(SEED)
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("out")
+    parser.add_argument("--secret-file", required=True)
+    args = parser.parse_args()
+    out = args.out
+    with open(args.secret_file) as handle:
+        rng = np.random.default_rng(np.random.SeedSequence(int(handle.read().strip(), 16)))
     X, y = load_digits(return_X_y=True)
     rows = rng.permutation(len(X))[: sum(SIZES.values())]
     rotation, _ = np.linalg.qr(rng.normal(size=(X.shape[1], X.shape[1])))
@@ -43,4 +49,4 @@ def main(out):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main()

@@ -1,23 +1,32 @@
 """Trusted data preparation of sales-forecast; never copied into the agent's workspace.
 
-    python prepare.py OUT    # writes OUT/public/train.csv, OUT/public/dev.csv, OUT/hidden/test.csv
+    python prepare.py OUT --secret-file FILE   # writes OUT/public/train.csv, OUT/public/dev.csv, OUT/hidden/test.csv
 
-Deterministic: a seeded simulation of daily sales of 6 stores over four years (trend, weekly and
-yearly seasonality, promotions, holidays, autocorrelated noise). Rows are days; the features are
-known a week ahead (calendar, promotion and holiday flags, sales 7 to 35 days back), the target is the
-day's sales. Split by time: the first years train, then dev, and the last months are the hidden test.
+A simulation of daily sales of 12 stores over four years (trend, weekly and yearly seasonality,
+promotions, holidays, autocorrelated noise), every draw from the data secret in FILE (256 bits, made
+per benchmark by the scorer and kept outside every workspace: no small seed to search). Rows are
+days; the features are known a week ahead (calendar, promotion and holiday flags, sales 7 to 35 days
+back), the target is the day's sales. Split by time: the first years train, then dev, and the last
+months are the hidden test.
+
+No row's features may hold another scored row's target: a sales lag of a test day 7 days later would
+be this day's hidden sales. So in the dev and test periods only one week in six of each store is
+scored (weeks staggered over the stores); the days between them appear only as lags, never as rows.
+Lags reach back at most 35 days, so a scored day's lags never land in another scored week of its store.
 """
+import argparse
 import os
-import sys
 
 import numpy as np
 import pandas as pd
 
-SEED = 51966
-STORES = 6
+STORES = 12
 DAYS = 4 * 365
 LAGS = (7, 14, 21, 28, 35)
 FRACTIONS = {"train": 0.6, "dev": 0.15, "test": 0.25}
+# One scored week in SCORED_EVERY: past the longest lag (35 days = 5 weeks) to the next scored week.
+SCORED_EVERY = 6
+assert SCORED_EVERY * 7 > max(LAGS)
 
 
 def store_series(rng, days):
@@ -39,8 +48,20 @@ def store_series(rng, days):
     return t, np.round(sales, 2), promo, holiday
 
 
-def main(out):
-    rng = np.random.default_rng(SEED)
+def scored_weeks(part, start):
+    """Rows of one store-week in SCORED_EVERY, the week index counted from the period's start and staggered by store."""
+    week = (part["day"] - start) // 7
+    return part[(week + part["store"]) % SCORED_EVERY == 0]
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("out")
+    parser.add_argument("--secret-file", required=True)
+    args = parser.parse_args()
+    out = args.out
+    with open(args.secret_file) as handle:
+        rng = np.random.default_rng(np.random.SeedSequence(int(handle.read().strip(), 16)))
     frames = []
     for store in range(STORES):
         t, sales, promo, holiday = store_series(rng, DAYS)
@@ -58,6 +79,8 @@ def main(out):
     for name, fraction in FRACTIONS.items():
         end = DAYS if name == "test" else start + int(round(span * fraction))
         part = data[(data["day"] >= start) & (data["day"] < end)]
+        if name != "train":
+            part = scored_weeks(part, start)
         folder = os.path.join(out, "hidden" if name == "test" else "public")
         os.makedirs(folder, exist_ok=True)
         part.to_csv(os.path.join(folder, f"{name}.csv"), index=False)
@@ -65,4 +88,4 @@ def main(out):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main()
