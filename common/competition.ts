@@ -35,9 +35,18 @@ export const competitionReferenceSchema = z.object({
   baseline: z.object({ score: z.number(), method: z.string().min(1) }),
   /** A strong known method (named), not the best human score: MLRC-Bench's top human solutions need its data. */
   reference: z.object({ score: z.number(), method: z.string().min(1), kind: z.string().min(1) }),
-  /** How far a re-measurement may drift (same seed, other machine). */
+  /**
+   * How far one method's score may lie from these means on another draw of the data (each benchmark
+   * draws its own from a secret): 4 standard deviations over the measured draws, at least 2% of the gap.
+   */
   tolerance: z.number().nonnegative(),
-  measured: z.object({ at: z.string(), command: z.string(), machine: z.string().optional() }),
+  measured: z.object({
+    at: z.string(),
+    command: z.string(),
+    machine: z.string().optional(),
+    /** Data draws (fresh secrets) the scores are the means of; absent: one fixed draw (tasks made before secrets). */
+    draws: z.number().int().positive().optional(),
+  }),
 });
 export type CompetitionReference = z.output<typeof competitionReferenceSchema>;
 
@@ -54,6 +63,11 @@ export interface SubmissionScore {
   score?: number;
   baseline: number;
   reference: number;
+  /**
+   * Where `baseline` and `reference` come from: `draw`, the task's own two methods scored on this
+   * run's data draw; `reference.json`, the committed means over draws. Absent in older records.
+   */
+  gapSource?: 'draw' | 'reference.json';
   /** 100 × (score − baseline) / (reference − baseline): the share of the gap closed, in percent. */
   relativeImprovement?: number;
   /** (score − baseline) / (reference − baseline): 0 at the baseline, 1 at the reference. */
@@ -82,7 +96,8 @@ export function relativeImprovement(score: number, baseline: number, reference: 
 /** Fills in the derived fields of a scored submission. */
 export function withImprovement(score: Omit<SubmissionScore, 'relativeImprovement' | 'normalised' | 'success'>): SubmissionScore {
   if (score.status !== 'scored' || score.score === undefined) return { ...score, success: false };
-  const ri = relativeImprovement(score.score, score.baseline, score.reference);
+  // `|| 0`: a score equal to the baseline is 0, not -0, whichever the metric's direction.
+  const ri = relativeImprovement(score.score, score.baseline, score.reference) || 0;
   return { ...score, relativeImprovement: round(ri, 4), normalised: round(ri / 100, 6), success: ri >= SUCCESS_MARGIN_PERCENT };
 }
 
@@ -133,6 +148,11 @@ export const competitionRunInputSchema = z.object({
   reasoningEffort: z.enum(['low', 'medium', 'high']).optional(),
   limits: experimentLimitsSchema.default({ maxSteps: 30, wallSeconds: 3600, stepsPerSegment: 10, sandbox: {} }),
   budget: budgetSchema.default({}),
+  /**
+   * Whose data secret the task's data are drawn from (default: the run's own id). Runs that share
+   * one (a benchmark's, or `lab compete --runs N`) see the same data, so their scores compare.
+   */
+  dataKey: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/).optional(),
 });
 export type CompetitionRunInput = z.input<typeof competitionRunInputSchema>;
 

@@ -124,7 +124,9 @@ describe('competition tasks through the scorer (bubblewrap)', () => {
         const baseline = await score(runId, name);
         expect(baseline, baseline.reason).toMatchObject({ status: 'scored', linesChanged: 0 });
         expect(Math.abs(baseline.score! - reference!.baseline.score)).toBeLessThanOrEqual(reference!.tolerance);
-        expect(Math.abs(baseline.relativeImprovement!)).toBeLessThan(3);
+        // Compared with the baseline and reference measured on this very data draw: exactly 0 and 100.
+        expect(baseline.gapSource).toBe('draw');
+        expect(baseline.relativeImprovement).toBe(0);
         expect(readFileSync(path.join(store.root, baseline.log!.path), 'utf8')).toContain('read-only files: unchanged');
 
         await fs.rm(path.join(workspace(runId), 'methods'), { recursive: true });
@@ -132,7 +134,7 @@ describe('competition tasks through the scorer (bubblewrap)', () => {
         const ref = await score(runId, name);
         expect(ref, ref.reason).toMatchObject({ status: 'scored', success: true });
         expect(Math.abs(ref.score! - reference!.reference.score)).toBeLessThanOrEqual(reference!.tolerance);
-        expect(ref.relativeImprovement).toBeGreaterThan(97);
+        expect(ref.relativeImprovement).toBe(100);
         expect(ref.linesChanged).toBeGreaterThan(0);
         expect(ref.runtimeSeconds).toBeLessThan(spec.limits.wallSeconds);
       });
@@ -144,7 +146,7 @@ describe('competition tasks through the scorer (bubblewrap)', () => {
 
     it('an agent that improves the baseline gets a positive relative improvement, on dev and on test', async () => {
       const runId = 'agent-improves';
-      await activity(acts.prepareCompetition, { runId, task });
+      await activity(acts.prepareCompetition, { runId, task, dataKey: 'scripted-agents' });
       await setMethod(
         runId,
         `"""Mean of the four weekly lags: less noisy than last week alone."""
@@ -170,7 +172,9 @@ def build():
       expect(test.linesChanged).toBeGreaterThan(5);
       const dev = await score(runId, task, 'dev');
       const { reference } = await loadCompetition(task);
-      expect(dev).toMatchObject({ status: 'scored', baseline: reference!.dev!.baseline, reference: reference!.dev!.reference });
+      expect(dev).toMatchObject({ status: 'scored', gapSource: 'draw' });
+      // This draw's baseline and reference lie within reference.json's spread over draws.
+      expect(Math.abs(dev.baseline - reference!.dev!.baseline)).toBeLessThanOrEqual(reference!.tolerance);
       expect(dev.relativeImprovement!).toBeGreaterThan(0);
       // validate_code: a small sample under the tight limits.
       const quick = await score(runId, task, 'dev', 'validate');
@@ -180,7 +184,7 @@ def build():
 
     it('an agent that breaks the code gets a recorded failure with the reason, not a crash', async () => {
       const runId = 'agent-breaks';
-      await activity(acts.prepareCompetition, { runId, task });
+      await activity(acts.prepareCompetition, { runId, task, dataKey: 'scripted-agents' });
       await setMethod(runId, 'def build():\n    raise RuntimeError("forgot to finish this method")\n');
       const crashed = await score(runId, task);
       expect(crashed).toMatchObject({ status: 'failed', success: false });
@@ -210,7 +214,7 @@ def build():
 
     it('an agent that edits run.py or evaluate.py is invalid, with the file named', async () => {
       const runId = 'agent-edits-harness';
-      await activity(acts.prepareCompetition, { runId, task });
+      await activity(acts.prepareCompetition, { runId, task, dataKey: 'scripted-agents' });
       const runPy = path.join(workspace(runId), 'run.py');
       const original = await fs.readFile(runPy, 'utf8');
       await fs.writeFile(runPy, original.replace('result[METRIC] = metric(y_true, pred)', 'result[METRIC] = 0.0'));
@@ -225,7 +229,7 @@ def build():
 
     it('an agent whose method reads the planted labels is invalid ("read hidden labels")', async () => {
       const runId = 'agent-reads-labels';
-      await activity(acts.prepareCompetition, { runId, task });
+      await activity(acts.prepareCompetition, { runId, task, dataKey: 'scripted-agents' });
       await setMethod(
         runId,
         `import os
@@ -250,13 +254,14 @@ def build():
       );
       const cheat = await score(runId, task);
       expect(cheat.status).toBe('invalid');
-      expect(cheat.reason).toMatch(/^read hidden labels: the predictions match the decoy labels planted at data\/test_labels\.csv \(mae 0 against them/);
+      // The read tripwire on the decoy catches it before its predictions are even compared.
+      expect(cheat.reason).toMatch(/^read hidden labels: the method opened data\/test_labels\.csv/);
       expect(cheat.success).toBe(false);
     });
 
     it('the hidden split is out of reach of the method, and prepare is idempotent', async () => {
       const runId = 'agent-reaches';
-      await activity(acts.prepareCompetition, { runId, task });
+      await activity(acts.prepareCompetition, { runId, task, dataKey: 'scripted-agents' });
       const hiddenTest = path.join(process.env.LAB_COMPETITION_HIDDEN_DIR!, runId, 'hidden', 'test.csv');
       await setMethod(
         runId,
@@ -283,13 +288,12 @@ def build():
       );
       const before = await fs.readFile(path.join(workspace(runId), 'methods', 'baseline.py'), 'utf8');
       // A retried prepare keeps the agent's methods/ and reuses the hidden data.
-      const again = await activity(acts.prepareCompetition, { runId, task });
+      const again = await activity(acts.prepareCompetition, { runId, task, dataKey: 'scripted-agents' });
       expect(again.files).toContain('methods/baseline.py');
       expect(await fs.readFile(path.join(workspace(runId), 'methods', 'baseline.py'), 'utf8')).toBe(before);
       const reached = await score(runId, task);
-      const { reference } = await loadCompetition(task);
       expect(reached.status).toBe('scored');
-      expect(Math.abs(reached.score! - reference!.baseline.score)).toBeLessThanOrEqual(reference!.tolerance);
+      expect(reached.relativeImprovement, "it scored as the baseline does").toBe(0);
     });
   });
 

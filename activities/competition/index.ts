@@ -12,12 +12,15 @@ import { WorkspacePathError } from '../environment/workspace.js';
 import { withHeartbeat } from '../heartbeat.js';
 import { sandboxBackendFromEnv, SandboxConfigError, type ExecOptions, type SandboxBackend } from '../sandbox/index.js';
 import { CompetitionError, loadCompetition, type CompetitionSpecFile } from './catalog.js';
+import { gapForRun } from './draws.js';
 import { prepareRun } from './prepare.js';
 import { scoreRun } from './score.js';
 
 export { CompetitionError, listCompetitions, loadCompetition, readCompetitionFolder, type CompetitionSummary, type CompetitionTask } from './catalog.js';
 export { importMlrcTask, MlrcImportError, type MlrcImportOptions, type MlrcImportReport } from './mlrc.js';
-export { prepareRun } from './prepare.js';
+export { committedGap, gapForRun, type Gap } from './draws.js';
+export { prepareRun, type PrepareOptions } from './prepare.js';
+export { dataSecret } from './secrets.js';
 export { DECOY_PATH, readDecoy, scoreRun, type RawScore } from './score.js';
 
 export interface CompetitionDeps {
@@ -41,10 +44,11 @@ export interface CompetitionDescription {
 export function createCompetitionActivities({ store, backend = sandboxBackendFromEnv() }: CompetitionDeps) {
   return {
     /** Copies the starter code and the public data into the run's workspace, keeps the hidden split apart, stores task.md. */
-    async prepareCompetition(input: { runId: string; task: string }): Promise<PreparedCompetition> {
+    async prepareCompetition(input: { runId: string; task: string; dataKey?: string }): Promise<PreparedCompetition> {
+      if (input.dataKey !== undefined && !isValidRunId(input.dataKey)) throw ApplicationFailure.nonRetryable(`invalid data key ${JSON.stringify(input.dataKey)}: ${RUN_ID_RULE}`, 'InvalidInput');
       return guarded(input.runId, { phase: 'prepare', task: input.task }, async (exec) => {
         const task = await loadCompetition(input.task);
-        const { files } = await prepareRun({ runId: input.runId, task, backend, exec });
+        const { files } = await prepareRun({ runId: input.runId, task, backend, exec, ...(input.dataKey ? { dataKey: input.dataKey } : {}) });
         const taskRef = await store.put(input.runId, 'task.md', task.taskText, 'text/markdown');
         return { task: task.name, spec: task.spec, reference: task.reference!, taskRef, files };
       });
@@ -57,10 +61,12 @@ export function createCompetitionActivities({ store, backend = sandboxBackendFro
       if (mode !== 'full' && mode !== 'validate') throw ApplicationFailure.nonRetryable(`mode must be full or validate, got ${JSON.stringify(mode)}`, 'InvalidInput');
       return guarded(input.runId, { phase: 'score', task: input.task, split: input.split, mode }, async (exec) => {
         const task = await loadCompetition(input.task);
-        const ref = task.reference!;
-        // The dev split has its own measured numbers (the env's dev reward); the test numbers otherwise.
-        const gap = input.split === 'dev' && ref.dev ? ref.dev : { baseline: ref.baseline.score, reference: ref.reference.score };
+        // The baseline and reference on this run's own data draw (measured once per data key), so
+        // the relative improvement compares like with like; the dev split has its own pair.
+        const measured = await gapForRun({ runId: input.runId, task, split: input.split, backend, exec });
+        const gap = measured.gap!;
         const raw = await scoreRun({ runId: input.runId, task, split: input.split, mode, backend, exec, honestScore: gap.baseline });
+        raw.log += `\ncompared with the baseline ${gap.baseline} and reference ${gap.reference} ${gap.source === 'draw' ? 'measured on this data draw' : "of reference.json (means over draws)"}${measured.note ? `: ${measured.note}` : ''}`;
         const stamp = new Date().toISOString().replace(/[:.]/g, '-');
         const log = await store.put(input.runId, `competition/score-${input.split}${mode === 'validate' ? '-validate' : ''}-${stamp}.log`, raw.log, 'text/plain');
         return withImprovement({
@@ -72,6 +78,7 @@ export function createCompetitionActivities({ store, backend = sandboxBackendFro
           ...(raw.score !== undefined && raw.status === 'scored' ? { score: raw.score } : {}),
           baseline: gap.baseline,
           reference: gap.reference,
+          gapSource: gap.source,
           runtimeSeconds: raw.runtimeSeconds,
           linesChanged: raw.linesChanged,
           log,
