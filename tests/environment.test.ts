@@ -16,6 +16,7 @@ import {
   BubblewrapBackend,
   BWRAP_MISSING,
   dockerRunArgs,
+  imageBundledDataFolders,
   sandboxBackendFromEnv,
   SandboxConfigError,
   UNSAFE_WARNING,
@@ -217,6 +218,17 @@ describe('docker backend', () => {
     expect(envs).toContain('OMP_NUM_THREADS=2');
     expect(envs.some((e) => e.startsWith('PATH='))).toBe(false);
     expect(argv.slice(-4)).toEqual(['lab-sandbox:1', '/bin/sh', '-c', 'python main.py']);
+  });
+
+  it("shows a competition run the image's bundled data folders empty (read-only tmpfs)", () => {
+    const limits = sandboxLimitsSchema.parse({});
+    const hiddenFolders = imageBundledDataFolders({ LAB_SANDBOX_IMAGE_SITE_PACKAGES: '/opt/py/site-packages' });
+    expect(hiddenFolders).toContain('/opt/py/site-packages/sklearn/datasets/data');
+    expect(imageBundledDataFolders({})).toContain('/usr/local/lib/python3.11/site-packages/sklearn/datasets/data');
+    const argv = dockerRunArgs({ image: 'lab-sandbox:1', name: 'lab-sandbox-abc', workspace: '/w', command: 'true', limits, cpus: 1, user: '1:1', hiddenFolders });
+    const tmpfs = argv.flatMap((a, i) => (a === '--tmpfs' ? [argv[i + 1]] : []));
+    expect(tmpfs).toContain('/opt/py/site-packages/sklearn/datasets/data:ro,size=64k');
+    expect(tmpfs).toHaveLength(1 + hiddenFolders.length);
   });
 });
 

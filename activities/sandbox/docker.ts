@@ -8,6 +8,8 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { BUNDLED_DATA_DIRS } from './bundledData.js';
 import { commandEnvironment, sandboxCpus } from './commandEnv.js';
 import { findExecutable, SANDBOX_WORKSPACE } from './bubblewrap.js';
 import { runPreflightProbe } from './preflight.js';
@@ -27,6 +29,8 @@ export interface DockerPlan {
   cpus: number;
   /** uid:gid the command runs as (the worker's, so workspace files stay the user's). */
   user: string;
+  /** Folders inside the image to show empty (competition runs: the packages' bundled data sets). */
+  hiddenFolders?: string[];
   /** The coding-agent CLI only: the engine's default network instead of none. */
   shareNetwork?: boolean;
   /** The coding-agent CLI only: variables passed by name (`--env NAME`: the value comes from the client's environment, not argv). */
@@ -78,12 +82,25 @@ export function dockerRunArgs(plan: DockerPlan): string[] {
     'core=0:0',
     ...Object.entries(env).flatMap(([k, v]) => ['--env', `${k}=${v}`]),
     ...(plan.extraEnvNames ?? []).flatMap((k) => ['--env', k]),
+    ...(plan.hiddenFolders ?? []).flatMap((dir) => ['--tmpfs', `${dir}:ro,size=64k`]),
     plan.image,
     '/bin/sh',
     '-c',
     plan.command,
   ];
 }
+
+/**
+ * Where the image keeps its packages is the image's business: `LAB_SANDBOX_IMAGE_SITE_PACKAGES`
+ * (path-separated), by default that of the python:3.11-slim image docs/environment.md builds on.
+ * Every bundled-data folder under them is hidden, whether or not the image has it.
+ */
+export function imageBundledDataFolders(env: NodeJS.ProcessEnv = process.env): string[] {
+  const roots = (env.LAB_SANDBOX_IMAGE_SITE_PACKAGES || DEFAULT_IMAGE_SITE_PACKAGES).split(':').filter(Boolean);
+  return roots.flatMap((root) => BUNDLED_DATA_DIRS.map((rel) => path.posix.join(root, rel)));
+}
+
+export const DEFAULT_IMAGE_SITE_PACKAGES = '/usr/local/lib/python3.11/site-packages';
 
 export class DockerBackend implements SandboxBackend {
   readonly name = 'docker' as const;
@@ -110,6 +127,7 @@ export class DockerBackend implements SandboxBackend {
       user: `${process.getuid?.() ?? 1000}:${process.getgid?.() ?? 1000}`,
       shareNetwork: request.shareNetwork,
       extraEnvNames: Object.keys(request.extraEnv ?? {}),
+      ...(request.hideBundledData ? { hiddenFolders: imageBundledDataFolders(this.env) } : {}),
     });
     // The docker client needs its own settings (DOCKER_HOST, config); the container gets only --env.
     const clientEnv = Object.fromEntries(Object.entries(this.env).filter(([k]) => k === 'PATH' || k === 'HOME' || k.startsWith('DOCKER_')));

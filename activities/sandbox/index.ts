@@ -10,7 +10,7 @@ import { SandboxConfigError, type SandboxBackend, type SandboxBackendName } from
 
 export * from './types.js';
 export { BubblewrapBackend, bubblewrapArgs, BWRAP_MISSING } from './bubblewrap.js';
-export { DockerBackend, dockerRunArgs, DEFAULT_SANDBOX_IMAGE } from './docker.js';
+export { DockerBackend, dockerRunArgs, DEFAULT_SANDBOX_IMAGE, imageBundledDataFolders } from './docker.js';
 export { UnsafeProcessBackend, UNSAFE_WARNING } from './unsafeProcess.js';
 
 export const SANDBOX_BACKENDS: SandboxBackendName[] = ['bwrap', 'docker', 'unsafe-process'];
