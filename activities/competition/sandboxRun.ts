@@ -38,6 +38,7 @@ export async function runInSandbox(
   } finally {
     await fs.rm(result.outputFile, { force: true });
   }
+  if (result.notes?.length) output += `\n${result.notes.map((n) => `note: ${n}`).join('\n')}`;
   return {
     ok: result.exitCode === 0 && !result.killedBy,
     exitCode: result.exitCode,

@@ -153,7 +153,11 @@ async function runCommand(opts: {
   if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason ?? new CancelledFailure('cancelled');
   const after = await snapshotDirectory(opts.workspace);
   const filesChanged = diffSnapshots(before, after);
-  return runObservation(result, runText(opts.command, result, filesChanged, opts.backend.warning), output, filesChanged);
+  let text = runText(opts.command, result, filesChanged, opts.backend.warning);
+  // A workspace too big or too odd to list whole: the agent is told its list of changes is partial.
+  if (after.note) text += `\nnote: ${after.note}`;
+  for (const n of result.notes ?? []) text += `\nnote: ${n}`;
+  return runObservation(result, text, output, filesChanged);
 }
 
 /** The observation of a finished command: how it ended, `text` for the agent, the stored output, the files it changed. */
