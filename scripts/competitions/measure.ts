@@ -10,9 +10,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ScoreSplit } from '../../common/competition.js';
-import { listCompetitions, loadCompetition, prepareRun, scoreRun, type CompetitionTask } from '../../activities/competition/index.js';
+import { listCompetitions, loadCompetition, type CompetitionTask } from '../../activities/competition/index.js';
+import { openScratchRun, removeScratchNow } from '../../activities/competition/submission.js';
 import type { CompetitionReferenceFile } from '../../activities/competition/catalog.js';
 import { sandboxBackendFromEnv, type SandboxBackend } from '../../activities/sandbox/index.js';
+import { onInterrupt } from '../lib/interrupt.js';
 
 /** A re-measurement may drift by this share of the baseline-to-reference gap (BLAS and library versions). */
 const TOLERANCE_OF_GAP = 0.02;
@@ -20,12 +22,12 @@ const TOLERANCE_OF_GAP = 0.02;
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { task: { type: 'string' } } });
   const names = values.task ? values.task.split(',').map((s) => s.trim()).filter(Boolean) : (await listCompetitions()).map((c) => c.name);
-  const scratch = await fs.mkdtemp(path.join(os.tmpdir(), 'lab-measure-'));
-  // Workspaces and the scorer's folders of the measuring runs live in scratch, not in .lab/.
-  process.env.LAB_WORKSPACE_DIR = path.join(scratch, 'workspaces');
-  process.env.LAB_COMPETITION_HIDDEN_DIR = path.join(scratch, 'hidden');
-  process.env.LAB_COMPETITION_SCORING_DIR = path.join(scratch, 'scoring');
   const backend = sandboxBackendFromEnv();
+  // Each task is measured in a scratch run (its folders in a temporary folder, not in .lab/), removed even on Ctrl-C.
+  const stop = onInterrupt(() => {
+    removeScratchNow();
+    process.exit(130);
+  });
   let failed = 0;
   try {
     for (const name of names) {
@@ -43,7 +45,7 @@ async function main(): Promise<void> {
       }
     }
   } finally {
-    await fs.rm(scratch, { recursive: true, force: true });
+    stop();
   }
   process.exitCode = failed ? 1 : 0;
 }
@@ -51,20 +53,20 @@ async function main(): Promise<void> {
 async function measure(task: CompetitionTask, backend: SandboxBackend): Promise<CompetitionReferenceFile> {
   const referenceMethods = path.join(task.folder, 'reference', 'methods');
   const scores: Record<'baseline' | 'reference', Record<ScoreSplit, number>> = { baseline: { dev: NaN, test: NaN }, reference: { dev: NaN, test: NaN } };
-  for (const which of ['baseline', 'reference'] as const) {
-    const runId = `measure-${task.name}-${which}`;
-    await prepareRun({ runId, task, backend });
-    if (which === 'reference') {
-      const methods = path.join(process.env.LAB_WORKSPACE_DIR!, runId, 'methods');
-      await fs.rm(methods, { recursive: true, force: true });
-      await fs.cp(referenceMethods, methods, { recursive: true });
+  const folders = { baseline: path.join(task.folder, 'starter', 'methods'), reference: referenceMethods };
+  // One scratch run: both methods scored on the same prepared data.
+  const run = await openScratchRun(task, { backend });
+  try {
+    for (const which of ['baseline', 'reference'] as const) {
+      for (const split of ['test', 'dev'] as const) {
+        const raw = await run.score(folders[which], { split });
+        if (raw.status !== 'scored' || raw.score === undefined) throw new Error(`the ${which} method was ${raw.status} on ${split}: ${raw.reason}\n${raw.log}`);
+        scores[which][split] = raw.score;
+        console.log(`  ${task.name} ${which} ${split}: ${raw.score} in ${raw.runtimeSeconds} s`);
+      }
     }
-    for (const split of ['test', 'dev'] as const) {
-      const raw = await scoreRun({ runId, task, split, mode: 'full', backend });
-      if (raw.status !== 'scored' || raw.score === undefined) throw new Error(`the ${which} method was ${raw.status} on ${split}: ${raw.reason}\n${raw.log}`);
-      scores[which][split] = raw.score;
-      console.log(`  ${task.name} ${which} ${split}: ${raw.score} in ${raw.runtimeSeconds} s`);
-    }
+  } finally {
+    await run.close();
   }
   const gap = Math.abs(scores.reference.test - scores.baseline.test);
   const reference: CompetitionReferenceFile = {
