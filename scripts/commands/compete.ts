@@ -16,6 +16,8 @@ import { EXIT } from '../lib/exitCodes.js';
 import { onInterrupt } from '../lib/interrupt.js';
 import { modelSpec, newRunId, nonEmptyText, oneOf, positiveNumber, wholeNumber } from '../lib/options.js';
 import { runCompeteImport } from './competeImport.js';
+import { runCompeteAudit, runCompeteScore } from './competeScore.js';
+import { AUDIT_LIMIT_PERCENT, CHEATS } from '../../activities/competition/audit/index.js';
 import { print, printJson, withClient } from '../lib/output.js';
 import { rootMessage } from '../lib/runs.js';
 import { runLink } from '../lib/uiLink.js';
@@ -35,13 +37,20 @@ export const competeCommand = defineCommand({
   usage:
     'lab compete <competition> [--model auto] [--runs 1] [--max-steps 30] [--experiment-minutes 60] [--budget-usd N] [--max-tokens N] [--detach] [--json]\n' +
     '       lab compete --list\n' +
-    '       lab compete import <mlrc-task-folder> --metric NAME --direction higher|lower [--baseline N --human-top N] [--name N] [--dest DIR] [--force]\n\n' +
+    '       lab compete import <mlrc-task-folder> --metric NAME --direction higher|lower [--baseline N --human-top N] [--name N] [--dest DIR] [--force]\n' +
+    '       lab compete score <competition> --methods DIR [--split test|dev] [--log FILE] [--json]\n' +
+    '       lab compete audit <competition>|--all [--json]\n\n' +
     '  --runs N                 attempts (each a workflow); the summary gives the best and the mean ± SE of the improvement\n' +
     '  --max-steps, --experiment-minutes   bounds of the agent\'s step loop (default 30 steps, 60 minutes)\n' +
     '  --budget-usd, --max-tokens          the budget of each attempt\n' +
     'import: an MLRC-Bench task folder (its data prepared) into tasks/competitions-imported; --baseline and --human-top\n' +
     'are MLRC-Bench\'s published test scores (the reference is then the top human score, labelled as published);\n' +
-    '--force replaces a task of the same name. See docs/competitions.md.',
+    '--force replaces a task of the same name.\n' +
+    'score: a methods/ folder you wrote (a package whose __init__.py exports build()), scored like an agent\'s run in a scratch\n' +
+    'run (no agent, no Temporal server); --log FILE keeps the scoring log. Exit 0 scored, 3 failed or invalid, 2 bad input.\n' +
+    `audit: generic cheats (${CHEATS.map((c) => c.name).join(', ')}) each scored once on the hidden test split;\n` +
+    `a task fails when a valid cheat passes ${AUDIT_LIMIT_PERCENT}% of the baseline-to-reference gap. Exit 0 all pass, 3 a task fails.\n` +
+    'See docs/competitions.md.',
   options: {
     list: { type: 'boolean' },
     model: { type: 'string' },
@@ -59,6 +68,10 @@ export const competeCommand = defineCommand({
     name: { type: 'string' },
     dest: { type: 'string' },
     force: { type: 'boolean' },
+    methods: { type: 'string' },
+    split: { type: 'string' },
+    log: { type: 'string' },
+    all: { type: 'boolean' },
   },
   positionals: ['task', 'folder'],
   schema: z
@@ -80,8 +93,31 @@ export const competeCommand = defineCommand({
       name: flag(newRunId('--name')),
       dest: z.string().optional(),
       force: booleanFlag,
+      methods: flag(nonEmptyText('--methods')),
+      split: flag(oneOf('--split', ['test', 'dev'] as const)),
+      log: flag(nonEmptyText('--log')),
+      all: booleanFlag,
     })
     .superRefine((a, ctx) => {
+      const scoreOnly = (['methods', 'split', 'log'] as const).find((k) => a[k] !== undefined);
+      if (a.task === 'score' || a.task === 'audit') {
+        const other = (['model', 'runs', 'max-steps', 'experiment-minutes', 'budget-usd', 'max-tokens', 'metric', 'direction', 'baseline', 'human-top', 'name', 'dest'] as const).find((k) => a[k] !== undefined);
+        const flagged = other ?? (a.list ? 'list' : a.detach ? 'detach' : a.force ? 'force' : undefined);
+        if (flagged) ctx.addIssue({ code: 'custom', message: `--${flagged} does not apply to lab compete ${a.task}` });
+      }
+      if (a.task === 'score') {
+        if (!a.folder) ctx.addIssue({ code: 'custom', message: 'missing competition: lab compete score <competition> --methods DIR' });
+        if (!a.methods) ctx.addIssue({ code: 'custom', message: 'missing --methods DIR: the methods/ folder to score' });
+        if (a.all) ctx.addIssue({ code: 'custom', message: '--all applies to lab compete audit' });
+        return;
+      }
+      if (a.task === 'audit') {
+        if (scoreOnly) ctx.addIssue({ code: 'custom', message: `--${scoreOnly} applies to lab compete score` });
+        if (!a.folder && !a.all) ctx.addIssue({ code: 'custom', message: 'missing competition: lab compete audit <competition> (or --all)' });
+        if (a.folder && a.all) ctx.addIssue({ code: 'custom', message: '--all takes no competition name' });
+        return;
+      }
+      if (scoreOnly || a.all) ctx.addIssue({ code: 'custom', message: `--${scoreOnly ?? 'all'} applies to lab compete ${scoreOnly ? 'score' : 'audit'}` });
       if (a.task === 'import') {
         if (!a.folder) ctx.addIssue({ code: 'custom', message: 'missing folder: lab compete import <mlrc-task-folder> --metric NAME --direction higher|lower' });
         if (!a.metric || !a.direction) ctx.addIssue({ code: 'custom', message: 'MLRC-Bench keeps the metric in its paper: give --metric NAME and --direction higher|lower' });
@@ -100,6 +136,8 @@ export const competeCommand = defineCommand({
         folder: a.folder!, metric: a.metric!, direction: a.direction!, baseline: a.baseline, humanTop: a['human-top'], name: a.name, dest: a.dest, force: a.force, json: a.json,
       });
     }
+    if (a.task === 'score') return runCompeteScore({ task: a.folder!, methods: a.methods!, split: a.split ?? 'test', json: a.json, ...(a.log ? { log: a.log } : {}) });
+    if (a.task === 'audit') return runCompeteAudit({ ...(a.folder ? { task: a.folder } : {}), all: a.all, json: a.json });
     if (a.list) {
       const tasks = await listCompetitionTasks();
       if (a.json) return void printJson(tasks);

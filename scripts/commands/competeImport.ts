@@ -1,10 +1,12 @@
 /** `lab compete import`: an MLRC-Bench task folder (its data prepared) as a competition here. */
 import { existsSync, statSync } from 'node:fs';
-import { importMlrcTask, MlrcImportError } from '../../activities/competition/index.js';
+import { auditTask } from '../../activities/competition/audit/index.js';
+import { importMlrcTask, MlrcImportError, readCompetitionFolder } from '../../activities/competition/index.js';
 import { IMPORTED_COMPETITIONS_DIR } from '../../activities/competition/paths.js';
 import { CliError } from '../lib/client.js';
 import { EXIT } from '../lib/exitCodes.js';
 import { print, printJson } from '../lib/output.js';
+import { formatAudit } from './competeScore.js';
 
 export interface CompeteImportArgs {
   folder: string;
@@ -28,13 +30,16 @@ export async function runCompeteImport(a: CompeteImportArgs): Promise<number> {
       ...(a.humanTop !== undefined ? { humanTop: a.humanTop } : {}),
       force: a.force,
     });
-    if (a.json) printJson(report);
+    // The audit where it can apply: an imported task runs MLRC-Bench's own harness, which the cheats cannot run on (auditTask says why).
+    const audit = await auditTask(await readCompetitionFolder(report.folder, { requireReference: false }), {});
+    if (a.json) printJson({ ...report, audit });
     else {
       print(`imported MLRC-Bench task ${report.name} into ${report.folder} (${report.files.length} files)`);
       for (const note of report.notes) print(`  note: ${note}`);
+      print(`audit: ${audit.applies ? formatAudit(audit) : audit.note}`);
       print(`try it: lab compete ${report.name}`);
     }
-    return EXIT.ok;
+    return audit.passed ? EXIT.ok : EXIT.runFailed;
   } catch (err) {
     if (err instanceof MlrcImportError) throw new CliError(`cannot import ${err.task}:\n${err.reasons.map((r) => `  - ${r}`).join('\n')}`, 2);
     throw err;
