@@ -4,6 +4,9 @@
  * read-only root file system, the workspace as the only writable mount, private /tmp, every
  * capability dropped, memory, process and CPU limits by the engine's cgroups. The worker's own
  * wall-time, output and cancellation handling applies; a kill removes the container by its name.
+ * The workspace is a bind mount: Docker has no size or inode limit for it (`--storage-opt size`
+ * covers only the container's own layer, and only on some storage drivers), so its bytes, files
+ * and depth are the supervisor's sampled walks, as for a worker that is not root.
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -54,6 +57,9 @@ export function dockerRunArgs(plan: DockerPlan): string[] {
     '--read-only',
     '--tmpfs',
     `/tmp:rw,nosuid,nodev,size=${mb(tmpMb)}`,
+    // /dev/shm like bwrap's; tmpfs pages count in the container's memory cgroup (--memory).
+    '--shm-size',
+    mb(Math.max(64, tmpMb)),
     '--volume',
     `${plan.workspace}:${SANDBOX_WORKSPACE}:rw`,
     '--workdir',

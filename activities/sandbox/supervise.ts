@@ -59,6 +59,8 @@ export interface PreparedProcess {
 
 const SAMPLE_MS = 250;
 const DISK_SAMPLE_EVERY = 8;
+/** Samples in a row with the workspace's file system full before the command is stopped. */
+const FULL_GRACE_SAMPLES = 4;
 const TAIL_BYTES = 4096;
 const CLOSE_GRACE_MS = 2000;
 /** How long a step waits, after its command ended, for the kernel to finish killing the rest of its PID namespace. */
@@ -71,7 +73,7 @@ export const KILL_DETAIL: Record<KillReason, (l: SandboxLimits) => string> = {
   memory: (l) => `memory limit reached (${l.memoryMb} MB)`,
   processes: (l) => `process limit reached (${l.processes} processes and threads)`,
   output: (l) => `output limit reached (${l.outputBytes} bytes of stdout and stderr)`,
-  disk: (l) => `disk limit reached (workspace ${l.workspaceMb} MB, one file ${l.fileSizeMb} MB)`,
+  disk: (l) => `disk limit reached (one file over ${l.fileSizeMb} MB, or no space left in the workspace (${l.workspaceMb} MB, ${l.workspaceFiles} files), /tmp or /dev/shm)`,
   cancelled: () => 'cancelled',
 };
 
@@ -216,35 +218,46 @@ async function superviseIn(
   let samples = 0;
   let diskCheck: Promise<void> | undefined;
   let workspaceFull: string | undefined;
-  let oomKills = 0;
-  const sampler =
-    prepared.helperLevels === undefined
-      ? undefined
-      : setInterval(() => {
-          if (child.pid === undefined || child.exitCode !== null) return;
-          samples += 1;
-          const tree = descendants(readProcessTable(), child.pid);
-          const command = tree.filter((p) => p.depth >= prepared.helperLevels!);
-          const all = treeUsage(tree);
-          const own = treeUsage(command);
-          usage.cpuSeconds = Math.max(usage.cpuSeconds, all.cpuSeconds);
-          usage.peakProcesses = Math.max(usage.peakProcesses, own.tasks);
-          const memory = memoryNow(prepared, command);
-          oomKills = Math.max(oomKills, memory.oomKills);
-          usage.peakMemoryMb = Math.max(usage.peakMemoryMb, memory.bytes / 2 ** 20);
-          if (own.tasks >= limits.processes) kill('processes');
-          else if (all.cpuSeconds > limits.cpuSeconds) kill('cpu_time');
-          else if (memory.oomKills > 0 || memory.bytes > limits.memoryMb * 2 ** 20) kill('memory', memoryDetail(limits, !!prepared.memory));
-          if (prepared.workspace) {
-            workspaceFull ??= prepared.workspace.sample();
-            if (workspaceFull) kill('disk', workspaceFull);
-          } else if (sampleDisk && samples % DISK_SAMPLE_EVERY === 0 && !diskCheck) {
-            diskCheck = scanTree(request.workspace, bounds, limits).then((scan) => {
-              if (scan.over) kill('disk', scan.over);
-              diskCheck = undefined;
-            });
-          }
-        }, SAMPLE_MS);
+  let fullSamples = 0;
+  const sampleTree = (pid: number) => {
+    const tree = descendants(readProcessTable(), pid);
+    const command = tree.filter((p) => p.depth >= prepared.helperLevels!);
+    const all = treeUsage(tree);
+    const own = treeUsage(command);
+    usage.cpuSeconds = Math.max(usage.cpuSeconds, all.cpuSeconds);
+    usage.peakProcesses = Math.max(usage.peakProcesses, own.tasks);
+    const memory = memoryNow(prepared, command);
+    usage.peakMemoryMb = Math.max(usage.peakMemoryMb, memory.bytes / 2 ** 20);
+    if (own.tasks >= limits.processes) kill('processes');
+    else if (all.cpuSeconds > limits.cpuSeconds) kill('cpu_time');
+    else if (memory.oomKills > 0 || memory.bytes > limits.memoryMb * 2 ** 20) kill('memory', memoryDetail(limits, !!prepared.memory));
+  };
+  const sampleWorkspace = () => {
+    if (prepared.workspace) {
+      // The kernel already refuses the writes; a command still full a second later is stopped
+      // (one that frees space at once, or reports and exits, is left to do so).
+      const full = prepared.workspace.sample();
+      fullSamples = full ? fullSamples + 1 : 0;
+      workspaceFull ??= full;
+      if (full && fullSamples >= FULL_GRACE_SAMPLES) kill('disk', full);
+    } else if (sampleDisk && samples % DISK_SAMPLE_EVERY === 0 && !diskCheck) {
+      diskCheck = scanTree(request.workspace, bounds, limits)
+        .then((scan) => {
+          if (scan.over) kill('disk', scan.over);
+        })
+        .catch(() => undefined)
+        .finally(() => {
+          diskCheck = undefined;
+        });
+    }
+  };
+  // The workspace is watched for every backend; the process tree only where it is on this host (not docker).
+  const sampler = setInterval(() => {
+    if (child.pid === undefined || child.exitCode !== null) return;
+    samples += 1;
+    if (prepared.helperLevels !== undefined) sampleTree(child.pid);
+    sampleWorkspace();
+  }, SAMPLE_MS);
   const progressTimer = options.onProgress ? setInterval(() => options.onProgress!({ elapsedMs: Date.now() - started, outputBytes: total() }), 1000) : undefined;
 
   const exit = await Promise.race([
@@ -253,7 +266,7 @@ async function superviseIn(
   ]);
   clearTimeout(wallTimer);
   if (namespaceProbe) clearInterval(namespaceProbe);
-  if (sampler) clearInterval(sampler);
+  clearInterval(sampler);
   if (progressTimer) clearInterval(progressTimer);
   options.signal?.removeEventListener('abort', onAbort);
   if ('err' in exit) {

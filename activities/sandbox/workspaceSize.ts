@@ -109,8 +109,11 @@ export async function scanTree(root: string, bounds: ScanBounds = {}, limitsForD
           pending.push({ dir: full, rel: relBytes, level: depth });
           continue;
         }
-        // Removed meanwhile: nothing to count.
-        scan.bytes += lstatSync(full, { throwIfNoEntry: false })?.size ?? 0;
+        try {
+          scan.bytes += lstatSync(full, { throwIfNoEntry: false })?.size ?? 0;
+        } catch (err) {
+          skip(`${path.relative(root, full)}: ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}`);
+        }
         if (scan.bytes > maxBytes) return stop('bytes');
       }
     } catch (err) {
