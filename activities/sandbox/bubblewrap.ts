@@ -242,7 +242,7 @@ export class BubblewrapBackend implements SandboxBackend {
           dataFds,
           helperLevels: 2,
           pidNamespace: true,
-          setupErrorPattern: /^bwrap: |^\/bin\/sh: .*cgroup\.procs/m,
+          setupErrorPattern: /^bwrap: |cgroup\.procs: .*cannot create/m,
           memory: cgroup,
           tmpfsInside: ['/tmp', '/dev/shm'],
           workspace: disk,
