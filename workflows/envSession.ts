@@ -14,6 +14,7 @@ import {
   currentUpdateInfo,
   defineQuery,
   defineUpdate,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -79,7 +80,15 @@ export async function envSession(raw: EnvSessionInput): Promise<EnvSessionView> 
     : { sessionId, task, status: 'preparing', step: 0, maxSteps: limits.maxSteps, done: false, rewardForm: limits.reward, totalReward: 0, startedAt: now(), updatedAt: now(), executions: 1 };
   setHandler(envSessionQuery, () => view(s));
 
-  let busy = false;
+  // Steps take a ticket as they arrive and run when their number comes up: one at a time, in
+  // arrival order. (A `busy` flag let every waiting step through at once when it cleared: the SDK
+  // resolves every condition that holds in one pass, before any of them runs.)
+  // A session started by older code keeps its gate until it continues as new (its history replays).
+  const inArrivalOrder = patched('env-steps-in-arrival-order');
+  let ticketsIssued = 0;
+  let ticketServed = 0;
+  let running = false;
+  const busy = () => (inArrivalOrder ? ticketServed < ticketsIssued : running);
   let stepsHere = 0;
 
   setHandler(envReadyUpdate, async () => {
@@ -91,10 +100,10 @@ export async function envSession(raw: EnvSessionInput): Promise<EnvSessionView> 
   setHandler(
     envStepUpdate,
     async (action) => {
-      // Updates may arrive together: one step at a time, in arrival order.
-      await condition(() => !busy && s.status !== 'preparing');
-      busy = true;
+      const ticket = ticketsIssued++;
       try {
+        await condition(() => (inArrivalOrder ? ticketServed === ticket : !running) && s.status !== 'preparing');
+        running = true;
         if (s.status === 'failed') throw ApplicationFailure.nonRetryable(s.error ?? 'the session could not be prepared', ENV_ERRORS.prepareFailed);
         const stepId = currentUpdateInfo()?.id;
         // A re-sent step (same id) after a continue-as-new: answer it again instead of acting twice.
@@ -105,7 +114,8 @@ export async function envSession(raw: EnvSessionInput): Promise<EnvSessionView> 
         if (stepId) s.last = { stepId, result };
         return result;
       } finally {
-        busy = false;
+        running = false;
+        ticketServed++;
       }
     },
     {
@@ -149,8 +159,8 @@ export async function envSession(raw: EnvSessionInput): Promise<EnvSessionView> 
   const rotate = () => stepsHere >= limits.stepsPerExecution || workflowInfo().continueAsNewSuggested;
   while (!s.done) {
     const stepBefore = s.step;
-    const woke = await condition(() => s.done || s.step !== stepBefore || (rotate() && !busy), `${limits.idleSeconds}s`);
-    if (!woke && !busy && s.step === stepBefore) {
+    const woke = await condition(() => s.done || s.step !== stepBefore || (rotate() && !busy()), `${limits.idleSeconds}s`);
+    if (!woke && !busy() && s.step === stepBefore) {
       s.done = true;
       s.endReason = 'idle';
       break;
