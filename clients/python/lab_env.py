@@ -1,12 +1,14 @@
 """Gym-style client of `lab env serve` (Durable Lab). Standard library only.
 
     env = LabEnv("http://127.0.0.1:8765")
-    obs = env.reset("iris-classification")
+    obs = env.reset("cancer-diagnosis")
     obs, reward, done, info = env.step({"action": "request_info", "topic": "metric"})
 
 Each session is a Temporal workflow: it survives a restart of the server or of the workers, and
 `LabEnv(url, session_id=...)` continues one. A step whose reply is lost (connection dropped,
-server restarting, HTTP 502/503/504) is sent again with the same step id, so it never runs twice.
+server restarting, HTTP 502/503/504) is sent again with the same step id, so it never runs twice;
+any other refusal (a 4xx: a bad action, a body over the server's limit) raises LabEnvError at once.
+Steps sent at once (threads, several LabEnv on one session) run one at a time, in arrival order.
 API: docs/gym.md.
 """
 from __future__ import annotations
@@ -97,6 +99,7 @@ class LabEnv:
                 payload = _json_or_none(err.read())
                 message = (payload or {}).get("error", err.reason)
                 failing_since = failing_since or time.monotonic()
+                # Only "not now" answers are re-sent; a 4xx would be refused again.
                 if not (resend and err.code in (502, 503, 504) and time.monotonic() - failing_since <= self.retry_seconds):
                     raise LabEnvError(err.code, str(message), payload) from None
             except (urllib.error.URLError, ConnectionError, TimeoutError, OSError) as err:

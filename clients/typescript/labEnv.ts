@@ -2,13 +2,15 @@
  * Gym-style client of `lab env serve` (Durable Lab), on `fetch` alone (Node 18+, Deno, browsers):
  *
  *   const env = new LabEnv('http://127.0.0.1:8765');
- *   const obs = await env.reset('iris-classification');
+ *   const obs = await env.reset('cancer-diagnosis');
  *   const { observation, reward, done, info } = await env.step({ action: 'execute_code' });
  *
  * Self-contained (copy it anywhere). Each session is a Temporal workflow: it survives a restart of
  * the server or the workers, and `new LabEnv(url, { sessionId })` continues one. A step whose reply
  * is lost (connection dropped, a fetch timeout on a long step, HTTP 502/503/504) is sent again with
- * the same step id, so it never runs twice. API: docs/gym.md.
+ * the same step id, so it never runs twice; any other refusal (a 4xx: a bad action, a body over
+ * the server's limit) throws LabEnvError at once. Steps sent at once run one at a time, in arrival
+ * order. API: docs/gym.md.
  */
 
 export type LabAction =

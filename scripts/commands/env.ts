@@ -3,8 +3,8 @@ import { z } from 'zod';
 import { CliError, connectClient } from '../lib/client.js';
 import { booleanFlag, defineCommand, flag, required } from '../lib/command.js';
 import { startEnvServer } from '../lib/envServer.js';
-import { onInterrupt } from '../lib/interrupt.js';
 import { nonEmptyText, port } from '../lib/options.js';
+import { handleShutdown } from '../../workers/env.js';
 
 export const envCommand = defineCommand({
   summary: 'serve competition environments over HTTP (Gym-style reset/step; each session a workflow, see docs/gym.md)',
@@ -35,8 +35,22 @@ export const envCommand = defineCommand({
       throw new CliError(code === 'EADDRINUSE' ? `port ${a.port ?? 8765} is in use (choose another with --port)` : (err as Error).message);
     }
     process.stdout.write(`lab env: serving on ${server.url} (Temporal at ${address}; Ctrl-C stops; sessions stay in Temporal)\n`);
-    await new Promise<void>((resolve) => onInterrupt(resolve));
+    // As `lab server` and `lab worker` do: under npx a SIGTERM reaches only npm's shell, so npm's
+    // exit counts as one too; otherwise the server would live on, orphaned, holding its port.
+    let removeHandlers = () => {};
+    await new Promise<void>((resolve) => {
+      removeHandlers = handleShutdown({
+        stop(reason) {
+          process.stderr.write(`lab env: stopping (${reason}); press Ctrl-C again to force\n`);
+          resolve();
+        },
+        force() {
+          process.stderr.write('lab env: forced exit\n');
+        },
+      });
+    });
     await server.close();
     await close();
+    removeHandlers();
   },
 });

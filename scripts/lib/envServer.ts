@@ -48,6 +48,12 @@ export interface EnvServer {
 
 /** Largest request body: a write_file carries at most 200,000 characters, JSON-escaped. */
 const MAX_BODY_BYTES = 2 * 1024 * 1024;
+/**
+ * A body over the limit is still read (and dropped) up to this size before the 413 goes out: a
+ * client that sends its whole body before reading the answer (Python's urllib) would otherwise
+ * see the connection reset instead of the 413. A larger one is cut off.
+ */
+const MAX_DRAINED_BYTES = 64 * 1024 * 1024;
 /** How long a `GET /sessions/<id>` waits for a worker to answer the query. */
 const QUERY_DEADLINE_MS = 10_000;
 
@@ -208,7 +214,9 @@ export async function startEnvServer(options: EnvServerOptions): Promise<EnvServ
     const route = routes.find((r) => r.pattern.test(url.pathname) && r.method === req.method);
     const send = (status: number, payload: unknown) => {
       const text = JSON.stringify(payload);
-      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+      // After a 413 the connection is not reused: what is left of a cut-off body would be read as the next request.
+      const close = status === 413 ? { connection: 'close' } : {};
+      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...close });
       res.end(text);
       options.log?.(`${req.method} ${url.pathname} ${status} ${Date.now() - started}ms`);
     };
@@ -258,19 +266,30 @@ function parseBody<S extends z.ZodType>(schema: S, raw: unknown): z.output<S> {
 
 function readJson(req: http.IncomingMessage): Promise<unknown> {
   return new Promise((resolve, reject) => {
+    const tooLarge = (size: string) =>
+      new HttpError(413, `the request body is ${size}, over the limit of ${MAX_BODY_BYTES} bytes (a write_file's content is at most 200,000 characters)`, { limitBytes: MAX_BODY_BYTES });
+    const declared = Number(req.headers['content-length'] ?? NaN);
+    if (declared > MAX_DRAINED_BYTES) {
+      // Too large even to drop: answer now; the connection closes after the answer.
+      req.pause();
+      return reject(tooLarge(`${declared} bytes`));
+    }
     const chunks: Buffer[] = [];
     let bytes = 0;
     req.on('data', (chunk: Buffer) => {
       bytes += chunk.length;
-      if (bytes > MAX_BODY_BYTES) {
-        reject(new HttpError(413, `request body over ${MAX_BODY_BYTES} bytes`));
-        req.destroy();
-        return;
+      if (bytes > MAX_DRAINED_BYTES) {
+        req.pause();
+        reject(tooLarge(`over ${MAX_DRAINED_BYTES} bytes`));
+      } else if (bytes > MAX_BODY_BYTES) {
+        chunks.length = 0; // read on and drop, so the client gets to read the 413
+      } else {
+        chunks.push(chunk);
       }
-      chunks.push(chunk);
     });
     req.on('error', reject);
     req.on('end', () => {
+      if (bytes > MAX_BODY_BYTES) return reject(tooLarge(`${bytes} bytes`));
       const text = Buffer.concat(chunks).toString('utf8');
       if (!text.trim()) return reject(new HttpError(400, 'the request needs a JSON body'));
       try {
