@@ -111,6 +111,11 @@ class LabelLeak:
             for j, key in enumerate(map(tuple, allx[keys].to_numpy(dtype=float))):
                 index.setdefault(key, j)
             values = allx[c].to_numpy(dtype=float)
+            # The rule must give the training rows their own targets before it is trusted on the test rows.
+            checked = [(values[j], t) for row, t in zip(self.X[keys].to_numpy(dtype=float), y) if (j := index.get((*row[:-1], row[-1] + step))) is not None]
+            if not checked or np.mean([round(v, 6) == t for v, t in checked]) < 0.9:
+                print(f"label-leak: {c} of the row {step:g} {o} later does not give the training targets; skipped")
+                continue
             for i, row in enumerate(Xt[keys].to_numpy(dtype=float)):
                 if np.isfinite(out[i]):
                     continue
