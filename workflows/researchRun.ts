@@ -45,7 +45,7 @@ import {
 import { budgetAfter } from '../common/budget.js';
 import { LAB_MODEL, LAB_STAGE, LAB_STATUS, LAB_TASK } from '../common/searchAttributes.js';
 import { STAGE_INPUTS, STAGES } from '../common/stages.js';
-import { progressQuery, reviewUpdate } from './definitions.js';
+import { progressQuery, reviewUpdate, type GateDecision, type GateRef } from './definitions.js';
 import { NON_RETRYABLE_STAGE_ERRORS } from '../common/errorTypes.js';
 import { preflight } from './preflight.js';
 import { STAGE_RUNNERS } from './stages.js';
@@ -367,10 +367,23 @@ class RunState {
     return decision;
   }
 
-  /** Update validator: rejected updates leave no trace in history. */
-  validateDecision(raw: ReviewDecision): void {
+  /**
+   * Update validator: rejected updates leave no trace in history (validators do not run on replay,
+   * so refusing more here needs no patch marker). A decision that names a gate must name the open one.
+   */
+  validateDecision(raw: GateDecision): void {
     const gate = this.progress.pendingGate;
-    if (!gate || this.decision) throw new Error('no stage is waiting for review in this run');
+    if (!gate || this.decision) throw new Error(NO_GATE_WAITING);
+    const named = raw?.gate;
+    if (named !== undefined) {
+      if (typeof named !== 'object' || !named || !STAGES.includes(named.stage) || (named.revision !== undefined && !(Number.isInteger(named.revision) && named.revision >= 0))) {
+        throw new Error('gate must name a stage and, optionally, a revision (a whole number ≥ 0)');
+      }
+      if (named.stage !== gate.stage || (named.revision !== undefined && named.revision !== gate.revisionsUsed)) {
+        const open: GateRef = { stage: gate.stage, revision: gate.revisionsUsed };
+        throw new Error(`${NO_GATE_WAITING} (you named ${describeGate(named)}; the open gate is ${describeGate(open)})`);
+      }
+    }
     const parsed = reviewDecisionSchema.safeParse(raw);
     if (!parsed.success) throw new Error(parsed.error.issues.map((i) => i.message).join('; '));
     if (parsed.data.action === 'revise' && gate.revisionsUsed >= gate.maxRevisions) {
@@ -405,6 +418,13 @@ class RunState {
     const experimentFiles = this.outcomes.experiment?.extra;
     return { status, artifacts, ...(experimentFiles?.length ? { experimentFiles } : {}), totals: this.progress.totals, stoppedAt, reason };
   }
+}
+
+const NO_GATE_WAITING = 'no stage is waiting for review in this run';
+
+/** `idea` (any version), `idea, revision 0` (its first version), `idea, revision 2`. */
+function describeGate(g: GateRef): string {
+  return g.revision === undefined ? g.stage : `${g.stage}, revision ${g.revision}`;
 }
 
 /** Workflow time: deterministic, taken from history. */

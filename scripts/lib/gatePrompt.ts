@@ -24,7 +24,8 @@ export function createGatePrompter(input: NodeJS.ReadableStream, output: NodeJS.
       for (;;) {
         const answer = (await ask('[a]pprove, [r]evise, re[j]ect, or Enter to leave it waiting: '))?.toLowerCase();
         if (!answer) {
-          output.write(`left waiting; decide later with: lab approve ${runId} | lab revise ${runId} --feedback "..." | lab reject ${runId}\n`);
+          const named = `--stage ${gate.stage}${gate.revisionsUsed ? ` --revision ${gate.revisionsUsed}` : ''}`;
+          output.write(`left waiting; decide later with: lab approve ${runId} ${named} | lab revise ${runId} ${named} --feedback "..." | lab reject ${runId} ${named}\n`);
           return;
         }
         let decision: ReviewDecision | undefined;
@@ -42,7 +43,8 @@ export function createGatePrompter(input: NodeJS.ReadableStream, output: NodeJS.
           continue;
         }
         try {
-          const outcome = await sendReview(client, runId, decision);
+          // The decision names the gate just shown, so it can never land on a later one.
+          const outcome = await sendReview(client, runId, decision, { stage: gate.stage, revision: gate.revisionsUsed });
           output.write(`${outcome.action} ${outcome.stage}: ${outcome.next}\n`);
           return;
         } catch (err) {

@@ -32,7 +32,7 @@ import { innermostMessage as rootMessage } from '../../common/failures.js';
 import { isValidRunId, RUN_ID_RULE } from '../../common/runIds.js';
 import { LAB_MODEL, LAB_STAGE, LAB_STATUS, LAB_TASK } from '../../common/searchAttributes.js';
 import { STAGES } from '../../common/stages.js';
-import { progressQuery, reviewUpdate } from '../../workflows/definitions.js';
+import { progressQuery, reviewUpdate, type GateRef } from '../../workflows/definitions.js';
 import { researchRun } from '../../workflows/researchRun.js';
 import { CliError, explainNotFound } from './client.js';
 
@@ -144,7 +144,11 @@ export interface RunView {
   failure?: string;
   /** The stage activity in flight, from the server (no worker needed): attempt, last error, tokens so far. */
   activeStage?: ActiveStage;
+  /** How a run that was stopped from outside (lab cancel, --terminate, a timeout) ended, and the stage it was in. */
+  stopped?: { how: 'cancelled' | 'terminated' | 'timed_out'; stage?: StageName };
 }
+
+const STOPPED: Record<string, NonNullable<RunView['stopped']>['how']> = { CANCELLED: 'cancelled', TERMINATED: 'terminated', TIMED_OUT: 'timed_out' };
 
 export interface ActiveStage {
   stage?: StageName;
@@ -209,6 +213,11 @@ export async function viewRun(client: Client, runId: string, opts: { queryTimeou
   }
   if (d.status.name === 'RUNNING') view.progress = await queryProgress(client, runId, Math.max(opts.queryTimeoutMs ?? 0, 5000));
   else if (opts.queryTimeoutMs !== undefined) view.progress = await queryProgress(client, runId, opts.queryTimeoutMs);
+  const how = STOPPED[d.status.name];
+  if (how) {
+    const stage = view.progress?.currentStage ?? view.stage;
+    view.stopped = { how, ...(stage ? { stage } : {}) };
+  }
   return view;
 }
 
@@ -221,19 +230,53 @@ export async function queryProgress(client: Client, runId: string, timeoutMs: nu
   }
 }
 
-export async function sendReview(client: Client, runId: string, decision: ReviewDecision, timeoutMs = 30_000): Promise<ReviewOutcome> {
+/**
+ * Sends a decision for the gate `gate` names (stage, and revision where given); the run refuses it
+ * when that gate is no longer open. Without `gate`: a run that gates one stage is decided at the
+ * version open now (read here, then pinned); a run that gates several is refused (exit 2) with the
+ * open gate named, since the decision could land on a gate that opened after its sender looked.
+ */
+export async function sendReview(client: Client, runId: string, decision: ReviewDecision, gate?: GateRef, timeoutMs = 30_000): Promise<ReviewOutcome & { gate?: GateRef }> {
   const d = await describe(client, runId);
   if (d.status.name !== 'RUNNING') {
     // Also what a decision that lost a race to the run's last gate sees: the same line as the others.
     throw new CliError(`run "${runId}": ${NO_GATE_WAITING} (the run has ended: ${d.status.name.toLowerCase()})`);
   }
+  const pinned = gate ?? (await openGateOf(client, runId, decision.action));
   try {
-    return await client.withDeadline(Date.now() + timeoutMs, () =>
-      client.workflow.getHandle(runId).executeUpdate(reviewUpdate, { args: [decision] }),
+    const outcome = await client.withDeadline(Date.now() + timeoutMs, () =>
+      client.workflow.getHandle(runId).executeUpdate(reviewUpdate, { args: [{ ...decision, ...(pinned ? { gate: pinned } : {}) }] }),
     );
+    return { ...outcome, ...(pinned ? { gate: pinned } : {}) };
   } catch (err) {
     throw new CliError(explainReviewFailure(err, runId, timeoutMs));
   }
+}
+
+/** The gate a decision without `--stage` answers; see sendReview. */
+async function openGateOf(client: Client, runId: string, action: ReviewDecision['action']): Promise<GateRef | undefined> {
+  const gated = (await runInput(client, runId))?.gates?.stages ?? [];
+  if (gated.length === 0) return undefined; // no gate will open: the run refuses it with the usual line
+  const open = (await queryProgress(client, runId, 5000))?.pendingGate;
+  if (gated.length > 1) {
+    const example = open ? `lab ${action} ${runId} --stage ${open.stage}${open.revisionsUsed ? ` --revision ${open.revisionsUsed}` : ''}` : `lab ${action} ${runId} --stage <stage>`;
+    throw new CliError(
+      `run "${runId}" has gates at ${gated.join(', ')}: say which one you decide, e.g. ${example}${open ? ` (open now: ${open.stage}, revision ${open.revisionsUsed})` : ''}`,
+      2,
+    );
+  }
+  return open ? { stage: open.stage, revision: open.revisionsUsed } : { stage: gated[0] };
+}
+
+/** The input a run was started with (its first history event), without reading the rest of its history. */
+export async function runInput(client: Client, runId: string): Promise<ResearchRunInput | undefined> {
+  const page = await client.workflowService.getWorkflowExecutionHistory({
+    namespace: client.options.namespace,
+    execution: { workflowId: runId },
+    maximumPageSize: 1,
+  });
+  const payload = page.history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+  return payload ? (defaultPayloadConverter.fromPayload(payload) as ResearchRunInput) : undefined;
 }
 
 export const NO_GATE_WAITING = 'no stage is waiting for review in this run';
