@@ -38,18 +38,15 @@ export const listCommand = defineCommand({
   async run({ status, task, model, limit = 20, json }) {
     const quote = (v: string) => `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
     const filters = [`WorkflowType = 'researchRun'`];
-    if (status && (EXECUTION_STATUSES as readonly string[]).includes(status)) filters.push(`ExecutionStatus = ${quote(executionName(status))}`);
-    else if (status) filters.push(`${LAB_STATUS.name} = ${quote(status)}`);
+    if (status) filters.push(...statusFilters(status).map(([key, value]) => `${key} = ${quote(value)}`));
     if (task) filters.push(`${LAB_TASK.name} = ${quote(task)}`);
     if (model) filters.push(`${LAB_MODEL.name} = ${quote(model)}`);
     const rows = await withClient(async ({ client }) => {
       const found: RunRow[] = [];
       for await (const w of client.workflow.list({ query: filters.join(' AND '), pageSize: 1000 })) {
-        const closedEarly = w.status.name !== 'RUNNING' && w.status.name !== 'COMPLETED' && w.status.name !== 'FAILED';
         found.push({
           runId: w.workflowId,
-          // A terminated run cannot update its own status attribute; Temporal's status is the truth then.
-          status: closedEarly ? w.status.name.toLowerCase() : (w.typedSearchAttributes.get(LAB_STATUS) ?? w.status.name.toLowerCase()),
+          status: rowStatus(w.status.name, w.typedSearchAttributes.get(LAB_STATUS)),
           execution: w.status.name,
           task: w.typedSearchAttributes.get(LAB_TASK),
           model: w.typedSearchAttributes.get(LAB_MODEL),
@@ -65,8 +62,38 @@ export const listCommand = defineCommand({
   },
 });
 
-function executionName(status: string): string {
-  return status.toUpperCase();
+/**
+ * The visibility query for a status. Temporal's ExecutionStatus takes the server's own names
+ * (Running, Completed, Failed, Canceled, Terminated, TimedOut, ContinuedAsNew), not the SDK's
+ * CANCELLED/TIMED_OUT. LabStatus alone is not enough: a run that was terminated, cancelled or timed
+ * out could not update it, so it still says running or awaiting_review.
+ */
+export function statusFilters(status: (typeof ALL_STATUSES)[number]): Array<[string, string]> {
+  const execution = (name: string): [string, string] => ['ExecutionStatus', name];
+  switch (status) {
+    case 'running':
+    case 'awaiting_review':
+      return [[LAB_STATUS.name, status], execution('Running')];
+    case 'completed':
+    case 'rejected':
+    case 'budget_exhausted':
+      return [[LAB_STATUS.name, status], execution('Completed')];
+    // A run that failed before it could set its status (bad input) is failed too.
+    case 'failed':
+      return [execution('Failed')];
+    case 'terminated':
+      return [execution('Terminated')];
+    case 'cancelled':
+      return [execution('Canceled')];
+    case 'timed_out':
+      return [execution('TimedOut')];
+  }
+}
+
+/** Durable Lab's status while the run is open or when it completed; Temporal's once it closed otherwise. */
+function rowStatus(execution: string, labStatus: string | undefined): string {
+  if (execution === 'RUNNING' || execution === 'COMPLETED') return labStatus ?? execution.toLowerCase();
+  return execution.toLowerCase();
 }
 
 /** A borderless table; long model specs (URLs) are shortened in the middle so columns stay aligned. */
