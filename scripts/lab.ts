@@ -8,6 +8,7 @@ import { parseCommandArgs, type Command } from './lib/command.js';
 import { EXIT, EXIT_CODES_HELP } from './lib/exitCodes.js';
 import { print } from './lib/output.js';
 import { benchCommand } from './commands/bench.js';
+import { cancelCommand } from './commands/cancel.js';
 import { competeCommand } from './commands/compete.js';
 import { envCommand } from './commands/env.js';
 import { exportCommand } from './commands/export.js';
@@ -32,6 +33,7 @@ const COMMANDS: Record<string, Command<any>> = {
   approve: approveCommand,
   revise: reviseCommand,
   reject: rejectCommand,
+  cancel: cancelCommand,
   resume: resumeCommand,
   show: showCommand,
   tasks: tasksCommand,

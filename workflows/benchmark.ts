@@ -9,10 +9,14 @@
  */
 import {
   ApplicationFailure,
+  CancellationScope,
+  CancelledFailure,
   condition,
   continueAsNew,
   executeChild,
+  isCancellation,
   ParentClosePolicy,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -106,6 +110,9 @@ export async function benchmark(raw: BenchmarkInput): Promise<BenchResult> {
   }
   // Every child finishes in this execution, so its result is counted before any continue-as-new.
   await Promise.all(inFlight.values());
+  // Items swallow their own cancellation (they end as failed): a cancelled benchmark must still end as
+  // cancelled, not complete or continue (histories recorded before this step replay without it).
+  if (CancellationScope.current().consideredCancelled && patched('bench-cancel-stops')) throw new CancelledFailure('benchmark cancelled');
   if (next < items.length) {
     await continueAsNew<typeof benchmark>({
       ...raw,
@@ -155,6 +162,9 @@ async function runItemChild(benchId: string, input: BenchmarkConfig, prepared: P
     if (result.failures.length) tally.failed++;
     else tally.done++;
   } catch (err) {
+    // A cancelled benchmark stops: its items' cancellation is not an item failure to count and go on
+    // from (histories recorded before this counted it).
+    if (isCancellation(err) && patched('bench-cancel-stops')) throw err;
     fail(tally, item, 'item', innermostMessage(err), itemId);
   }
 }

@@ -1,6 +1,6 @@
 /**
  * `lab bench`: a benchmark sweep (task set × agents, judged by one or more judges) as one durable
- * workflow with children; `lab bench status|retry|resume <benchId>` to follow and repair it.
+ * workflow with children; `lab bench status|retry|resume|cancel <benchId>` to follow, repair and stop it.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -24,8 +24,9 @@ import { list, newRunId, resolvedModelSpec, nonEmptyText, runIdToFind, wholeNumb
 import { print, printJson, withClient } from '../lib/output.js';
 import { runLink } from '../lib/uiLink.js';
 import { budgetOf, budgetOptions } from './run.js';
+import { reportStopped, stopWorkflow } from './cancel.js';
 
-const ACTIONS = ['start', 'status', 'retry', 'resume'] as const;
+const ACTIONS = ['start', 'status', 'retry', 'resume', 'cancel'] as const;
 
 
 /** `--stages idea` or `idea,proposal` (stepwise, as the paper's 201-task tables), or `all` (end-to-end). */
@@ -79,6 +80,7 @@ const schema = z
     id: flag(newRunId('--id')),
     item: itemKey,
     follow: booleanFlag,
+    terminate: booleanFlag,
     detach: booleanFlag,
     json: booleanFlag,
   })
@@ -107,6 +109,7 @@ const schema = z
       }
       if (a.item?.length && action !== 'retry') ctx.addIssue({ code: 'custom', message: '--item applies to `lab bench retry`' });
     }
+    if (a.terminate && action !== 'cancel') ctx.addIssue({ code: 'custom', message: '--terminate applies to `lab bench cancel`' });
     if (a.benchId) {
       try {
         runIdToFind(a.benchId);
@@ -118,7 +121,7 @@ const schema = z
   });
 
 export const benchCommand = defineCommand({
-  summary: 'run a benchmark: a task set × agent models, reviewed by judges (also: status, retry, resume)',
+  summary: 'run a benchmark: a task set × agent models, reviewed by judges (also: status, retry, resume, cancel)',
   usage:
     'lab bench --tasks <names|globs|venue:V|year:Y> --agent MODEL [--agent ...] [--judge MODEL ...] [--stages idea|idea,proposal|all]\n' +
     '          [--reviews idea,proposal] [--concurrency 4] [--budget-usd N] [--max-tokens N] [--id BENCH_ID] [--detach] [--json]\n' +
@@ -126,7 +129,8 @@ export const benchCommand = defineCommand({
     '       lab bench --competition --tasks <competitions|all> --agent MODEL [--runs 3] [--judge MODEL ...]   (objective scores + MLRC rubric reviews)\n' +
     '       lab bench status <benchId> [--follow] [--json]\n' +
     '       lab bench retry <benchId> [--item <task>/<agent> ...]   (run the failed items again; finished ones are kept)\n' +
-    '       lab bench resume <benchId>   (start a stopped benchmark again; finished items are kept)\n\n' +
+    '       lab bench resume <benchId>   (start a stopped benchmark again; finished items are kept)\n' +
+    '       lab bench cancel <benchId> [--terminate]   (stop it and its items; exit 1 if unknown or already ended; lab bench resume continues)\n\n' +
     '  --tasks SPEC      comma-separated names, globs (iclr2025_*), all, venue:iclr, year:2025 (+ joins filters), or a folder\n' +
     '                    (with --competition: competition names or globs, see lab compete --list)\n' +
     '  --agent MODEL     an agent model spec; repeat for several (each task × agent is one item)\n' +
@@ -154,12 +158,17 @@ export const benchCommand = defineCommand({
     id: { type: 'string' },
     item: { type: 'string', multiple: true },
     follow: { type: 'boolean' },
+    terminate: { type: 'boolean' },
     detach: { type: 'boolean' },
     json: { type: 'boolean' },
   },
   positionals: ['action', 'benchId'],
   schema,
   async run(a) {
+    if (a.action === 'cancel') {
+      // Cancelling the benchmark cancels its items' runs and reviews with it (children wait for their cancellation).
+      return withClient(async ({ client }) => reportStopped(await stopWorkflow(client, a.benchId!, { what: 'benchmark', terminate: a.terminate }), { what: 'benchmark', json: a.json }));
+    }
     if (a.action === 'status') return withClient(async ({ client }) => followOrPrint(client, a.benchId!, { follow: a.follow, json: a.json }));
     if (a.action === 'retry' || a.action === 'resume') {
       return withClient(async ({ client }) => {

@@ -10,7 +10,7 @@ import { print, printJson, withClient } from '../lib/output.js';
 import { viewRun } from '../lib/runs.js';
 import { viewOtherWorkflow } from '../lib/otherWorkflows.js';
 import { workflowType } from '../lib/client.js';
-import { runIdPositional } from './status.js';
+import { markStopped, runIdPositional } from './status.js';
 
 export const showCommand = defineCommand({
   summary: 'show a run’s artifact paths and print its final paper',
@@ -33,8 +33,8 @@ export const showCommand = defineCommand({
       const artifacts = view.result?.artifacts ?? Object.fromEntries(Object.entries(view.memo.completed).map(([k, v]) => [k, v!.artifact]));
       const paths = Object.fromEntries(Object.entries(artifacts).map(([stage, ref]) => [stage, store.localPath(ref!)]));
       const folder = store.runFolder(runId);
-      if (json) return void printJson({ runId, status: view.status, folder, artifacts: paths });
-      print(formatRun(view, store.root));
+      if (json) return void printJson({ runId, status: view.stopped?.how ?? view.status, ...(view.stopped ? { stopped: view.stopped } : {}), folder, artifacts: paths });
+      print(markStopped(formatRun(view, store.root), view));
       print(`folder: ${folder}`);
       if (artifacts.paper) print(`\n${'='.repeat(30)} paper.md ${'='.repeat(30)}\n${await store.getText(artifacts.paper)}`);
       else print('(no paper yet)');

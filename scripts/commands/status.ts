@@ -8,7 +8,7 @@ import { formatRun } from '../lib/format.js';
 import { onInterrupt } from '../lib/interrupt.js';
 import { runIdToFind } from '../lib/options.js';
 import { print, printJson, withClient } from '../lib/output.js';
-import { viewRun } from '../lib/runs.js';
+import { viewRun, type RunView } from '../lib/runs.js';
 import { viewOtherWorkflow } from '../lib/otherWorkflows.js';
 import { workflowType } from '../lib/client.js';
 
@@ -45,8 +45,22 @@ export const statusCommand = defineCommand({
         }
       }
       if (json) printJson(view);
-      else print(formatRun(view, root));
+      else print(markStopped(formatRun(view, root), view));
       return runExitCode(view);
     });
   },
 });
+
+/**
+ * A run stopped from outside (lab cancel, --terminate, a timeout): the status line names the stage
+ * it was in, and that stage reads cancelled (terminated, timed_out) instead of failed.
+ */
+export function markStopped(text: string, view: RunView): string {
+  const { how, stage } = view.stopped ?? {};
+  if (!how || !stage) return text;
+  const failedRow = `✗ ${stage.padEnd(11)} ${'failed'.padEnd(17)}`;
+  return text
+    .split('\n')
+    .map((line) => (line.startsWith(`status ${how} `) && !line.includes('(stage ') ? line.replace(`status ${how}`, `status ${how} (stage ${stage})`) : line.replace(failedRow, `■ ${stage.padEnd(11)} ${how.padEnd(17)}`)))
+    .join('\n');
+}
