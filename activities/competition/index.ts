@@ -5,19 +5,19 @@
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import { withImprovement, type PreparedCompetition, type ScoreCompetitionInput, type SubmissionScore } from '../../common/competition.js';
+import { type PreparedCompetition, type ScoreCompetitionInput, type SubmissionScore } from '../../common/competition.js';
 import { isValidRunId, RUN_ID_RULE } from '../../common/runIds.js';
 import type { ArtifactStore } from '../artifacts.js';
 import { WorkspacePathError } from '../environment/workspace.js';
 import { withHeartbeat } from '../heartbeat.js';
 import { sandboxBackendFromEnv, SandboxConfigError, type ExecOptions, type SandboxBackend } from '../sandbox/index.js';
 import { CompetitionError, loadCompetition, type CompetitionSpecFile } from './catalog.js';
-import { gapForRun } from './draws.js';
+import { assessSubmission } from './assess.js';
 import { prepareRun } from './prepare.js';
-import { scoreRun } from './score.js';
 
 export { CompetitionError, listCompetitions, loadCompetition, readCompetitionFolder, type CompetitionSummary, type CompetitionTask } from './catalog.js';
 export { importMlrcTask, MlrcImportError, type MlrcImportOptions, type MlrcImportReport } from './mlrc.js';
+export { assessSubmission } from './assess.js';
 export { committedGap, gapForRun, type Gap } from './draws.js';
 export { prepareRun, type PrepareOptions } from './prepare.js';
 export { dataSecret } from './secrets.js';
@@ -61,28 +61,11 @@ export function createCompetitionActivities({ store, backend = sandboxBackendFro
       if (mode !== 'full' && mode !== 'validate') throw ApplicationFailure.nonRetryable(`mode must be full or validate, got ${JSON.stringify(mode)}`, 'InvalidInput');
       return guarded(input.runId, { phase: 'score', task: input.task, split: input.split, mode }, async (exec) => {
         const task = await loadCompetition(input.task);
-        // The baseline and reference on this run's own data draw (measured once per data key), so
-        // the relative improvement compares like with like; the dev split has its own pair.
-        const measured = await gapForRun({ runId: input.runId, task, split: input.split, backend, exec });
-        const gap = measured.gap!;
-        const raw = await scoreRun({ runId: input.runId, task, split: input.split, mode, backend, exec, honestScore: gap.baseline });
-        raw.log += `\ncompared with the baseline ${gap.baseline} and reference ${gap.reference} ${gap.source === 'draw' ? 'measured on this data draw' : "of reference.json (means over draws)"}${measured.note ? `: ${measured.note}` : ''}`;
+        // Set against the baseline and reference on this run's own data draw (measured once per data key).
+        const { raw, score } = await assessSubmission({ runId: input.runId, task, split: input.split, mode, backend, exec });
         const stamp = new Date().toISOString().replace(/[:.]/g, '-');
         const log = await store.put(input.runId, `competition/score-${input.split}${mode === 'validate' ? '-validate' : ''}-${stamp}.log`, raw.log, 'text/plain');
-        return withImprovement({
-          task: task.name,
-          split: input.split,
-          status: raw.status,
-          ...(raw.reason ? { reason: raw.reason } : {}),
-          metric: { name: task.spec.metric.name, direction: task.spec.metric.direction },
-          ...(raw.score !== undefined && raw.status === 'scored' ? { score: raw.score } : {}),
-          baseline: gap.baseline,
-          reference: gap.reference,
-          gapSource: gap.source,
-          runtimeSeconds: raw.runtimeSeconds,
-          linesChanged: raw.linesChanged,
-          log,
-        });
+        return { ...score!, log };
       });
     },
 

@@ -9,11 +9,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, promises as fs, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { withImprovement, type ScoreSplit, type SubmissionScore } from '../../common/competition.js';
+import type { ScoreSplit, SubmissionScore } from '../../common/competition.js';
 import type { ExecOptions, SandboxBackend } from '../sandbox/index.js';
 import type { CompetitionTask } from './catalog.js';
 import { listTree, readRegularFile } from './files.js';
 import { hiddenDir } from './paths.js';
+import { assessSubmission } from './assess.js';
 import { prepareRun } from './prepare.js';
 import { scoreRun, type RawScore } from './score.js';
 
@@ -31,6 +32,11 @@ export interface MethodsScore extends RawScore {
 export interface ScoreMethodsOptions {
   split?: ScoreSplit;
   mode?: 'full' | 'validate';
+  /**
+   * Default true: also set the score against the baseline and reference measured on the same data
+   * draw (two more scoring runs on first use). `npm run competitions:measure` wants raw scores only.
+   */
+  againstGap?: boolean;
 }
 
 /** Regular files of a methods folder (links never followed, `__pycache__` left out), or a MethodsFolderError saying why it is unusable. */
@@ -150,32 +156,12 @@ export async function scoreMethodsFolder(opts: { task: CompetitionTask; methodsD
   }
 }
 
-/** The baseline and reference numbers a split is compared with: dev has its own measured pair (as the scorer activity uses). */
-export function gapFor(task: CompetitionTask, split: ScoreSplit): { baseline: number; reference: number } | undefined {
-  const ref = task.reference;
-  if (!ref) return undefined;
-  return split === 'dev' && ref.dev ? ref.dev : { baseline: ref.baseline.score, reference: ref.reference.score };
-}
-
 async function scoreIn(runId: string, task: CompetitionTask, deps: { backend: SandboxBackend; exec?: ExecOptions }, options: ScoreMethodsOptions): Promise<MethodsScore> {
   const split = options.split ?? 'test';
   const mode = options.mode ?? 'full';
-  const gap = gapFor(task, split);
-  const raw = await scoreRun({ runId, task, split, mode, backend: deps.backend, exec: deps.exec, ...(gap ? { honestScore: gap.baseline } : {}) });
-  if (!gap) return raw;
-  const submission = withImprovement({
-    task: task.name,
-    split,
-    status: raw.status,
-    ...(raw.reason ? { reason: raw.reason } : {}),
-    metric: { name: task.spec.metric.name, direction: task.spec.metric.direction },
-    ...(raw.score !== undefined && raw.status === 'scored' ? { score: raw.score } : {}),
-    baseline: gap.baseline,
-    reference: gap.reference,
-    runtimeSeconds: raw.runtimeSeconds,
-    linesChanged: raw.linesChanged,
-  });
-  return { ...raw, submission };
+  if (options.againstGap === false) return scoreRun({ runId, task, split, mode, backend: deps.backend, exec: deps.exec });
+  const { raw, score } = await assessSubmission({ runId, task, split, mode, backend: deps.backend, exec: deps.exec });
+  return score ? { ...raw, submission: score } : raw;
 }
 
 /** The workspace's methods/ becomes a copy of `source`'s regular files; links and special files are not followed or copied. */

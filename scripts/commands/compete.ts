@@ -169,6 +169,8 @@ export const competeCommand = defineCommand({
     };
     const base = `${task}-${randomBytes(3).toString('hex')}`;
     const runs = a.runs ?? 1;
+    // The runs of one call share their data (one secret draw), so their best and mean compare.
+    if (runs > 1) input.dataKey = base;
     return withClient(async ({ client }) => {
       const ids = Array.from({ length: runs }, (_, i) => (runs > 1 ? `${base}-r${i + 1}` : base));
       for (const id of ids) {

@@ -44,7 +44,8 @@ export async function runCompeteScore(a: CompeteScoreArgs): Promise<number> {
     const lines = [`status: ${result.status}${result.reason ? ` (${result.reason})` : ''}`];
     if (result.status === 'scored' && result.score !== undefined) lines.push(`score: ${metric} ${fmt(result.score)}`);
     if (s) {
-      lines.push(`baseline ${s.baseline.toFixed(4)}, reference ${s.reference.toFixed(4)}${a.split === 'dev' ? ' (measured on dev)' : ''}`);
+      const where = s.gapSource === 'draw' ? 'measured on the same data draw' : "reference.json's means over data draws";
+      lines.push(`baseline ${s.baseline.toFixed(4)}, reference ${s.reference.toFixed(4)} (${where}${a.split === 'dev' ? ', dev split' : ''})`);
       if (s.relativeImprovement !== undefined) lines.push(`relative improvement: ${s.relativeImprovement.toFixed(1)}% of the baseline-to-reference gap${s.success ? ' (a success: at least 5%)' : ''}`);
     } else lines.push(`no reference.json yet: no baseline or reference to compare with (npm run competitions:measure -- --task ${task.name})`);
     lines.push(`runtime: ${result.runtimeSeconds.toFixed(1)} s; lines changed against the starter methods/: ${result.linesChanged}`);

@@ -3,7 +3,10 @@
  * through the scorer, on the hidden test split and on dev, and writes the task's reference.json.
  * The only writer of reference.json: its numbers are measured, never typed in.
  *
- *   npm run competitions:measure [-- --task <name>[,<name>...]]
+ *   npm run competitions:measure [-- --task <name>[,<name>...]] [--draws 5]
+ *
+ * Each benchmark draws its own data from a secret, so the numbers are means over `--draws` fresh
+ * draws, and the tolerance covers how far one draw may lie from them.
  */
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
@@ -16,11 +19,17 @@ import type { CompetitionReferenceFile } from '../../activities/competition/cata
 import { sandboxBackendFromEnv, type SandboxBackend } from '../../activities/sandbox/index.js';
 import { onInterrupt } from '../lib/interrupt.js';
 
-/** A re-measurement may drift by this share of the baseline-to-reference gap (BLAS and library versions). */
+/** A re-measurement may drift by at least this share of the baseline-to-reference gap (BLAS and library versions). */
 const TOLERANCE_OF_GAP = 0.02;
+/** ... and by this many standard deviations of a method's score over data draws. */
+const SPREAD_SDS = 4;
+/** Data draws measured per task. */
+const DEFAULT_DRAWS = 5;
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { task: { type: 'string' } } });
+  const { values } = parseArgs({ options: { task: { type: 'string' }, draws: { type: 'string' } } });
+  const draws = values.draws === undefined ? DEFAULT_DRAWS : Number(values.draws);
+  if (!Number.isInteger(draws) || draws < 1 || draws > 50) throw new Error(`--draws must be a whole number from 1 to 50, got "${values.draws}"`);
   const names = values.task ? values.task.split(',').map((s) => s.trim()).filter(Boolean) : (await listCompetitions()).map((c) => c.name);
   const backend = sandboxBackendFromEnv();
   // Each task is measured in a scratch run (its folders in a temporary folder, not in .lab/), removed even on Ctrl-C.
@@ -37,7 +46,7 @@ async function main(): Promise<void> {
           console.log(`${name}: skipped (imported MLRC-Bench task: it carries MLRC-Bench's published numbers)`);
           continue;
         }
-        const reference = await measure(task, backend);
+        const reference = await measure(task, backend, draws);
         console.log(`${name}: baseline ${reference.baseline.score}, reference ${reference.reference.score} (${reference.reference.method}), dev ${reference.dev!.baseline} / ${reference.dev!.reference}`);
       } catch (err) {
         failed += 1;
@@ -50,35 +59,55 @@ async function main(): Promise<void> {
   process.exitCode = failed ? 1 : 0;
 }
 
-async function measure(task: CompetitionTask, backend: SandboxBackend): Promise<CompetitionReferenceFile> {
+async function measure(task: CompetitionTask, backend: SandboxBackend, draws: number): Promise<CompetitionReferenceFile> {
   const referenceMethods = path.join(task.folder, 'reference', 'methods');
-  const scores: Record<'baseline' | 'reference', Record<ScoreSplit, number>> = { baseline: { dev: NaN, test: NaN }, reference: { dev: NaN, test: NaN } };
   const folders = { baseline: path.join(task.folder, 'starter', 'methods'), reference: referenceMethods };
-  // One scratch run: both methods scored on the same prepared data.
-  const run = await openScratchRun(task, { backend });
-  try {
-    for (const which of ['baseline', 'reference'] as const) {
-      for (const split of ['test', 'dev'] as const) {
-        const raw = await run.score(folders[which], { split });
-        if (raw.status !== 'scored' || raw.score === undefined) throw new Error(`the ${which} method was ${raw.status} on ${split}: ${raw.reason}\n${raw.log}`);
-        scores[which][split] = raw.score;
-        console.log(`  ${task.name} ${which} ${split}: ${raw.score} in ${raw.runtimeSeconds} s`);
+  const scores: Record<'baseline' | 'reference', Record<ScoreSplit, number[]>> = { baseline: { dev: [], test: [] }, reference: { dev: [], test: [] } };
+  // Each scratch run draws its data from a fresh secret, as each benchmark does: the numbers are means over draws.
+  for (let draw = 1; draw <= draws; draw += 1) {
+    const run = await openScratchRun(task, { backend });
+    try {
+      for (const which of ['baseline', 'reference'] as const) {
+        for (const split of ['test', 'dev'] as const) {
+          const raw = await run.score(folders[which], { split, againstGap: false });
+          if (raw.status !== 'scored' || raw.score === undefined) throw new Error(`the ${which} method was ${raw.status} on ${split}: ${raw.reason}\n${raw.log}`);
+          scores[which][split].push(raw.score);
+          console.log(`  ${task.name} draw ${draw}/${draws} ${which} ${split}: ${raw.score} in ${raw.runtimeSeconds} s`);
+        }
       }
+    } finally {
+      await run.close();
     }
-  } finally {
-    await run.close();
   }
-  const gap = Math.abs(scores.reference.test - scores.baseline.test);
+  const test = { baseline: mean(scores.baseline.test), reference: mean(scores.reference.test) };
+  const gap = Math.abs(test.reference - test.baseline);
+  const spread = Math.max(sd(scores.baseline.test), sd(scores.reference.test));
   const reference: CompetitionReferenceFile = {
-    baseline: { score: scores.baseline.test, method: await docLine(path.join(task.folder, 'starter', 'methods', 'baseline.py')) },
-    reference: { score: scores.reference.test, method: await referenceName(referenceMethods), kind: 'strong known method (not a human score)' },
-    tolerance: Number((gap * TOLERANCE_OF_GAP).toPrecision(3)),
-    measured: { at: new Date().toISOString(), command: `npm run competitions:measure -- --task ${task.name}`, machine: machine(backend) },
-    dev: { baseline: scores.baseline.dev, reference: scores.reference.dev },
+    baseline: { score: test.baseline, method: await docLine(path.join(task.folder, 'starter', 'methods', 'baseline.py')) },
+    reference: { score: test.reference, method: await referenceName(referenceMethods), kind: 'strong known method (not a human score)' },
+    tolerance: Number(Math.max(gap * TOLERANCE_OF_GAP, SPREAD_SDS * spread).toPrecision(3)),
+    measured: {
+      at: new Date().toISOString(),
+      command: `npm run competitions:measure -- --task ${task.name}${draws === DEFAULT_DRAWS ? '' : ` --draws ${draws}`}`,
+      machine: machine(backend),
+      draws,
+    },
+    dev: { baseline: mean(scores.baseline.dev), reference: mean(scores.reference.dev) },
   };
   await fs.writeFile(path.join(task.folder, 'reference.json'), `${JSON.stringify(reference, null, 2)}\n`);
   await loadCompetition(task.name); // the file just written must pass the catalog's checks
   return reference;
+}
+
+function mean(xs: number[]): number {
+  return xs.reduce((a, b) => a + b, 0) / xs.length;
+}
+
+/** Sample standard deviation (0 for one draw). */
+function sd(xs: number[]): number {
+  if (xs.length < 2) return 0;
+  const m = mean(xs);
+  return Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1));
 }
 
 /** A Python module's docstring on one line, without its final period: the method's name. */
