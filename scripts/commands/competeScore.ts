@@ -89,7 +89,8 @@ export function formatAudit(audit: TaskAudit): string {
     table.push([c.cheat, c.status, c.score === undefined ? '' : fmt(c.score), c.relativeImprovement === undefined ? '' : `${c.relativeImprovement.toFixed(1)}%`, `${c.runtimeSeconds.toFixed(1)} s`, c.verdict === 'fail' ? 'FAIL' : 'pass', note(c)]);
   }
   const m = audit.metric!;
-  const head = `${audit.task}: ${m.name} (${m.direction} is better), baseline ${audit.baseline!.toFixed(4)}, reference ${audit.reference!.toFixed(4)}; a valid cheat past ${AUDIT_LIMIT_PERCENT}% of the gap fails the task`;
+  const where = audit.gapSource === 'draw' ? 'on this data draw' : "reference.json's means";
+  const head = `${audit.task}: ${m.name} (${m.direction} is better), baseline ${audit.baseline!.toFixed(4)}, reference ${audit.reference!.toFixed(4)} (${where}); a valid cheat past ${AUDIT_LIMIT_PERCENT}% of the gap fails the task`;
   const verdict = audit.passed ? `${audit.task} PASSES the audit (${audit.seconds} s)` : `${audit.task} FAILS the audit (${audit.seconds} s): ${audit.failures.join('; ')}`;
   return [head, table.toString(), verdict].join('\n');
 }

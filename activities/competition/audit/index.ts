@@ -52,6 +52,8 @@ export interface TaskAudit {
   metric?: { name: string; direction: 'higher' | 'lower' };
   baseline?: number;
   reference?: number;
+  /** `draw`: the baseline and reference measured on the audit's own data draw, which the cheats are compared with. */
+  gapSource?: 'draw' | 'reference.json';
   cheats: CheatOutcome[];
   passed: boolean;
   /** Each failing cheat, in words ("seed-search: rmse 0.0000, 200.0% of the gap"). */
@@ -84,6 +86,7 @@ export async function auditTask(task: CompetitionTask, opts: AuditOptions): Prom
   const lanes = Math.max(1, Math.min(opts.concurrency ?? 2, names.length));
   const runs: ScratchRun[] = [];
   const outcomes = new Map<CheatName, CheatOutcome>();
+  let gap: Pick<SubmissionScore, 'baseline' | 'reference' | 'gapSource'> | undefined;
   let work: string | undefined;
   try {
     // Prepared once: the other lanes are copies of the first run (the same data, their own workspace).
@@ -97,6 +100,7 @@ export async function auditTask(task: CompetitionTask, opts: AuditOptions): Prom
         for (let cheat = queue.shift(); cheat; cheat = queue.shift()) {
           const methods = await assembleCheat(cheat, work!, task);
           const scored = await run.score(methods, { split: 'test' });
+          gap ??= scored.submission;
           const outcome = judge(cheat, scored.submission!, scored.log);
           outcomes.set(cheat, outcome);
           opts.onOutcome?.(outcome);
@@ -113,8 +117,9 @@ export async function auditTask(task: CompetitionTask, opts: AuditOptions): Prom
     task: task.name,
     applies: true,
     metric: { name: task.spec.metric.name, direction: task.spec.metric.direction },
-    baseline: ref.baseline.score,
-    reference: ref.reference.score,
+    baseline: gap?.baseline ?? ref.baseline.score,
+    reference: gap?.reference ?? ref.reference.score,
+    gapSource: gap?.gapSource ?? 'reference.json',
     cheats,
     passed: failures.length === 0,
     failures,
