@@ -96,8 +96,7 @@ export function relativeImprovement(score: number, baseline: number, reference: 
 /** Fills in the derived fields of a scored submission. */
 export function withImprovement(score: Omit<SubmissionScore, 'relativeImprovement' | 'normalised' | 'success'>): SubmissionScore {
   if (score.status !== 'scored' || score.score === undefined) return { ...score, success: false };
-  // `|| 0`: a score equal to the baseline is 0, not -0, whichever the metric's direction.
-  const ri = relativeImprovement(score.score, score.baseline, score.reference) || 0;
+  const ri = relativeImprovement(score.score, score.baseline, score.reference);
   return { ...score, relativeImprovement: round(ri, 4), normalised: round(ri / 100, 6), success: ri >= SUCCESS_MARGIN_PERCENT };
 }
 
@@ -116,7 +115,8 @@ export function summariseRuns(scores: SubmissionScore[]): { best?: SubmissionSco
 
 function round(x: number, digits: number): number {
   const f = 10 ** digits;
-  return Math.round(x * f) / f;
+  // `|| 0`: a value that rounds to zero is 0, never -0 (shown as "-0.0%").
+  return Math.round(x * f) / f || 0;
 }
 
 /** Input of the scorer activity. */

@@ -82,6 +82,9 @@ describe('a decision names the gate it answers', () => {
     const revised = await lab('revise', runId, '--stage', 'proposal', '--revision', '0', '--feedback', 'Name the baselines.');
     expect(revised.code, revised.stderr).toBe(0);
     await waitForGate(runId, 'proposal', 1);
+    // What lab status tells a user to type names the gate it shows, so it cannot land on a later one.
+    const shown = await lab('status', runId);
+    expect(shown.stdout).toContain(`decide:    lab approve ${runId} --stage proposal --revision 1 | lab revise ${runId} --stage proposal --revision 1 --feedback "..."`);
     const stale = await lab('reject', runId, '--stage', 'proposal', '--revision', '0');
     expect(stale.code).toBe(1);
     expect(stale.stderr.trim()).toMatch(/no stage is waiting for review in this run \(you named proposal, revision 0; the open gate is proposal, revision 1\)$/);

@@ -144,7 +144,9 @@ export const competeCommand = defineCommand({
       const table = new Table({ head: ['competition', 'metric', 'better', 'baseline', 'reference', 'title'], style: { head: [], border: [] } });
       const score = (x?: number) => (x === undefined ? '-' : x.toFixed(4));
       for (const t of tasks) table.push([t.name, t.metric, t.direction, score(t.baseline), score(t.reference), t.title]);
-      return void print(`${table.toString()}\n${tasks.length} competitions (reference: a strong known method, measured by npm run competitions:measure)`);
+      return void print(
+        `${table.toString()}\n${tasks.length} competitions (reference: a strong known method; baseline and reference are means over data draws, measured by npm run competitions:measure; each run is compared with the two scored on its own draw)`,
+      );
     }
     let task: string;
     try {

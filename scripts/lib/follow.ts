@@ -1,7 +1,7 @@
 /** Follows a run until it closes, reporting each stage as it changes. */
 import type { Client } from '@temporalio/client';
 import type { PendingGate, RunProgress, StageProgress } from '../../common/schemas.js';
-import { formatActive, formatProgress, formatStageLine } from './format.js';
+import { decisionCommands, formatActive, formatProgress, formatStageLine } from './format.js';
 import { queryProgress, viewRun, type RunView } from './runs.js';
 
 export interface FollowOptions {
@@ -40,7 +40,7 @@ export async function followRun(client: Client, runId: string, o: FollowOptions)
             seen.set(s.stage, key);
             write(formatStageLine(s, o.artifactRoot) + '\n');
             if (s.status === 'awaiting_review' && !o.onGate) {
-              write(`  waiting for review: lab approve ${runId} | lab revise ${runId} --feedback "..." | lab reject ${runId}\n`);
+              write(`  waiting for review: ${decisionCommands(runId, s.stage, Math.max(0, s.runs - 1))}\n`);
             }
           }
         }

@@ -175,8 +175,14 @@ function gateLines(runId: string, p: RunProgress, artifactRoot?: string): string
   return [
     `waiting for review of ${g.stage} (since ${g.since}${g.decidesAt ? `; ${g.onTimeout} at ${g.decidesAt}` : ''}; ${g.revisionsUsed}/${g.maxRevisions} revisions used)`,
     `  read it:   ${artifactRoot ? path.join(artifactRoot, g.artifact.path) : g.artifact.path}`,
-    `  decide:    lab approve ${runId} | lab revise ${runId} --feedback "..." | lab reject ${runId}`,
+    `  decide:    ${decisionCommands(runId, g.stage, g.revisionsUsed)}`,
   ];
+}
+
+/** The three decisions for one gate, each naming it (a decision that names no gate could land on a later one). */
+export function decisionCommands(runId: string, stage: string, revision: number): string {
+  const gate = `--stage ${stage}${revision ? ` --revision ${revision}` : ''}`;
+  return `lab approve ${runId} ${gate} | lab revise ${runId} ${gate} --feedback "..." | lab reject ${runId} ${gate}`;
 }
 
 function formatBudget(p: RunProgress): string {

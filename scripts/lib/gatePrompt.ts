@@ -3,6 +3,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import type { Client } from '@temporalio/client';
 import type { PendingGate, ReviewDecision } from '../../common/schemas.js';
+import { decisionCommands } from './format.js';
 import { sendReview } from './runs.js';
 
 export interface GatePrompter {
@@ -24,8 +25,7 @@ export function createGatePrompter(input: NodeJS.ReadableStream, output: NodeJS.
       for (;;) {
         const answer = (await ask('[a]pprove, [r]evise, re[j]ect, or Enter to leave it waiting: '))?.toLowerCase();
         if (!answer) {
-          const named = `--stage ${gate.stage}${gate.revisionsUsed ? ` --revision ${gate.revisionsUsed}` : ''}`;
-          output.write(`left waiting; decide later with: lab approve ${runId} ${named} | lab revise ${runId} ${named} --feedback "..." | lab reject ${runId} ${named}\n`);
+          output.write(`left waiting; decide later with: ${decisionCommands(runId, gate.stage, gate.revisionsUsed)}\n`);
           return;
         }
         let decision: ReviewDecision | undefined;
