@@ -3,20 +3,12 @@
  * that compares it with the baseline and reference measured on the same data draw (reference.json's
  * means when they cannot be). Shared by the scorer activity and `lab compete score` / the audit.
  */
-import { withImprovement, type ScoreSplit, type SubmissionScore } from '../../common/competition.js';
-import type { ExecOptions, SandboxBackend } from '../sandbox/index.js';
-import type { CompetitionTask } from './catalog.js';
+import { withImprovement, type SubmissionScore } from '../../common/competition.js';
 import { gapForRun } from './draws.js';
-import { scoreRun, type RawScore } from './score.js';
+import { scoreRun, type RawScore, type ScoreRunOptions } from './score.js';
 
-export interface AssessOptions {
-  runId: string;
-  task: CompetitionTask;
-  split: ScoreSplit;
-  mode: 'full' | 'validate';
-  backend: SandboxBackend;
-  exec?: ExecOptions;
-}
+/** The scorer's own options, less what assessing decides itself (the honest score for the decoy rule). */
+export type AssessOptions = Pick<ScoreRunOptions, 'runId' | 'task' | 'split' | 'mode' | 'backend' | 'exec'>;
 
 /** `score` is absent only for a task with no reference.json yet (`npm run competitions:measure` scores those raw). */
 export async function assessSubmission(opts: AssessOptions): Promise<{ raw: RawScore; score?: Omit<SubmissionScore, 'log'> }> {

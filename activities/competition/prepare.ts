@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { SandboxLimits } from '../../common/environment.js';
 import { ensureWorkspace, resolveInWorkspace } from '../environment/workspace.js';
@@ -31,6 +32,8 @@ export type Manifest = z.infer<typeof manifestSchema>;
 
 /** prepare.py is trusted and small; these only stop a broken one. */
 const PREPARE_LIMITS: Partial<SandboxLimits> = { wallSeconds: 300, cpuSeconds: 300, memoryMb: 4096, workspaceMb: 2048 };
+/** Trusted code shipped with the scorer, copied beside each task's prepare.py. */
+const PREPARE_HELPER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'harness', 'lab_secret.py');
 /** What prepare.py must write (predictions harness). */
 const PREPARED_FILES = ['public/train.csv', 'public/dev.csv', 'hidden/test.csv'];
 const SKIP = ['__pycache__'];
@@ -126,6 +129,8 @@ async function runPrepare(task: CompetitionTask, tmp: string, secret: string, ba
   const prep = path.join(tmp, 'prep');
   await fs.mkdir(prep);
   await fs.copyFile(path.join(task.folder, 'prepare.py'), path.join(prep, 'prepare.py'));
+  // The shared command line (OUT, --secret-file) every prepare.py imports.
+  await fs.copyFile(PREPARE_HELPER, path.join(prep, 'lab_secret.py'));
   await fs.writeFile(path.join(prep, 'secret.key'), `${secret}\n`, { mode: 0o600 });
   // Trusted code: it may read the bundled data sets that untrusted runs never see.
   const run = await runInSandbox(backend, prep, 'python prepare.py out --secret-file secret.key', PREPARE_LIMITS, exec, { trusted: true });

@@ -9,12 +9,13 @@ the data secret in FILE (256 bits, made per benchmark by the scorer and kept out
 standardised, rotated at random, with noise, each column given a random scale and offset, and a random
 subset of rows kept.
 """
-import argparse
 import os
 
 import numpy as np
 import pandas as pd
 from sklearn.datasets import load_breast_cancer
+
+import lab_secret
 
 SIZES = {"train": 240, "dev": 100, "test": 200}
 
@@ -29,13 +30,8 @@ def write(out, name, X, y, ids):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("out")
-    parser.add_argument("--secret-file", required=True)
-    args = parser.parse_args()
-    out = args.out
-    with open(args.secret_file) as handle:
-        rng = np.random.default_rng(np.random.SeedSequence(int(handle.read().strip(), 16)))
+    out, seed = lab_secret.arguments()
+    rng = np.random.default_rng(seed)
     X, y = load_breast_cancer(return_X_y=True)
     rows = rng.permutation(len(X))[: sum(SIZES.values())]
     X = (X - X.mean(axis=0)) / X.std(axis=0)

@@ -8,12 +8,13 @@ script reads them), and the rows are disguised with draws from the data secret i
 per benchmark by the scorer and kept outside every workspace): a random rotation of the 64-pixel
 space, noise, a random subset of rows and renamed classes.
 """
-import argparse
 import os
 
 import numpy as np
 import pandas as pd
 from sklearn.datasets import load_digits
+
+import lab_secret
 
 SIZES = {"train": 700, "dev": 300, "test": 600}
 
@@ -28,13 +29,8 @@ def write(out, name, X, y, ids):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("out")
-    parser.add_argument("--secret-file", required=True)
-    args = parser.parse_args()
-    out = args.out
-    with open(args.secret_file) as handle:
-        rng = np.random.default_rng(np.random.SeedSequence(int(handle.read().strip(), 16)))
+    out, seed = lab_secret.arguments()
+    rng = np.random.default_rng(seed)
     X, y = load_digits(return_X_y=True)
     rows = rng.permutation(len(X))[: sum(SIZES.values())]
     rotation, _ = np.linalg.qr(rng.normal(size=(X.shape[1], X.shape[1])))

@@ -7,26 +7,19 @@ outside every workspace): Friedman #1, y = 10 sin(pi x0 x1) + 20 (x2 - 0.5)^2 + 
 with x5..x9 irrelevant and the features uniform on [0, 1]. The formula is public and a method may use
 it; the noise cannot be regenerated without the secret (no small seed to search).
 """
-import argparse
 import os
 
 import numpy as np
 import pandas as pd
 
+import lab_secret
+
 SIZES = {"train": 1600, "dev": 600, "test": 1800}
 
 
-def secret_rng(secret_file):
-    with open(secret_file) as handle:
-        return np.random.default_rng(np.random.SeedSequence(int(handle.read().strip(), 16)))
-
-
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("out")
-    parser.add_argument("--secret-file", required=True)
-    args = parser.parse_args()
-    rng = secret_rng(args.secret_file)
+    out, seed = lab_secret.arguments()
+    rng = np.random.default_rng(seed)
     n = sum(SIZES.values())
     X = rng.uniform(size=(n, 10))
     y = 10 * np.sin(np.pi * X[:, 0] * X[:, 1]) + 20 * (X[:, 2] - 0.5) ** 2 + 10 * X[:, 3] + 5 * X[:, 4] + rng.normal(0, 1, n)
@@ -37,7 +30,7 @@ def main():
         frame = pd.DataFrame(np.round(X[part], 5), columns=[f"x{i}" for i in range(X.shape[1])])
         frame.insert(0, "id", ids[part])
         frame["target"] = np.round(y[part], 5)
-        folder = os.path.join(args.out, "hidden" if name == "test" else "public")
+        folder = os.path.join(out, "hidden" if name == "test" else "public")
         os.makedirs(folder, exist_ok=True)
         frame.to_csv(os.path.join(folder, f"{name}.csv"), index=False)
         start += size

@@ -14,11 +14,12 @@ be this day's hidden sales. So in the dev and test periods only one week in six 
 scored (weeks staggered over the stores); the days between them appear only as lags, never as rows.
 Lags reach back at most 35 days, so a scored day's lags never land in another scored week of its store.
 """
-import argparse
 import os
 
 import numpy as np
 import pandas as pd
+
+import lab_secret
 
 STORES = 12
 DAYS = 4 * 365
@@ -55,13 +56,8 @@ def scored_weeks(part, start):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("out")
-    parser.add_argument("--secret-file", required=True)
-    args = parser.parse_args()
-    out = args.out
-    with open(args.secret_file) as handle:
-        rng = np.random.default_rng(np.random.SeedSequence(int(handle.read().strip(), 16)))
+    out, seed = lab_secret.arguments()
+    rng = np.random.default_rng(seed)
     frames = []
     for store in range(STORES):
         t, sales, promo, holiday = store_series(rng, DAYS)

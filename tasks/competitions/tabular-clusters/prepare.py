@@ -7,27 +7,20 @@ hypercube, 10 informative and 6 redundant of 24 features, 2% of labels flipped),
 state seeded with the data secret in FILE (256 bits, made per benchmark by the scorer and kept outside
 every workspace): no small seed to search, so the rows cannot be regenerated inside the sandbox.
 """
-import argparse
 import os
 
 import numpy as np
 import pandas as pd
 from sklearn.datasets import make_classification
 
+import lab_secret
+
 SIZES = {"train": 2400, "dev": 800, "test": 1800}
 
 
-def secret_seed(secret_file):
-    with open(secret_file) as handle:
-        return np.random.SeedSequence(int(handle.read().strip(), 16))
-
-
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("out")
-    parser.add_argument("--secret-file", required=True)
-    args = parser.parse_args()
-    generator_seed, id_seed = secret_seed(args.secret_file).spawn(2)
+    out, seed = lab_secret.arguments()
+    generator_seed, id_seed = seed.spawn(2)
     X, y = make_classification(
         n_samples=sum(SIZES.values()), n_features=24, n_informative=10, n_redundant=6, n_classes=4,
         n_clusters_per_class=3, class_sep=1.2, flip_y=0.02,
@@ -40,7 +33,7 @@ def main():
         frame = pd.DataFrame(np.round(X[part], 4), columns=[f"x{i:02d}" for i in range(X.shape[1])])
         frame.insert(0, "id", ids[part])
         frame["target"] = y[part]
-        folder = os.path.join(args.out, "hidden" if name == "test" else "public")
+        folder = os.path.join(out, "hidden" if name == "test" else "public")
         os.makedirs(folder, exist_ok=True)
         frame.to_csv(os.path.join(folder, f"{name}.csv"), index=False)
         start += size
