@@ -89,6 +89,16 @@ export interface JudgeVerdict {
 export interface JudgeFailure {
   judge: string;
   error: string;
+  /** What the judge spent before it failed (an invalid answer asked twice is two paid calls). */
+  usage?: Usage;
+  /** The rubric it was asked to answer on. */
+  rubricVersion?: string;
+}
+
+/** What a failed judge activity carries in its failure's details, for the review to count. */
+export interface JudgeFailureDetails {
+  usage: Usage;
+  rubricVersion: string;
 }
 
 export interface ReviewResult {
@@ -106,9 +116,16 @@ export interface ReviewResult {
   mean?: Record<string, number>;
   /** How far the judges are apart, per dimension (only with two or more judges). */
   disagreement?: Record<string, Disagreement>;
+  /** Every judge's spend, failed judges' included. */
   usage: Usage;
-  /** `summary.json` in the store: this result with the artifacts' paths. */
+  /**
+   * This review's own `summary.json`, in its attempt folder (`reviews/<kind>/attempts/<attempt>/`).
+   * A completed review is also copied to `reviews/<kind>/summary.json`, which always holds the
+   * latest completed attempt; a failed one never replaces it.
+   */
   summary?: z.infer<typeof artifactRefSchema>;
+  /** The attempt folder's name (under `reviews/<kind>/attempts/`). */
+  attempt?: string;
   bench?: { benchId: string; task: string; agent: string };
 }
 
@@ -139,6 +156,16 @@ export function combineVerdicts(verdicts: Pick<JudgeVerdict, 'scores'>[]): { mea
 
 function round(x: number): number {
   return Math.round(x * 1000) / 1000;
+}
+
+/**
+ * The name of a review's attempt folder (`reviews/<kind>/attempts/<name>/`): the review id,
+ * less the run id it starts with. Each review workflow writes its judges' answers and its
+ * summary there, so a later review, failed or not, never overwrites an earlier one.
+ */
+export function reviewAttemptName(storeId: string, reviewId: string): string {
+  const name = reviewId.startsWith(`${storeId}.`) ? reviewId.slice(storeId.length + 1) : reviewId;
+  return name.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._-]+/, '').slice(0, 120) || 'review';
 }
 
 /** A judge's model spec as a plain file name (`anthropic:claude-x` → `anthropic_claude-x`). */

@@ -340,7 +340,7 @@ describe('documents from a folder', () => {
     expect(req.prompt).toContain('=== BEGIN paper.md: Paper ===');
     expect(req.prompt).toContain('- results/figures/model_comparison.png');
     expect(req.prompt).toContain('You cannot see these images');
-    expect(verdict.artifact.path).toBe('runs/review-shared/reviews/end_to_end-no-code/openai-compatible_judge-a.json');
+    expect(verdict.artifact.path).toBe('runs/review-shared/reviews/end_to_end-no-code/attempts/review-shared-end_to_end/openai-compatible_judge-a.json');
     expect(Object.keys(verdict.scores)).toEqual(['Clarity', 'Novelty', 'Soundness', 'Significance', 'Overall', 'Confidence']);
   });
 });
@@ -370,7 +370,7 @@ describe('judge activities', () => {
     expect(req.prompt.includes('Learn a temperature per detected shift')).toBe(rubric.reads.includes('idea'));
     expect(req.prompt.includes('weights.bin')).toBe(false);
 
-    expect(verdict.artifact.path).toBe(`runs/review-kinds/reviews/${kind}/${judgeSlug(spec('judge-a'))}.json`);
+    expect(verdict.artifact.path).toBe(`runs/review-kinds/reviews/${kind}/attempts/review-kinds-${kind}/${judgeSlug(spec('judge-a'))}.json`);
     expect(verdict.artifact.mediaType).toBe('application/json');
     const stored = JSON.parse(await store.getText(verdict.artifact));
     expect(Object.keys(stored)).toEqual(FACTS[kind]);
@@ -389,7 +389,7 @@ describe('judge activities', () => {
     for (const kind of ['end_to_end', 'hallucination', 'mlrc'] as const) {
       const since = fake.requests.length;
       const verdict = await run(activities.judgeReview, judgeInput(kind, 'review-kinds', docs, { withCode: false, reviewId: `review-kinds-${kind}-no-code` }));
-      expect(verdict.artifact.path).toBe(`runs/review-kinds/reviews/${kind}-no-code/${judgeSlug(spec('judge-a'))}.json`);
+      expect(verdict.artifact.path).toBe(`runs/review-kinds/reviews/${kind}-no-code/attempts/review-kinds-${kind}-no-code/${judgeSlug(spec('judge-a'))}.json`);
       const [req] = requestsFor('judge-a', since);
       expect(req.prompt).not.toContain('MAIN_PY_MARKER');
       expect(req.prompt).toContain('=== Code: withheld ===');
@@ -397,7 +397,7 @@ describe('judge activities', () => {
     // Kinds that always read the code keep one folder whatever withCode says.
     const since = fake.requests.length;
     const verdict = await run(activities.judgeReview, judgeInput('experiment', 'review-kinds', docs, { withCode: false, reviewId: 'review-kinds-e2' }));
-    expect(verdict.artifact.path).toBe(`runs/review-kinds/reviews/experiment/${judgeSlug(spec('judge-a'))}.json`);
+    expect(verdict.artifact.path).toBe(`runs/review-kinds/reviews/experiment/attempts/review-kinds-e2/${judgeSlug(spec('judge-a'))}.json`);
     expect(requestsFor('judge-a', since)[0].prompt).toContain('MAIN_PY_MARKER');
   });
 
@@ -432,6 +432,13 @@ describe('judge activities', () => {
     expect(failure.message).toContain(`judge ${spec('judge-wild')}`);
     expect(failure.message).toContain('proposal review');
     expect(failure.message).toContain('Clarity.score');
+    // The JSON was valid: the message says what was wrong with it, and the two paid calls travel with the failure.
+    expect(failure.message).toContain('answer out of range');
+    expect(failure.message.split(spec('judge-wild')).length - 1).toBe(1);
+    const [details] = (failure as ApplicationFailure).details as Array<{ usage: { llmCalls: number; inputTokens: number; outputTokens: number }; rubricVersion: string }>;
+    expect(details.usage.llmCalls).toBe(2);
+    expect(details.usage.inputTokens + details.usage.outputTokens).toBeGreaterThan(0);
+    expect(details.rubricVersion).toBe('v1');
     expect(NON_RETRYABLE_STAGE_ERRORS).toContain('InvalidJudgeAnswer');
     expect(existsSync(path.join(store.root, 'runs', 'review-kinds', 'reviews', 'proposal', `${judgeSlug(spec('judge-wild'))}.json`))).toBe(false);
   });
@@ -462,7 +469,7 @@ describe('judge activities', () => {
     expect((await failureOf(run(activities.judgeReview, judgeInput('end_to_end', 'review-kinds', noPaper)))).message).toContain('paper (results/paper.md or paper.md)');
   });
 
-  it('writes the review summary beside the judges’ answers', async () => {
+  it('writes the review summary beside the judges’ answers, in its attempt folder; a completed one also as the kind’s summary', async () => {
     const [a, b] = await Promise.all(
       ['judge-a', 'judge-b'].map((m) => run(activities.judgeReview, judgeInput('end_to_end', 'review-kinds', docs, { judge: spec(m), reviewId: 'review-summary' }))),
     );
@@ -479,10 +486,23 @@ describe('judge activities', () => {
       usage: { llmCalls: 2, inputTokens: 10_000, outputTokens: 1_800, costUsd: 0 },
     };
     const ref = await activities.writeReviewSummary({ storeId: 'review-kinds', result });
-    expect(ref.path).toBe('runs/review-kinds/reviews/end_to_end/summary.json');
-    expect(JSON.parse(await store.getText(ref))).toEqual(JSON.parse(JSON.stringify(result)));
+    expect(ref.path).toBe('runs/review-kinds/reviews/end_to_end/attempts/review-summary/summary.json');
+    expect(a.artifact.path).toBe(`runs/review-kinds/reviews/end_to_end/attempts/review-summary/${judgeSlug(spec('judge-a'))}.json`);
+    const stored = { ...JSON.parse(JSON.stringify(result)), attempt: 'review-summary' };
+    expect(JSON.parse(await store.getText(ref))).toEqual(stored);
+    const latest = path.join(store.root, 'runs/review-kinds/reviews/end_to_end/summary.json');
+    expect(JSON.parse(readFileSync(latest, 'utf8'))).toEqual(stored);
     const noCode = await activities.writeReviewSummary({ storeId: 'review-kinds', result: { ...result, withCode: false } });
-    expect(noCode.path).toBe('runs/review-kinds/reviews/end_to_end-no-code/summary.json');
+    expect(noCode.path).toBe('runs/review-kinds/reviews/end_to_end-no-code/attempts/review-summary/summary.json');
+
+    // A failed attempt is stored apart and leaves the latest completed summary alone.
+    const failed: ReviewResult = { ...result, reviewId: 'review-summary-2', status: 'failed', rubricVersion: 'unknown', verdicts: [], failures: [{ judge: 'x', error: 'no' }] };
+    delete failed.mean;
+    delete failed.disagreement;
+    const failedRef = await activities.writeReviewSummary({ storeId: 'review-kinds', result: failed });
+    expect(failedRef.path).toBe('runs/review-kinds/reviews/end_to_end/attempts/review-summary-2/summary.json');
+    expect(JSON.parse(await store.getText(failedRef))).toMatchObject({ status: 'failed', rubricVersion: 'v1', attempt: 'review-summary-2' });
+    expect(JSON.parse(readFileSync(latest, 'utf8'))).toEqual(stored);
   });
 });
 

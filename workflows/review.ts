@@ -4,7 +4,9 @@
  * artifacts; the workflow keeps the numbers, their mean and how far the judges disagree.
  *
  * A judge that fails (twice-invalid answer, provider down) fails the whole review, with every
- * judge's outcome in the failure: a mean over fewer judges than asked for is never reported.
+ * judge's outcome in the failure: a mean over fewer judges than asked for is never reported. A
+ * failed judge's calls still count in the review's usage. Each review writes into its own attempt
+ * folder; a failed one never replaces the latest good review (see writeReviewSummary).
  */
 import { ApplicationFailure, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo, ActivityFailure } from '@temporalio/workflow';
 import type { JudgeActivities } from '../activities/judge/index.js';
@@ -14,8 +16,10 @@ import { parseModelSpec } from '../common/modelSpec.js';
 import { llmQueueFor, TASK_QUEUES } from '../common/queues.js';
 import {
   combineVerdicts,
+  reviewAttemptName,
   reviewInputSchema,
   type JudgeFailure,
+  type JudgeFailureDetails,
   type JudgeVerdict,
   type ReviewConfig,
   type ReviewDocuments,
@@ -84,26 +88,29 @@ export async function review(raw: ReviewInput): Promise<ReviewResult> {
   );
   const verdicts: JudgeVerdict[] = [];
   const failures: JudgeFailure[] = [];
-  outcomes.forEach((o, i) => (o.status === 'fulfilled' ? verdicts.push(o.value) : failures.push({ judge: input.judges[i], error: failureMessage(o.reason) })));
+  outcomes.forEach((o, i) => (o.status === 'fulfilled' ? verdicts.push(o.value) : failures.push(judgeFailure(input.judges[i], o.reason))));
 
   const result: ReviewResult = {
     reviewId,
     kind: input.kind,
-    rubricVersion: verdicts[0]?.rubricVersion ?? 'unknown',
+    rubricVersion: verdicts[0]?.rubricVersion ?? failures.find((f) => f.rubricVersion)?.rubricVersion ?? 'unknown',
     status: failures.length ? 'failed' : 'completed',
     subject: subject.source === 'run' ? subject.runId : subject.path.split('/').filter(Boolean).pop() ?? subject.path,
     ...(CODE_AWARE_KINDS.has(input.kind) ? { withCode } : {}),
     verdicts,
     failures,
     ...(failures.length ? {} : combineVerdicts(verdicts)),
-    usage: verdicts.reduce((total, v) => addUsage(total, v.usage), ZERO_USAGE),
+    // Failed judges' calls were paid for too.
+    usage: [...verdicts.map((v) => v.usage), ...failures.flatMap((f) => (f.usage ? [f.usage] : []))].reduce(addUsage, ZERO_USAGE),
     ...(input.bench ? { bench: input.bench } : {}),
+    attempt: reviewAttemptName(storeId, reviewId),
   };
   result.summary = await research.writeReviewSummary({ storeId, result });
   progress.status = result.status;
   upsertSearchAttributes([{ key: LAB_STATUS, value: result.status }]);
   if (failures.length) {
-    const who = failures.map((f) => `${f.judge}: ${f.error}`).join('; ');
+    // The judge's own message names it already; name it once.
+    const who = failures.map((f) => (f.error.includes(f.judge) ? f.error : `${f.judge}: ${f.error}`)).join('; ');
     throw ApplicationFailure.nonRetryable(`${failures.length} of ${input.judges.length} judge(s) gave no valid ${input.kind} review: ${who}`, 'ReviewFailed', result);
   }
   return result;
@@ -124,6 +131,18 @@ function judgeActivity(input: ReviewConfig, judge: string) {
     },
     summary: `${input.kind} review by ${judge}`,
   });
+}
+
+/** A failed judge: its message and, when its activity said, what it spent and on which rubric. */
+function judgeFailure(judge: string, err: unknown): JudgeFailure {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  const details = cause instanceof ApplicationFailure ? (cause.details?.[0] as Partial<JudgeFailureDetails> | undefined) : undefined;
+  return {
+    judge,
+    error: failureMessage(err),
+    ...(details?.usage ? { usage: details.usage } : {}),
+    ...(typeof details?.rubricVersion === 'string' ? { rubricVersion: details.rubricVersion } : {}),
+  };
 }
 
 function failureMessage(err: unknown): string {

@@ -2,17 +2,23 @@
  * The judge activities (MLR-Judge): collect a folder's documents into the store (research queue),
  * have one judge score them on a kind's rubric (the judge's LLM queue), and store the review's
  * summary. A judge's answer is validated against its rubric by the gateway, which re-asks once;
- * an answer still invalid fails for good (InvalidJudgeAnswer), naming the judge and the problem.
+ * an answer still invalid fails for good (InvalidJudgeAnswer), naming the judge and the problem,
+ * with what the judge's calls cost in the failure's details.
+ *
+ * Each review writes into its own attempt folder (`reviews/<kind>/attempts/<attempt>/`); only a
+ * completed review is copied to `reviews/<kind>/summary.json`, so a failed re-judge never replaces
+ * a good review.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { INVALID_JUDGE_ANSWER, LLM_ERROR_TYPES } from '../../common/errorTypes.js';
-import { judgeSlug, type JudgeVerdict, type ReviewDocumentName, type ReviewDocuments, type ReviewKind, type ReviewResult } from '../../common/reviews.js';
+import { judgeSlug, reviewAttemptName, type JudgeFailureDetails, type JudgeVerdict, type ReviewDocumentName, type ReviewDocuments, type ReviewKind, type ReviewResult } from '../../common/reviews.js';
 import type { ArtifactRef, Budget } from '../../common/schemas.js';
 import type { ArtifactStore } from '../artifacts.js';
 import { withHeartbeat } from '../heartbeat.js';
 import { configError } from '../llm/errors.js';
-import type { LlmGateway, LlmResult } from '../llm/gateway.js';
+import type { LlmCall, LlmGateway, LlmResult } from '../llm/gateway.js';
 import { usageOfCalls } from '../llm/usage.js';
 import { collectFolderDocuments, missingDocuments, missingDocumentsMessage, type FolderFiles } from './documents.js';
 import { judgePrompt, type JudgeMaterial, type NamedText } from './prompt.js';
@@ -57,6 +63,33 @@ export interface JudgeReviewInput {
   budgetLeft?: Budget;
 }
 
+/** The calls of the judge activity running in this async context (the gateway reports every call to its listeners). */
+const judgeCalls = new AsyncLocalStorage<LlmCall[]>();
+const listening = new WeakSet<object>();
+
+function collectCalls(llm: LlmGateway): void {
+  if (listening.has(llm) || typeof llm.onCall !== 'function') return;
+  listening.add(llm);
+  llm.onCall((call) => judgeCalls.getStore()?.push(call));
+}
+
+/**
+ * Why the gateway gave up on a judge's answer: `answer out of range` when the JSON was valid but
+ * a score fell outside its scale, `answer does not match the rubric` for other schema problems,
+ * `no valid JSON` when the reply did not parse; and the gateway's detail.
+ */
+export function invalidAnswerReason(gatewayMessage: string): { problem: string; detail: string } {
+  const detail = /returned invalid JSON twice \(([\s\S]*)\)\s*$/.exec(gatewayMessage)?.[1] ?? gatewayMessage;
+  if (/^not parseable JSON/.test(detail)) return { problem: 'no valid JSON', detail };
+  const outOfRange = detail.split('; ').every((issue) => /: Too (big|small): expected number/.test(issue));
+  return { problem: outOfRange ? 'answer out of range' : 'answer does not match the rubric', detail };
+}
+
+/** `reviews/<kind>[-no-code]/attempts/<attempt>`: where one review writes its judges' answers and summary. */
+function attemptFolder(rubric: Rubric, withCode: boolean, storeId: string, reviewId: string): string {
+  return `${reviewFolder(rubric, withCode)}/attempts/${reviewAttemptName(storeId, reviewId)}`;
+}
+
 const DOCUMENT_NAMES: ReviewDocumentName[] = ['task', 'idea', 'related_work', 'proposal', 'results', 'log', 'paper'];
 
 function invalidInput(message: string): ApplicationFailure {
@@ -74,6 +107,7 @@ function rubricOf(kind: ReviewKind): Rubric {
 }
 
 export function createJudgeActivities({ store, llm }: JudgeDeps) {
+  collectCalls(llm);
   return {
     async collectReviewDocuments(input: CollectReviewDocumentsInput): Promise<ReviewDocuments> {
       if (input.subject.source !== 'folder') throw invalidInput(`collectReviewDocuments reads folders, not a "${String(input.subject.source)}" subject`);
@@ -93,8 +127,9 @@ export function createJudgeActivities({ store, llm }: JudgeDeps) {
 
       let outputTokens = 0;
       let result: LlmResult<JudgeAnswer>;
+      const calls: LlmCall[] = [];
       try {
-        result = await withHeartbeat(
+        result = await judgeCalls.run(calls, () => withHeartbeat(
           () =>
             llm.completeJson(
               {
@@ -112,19 +147,25 @@ export function createJudgeActivities({ store, llm }: JudgeDeps) {
               'review',
             ),
           () => ({ kind: input.kind, judge: input.judge, outputTokens }),
-        );
+        ));
       } catch (err) {
         if (err instanceof ApplicationFailure && err.type === LLM_ERROR_TYPES.badOutput) {
-          throw ApplicationFailure.nonRetryable(
-            `judge ${input.judge} gave no valid ${input.kind} review (rubric ${rubric.kind} ${rubric.version}), even when asked again: ${err.message}`,
-            INVALID_JUDGE_ANSWER,
-          );
+          // The calls were made and paid for: the review counts them though the judge failed.
+          const { problem, detail } = invalidAnswerReason(err.message);
+          const details: JudgeFailureDetails = { usage: usageOfCalls(calls), rubricVersion: rubric.version };
+          throw ApplicationFailure.create({
+            nonRetryable: true,
+            type: INVALID_JUDGE_ANSWER,
+            message: `judge ${input.judge}: ${problem} in its ${input.kind} review (rubric ${rubric.kind} ${rubric.version}), even when asked again: ${detail}`,
+            details: [details],
+          });
         }
         throw err;
       }
 
       const answer = result.value;
-      const artifact = await store.put(input.storeId, `${reviewFolder(rubric, input.withCode)}/${slug}.json`, `${JSON.stringify(answer, null, 2)}\n`, 'application/json');
+      const folder = attemptFolder(rubric, input.withCode, input.storeId, input.reviewId);
+      const artifact = await store.put(input.storeId, `${folder}/${slug}.json`, `${JSON.stringify(answer, null, 2)}\n`, 'application/json');
       const scores = answerScores(rubric, answer);
       const hasHallucination = answerHasHallucination(rubric, answer);
       const usage = usageOfCalls(result.calls);
@@ -141,10 +182,21 @@ export function createJudgeActivities({ store, llm }: JudgeDeps) {
       };
     },
 
+    /**
+     * Stores the review's summary in its attempt folder and returns that; a completed review is
+     * also copied to `reviews/<kind>/summary.json` (the latest good review). A failed one is kept
+     * apart only, so a good review stays what readers see.
+     */
     async writeReviewSummary(input: { storeId: string; result: ReviewResult }): Promise<ArtifactRef> {
-      const { summary: _summary, ...result } = input.result;
-      const folder = reviewFolder(rubricOf(result.kind), result.withCode ?? true);
-      return store.put(input.storeId, `${folder}/summary.json`, `${JSON.stringify(result, null, 2)}\n`, 'application/json');
+      const { summary: _summary, ...given } = input.result;
+      const rubric = rubricOf(given.kind);
+      const withCode = given.withCode ?? true;
+      const attempt = reviewAttemptName(input.storeId, given.reviewId);
+      const result = { ...given, rubricVersion: given.rubricVersion === 'unknown' ? rubric.version : given.rubricVersion, attempt };
+      const body = `${JSON.stringify(result, null, 2)}\n`;
+      const ref = await store.put(input.storeId, `${attemptFolder(rubric, withCode, input.storeId, given.reviewId)}/summary.json`, body, 'application/json');
+      if (result.status === 'completed') await store.put(input.storeId, `${reviewFolder(rubric, withCode)}/summary.json`, body, 'application/json');
+      return ref;
     },
   };
 }

@@ -149,6 +149,8 @@ export const judgeCommand = defineCommand({
         const outcomes = await Promise.all(started.map((s) => awaitReview(client, s)));
         if (a.json) printJson(outcomes);
         else print(`${formatOutcomes(outcomes)}\n(files under ${artifactRoot()})`);
+        // Failures go to stderr, once each, in both modes.
+        for (const o of outcomes) if (o.error) process.stderr.write(`${failureLines(o)}\n`);
         return outcomes.some((o) => o.error) ? EXIT.runFailed : EXIT.ok;
       } finally {
         stop();
@@ -159,7 +161,6 @@ export const judgeCommand = defineCommand({
 
 function formatOutcomes(outcomes: ReviewOutcome[]): string {
   const table = new Table({ head: ['review', 'judge', 'overall', 'scores', 'file'], style: { head: [], border: [] } });
-  const failures: string[] = [];
   for (const o of outcomes) {
     for (const v of o.result?.verdicts ?? []) {
       const scores = Object.entries(v.scores).filter(([name]) => !/^overall/i.test(name)).map(([name, score]) => `${name} ${score}`).join(', ');
@@ -171,7 +172,17 @@ function formatOutcomes(outcomes: ReviewOutcome[]): string {
       const spread = Object.entries(o.result?.disagreement ?? {}).map(([name, d]) => `${name} ±${d.sd}`).join(', ');
       table.push([o.kind, 'mean of judges', overall ? overall[1] : '-', `disagreement (sd): ${spread}`, o.result?.summary?.path ?? '']);
     }
-    if (o.error) failures.push(`${o.kind} review ${o.reviewId} failed: ${o.error}`);
   }
-  return [table.toString(), ...failures].join('\n');
+  return table.toString();
+}
+
+/** A failed review: why (each judge named once, by the workflow's message), what it spent, where it is kept. */
+function failureLines(o: ReviewOutcome): string {
+  const lines = [`lab judge: ${o.kind} review ${o.reviewId} failed: ${o.error}`];
+  const r = o.result;
+  if (r?.summary) {
+    const spent = `${r.usage.llmCalls} call(s), ${r.usage.inputTokens + r.usage.outputTokens} tokens${r.usage.costUsd ? `, $${r.usage.costUsd}` : ''}`;
+    lines.push(`  this attempt (${spent}) is kept apart in ${r.summary.path}; it replaces no earlier completed review`);
+  }
+  return lines.join('\n');
 }
