@@ -13,7 +13,7 @@ import { DefaultLogger } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ArtifactStore } from '../activities/artifacts.js';
-import { createJudgeActivities, type JudgeReviewInput } from '../activities/judge/index.js';
+import { createJudgeActivities, invalidAnswerReason, type JudgeReviewInput } from '../activities/judge/index.js';
 import { documentsInFolder, missingDocuments, requiredDocuments } from '../activities/judge/documents.js';
 import { judgePrompt, rubricOfPrompt, shorten } from '../activities/judge/prompt.js';
 import { answerSchema, loadRubric, parseRubric, RubricError } from '../activities/judge/rubrics.js';
@@ -503,6 +503,16 @@ describe('judge activities', () => {
     expect(failedRef.path).toBe('runs/review-kinds/reviews/end_to_end/attempts/review-summary-2/summary.json');
     expect(JSON.parse(await store.getText(failedRef))).toMatchObject({ status: 'failed', rubricVersion: 'v1', attempt: 'review-summary-2' });
     expect(JSON.parse(readFileSync(latest, 'utf8'))).toEqual(stored);
+  });
+});
+
+describe('why a judge answer was refused', () => {
+  it('tells an out-of-range answer from unparseable JSON and from other rubric mismatches', () => {
+    const gateway = (detail: string) => `openai:x returned invalid JSON twice (${detail})`;
+    expect(invalidAnswerReason(gateway('Clarity.score: Too big: expected number to be <=10; Novelty.score: Too small: expected number to be >=1')).problem).toBe('answer out of range');
+    expect(invalidAnswerReason(gateway('not parseable JSON (Unexpected token)')).problem).toBe('no valid JSON');
+    expect(invalidAnswerReason(gateway('Clarity.score: Too big: expected number to be <=10; Novelty: Invalid input: expected object, received undefined')).problem).toBe('answer does not match the rubric');
+    expect(invalidAnswerReason(gateway('Clarity.score: Too big: expected number to be <=10')).detail).toBe('Clarity.score: Too big: expected number to be <=10');
   });
 });
 
