@@ -8,17 +8,16 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { Client, Connection, WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EnvResetResult, EnvSessionView, EnvStepRecord, EnvStepResult } from '../common/envSession.js';
-import { spawnDevServer, waitForPort } from '../scripts/lib/devServer.js';
 import { listCompetitionTasks } from '../scripts/lib/envServer.js';
 import { PROJECT_ROOT } from '../scripts/lib/paths.js';
 import { envStepUpdate } from '../workflows/envSession.js';
 import { LabEnv, LabEnvError } from '../clients/typescript/labEnv.js';
+import { EnvStack } from './helpers/envStack.js';
 import { tempDir } from './helpers/temporal.js';
 
 /** The shipped competition the session plays (a small scikit-learn data set: quick to score). */
@@ -37,78 +36,8 @@ const BETTER_METHOD = [
 ].join('\n');
 
 const dir = tempDir('envserver');
-const labHome = path.join(dir, 'lab');
-let temporalPort: number;
-let envPort: number;
-let temporal: ChildProcess | undefined;
-let worker: ChildProcess | undefined;
-let envServer: ChildProcess | undefined;
+const stack = new EnvStack(dir);
 let python: PythonDriver | undefined;
-let connection: Connection;
-let client: Client;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-const childEnv = () => ({
-  ...process.env,
-  TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
-  LAB_HOME: labHome,
-  // Everything under the temp LAB_HOME, whatever the shell exported.
-  LAB_ARTIFACT_DIR: path.join(labHome, 'artifacts'),
-  LAB_WORKSPACE_DIR: path.join(labHome, 'workspaces'),
-  LAB_COMPETITION_HIDDEN_DIR: path.join(labHome, 'competition-hidden'),
-  LAB_COMPETITION_SCORING_DIR: path.join(labHome, 'competition-scoring'),
-  LAB_LITERATURE_BACKENDS: 'none',
-});
-
-/** Spawns a child logging to `<dir>/<name>.log` and resolves once a line matches `ready`. */
-function startChild(name: string, args: string[], ready: RegExp, env: NodeJS.ProcessEnv = childEnv()): Promise<{ child: ChildProcess; line: string }> {
-  const log = createWriteStream(path.join(dir, `${name}.log`), { flags: 'a' });
-  const child = spawn(process.execPath, args, { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout!.pipe(log);
-  child.stderr!.pipe(log);
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name} did not get ready within 90s; see ${dir}/${name}.log`)), 90_000);
-    let seen = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      seen += d.toString();
-      const m = seen.split('\n').find((l) => ready.test(l));
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, line: m });
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`${name} exited early (code ${code}); see ${dir}/${name}.log`)));
-  });
-}
-
-async function startWorker(): Promise<void> {
-  ({ child: worker } = await startChild('worker', ['--import', 'tsx', path.join(PROJECT_ROOT, 'workers', 'main.ts')], /worker ready: research/, {
-    ...childEnv(),
-    LAB_WORKER_QUEUES: 'research,sandbox',
-  }));
-}
-
-async function startEnvServer(): Promise<string> {
-  const started = await startChild('env-serve', [path.join(PROJECT_ROOT, 'scripts', 'lab.mjs'), 'env', 'serve', '--port', String(envPort)], /serving on http:/);
-  envServer = started.child;
-  return /(http:\/\/\S+)/.exec(started.line)![1];
-}
-
-function stop(child: ChildProcess | undefined, signal: NodeJS.Signals): Promise<number | null> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child?.exitCode ?? null);
-  return new Promise((resolve) => {
-    child.once('exit', (code) => resolve(code));
-    child.kill(signal);
-  });
-}
 
 /** The Python client in one long-lived process: one JSON command per line in, one JSON answer per line out. */
 class PythonDriver {
@@ -159,26 +88,16 @@ class PythonDriver {
   }
 }
 
-beforeAll(async () => {
-  [temporalPort, envPort] = await Promise.all([freePort(), freePort()]);
-  temporal = spawnDevServer({ port: temporalPort, uiPort: 0, dbFile: path.join(dir, 'temporal.db'), headless: true, logFile: path.join(dir, 'server.log') });
-  await waitForPort(temporalPort, 60_000, temporal);
-  connection = await Connection.connect({ address: `127.0.0.1:${temporalPort}` });
-  client = new Client({ connection });
-  await Promise.all([startWorker(), startEnvServer()]);
-}, 180_000);
+beforeAll(() => stack.start(), 180_000);
 
 afterAll(async () => {
   python?.close();
-  await stop(envServer, 'SIGKILL');
-  await stop(worker, 'SIGKILL');
-  await connection?.close();
-  await stop(temporal, 'SIGKILL');
+  await stack.stop();
 });
 
 describe('lab env serve', () => {
   it('plays a session from the Python client; the session survives a worker SIGKILL and a server restart', async () => {
-    const url = `http://127.0.0.1:${envPort}`;
+    const url = stack.url;
     const ts = new LabEnv(url);
     expect((await ts.tasks()).map((t) => t.name)).toEqual((await listCompetitionTasks()).map((t) => t.name));
     expect((await ts.tasks()).map((t) => t.name)).toContain(TASK);
@@ -217,9 +136,8 @@ describe('lab env serve', () => {
     expect(executed.done).toBe(false);
 
     // Between two steps: the worker dies without a word, and the server is stopped and started again.
-    await stop(worker, 'SIGKILL');
-    expect(await stop(envServer, 'SIGTERM')).toBe(0);
-    await Promise.all([startWorker(), startEnvServer()]);
+    expect((await stack.kill('SIGKILL', 'SIGTERM')).server).toBe(0);
+    await stack.startWorkerAndServer();
 
     const listed = await python.step({ action: 'list_files', path: 'methods' });
     expect(listed.info.step).toBe(executed.info.step + 1);
@@ -232,7 +150,7 @@ describe('lab env serve', () => {
     await expect(new LabEnv(url, { sessionId }).step({ action: 'read_file', path: '../outside' })).rejects.toMatchObject({ status: 400 });
     await expect(new LabEnv(url, { sessionId: 'no-such-session' }).step({ action: 'list_files' })).rejects.toMatchObject({ status: 404 });
     // The workflow's own validator, reached without the server: a rejected Update leaves no trace in history.
-    const direct = client.workflow.getHandle(sessionId).executeUpdate(envStepUpdate, { args: [{ action: 'teleport' } as never] });
+    const direct = stack.client.workflow.getHandle(sessionId).executeUpdate(envStepUpdate, { args: [{ action: 'teleport' } as never] });
     await expect(direct).rejects.toBeInstanceOf(WorkflowUpdateFailedError);
 
     const submitted = await python.step({ action: 'submit', summary: 'the baseline with a comment' });
@@ -252,7 +170,7 @@ describe('lab env serve', () => {
     expect(view.executions).toBeGreaterThan(1);
 
     // One record per step, 000 (the reset) to the submission, in the documented format.
-    const stepsDir = path.join(labHome, 'artifacts', 'runs', sessionId, 'env', 'steps');
+    const stepsDir = path.join(stack.labHome, 'artifacts', 'runs', sessionId, 'env', 'steps');
     const names = readdirSync(stepsDir).sort();
     expect(names).toEqual(Array.from({ length: lastStep + 1 }, (_, i) => `${String(i).padStart(3, '0')}.json`));
     const records = names.map((n) => JSON.parse(readFileSync(path.join(stepsDir, n), 'utf8')) as EnvStepRecord);
@@ -264,7 +182,7 @@ describe('lab env serve', () => {
     expect(records.every((r) => typeof r.at === 'string' && !JSON.stringify(r).includes('teleport'))).toBe(true);
 
     // The last execution's history (continued as new after step 4): its four steps are Updates; the rejected one left nothing.
-    const events = (await client.workflow.getHandle(sessionId).fetchHistory()).events ?? [];
+    const events = (await stack.client.workflow.getHandle(sessionId).fetchHistory()).events ?? [];
     const accepted = events.flatMap((e) => (e.workflowExecutionUpdateAcceptedEventAttributes ? [e.workflowExecutionUpdateAcceptedEventAttributes.acceptedRequest!.input!] : []));
     expect(accepted.map((input) => input.name)).toEqual(['step', 'step', 'step', 'step']);
     const actions = accepted.map((input) => JSON.parse(Buffer.from(input.args!.payloads![0].data!).toString('utf8')).action);
@@ -273,7 +191,7 @@ describe('lab env serve', () => {
   });
 
   it('answers clear errors: unknown task, missing fields, a taken session id, unknown endpoints', async () => {
-    const url = `http://127.0.0.1:${envPort}`;
+    const url = stack.url;
     const post = async (p: string, body: string) => {
       const res = await fetch(url + p, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
       return { status: res.status, body: (await res.json()) as { error: string } };
@@ -295,11 +213,11 @@ describe('lab env serve', () => {
     const only = await env.step({ action: 'request_info', topic: 'data' });
     expect(only).toMatchObject({ done: true, reward: 0, info: { truncated: true, endReason: 'max_steps', stepsLeft: 0 } });
     await expect(env.step({ action: 'list_files' })).rejects.toBeInstanceOf(LabEnvError);
-    expect(existsSync(path.join(labHome, 'artifacts', 'runs', sessionId, 'env', 'steps', '001.json'))).toBe(true);
+    expect(existsSync(path.join(stack.labHome, 'artifacts', 'runs', sessionId, 'env', 'steps', '001.json'))).toBe(true);
   });
 
   it("runs the Python client's demo episode", async () => {
-    const demo = spawnSync('python3', [path.join(PROJECT_ROOT, 'clients', 'python', 'lab_env.py'), '--url', `http://127.0.0.1:${envPort}`, '--task', TASK], { encoding: 'utf8', timeout: 90_000 });
+    const demo = spawnSync('python3', [path.join(PROJECT_ROOT, 'clients', 'python', 'lab_env.py'), '--url', stack.url, '--task', TASK], { encoding: 'utf8', timeout: 90_000 });
     expect(demo.status, demo.stderr).toBe(0);
     expect(demo.stdout).toMatch(/\[5\] submit: reward -?\d+\.\d{4} done True/);
     expect(demo.stdout).toMatch(/"endReason": "submitted"/);

@@ -10,15 +10,9 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { spawnDevServer, waitForPort } from '../../scripts/lib/devServer.js';
 import { PROJECT_ROOT } from '../../scripts/lib/paths.js';
+import { freePort } from './labProcesses.js';
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
+export { freePort };
 
 /** Resolves once `port` refuses connections (nothing listens on it any more). */
 export function portClosed(port: number): Promise<boolean> {
@@ -82,12 +76,23 @@ export class EnvStack {
     await waitForPort(this.temporalPort, 60_000, this.temporal);
     this.connection = await Connection.connect({ address: `127.0.0.1:${this.temporalPort}` });
     this.client = new Client({ connection: this.connection });
+    await this.startWorkerAndServer();
+  }
+
+  /** Starts the worker and `lab env serve` (again, after `kill`): on the same ports and database. */
+  async startWorkerAndServer(): Promise<void> {
     const [worker, server] = await Promise.all([
       this.startChild('worker', ['--import', 'tsx', path.join(PROJECT_ROOT, 'workers', 'main.ts')], /worker ready: research/, this.env({ LAB_WORKER_QUEUES: 'research,sandbox' })),
       this.startChild('env-serve', [path.join(PROJECT_ROOT, 'scripts', 'lab.mjs'), 'env', 'serve', '--port', String(this.envPort)], /serving on http:/),
     ]);
     this.worker = worker.child;
     this.server = server.child;
+  }
+
+  /** Stops the worker and the env server with the given signals; resolves to their exit codes. */
+  async kill(workerSignal: NodeJS.Signals, serverSignal: NodeJS.Signals): Promise<{ worker: number | null; server: number | null }> {
+    const [worker, server] = await Promise.all([stopChild(this.worker, workerSignal), stopChild(this.server, serverSignal)]);
+    return { worker, server };
   }
 
   async stop(): Promise<void> {
