@@ -4,6 +4,7 @@
  * Each queue can also run alone, on its own hosts.
  */
 import { fileURLToPath } from 'node:url';
+import { LLM_ERROR_TYPES } from '../common/errorTypes.js';
 import {
   DefaultLogger,
   NativeConnection,
@@ -84,6 +85,8 @@ export class LabWorkerLogger implements Logger {
   }
   log(level: LogLevel, message: string, meta?: LogMetadata): void {
     if (level === 'WARN' && isExpectedWarning(message, meta)) level = 'DEBUG';
+    const budget = budgetStop(message, meta);
+    if (budget) return this.inner.log(level, budget.message, budget.meta);
     this.inner.log(level, message, meta);
   }
   trace(message: string, meta?: LogMetadata): void {
@@ -101,6 +104,18 @@ export class LabWorkerLogger implements Logger {
   error(message: string, meta?: LogMetadata): void {
     this.log('ERROR', message, meta);
   }
+}
+
+/**
+ * A run that runs out of budget stops by design (BudgetExhausted): one line saying so, without the
+ * error's stack and cause chain that an unexpected failure gets.
+ */
+function budgetStop(message: string, meta?: LogMetadata): { message: string; meta: LogMetadata } | undefined {
+  const error = meta?.error as { type?: unknown; message?: unknown } | undefined;
+  if (message !== 'Activity failed' || !error || error.type !== LLM_ERROR_TYPES.budget) return undefined;
+  const { error: _error, ...rest } = meta!;
+  const keep = Object.fromEntries(['activityType', 'workflowId', 'attempt'].filter((k) => rest[k] !== undefined).map((k) => [k, rest[k]]));
+  return { message: `Activity stopped: budget exhausted (${String(error.message)})`, meta: keep };
 }
 
 function isExpectedWarning(message: string, meta?: LogMetadata): boolean {

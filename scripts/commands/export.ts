@@ -35,7 +35,8 @@ export const exportCommand = defineCommand({
     else {
       const file = path.resolve(out ?? path.join('exports', `${fileSafe(id)}.${format}.jsonl`));
       await writeAtomic(file, body);
-      where = path.relative(process.cwd(), file) || file;
+      // As the user gave it, else absolute: a path relative to here reads as `../../tmp/…` for a file in /tmp.
+      where = out ?? file;
     }
     process.stderr.write(summary(result, format, where));
   },

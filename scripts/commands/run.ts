@@ -70,6 +70,7 @@ const schema = z
     'no-preflight': booleanFlag,
     detach: booleanFlag,
     interactive: booleanFlag,
+    follow: booleanFlag,
     json: booleanFlag,
   })
   .superRefine((a, ctx) => {
@@ -79,6 +80,7 @@ const schema = z
       ctx.addIssue({ code: 'custom', message: '--on-timeout needs --gate-timeout (a gate without a timeout waits for a decision)' });
     }
     if (a.interactive && (a.json || a.detach)) ctx.addIssue({ code: 'custom', message: '--interactive cannot be combined with --json or --detach' });
+    if (a.follow && a.detach) ctx.addIssue({ code: 'custom', message: '--follow and --detach contradict each other' });
   });
 
 export const runCommand = defineCommand({
@@ -86,7 +88,9 @@ export const runCommand = defineCommand({
   usage:
     'lab run <task-folder|task-name> [--model auto] [--reasoning-effort low|medium|high] [--gate idea,proposal] [--gate-timeout 2h] [--on-timeout approve|reject]\n' +
     '        [--max-revisions 3] [--budget-usd N] [--max-tokens N] [--max-steps 30] [--experiment-minutes 60] [--command-minutes 10] [--coding-agent "CMD"]\n' +
-    '        [--id RUN_ID] [--no-preflight] [--detach] [--interactive] [--json]',
+    '        [--id RUN_ID] [--no-preflight] [--detach] [--interactive] [--follow] [--json]\n\n' +
+    'Without a terminal (output piped, or --json), lab run returns (exit 0) when a gate waits for a decision,\n' +
+    'naming the decision commands; --follow keeps following until the run ends (decide from another shell).',
   options: {
     model: { type: 'string' },
     'reasoning-effort': { type: 'string' },
@@ -104,6 +108,7 @@ export const runCommand = defineCommand({
     'no-preflight': { type: 'boolean' },
     detach: { type: 'boolean' },
     interactive: { type: 'boolean' },
+    follow: { type: 'boolean' },
     json: { type: 'boolean' },
   },
   positionals: ['task'],
@@ -172,9 +177,14 @@ export const runCommand = defineCommand({
           artifactRoot: store.root,
           write: a.json ? () => {} : undefined,
           onGate: prompter ? (gate) => prompter.decide(client, workflowId, gate) : undefined,
+          stopAtGate: !prompter && !a.follow,
         });
         if (a.json) printJson(view);
         else print(formatRun(view, store.root));
+        const gate = view.execution === 'RUNNING' ? view.progress?.pendingGate : undefined;
+        if (gate && !a.json) {
+          print(`run ${workflowId} waits at the ${gate.stage} gate for a decision (see decide: above); it goes on in Temporal: lab status ${workflowId} --follow`);
+        }
         return runExitCode(view);
       } finally {
         prompter?.close();

@@ -17,6 +17,9 @@ import { print, printJson } from '../lib/output.js';
 
 const USAGE = 'lab tasks [list] [--venue V] [--year YYYY] [--json]\n       lab tasks import <folder|file.md> [--dest DIR] [--force] [--json]';
 
+/** The list is what runs by name; any folder with a task.md runs by path. */
+export const ANY_FOLDER = 'these run by name; any folder with a task.md can be run by its path too: lab run ./my-task';
+
 export interface TaskRow extends TaskEntry {
   venue?: string;
   year?: number;
@@ -81,6 +84,7 @@ async function runList({ venue, year, json }: Extract<Args, { action: 'list' }>)
   }
   if (!all.length) {
     print('no tasks found (see the README: Tasks; `lab tasks import <folder>` adds some)');
+    print(ANY_FOLDER);
     return EXIT.ok;
   }
   const filters = [venue && `--venue ${venue}`, year && `--year ${year}`].filter(Boolean).join(' ');
@@ -91,6 +95,7 @@ async function runList({ venue, year, json }: Extract<Args, { action: 'list' }>)
   print(formatTaskTable(rows, process.stdout.columns));
   const counts = describeTaskSet(rows);
   print(filters ? `${rows.length} of ${all.length} tasks match ${filters}${counts.breakdown ? `; ${counts.breakdown}` : ''}` : counts.text);
+  print(ANY_FOLDER);
   return EXIT.ok;
 }
 

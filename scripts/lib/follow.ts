@@ -1,7 +1,7 @@
 /** Follows a run until it closes, reporting each stage as it changes. */
 import type { Client } from '@temporalio/client';
 import type { PendingGate, RunProgress, StageProgress } from '../../common/schemas.js';
-import { decisionCommands, formatActive, formatProgress, formatStageLine } from './format.js';
+import { decisionCommands, formatActive, formatProgress, formatStageLine, workerWaitLines } from './format.js';
 import { queryProgress, viewRun, type RunView } from './runs.js';
 
 export interface FollowOptions {
@@ -12,6 +12,8 @@ export interface FollowOptions {
   write?: (text: string) => void;
   /** Called once for each gate that opens (stage and revision), e.g. to ask at the terminal. */
   onGate?: (gate: PendingGate) => Promise<void>;
+  /** Without onGate: return (the run still RUNNING) once a gate waits for a decision, instead of following on. */
+  stopAtGate?: boolean;
 }
 
 const REPORTED: Array<StageProgress['status']> = ['done', 'reused', 'awaiting_review', 'failed', 'rejected'];
@@ -24,6 +26,7 @@ export async function followRun(client: Client, runId: string, o: FollowOptions)
   let warnedNoWorker = false;
   const gatesSeen = new Set<string>();
   let lastRetry = '';
+  let lastLost = '';
   for (;;) {
     const view = await viewRun(client, runId);
     const progress = view.execution === 'RUNNING' ? view.progress : await queryProgress(client, runId, 2000);
@@ -49,6 +52,10 @@ export async function followRun(client: Client, runId: string, o: FollowOptions)
         const retry = active && active.attempt > 1 ? `${progress.currentStage}: ${formatActive({ ...active, outputTokens: undefined })}` : '';
         if (retry && retry !== lastRetry) write(`  retrying ${retry}\n`);
         lastRetry = retry;
+        // A worker that died mid-stage: say so once per lost attempt, not a silent "running".
+        const lost = active?.waitingForWorker ? `${active.attempt}` : '';
+        if (lost && lost !== lastLost) write(`  ${workerWaitLines(active)[0]}\n`);
+        lastLost = lost;
       }
       const gate = progress.pendingGate;
       if (gate && o.onGate && !gatesSeen.has(`${gate.stage}/${gate.revisionsUsed}`)) {
@@ -56,6 +63,7 @@ export async function followRun(client: Client, runId: string, o: FollowOptions)
         await o.onGate(gate);
         continue;
       }
+      if (gate && o.stopAtGate && !o.onGate && view.execution === 'RUNNING') return { ...view, progress };
     } else if (!warnedNoWorker && view.execution === 'RUNNING') {
       warnedNoWorker = true;
       write('(no worker is answering yet; start one with `lab worker`; waiting)\n');

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { RunProgress, StageChecks, StageProgress, Usage } from '../../common/schemas.js';
 import { ZERO_USAGE } from '../../common/schemas.js';
 import { STAGES } from '../../common/stages.js';
-import type { ActiveStage, RunView } from './runs.js';
+import type { ActiveStage, RunView, WorkerWait } from './runs.js';
 
 const MARK: Record<StageProgress['status'], string> = {
   pending: '·',
@@ -43,12 +43,13 @@ export function stageWorkMs(s: StageProgress, nowMs = Date.now()): number | unde
   return undefined;
 }
 
-export function formatStageLine(s: StageProgress, artifactRoot?: string, active?: ActiveStage, nowMs = Date.now()): string {
+export function formatStageLine(s: StageProgress, artifactRoot?: string, active?: ActiveStage, nowMs = Date.now(), step?: RunView['experimentStep']): string {
   // A finished experiment that produced no results is not a success, whatever the run did next.
   const failedExperiment = s.checks?.experiment?.status === 'failed_experiment' && (s.status === 'done' || s.status === 'reused');
   const parts = [failedExperiment ? `✗ ${s.stage.padEnd(11)} ${'failed_experiment'.padEnd(17)}` : `${MARK[s.status]} ${s.stage.padEnd(11)} ${s.status.padEnd(17)}`];
   const workMs = stageWorkMs(s, nowMs);
   if (workMs !== undefined) parts.push(formatMs(workMs).padStart(6));
+  if (s.status === 'running' && s.stage === 'experiment' && step) parts.push(`step ${step.step}/${step.maxSteps}`);
   if (s.status === 'running' && active) parts.push(formatActive(active));
   if (s.usage.llmCalls) parts.push(formatUsage(s.usage));
   if (s.runs > 1) parts.push(`${s.runs - 1} revision${s.runs > 2 ? 's' : ''}`);
@@ -82,6 +83,7 @@ export function formatChecks(c: StageChecks): string {
 /** What the in-flight stage activity is doing: attempt, tokens so far, why the last attempt failed. */
 export function formatActive(a: ActiveStage): string {
   const parts: string[] = [];
+  if (a.waitingForWorker) parts.push('waiting for a worker');
   if (a.outputTokens) parts.push(`${a.outputTokens} tokens so far`);
   if (a.attempt > 1) parts.push(`attempt ${a.attempt}${a.lastFailure ? ` (last: ${a.lastFailure.slice(0, 120)})` : ''}`);
   return parts.join(', ');
@@ -93,6 +95,7 @@ export function formatProgress(runId: string, p: RunProgress, artifactRoot?: str
     `run ${runId}  task ${p.task}  model ${p.model}`,
     `status ${p.status}${p.currentStage ? ` (stage ${p.currentStage})` : ''}  elapsed ${duration(p.startedAt)}${p.resumedFrom ? `  resumed from ${p.resumedFrom}` : ''}`,
     ...p.stages.map((s) => '  ' + formatStageLine(s, artifactRoot, active)),
+    ...workerWaitLines(active),
     ...preflightLines(p),
     ...totalLines(p.totals, p.lineageTotals, p),
     ...gateLines(runId, p, artifactRoot),
@@ -121,13 +124,14 @@ export function formatRun(view: RunView, artifactRoot: string, nowMs = Date.now(
   const resumedFrom = p?.resumedFrom ?? view.memo.resumedFrom;
   const lines = [
     `run ${view.runId}  task ${view.task ?? p?.task ?? '?'}  model ${view.model ?? p?.model ?? '?'}`,
-    `status ${status}${stage ? ` (stage ${stage})` : ''}  ${time}${resumedFrom ? `  resumed from ${resumedFrom}` : ''}`,
+    `status ${status}${stage ? ` (stage ${stage})` : ''}${endedEarly(view) ? ` ${endedEarly(view)}` : ''}  ${time}${resumedFrom ? `  resumed from ${resumedFrom}` : ''}`,
   ];
   if (view.failure) lines.push(`failure: ${view.failure}`);
   if (view.result?.reason) lines.push(`reason: ${view.result.reason}`);
   if (!p && view.execution === 'RUNNING') lines.push('(no worker answered; stages below are those the run has recorded; start one with `lab worker`)');
   const stages = p ? asClosed(p.stages, view.execution) : stagesFromMemo(view);
-  lines.push(...stages.map((s) => '  ' + formatStageLine(s, artifactRoot, view.activeStage, nowMs)));
+  lines.push(...stages.map((s) => '  ' + formatStageLine(s, artifactRoot, view.activeStage, nowMs, view.experimentStep)));
+  if (view.execution === 'RUNNING') lines.push(...workerWaitLines(view.activeStage, nowMs));
   if (p) lines.push(...preflightLines(p));
   const totals = p?.totals ?? view.result?.totals ?? view.memo.spent;
   if (totals) lines.push(...totalLines(totals, p?.lineageTotals, p));
@@ -158,9 +162,46 @@ export function stagesFromMemo(view: RunView): StageProgress[] {
   });
 }
 
+/**
+ * Preflight problems (they stop the run). Its warnings are shown once, when `lab run` starts the
+ * run, not again on every status and show.
+ */
 function preflightLines(p: RunProgress): string[] {
   if (!p.preflight) return [];
-  return [...p.preflight.problems.map((x) => `preflight problem: ${x}`), ...p.preflight.warnings.map((x) => `preflight warning: ${x}`)];
+  return p.preflight.problems.map((x) => `preflight problem: ${x}`);
+}
+
+/** How a completed run that stopped early ended: `at the idea gate (no paper was written)`. */
+export function endedEarly(view: RunView): string {
+  const r = view.result;
+  if (view.execution !== 'COMPLETED' || !r || r.status === 'completed') return '';
+  const where = r.stoppedAt ? (r.status === 'rejected' ? ` at the ${r.stoppedAt} gate` : ` at ${r.stoppedAt}`) : '';
+  return `${where}${r.artifacts.paper ? '' : ' (no paper was written)'}`.trim();
+}
+
+/** Why a paper is missing, for `lab show`. */
+export function noPaperLine(view: RunView): string {
+  const r = view.result;
+  if (r?.status === 'rejected') return `(no paper was written: the run was rejected${r.stoppedAt ? ` at the ${r.stoppedAt} gate` : ''})`;
+  if (r?.status === 'budget_exhausted') return `(no paper was written: the run ran out of budget${r.stoppedAt ? ` at ${r.stoppedAt}` : ''})`;
+  if (view.execution === 'RUNNING') return '(no paper yet)';
+  const stage = view.stopped?.stage ?? view.stage;
+  return `(no paper was written: the run ${view.stopped?.how ?? view.execution.toLowerCase()}${stage ? ` at ${stage}` : ''})`;
+}
+
+const clock = (iso: string) => new Date(iso).toISOString().slice(11, 19) + 'Z';
+
+/** An activity whose worker is gone: say the run waits for a worker, and when it is retried. */
+export function workerWaitLines(active: ActiveStage | undefined, nowMs = Date.now()): string[] {
+  const w: WorkerWait | undefined = active?.waitingForWorker;
+  if (!w) return [];
+  const since = w.lastHeard ? ` (no heartbeat from ${w.activity} since ${clock(w.lastHeard)}, ${formatMs(nowMs - Date.parse(w.lastHeard))} ago)` : '';
+  const when = w.timesOutAt
+    ? `its attempt ${active!.attempt} times out at ${clock(w.timesOutAt)} and is retried then`
+    : w.retryAt
+      ? `attempt ${active!.attempt} is retried at ${clock(w.retryAt)}`
+      : `attempt ${active!.attempt} is retried as soon as a worker picks it up`;
+  return [`waiting for a worker: its worker stopped answering${since}; ${when}; is \`lab worker\` running?`];
 }
 
 function totalLines(totals: Usage, lineage: Usage | undefined, p: RunProgress | undefined): string[] {

@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { defaultPayloadConverter } from '@temporalio/common';
+import { optionalTsToMs } from '@temporalio/common/lib/time.js';
 import {
   WorkflowUpdateFailedError,
   type Client,
@@ -35,6 +36,7 @@ import { STAGES } from '../../common/stages.js';
 import { progressQuery, reviewUpdate, type GateRef } from '../../workflows/definitions.js';
 import { researchRun } from '../../workflows/researchRun.js';
 import { CliError, explainNotFound } from './client.js';
+import { decisionCommands } from './format.js';
 
 export interface RunRequest {
   task: string;
@@ -146,6 +148,8 @@ export interface RunView {
   activeStage?: ActiveStage;
   /** How a run that was stopped from outside (lab cancel, --terminate, a timeout) ended, and the stage it was in. */
   stopped?: { how: 'cancelled' | 'terminated' | 'timed_out'; stage?: StageName };
+  /** The experiment's step count, from its child workflow (needs a worker to answer). */
+  experimentStep?: { step: number; maxSteps: number };
 }
 
 const STOPPED: Record<string, NonNullable<RunView['stopped']>['how']> = { CANCELLED: 'cancelled', TERMINATED: 'terminated', TIMED_OUT: 'timed_out' };
@@ -157,19 +161,74 @@ export interface ActiveStage {
   outputTokens?: number;
   /** Why the previous attempt failed, when this is a retry. */
   lastFailure?: string;
+  /** Set when no worker is working on the activity: its worker missed the heartbeat (died) or none has picked it up. */
+  waitingForWorker?: WorkerWait;
 }
 
-function activeStageOf(d: WorkflowExecutionDescription): ActiveStage | undefined {
-  const pending = d.raw.pendingActivities?.[0];
+/** An activity nobody works on: its last heartbeat, and when it is (or was) retried. */
+export interface WorkerWait {
+  /** The activity (e.g. runStage, experimentAgentStep). */
+  activity: string;
+  /** When its worker last reported (heartbeat, else start). */
+  lastHeard?: string;
+  /** When the lost attempt times out (heartbeat timeout), while it still counts as started. */
+  timesOutAt?: string;
+  /** When the next attempt is scheduled; absent when it waits for any worker to poll. */
+  retryAt?: string;
+}
+
+type PendingActivity = NonNullable<WorkflowExecutionDescription['raw']['pendingActivities']>[number];
+
+const toIso = (t: Parameters<typeof optionalTsToMs>[0]): string | undefined => {
+  const ms = optionalTsToMs(t);
+  return ms === undefined ? undefined : new Date(ms).toISOString();
+};
+
+/**
+ * Whether the pending activity waits for a worker: its attempt missed the heartbeat (its worker is
+ * gone; the server retries it once the heartbeat timeout passes), or a retry after such a loss has
+ * not been picked up. A slow stage with a live worker keeps heartbeating and is not reported.
+ */
+export function workerWaitOf(pending: PendingActivity, nowMs = Date.now(), heartbeatMs?: number): WorkerWait | undefined {
+  const activity = pending.activityType?.name ?? 'activity';
+  const lastHeard = toIso(pending.lastHeartbeatTime) ?? toIso(pending.lastStartedTime);
+  const timeoutMs = optionalTsToMs(pending.activityOptions?.heartbeatTimeout) || heartbeatMs;
+  const lostToHeartbeat = /heartbeat/i.test(pending.lastFailure?.message ?? '') || pending.lastFailure?.timeoutFailureInfo?.timeoutType === 3;
+  // PENDING_ACTIVITY_STATE_SCHEDULED = 1, STARTED = 2
+  if (pending.state === 1 && lostToHeartbeat) {
+    const next = toIso(pending.nextAttemptScheduleTime);
+    return { activity, lastHeard, ...(next && Date.parse(next) > nowMs ? { retryAt: next } : {}) };
+  }
+  if (pending.state === 2 && lastHeard && timeoutMs) {
+    // The lab's activities beat every third of the timeout, at most every 5 s (activities/heartbeat.ts):
+    // three missed beats mean the worker is gone. One that never beat is judged by its timeout alone.
+    const silentMs = nowMs - Date.parse(lastHeard);
+    const limitMs = pending.lastHeartbeatTime ? Math.max(2000, Math.min(timeoutMs / 2, 15_000)) : timeoutMs;
+    if (silentMs > limitMs) return { activity, lastHeard, timesOutAt: new Date(Date.parse(lastHeard) + timeoutMs).toISOString() };
+  }
+  return undefined;
+}
+
+function activeStageOf(d: WorkflowExecutionDescription, heartbeatMs?: number, child?: WorkflowExecutionDescription): ActiveStage | undefined {
+  const pending = d.raw.pendingActivities?.[0] ?? child?.raw.pendingActivities?.[0];
   if (!pending) return undefined;
   const payload = pending.heartbeatDetails?.payloads?.[0];
   const details = payload ? (defaultPayloadConverter.fromPayload(payload) as { stage?: StageName; outputTokens?: number }) : {};
+  const waiting = workerWaitOf(pending, Date.now(), d.raw.pendingActivities?.[0] ? heartbeatMs : undefined);
   return {
     stage: details.stage,
     attempt: pending.attempt ?? 1,
     outputTokens: details.outputTokens || undefined,
     lastFailure: pending.lastFailure?.message ?? undefined,
+    ...(waiting ? { waitingForWorker: waiting } : {}),
   };
+}
+
+/** The pending child workflow (the experiment) of a run, described; undefined when none. */
+async function pendingChildOf(client: Client, d: WorkflowExecutionDescription): Promise<WorkflowExecutionDescription | undefined> {
+  const child = d.raw.pendingChildren?.[0];
+  if (!child?.workflowId) return undefined;
+  return client.workflow.getHandle(child.workflowId, child.runId ?? undefined).describe().catch(() => undefined);
 }
 
 /** A run's memo; runs started by other clients (or failed before their first stage) may have none. */
@@ -200,8 +259,10 @@ export async function viewRun(client: Client, runId: string, opts: { queryTimeou
     memo: memoOf(await d.memo),
     startTime: d.startTime,
     closeTime: d.closeTime,
-    activeStage: activeStageOf(d),
   };
+  const child = d.status.name === 'RUNNING' ? await pendingChildOf(client, d) : undefined;
+  const heartbeatMs = d.raw.pendingActivities?.length ? ((await runInput(client, runId).catch(() => undefined))?.stageTimeouts?.heartbeatSeconds ?? 60) * 1000 : undefined;
+  view.activeStage = activeStageOf(d, heartbeatMs, child);
   if (d.status.name === 'COMPLETED') {
     view.result = (await handle.result()) as ResearchRunResult;
   } else if (d.status.name === 'FAILED') {
@@ -213,6 +274,13 @@ export async function viewRun(client: Client, runId: string, opts: { queryTimeou
   }
   if (d.status.name === 'RUNNING') view.progress = await queryProgress(client, runId, Math.max(opts.queryTimeoutMs ?? 0, 5000));
   else if (opts.queryTimeoutMs !== undefined) view.progress = await queryProgress(client, runId, opts.queryTimeoutMs);
+  // The experiment's step count, from its own query: only asked when a worker answered the run's.
+  if (child && view.progress) {
+    const step = await client
+      .withDeadline(Date.now() + 2000, () => client.workflow.getHandle(child.workflowId, child.runId).query<{ step: number; maxSteps: number }>('experimentProgress'))
+      .catch(() => undefined);
+    if (step) view.experimentStep = { step: step.step, maxSteps: step.maxSteps };
+  }
   const how = STOPPED[d.status.name];
   if (how) {
     const stage = view.progress?.currentStage ?? view.stage;
@@ -310,10 +378,7 @@ export async function resumeRun(
   const outcome = d.status.name === 'COMPLETED' ? ((await client.workflow.getHandle(runId).result()) as ResearchRunResult) : undefined;
   const resumable = RESUMABLE.has(d.status.name) || outcome?.status === 'budget_exhausted';
   if (!resumable) {
-    const why =
-      d.status.name === 'RUNNING'
-        ? 'it is still running and continues by itself (a restarted worker picks it up)'
-        : `it ended as ${outcome?.status ?? d.status.name.toLowerCase()}`;
+    const why = d.status.name === 'RUNNING' ? await whyRunningIsNotResumable(client, runId, d) : `it ended as ${outcome?.status ?? d.status.name.toLowerCase()}`;
     throw new CliError(`run "${runId}" cannot be resumed: ${why}`);
   }
   const history = await client.workflow.getHandle(runId).fetchHistory();
@@ -341,6 +406,14 @@ export async function resumeRun(
   const workflowId = `${runId.replace(/-resume\d+$/, '')}-resume${resumeCount(runId) + 1}`;
   await startRun(client, workflowId, input);
   return { workflowId, reused, input };
+}
+
+/** A running run continues by itself, unless it waits at a gate: then it needs a decision, named here. */
+async function whyRunningIsNotResumable(client: Client, runId: string, d: WorkflowExecutionDescription): Promise<string> {
+  const gate = (await queryProgress(client, runId, 5000))?.pendingGate;
+  const stage = gate?.stage ?? (d.typedSearchAttributes.get(LAB_STATUS) === 'awaiting_review' ? (d.typedSearchAttributes.get(LAB_STAGE) as StageName | undefined) : undefined);
+  if (stage) return `it is waiting for a decision at the ${stage} gate; it goes on once you decide: ${decisionCommands(runId, stage, gate?.revisionsUsed ?? 0)}`;
+  return 'it is still running and continues by itself (a restarted worker picks it up)';
 }
 
 function resumeCount(runId: string): number {

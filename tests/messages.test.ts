@@ -1,0 +1,180 @@
+/**
+ * Messages that misled a new user (issue 15, items 7 and 11), through the real `lab` process
+ * against one dev server and one worker process (SIGKILLed in the last case) with a scripted LLM.
+ */
+import { type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ArtifactStore } from '../activities/artifacts.js';
+import { LLM_ERROR_TYPES } from '../common/errorTypes.js';
+import type { RunProgress } from '../common/schemas.js';
+import { spawnDevServer, waitForPort } from '../scripts/lib/devServer.js';
+import { prepareRun, startRun } from '../scripts/lib/runs.js';
+import { LabWorkerLogger } from '../workers/createWorkers.js';
+import { FakeLlmServer } from './fakes/fakeLlmServer.js';
+import { recordedOutput, scriptedReply } from './fakes/recordedOutputs.js';
+import { experimentStep, scriptedExperimentReply } from './fakes/scriptedExperiment.js';
+import { freePort, runLab, sigkill, startWorkerProcess } from './helpers/labProcesses.js';
+import { tempDir } from './helpers/temporal.js';
+import { waitFor } from './helpers/wait.js';
+
+const dir = tempDir('messages');
+const labHome = path.join(dir, 'home');
+const artifacts = path.join(labHome, 'artifacts');
+let port: number;
+let server: ChildProcess | undefined;
+let worker: ChildProcess | undefined;
+let fake: FakeLlmServer;
+let connection: Connection;
+let client: Client;
+/** Experiment step whose agent reply is held back, so a test can look at (or kill) the run mid-step. */
+let slowStep = -1;
+
+const env = () => ({ TEMPORAL_ADDRESS: `127.0.0.1:${port}`, LAB_HOME: labHome, LAB_ARTIFACT_DIR: artifacts });
+const lab = (...args: string[]) => runLab(args, env());
+const model = () => `openai-compatible:scripted@${fake.openaiBaseURL}`;
+const progress = (id: string) => client.workflow.getHandle(id).query<RunProgress>('progress');
+
+beforeAll(async () => {
+  port = await freePort();
+  fake = await new FakeLlmServer((req) => {
+    const step = experimentStep(req.prompt);
+    if (step !== undefined) return { text: scriptedExperimentReply(step), delayMs: step === slowStep ? 60_000 : 10 };
+    return { text: scriptedReply(req.prompt) ?? recordedOutput('idea'), delayMs: 10 };
+  }).start();
+  fake.models = ['scripted'];
+  server = spawnDevServer({ port, uiPort: 0, dbFile: path.join(dir, 'temporal.db'), headless: true, logFile: path.join(dir, 'server.log') });
+  await waitForPort(port, 60_000, server);
+  connection = await Connection.connect({ address: `127.0.0.1:${port}` });
+  client = new Client({ connection });
+  // An unreachable literature backend: the preflight warns about it (once, at lab run; not on every status).
+  worker = await startWorkerProcess({
+    port,
+    labHome,
+    logFile: path.join(dir, 'worker.log'),
+    readyWithinMs: 90_000,
+    env: { LAB_ARTIFACT_DIR: artifacts, LAB_LITERATURE_BACKENDS: 'arxiv', LAB_ARXIV_URL: 'http://127.0.0.1:1', LAB_WORKSPACE_DIR: path.join(dir, 'ws') },
+  });
+}, 150_000);
+
+afterAll(async () => {
+  await sigkill(worker);
+  await connection?.close();
+  await sigkill(server);
+  await fake?.stop();
+});
+
+let runId: string;
+let deadRunId: string;
+
+describe('a run waiting at a gate', () => {
+  it('lab run with piped output says it waits at the gate and exits 0 (11f)', async () => {
+    const r = await lab('run', 'calibration-under-shift', '--gate', 'idea', '--model', model(), '--no-preflight');
+    expect(r.code, r.stderr).toBe(0);
+    runId = /started run (\S+)/.exec(r.stdout)![1];
+    expect(r.stdout).toContain(`decide:    lab approve ${runId} --stage idea`);
+    expect(r.stdout).toContain(`run ${runId} waits at the idea gate for a decision`);
+    expect((await progress(runId)).pendingGate?.stage).toBe('idea');
+  }, 90_000);
+
+  it('lab resume says the run needs a decision, naming the gate (11b)', async () => {
+    const r = await lab('resume', runId);
+    expect(r.code).toBe(1);
+    expect(r.stderr).not.toContain('continues by itself');
+    expect(r.stderr).toContain(`it is waiting for a decision at the idea gate; it goes on once you decide: lab approve ${runId} --stage idea | lab revise ${runId} --stage idea`);
+  });
+
+  it('status and show do not repeat the preflight warnings (11c)', async () => {
+    expect((await progress(runId)).preflight?.warnings.length).toBeGreaterThan(0);
+    for (const cmd of ['status', 'show']) {
+      const r = await lab(cmd, runId);
+      expect(r.stdout, cmd).toContain('status awaiting_review');
+      expect(r.stdout, cmd).not.toContain('preflight warning');
+    }
+  });
+
+  it('a rejected run says where it was rejected and that no paper was written (11a), show --json has reviews and provenance (11g)', async () => {
+    const rejected = await lab('reject', runId, '--stage', 'idea');
+    expect(rejected.code, rejected.stderr).toBe(0);
+    await client.workflow.getHandle(runId).result();
+    const status = await lab('status', runId);
+    expect(status.code).toBe(4);
+    expect(status.stdout).toMatch(/^status rejected at the idea gate \(no paper was written\)  took /m);
+    const show = await lab('show', runId);
+    expect(show.stdout).not.toContain('(no paper yet)');
+    expect(show.stdout).toContain('(no paper was written: the run was rejected at the idea gate)');
+
+    // A review lab judge wrote into the run's folder is listed with its scores; provenance is null before the check ran.
+    const folder = JSON.parse((await lab('show', runId, '--json')).stdout).folder as string;
+    mkdirSync(path.join(folder, 'reviews', 'reviewer'), { recursive: true });
+    writeFileSync(path.join(folder, 'reviews', 'reviewer', 'judge-a.json'), JSON.stringify({ soundness: { score: 3, why: 'ok' }, confidence: 4 }));
+    const json = JSON.parse((await lab('show', runId, '--json')).stdout);
+    expect(json).toMatchObject({ status: 'rejected', stoppedAt: 'idea', provenance: null });
+    expect(json.reviews).toEqual([{ kind: 'reviewer', judge: 'judge-a', path: path.join(folder, 'reviews', 'reviewer', 'judge-a.json'), scores: { soundness: 3, confidence: 4 } }]);
+  }, 60_000);
+});
+
+describe('the worker log', () => {
+  it('an expected budget stop is one line, without a stack (11d)', () => {
+    const lines: string[] = [];
+    const logger = new LabWorkerLogger(false, (e) => lines.push(`[${e.level}] ${e.message} ${JSON.stringify(e.meta ?? {})}`));
+    const error = ApplicationFailure.nonRetryable('the run has $0.0001 left; this call could cost $0.002', LLM_ERROR_TYPES.budget);
+    logger.warn('Activity failed', { error, activityType: 'runStage', workflowId: 'r1', durationMs: 3 });
+    expect(lines).toEqual(['[WARN] Activity stopped: budget exhausted (the run has $0.0001 left; this call could cost $0.002) {"activityType":"runStage","workflowId":"r1"}']);
+    // Any other failure keeps its error (and stack).
+    const entries: unknown[] = [];
+    new LabWorkerLogger(false, (e) => entries.push(e.meta?.error)).warn('Activity failed', { error: new Error('boom') });
+    expect((entries[0] as Error).stack).toContain('boom');
+  });
+});
+
+describe('a dead worker (7)', () => {
+  it('lab status shows the experiment step, then says the run waits for a worker and when it is retried', async () => {
+    slowStep = 2;
+    const { input } = await prepareRun(
+      { task: 'calibration-under-shift', model: model(), workflowId: `dead-worker-${process.pid}`, stageTimeouts: { startToCloseSeconds: 600, heartbeatSeconds: 5, maxAttempts: 5 } },
+      new ArtifactStore(artifacts),
+    );
+    const runId = (deadRunId = `dead-worker-${process.pid}`);
+    await startRun(client, runId, { ...input, skipPreflight: true });
+    const live = await waitFor(
+      async () => {
+        const r = await lab('status', runId);
+        return /experiment\s+running .*step \d+\/\d+/.test(r.stdout) ? r : undefined;
+      },
+      'the experiment mid-step',
+      60_000,
+      500,
+    );
+    expect(live.stdout).not.toContain('waiting for a worker');
+    await sigkill(worker);
+    const dead = await waitFor(
+      async () => {
+        const r = await lab('status', runId);
+        return r.stdout.includes('waiting for a worker') ? r : undefined;
+      },
+      'lab status to say it waits for a worker',
+      45_000,
+      1000,
+    );
+    expect(dead.code).toBe(0);
+    expect(dead.stdout).toMatch(/waiting for a worker: its worker stopped answering \(no heartbeat from \w+ since \d\d:\d\d:\d\dZ, \S+ ago\); (its attempt 1 times out at \d\d:\d\d:\d\dZ and is retried then|attempt \d is retried (at \d\d:\d\d:\d\dZ|as soon as a worker picks it up)); is `lab worker` running\?/);
+  }, 150_000);
+});
+
+describe('lab export and lab tasks', () => {
+  it('export prints its output path as given (11e); tasks says any folder with a task.md runs (11h)', async () => {
+    // The dead worker's run has step records (its experiment's first step); export reads them from the store.
+    const out = path.join(os.tmpdir(), `lab-messages-export-${process.pid}.jsonl`);
+    const r = await lab('export', '--format', 'steps', deadRunId, '--out', out, '--include-failed');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(` to ${out};`);
+    expect(r.stderr).not.toContain('../');
+    const tasks = await lab('tasks');
+    expect(tasks.stdout).toContain('any folder with a task.md can be run by its path too: lab run ./my-task');
+  });
+});
