@@ -10,26 +10,13 @@ import type { BenchResult } from '../common/benchmark.js';
 import type { ReviewResult } from '../common/reviews.js';
 import { loadBenchReport, startBench } from '../scripts/lib/bench.js';
 import { prepareRun, startRun } from '../scripts/lib/runs.js';
-import type { FakeRequest } from './fakes/fakeLlmServer.js';
-import { scriptedReply } from './fakes/recordedOutputs.js';
+import { judgeScript } from './fakes/recordedOutputs.js';
 import { runLab } from './helpers/labProcesses.js';
 import { startScriptedLab, tempDir, type ScriptedLab } from './helpers/temporal.js';
 
 let t: ScriptedLab;
 const dir = tempDir('review');
 
-function script(req: FakeRequest) {
-  const firstUser = (req.body.messages ?? []).find((m: { role: string }) => m.role === 'user');
-  const prompt = typeof firstUser?.content === 'string' ? firstUser.content : req.prompt;
-  const valid = scriptedReply(prompt, req.system);
-  if (req.body.model === 'judge-broken' && valid) {
-    // Every answer scores Clarity 0: out of range, so the re-ask fails too.
-    const answer = JSON.parse(valid);
-    for (const value of Object.values(answer)) if (value && typeof value === 'object' && 'score' in value) (value as { score: number }).score = 0;
-    return { text: JSON.stringify(answer) };
-  }
-  return valid === undefined ? { status: 400, body: { error: { message: 'no scripted answer' } } } : { text: valid };
-}
 
 const model = (name: string) => `openai-compatible:${name}@${t.fake.openaiBaseURL}`;
 
@@ -49,7 +36,7 @@ function writeOutputsFolder(folder: string): void {
 let runId: string;
 
 beforeAll(async () => {
-  t = await startScriptedLab(script);
+  t = await startScriptedLab(judgeScript('judge-broken'));
   t.fake.models = ['agent', 'judge-a', 'judge-b', 'judge-broken'];
   const { workflowId, input } = await prepareRun(
     { task: 'calibration-under-shift', model: model('agent'), workflowId: `review-subject-${Date.now()}` },

@@ -10,8 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReviewResult } from '../common/reviews.js';
 import { prepareRun, startRun } from '../scripts/lib/runs.js';
-import type { FakeRequest } from './fakes/fakeLlmServer.js';
-import { scriptedReply } from './fakes/recordedOutputs.js';
+import { judgeScript } from './fakes/recordedOutputs.js';
 import { runLab } from './helpers/labProcesses.js';
 import { startScriptedLab, tempDir, type ScriptedLab } from './helpers/temporal.js';
 
@@ -19,24 +18,12 @@ let t: ScriptedLab;
 const dir = tempDir('review-versions');
 let runId: string;
 
-function script(req: FakeRequest) {
-  const firstUser = (req.body.messages ?? []).find((m: { role: string }) => m.role === 'user');
-  const prompt = typeof firstUser?.content === 'string' ? firstUser.content : req.prompt;
-  const valid = scriptedReply(prompt, req.system);
-  if (req.body.model === 'judge-broken' && valid) {
-    // Valid JSON whose scores are all 0: out of range, and again when asked again.
-    const answer = JSON.parse(valid);
-    for (const value of Object.values(answer)) if (value && typeof value === 'object' && 'score' in value) (value as { score: number }).score = 0;
-    return { text: JSON.stringify(answer) };
-  }
-  return valid === undefined ? { status: 400, body: { error: { message: 'no scripted answer' } } } : { text: valid };
-}
 
 const model = (name: string) => `openai-compatible:${name}@${t.fake.openaiBaseURL}`;
 const lab$ = (...args: string[]) => runLab(args, { TEMPORAL_ADDRESS: t.env.address, LAB_HOME: path.join(dir, 'home'), LAB_ARTIFACT_DIR: t.lab.store.root });
 
 beforeAll(async () => {
-  t = await startScriptedLab(script);
+  t = await startScriptedLab(judgeScript('judge-broken'));
   t.fake.models = ['agent', 'judge-a', 'judge-broken'];
   const { workflowId, input } = await prepareRun({ task: 'calibration-under-shift', model: model('agent'), workflowId: `rejudge-${Date.now()}` }, t.lab.store);
   runId = workflowId;

@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { StageName } from '../../common/stages.js';
+import type { FakeRequest } from './fakeLlmServer.js';
 import { SHARED_DIR } from '../helpers/shared.js';
 import { competitionStep, scriptedCompetitionReply } from './scriptedCompetition.js';
 import { experimentStep, scriptedExperimentReply } from './scriptedExperiment.js';
@@ -68,4 +69,23 @@ export function stageOfPrompt(prompt: string): StageName | undefined {
   if (prompt.startsWith('Design the experiment')) return 'experiment';
   if (prompt.startsWith('Write the paper')) return 'paper';
   return undefined;
+}
+
+/**
+ * The fake LLM's script for review tests: every request answered as `scriptedReply` would, except
+ * that the model named `brokenJudge` gives valid JSON whose scores are all 0 (out of range), so its
+ * re-ask fails too; a prompt with no scripted answer gets a 400.
+ */
+export function judgeScript(brokenJudge: string) {
+  return (req: FakeRequest) => {
+    const firstUser = (req.body.messages ?? []).find((m: { role: string }) => m.role === 'user');
+    const prompt = typeof firstUser?.content === 'string' ? firstUser.content : req.prompt;
+    const valid = scriptedReply(prompt, req.system);
+    if (req.body.model === brokenJudge && valid) {
+      const answer = JSON.parse(valid);
+      for (const value of Object.values(answer)) if (value && typeof value === 'object' && 'score' in value) (value as { score: number }).score = 0;
+      return { text: JSON.stringify(answer) };
+    }
+    return valid === undefined ? { status: 400, body: { error: { message: 'no scripted answer' } } } : { text: valid };
+  };
 }
