@@ -51,9 +51,17 @@ const AUTO_ORDER: Array<[string, string]> = [
   ['OPENROUTER_API_KEY', 'openrouter:google/gemini-2.5-pro'],
 ];
 
+/** The spec that lets a worker choose the model (see resolveAutoModel); the default of lab run, compete, bench and judge. */
+export const AUTO_MODEL = 'auto';
+
+export function isAutoModel(spec: string | undefined): boolean {
+  return spec?.trim() === AUTO_MODEL;
+}
+
 /**
- * Resolves `auto` (the CLI's default) to a concrete spec: the first provider with a key set,
+ * Resolves `auto` (the default) to a concrete spec: the first provider with a key set,
  * else the embedded model. Only the variable names are looked at here, never their values.
+ * Workers call it (activities/preflight/modelChoice.ts) with their own environment, where the keys are.
  */
 export function resolveAutoModel(env: NodeJS.ProcessEnv = process.env): string {
   for (const [variable, spec] of AUTO_ORDER) if (env[variable]) return spec;

@@ -8,23 +8,27 @@ import { ApplicationFailure, executeChild, proxyActivities, upsertSearchAttribut
 import type { CompetitionActivities } from '../activities/competition/index.js';
 import type { CompetitionWriteupActivities } from '../activities/competitionWriteup.js';
 import { competitionRunInputSchema, type CompetitionRunInput, type CompetitionRunResult } from '../common/competition.js';
-import { parseModelSpec } from '../common/modelSpec.js';
+import { isAutoModel, parseModelSpec } from '../common/modelSpec.js';
 import { TASK_QUEUES } from '../common/queues.js';
 import { ZERO_USAGE } from '../common/schemas.js';
 import { LAB_KIND, LAB_MODEL, LAB_STATUS, LAB_TASK } from '../common/searchAttributes.js';
 import { experimentRun } from './experimentRun.js';
+import { chooseModel } from './preflight.js';
 
 export async function competitionRun(raw: CompetitionRunInput): Promise<CompetitionRunResult> {
   const parsed = competitionRunInputSchema.safeParse(raw);
   if (!parsed.success) {
     throw ApplicationFailure.nonRetryable(`invalid competition run input: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, 'InvalidInput');
   }
-  const input = parsed.data;
+  let input = parsed.data;
   try {
-    parseModelSpec(input.model);
+    if (!isAutoModel(input.model)) parseModelSpec(input.model);
   } catch (err) {
     throw ApplicationFailure.nonRetryable(`invalid competition run input: ${(err as Error).message}`, 'InvalidInput');
   }
+  // `auto` is chosen by a worker, where the keys are (inputs recorded before this step never say `auto`, so they replay).
+  const choice = isAutoModel(input.model) ? await chooseModel(input.budget) : undefined;
+  if (choice) input = { ...input, model: choice.model };
   const runId = workflowInfo().workflowId;
   upsertSearchAttributes([
     { key: LAB_KIND, value: 'competition' },
@@ -32,6 +36,10 @@ export async function competitionRun(raw: CompetitionRunInput): Promise<Competit
     { key: LAB_MODEL, value: input.model },
     { key: LAB_STATUS, value: 'running' },
   ]);
+  if (choice?.problem) {
+    upsertSearchAttributes([{ key: LAB_STATUS, value: 'failed' }]);
+    throw ApplicationFailure.nonRetryable(choice.problem, 'PreflightFailed');
+  }
 
   const sandbox = proxyActivities<CompetitionActivities>({
     taskQueue: TASK_QUEUES.sandbox,

@@ -21,7 +21,7 @@ import type { ArtifactActivities } from '../activities/artifactActivities.js';
 // Pure constants (only @temporalio/common beside them), safe in the workflow bundle.
 import type { StageActivities } from '../activities/stages/index.js';
 import type { StageActivityInput } from '../activities/types.js';
-import { parseModelSpec } from '../common/modelSpec.js';
+import { isAutoModel, parseModelSpec } from '../common/modelSpec.js';
 import { llmQueueFor, TASK_QUEUES } from '../common/queues.js';
 import {
   addUsage,
@@ -47,18 +47,26 @@ import { LAB_MODEL, LAB_STAGE, LAB_STATUS, LAB_TASK } from '../common/searchAttr
 import { STAGE_INPUTS, STAGES } from '../common/stages.js';
 import { progressQuery, reviewUpdate, type GateDecision, type GateRef } from './definitions.js';
 import { NON_RETRYABLE_STAGE_ERRORS } from '../common/errorTypes.js';
-import { preflight } from './preflight.js';
+import { chooseModel, preflight } from './preflight.js';
 import { STAGE_RUNNERS } from './stages.js';
 
 export { NON_RETRYABLE_STAGE_ERRORS };
 
 export async function researchRun(rawInput: ResearchRunInput): Promise<ResearchRunResult> {
-  const input = parseInput(rawInput);
+  let input = parseInput(rawInput);
   const run = new RunState(input);
   setHandler(progressQuery, () => run.progress);
   setHandler(reviewUpdate, (decision) => run.decide(decision), {
     validator: (decision) => run.validateDecision(decision),
   });
+  // `auto` is chosen by a worker, where the keys are (inputs recorded before this step never say `auto`, so they replay).
+  let unusableChoice: string | undefined;
+  if (isAutoModel(input.model)) {
+    const choice = await chooseModel(input.budget);
+    input = { ...input, model: choice.model };
+    run.progress.model = choice.model;
+    unusableChoice = choice.problem;
+  }
 
   const activityOptions = {
     // One queue per provider, so each provider's rate and concurrency are capped separately.
@@ -85,6 +93,12 @@ export async function researchRun(rawInput: ResearchRunInput): Promise<ResearchR
     { key: LAB_MODEL, value: input.model },
     { key: LAB_STATUS, value: 'running' },
   ]);
+  if (unusableChoice) {
+    // A USD budget the chosen model's price cannot enforce: refused before any paid call, as the CLI refuses a named model.
+    run.progress.preflight = { problems: [unusableChoice], warnings: [] };
+    run.failPreflight();
+    throw ApplicationFailure.nonRetryable(`preflight found 1 problem(s): ${unusableChoice}`, 'PreflightFailed');
+  }
   // Check everything the run will need before its first paid call (runs recorded before this step replay without it).
   if (!input.skipPreflight && patched('preflight')) {
     const report = await preflight({ model: input.model, sandbox: willRun(input, 'experiment'), literature: willRun(input, 'literature') });
@@ -195,7 +209,7 @@ function parseInput(raw: ResearchRunInput): ResearchRunConfig {
   const parsed = researchRunInputSchema
     .superRefine((value, ctx) => {
       try {
-        parseModelSpec(value.model);
+        if (!isAutoModel(value.model)) parseModelSpec(value.model);
       } catch (err) {
         ctx.addIssue({ code: 'custom', path: ['model'], message: (err as Error).message });
       }

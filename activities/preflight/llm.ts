@@ -8,6 +8,7 @@ import { parseModelSpec } from '../../common/modelSpec.js';
 import { AnthropicProvider } from '../llm/anthropicProvider.js';
 import { EmbeddedProvider } from '../llm/embeddedProvider.js';
 import { OpenAIProvider } from '../llm/openaiProvider.js';
+import { createModelChoiceActivities } from './modelChoice.js';
 
 const LIST_TIMEOUT_MS = 15_000;
 
@@ -38,6 +39,8 @@ export async function checkModel(model: string, env: NodeJS.ProcessEnv = process
 
 export function createLlmPreflightActivities(env?: NodeJS.ProcessEnv) {
   return {
+    // `--model auto`, chosen from the same environment the model check reads (registered on every queue, called on research).
+    ...createModelChoiceActivities(env),
     async llmPreflight(input: { model: string }): Promise<string[]> {
       return checkModel(input.model, env);
     },

@@ -3,7 +3,8 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { z } from 'zod';
 import { ArtifactStore } from '../../activities/artifacts.js';
 import { artifactRoot } from '../../activities/config.js';
-import { resolveAutoModel } from '../../common/modelSpec.js';
+import { unenforceableBudget } from '../../activities/llm/prices.js';
+import { AUTO_MODEL, isAutoModel, parseModelSpec } from '../../common/modelSpec.js';
 import { CliError } from '../lib/client.js';
 import { booleanFlag, defineCommand, flag, required } from '../lib/command.js';
 import { EXIT, runExitCode } from '../lib/exitCodes.js';
@@ -114,12 +115,16 @@ export const runCommand = defineCommand({
   positionals: ['task'],
   schema,
   async run(a) {
-    const model = !a.model || a.model === 'auto' ? resolveAutoModel() : a.model;
+    // `auto` is chosen by a worker, from its keys (the preflight says which; without one, the run chooses when it starts).
+    const requested = a.model ?? AUTO_MODEL;
+    const auto = isAutoModel(requested);
+    let model = requested;
     const store = new ArtifactStore(artifactRoot());
-    // Validate everything before connecting, so bad input is reported as such and never starts anything.
+    // Validate everything before connecting, so bad input is reported as such and never starts anything
+    // (for `auto`, the budget once the model is chosen: the placeholder only stands in for the spec check).
     const plan = await planRun({
       task: a.task,
-      model,
+      model: auto ? 'embedded' : requested,
       reasoningEffort: a['reasoning-effort'],
       workflowId: a.id,
       gates: {
@@ -128,7 +133,7 @@ export const runCommand = defineCommand({
         ...(a['on-timeout'] ? { onTimeout: a['on-timeout'] } : {}),
         ...(a['max-revisions'] !== undefined ? { maxRevisions: a['max-revisions'] } : {}),
       },
-      budget: budgetOf(a),
+      budget: auto ? undefined : budgetOf(a),
       experiment: experimentLimitsOf(a),
     });
     return withClient(async ({ client }) => {
@@ -137,7 +142,8 @@ export const runCommand = defineCommand({
         throw new CliError(`a run with id "${a.id}" already exists (see \`lab status ${a.id}\`); choose another --id`, 2);
       }
       if (!a['no-preflight']) {
-        const report = await runPreflight(client, plan.workflowId, model);
+        const report = await runPreflight(client, plan.workflowId, requested);
+        if (report !== 'no-worker' && report.model) model = report.model;
         if (report === 'no-worker') {
           if (!a.json) process.stderr.write('lab run: no worker answered the preflight check in time; starting anyway (the run checks itself first when a worker picks it up)\n');
         } else {
@@ -147,7 +153,12 @@ export const runCommand = defineCommand({
           }
         }
       }
-      const { workflowId, input } = await storeTask(plan, store);
+      if (auto && !isAutoModel(model)) {
+        const unenforceable = unenforceableBudget(parseModelSpec(model), budgetOf(a));
+        if (unenforceable) throw new CliError(`--model auto chose ${model} on the workers: ${unenforceable}; nothing was started`, 2);
+      }
+      // Still `auto` when no preflight chose: the run then chooses on its worker and checks the budget there, before any paid call.
+      const { workflowId, input } = await storeTask({ ...plan, input: { ...plan.input, model, budget: budgetOf(a) ?? {} } }, store);
       await startRun(client, workflowId, input).catch((err) => {
         if (/already (started|running|exists)/i.test((err as Error).message)) throw new CliError(`a run with id "${workflowId}" already exists (see \`lab status ${workflowId}\`)`, 2);
         throw err;
@@ -158,7 +169,8 @@ export const runCommand = defineCommand({
         return EXIT.ok;
       }
       if (!a.json) {
-        print(`started run ${workflowId}\n  task   ${input.task.name}\n  model  ${model}${model === 'embedded' ? ' (embedded model: small and weak; set a provider key for real research)' : ''}`);
+        const how = !auto ? '' : isAutoModel(model) ? ' (a worker chooses from its keys when the run starts; lab status shows which)' : ' (auto: chosen by a worker from its keys)';
+        print(`started run ${workflowId}\n  task   ${input.task.name}\n  model  ${model}${how}${model === 'embedded' ? ' (embedded model: small and weak; set a provider key on the workers for real research)' : ''}`);
         print(`  UI     ${link}\n  files  ${store.runFolder(workflowId)}`);
       }
       if (a.detach) {
