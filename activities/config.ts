@@ -53,12 +53,28 @@ export const RUBRICS_DIR = path.join(PROJECT_ROOT, 'rubrics');
 
 /** Task folders shipped with the project, in the order names are resolved. */
 export const EXAMPLE_TASKS_DIR = path.join(PROJECT_ROOT, 'tasks', 'examples');
-export const IMPORTED_TASKS_DIR = path.join(PROJECT_ROOT, 'tasks', 'imported');
+/** Where `lab tasks import` wrote before it wrote under LAB_HOME: still searched, so earlier imports keep running by name. */
+export const LEGACY_IMPORTED_TASKS_DIR = path.join(PROJECT_ROOT, 'tasks', 'imported');
+
+/** `lab tasks import`'s default destination: `<LAB_HOME>/tasks/`, searched by name after tasks/examples. */
+export function importedTasksDir(env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(labHome(env), 'tasks');
+}
+
+/** `lab report`'s default folder: `<LAB_HOME>/reports/` (one folder per benchmark or review folder inside). */
+export function reportsDir(env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(labHome(env), 'reports');
+}
+
+/** `lab export`'s default folder: `<LAB_HOME>/exports/`. */
+export function exportsDir(env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(labHome(env), 'exports');
+}
 
 /** Folders searched for a task given by name, in order. `LAB_TASKS_DIR` may add more (path-separated), searched first. */
 export function taskSearchPath(): string[] {
   const extra = (process.env.LAB_TASKS_DIR ?? '').split(path.delimiter).filter(Boolean).map((d) => path.resolve(d));
-  return [...extra, EXAMPLE_TASKS_DIR, IMPORTED_TASKS_DIR];
+  return [...extra, EXAMPLE_TASKS_DIR, importedTasksDir(), LEGACY_IMPORTED_TASKS_DIR];
 }
 
 /** Experiment workspaces, one folder per run, on the host that serves the `sandbox` queue. */

@@ -1,12 +1,12 @@
 /**
  * Importing tasks (`lab tasks import`): MLR-Bench-style task folders (`<name>/task.md`) and flat
  * `<name>.md` files are validated like any task, de-duplicated by content, and copied into one
- * destination (tasks/imported/ by default) as `<name>/task.md`.
+ * destination (`<LAB_HOME>/tasks/` by default) as `<name>/task.md`.
  */
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { EXAMPLE_TASKS_DIR, IMPORTED_TASKS_DIR } from './config.js';
+import { EXAMPLE_TASKS_DIR, importedTasksDir } from './config.js';
 import { describeTaskSet, type TaskSetCounts } from './taskSets.js';
 import { readTaskFile, readTaskFolder, TaskError, type LoadedTask } from './tasks.js';
 
@@ -39,9 +39,9 @@ interface Candidate {
 /** MLR-Bench keeps a LICENSE-NOTE.md and task_metadata.md beside its tasks; such notes are not tasks. */
 const NOTE = /^(readme|licen[cs]e|notice|copying|changelog|contributing|authors)([-_.].*)?\.md$|(^|[-_])metadata\.md$/i;
 
-export async function importTasks(source: string, dest: string = IMPORTED_TASKS_DIR, options: { force?: boolean } = {}): Promise<ImportReport> {
+export async function importTasks(source: string, dest: string = importedTasksDir(), options: { force?: boolean } = {}): Promise<ImportReport> {
   const { candidates, skipped } = await findCandidates(source);
-  const report: ImportReport = { source, dest, imported: [], replaced: [], unchanged: [], duplicates: [], refused: [], skipped, counts: describeTaskSet([]) };
+  const report: ImportReport = { source, dest: path.resolve(dest), imported: [], replaced: [], unchanged: [], duplicates: [], refused: [], skipped, counts: describeTaskSet([]) };
   const examples = new Set(await fs.readdir(EXAMPLE_TASKS_DIR).catch(() => []));
   const intoExamples = path.resolve(dest) === EXAMPLE_TASKS_DIR;
   const destByHash = await hashesIn(dest);

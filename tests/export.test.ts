@@ -294,8 +294,9 @@ describe('lab export on a finished research run', () => {
 
     const r = await lab('export', '--format', 'sft', runId);
     expect(r.code, r.stderr).toBe(0);
-    const file = path.join(dir, 'exports', `${runId}.sft.jsonl`);
-    expect(r.stderr).toContain(`exported 1 episode, ${stepFiles().length} steps (sft) to exports/${runId}.sft.jsonl; skipped 0 episodes, 0 steps`);
+    // By default under LAB_HOME (not the working folder), printed as an absolute path.
+    const file = path.join(labHome, 'exports', `${runId}.sft.jsonl`);
+    expect(r.stderr).toContain(`exported 1 episode, ${stepFiles().length} steps (sft) to ${file}; skipped 0 episodes, 0 steps`);
     const text = readFileSync(file, 'utf8');
     expectClean(text);
     expect(text).toContain('<secret:EXPORT_TEST_API_KEY>');

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { artifactRoot } from '../../activities/config.js';
+import { artifactRoot, exportsDir } from '../../activities/config.js';
 import { booleanFlag, defineCommand, flag, required } from '../lib/command.js';
 import { nonEmptyText, oneOf, runIdToFind } from '../lib/options.js';
 import { withClient } from '../lib/output.js';
@@ -15,7 +15,7 @@ export const exportCommand = defineCommand({
     'lab export --format sft|steps <runId|sessionId|benchId> [--out FILE|-] [--include-failed]\n\n' +
     '  --format sft      one chat sample per step (system, the prompt the model saw, its JSON action), for fine-tuning\n' +
     '  --format steps    one (observation, action, reward, next_observation, done) transition per step, for RL\n' +
-    '  --out FILE        default exports/<id>.<format>.jsonl; - writes to stdout\n' +
+    '  --out FILE        default <LAB_HOME>/exports/<id>.<format>.jsonl; - writes to stdout\n' +
     '  --include-failed  also episodes that failed (failed_experiment, failed, invalid, unfinished); default: only\n' +
     '                    succeeded research runs, scored competition runs and finished sessions\n' +
     'Secrets and machine paths are stripped; the schemas are in docs/trajectories.md.',
@@ -33,7 +33,7 @@ export const exportCommand = defineCommand({
     let where = 'standard output';
     if (out === '-') process.stdout.write(body);
     else {
-      const file = path.resolve(out ?? path.join('exports', `${fileSafe(id)}.${format}.jsonl`));
+      const file = path.resolve(out ?? path.join(exportsDir(), `${fileSafe(id)}.${format}.jsonl`));
       await writeAtomic(file, body);
       // As the user gave it, else absolute: a path relative to here reads as `../../tmp/…` for a file in /tmp.
       where = out ?? file;

@@ -1,6 +1,6 @@
 /**
  * `lab tasks [list]`: the tasks `lab run` finds by name (venue, year, title, and which folder each
- * name resolves to). `lab tasks import <folder>`: validates and copies tasks into tasks/imported/.
+ * name resolves to). `lab tasks import <folder>`: validates and copies tasks into `<LAB_HOME>/tasks/`.
  */
 import path from 'node:path';
 import Table from 'cli-table3';
@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { parseTaskName, parseVenue, parseYear } from '../../common/taskNames.js';
 import { importTasks, type ImportReport } from '../../activities/taskImport.js';
 import { describeTaskSet } from '../../activities/taskSets.js';
-import { IMPORTED_TASKS_DIR } from '../../activities/config.js';
+import { importedTasksDir } from '../../activities/config.js';
 import { listTasks, readTaskFolder, TaskError, type TaskEntry } from '../../activities/tasks.js';
 import { CliError } from '../lib/client.js';
 import { booleanFlag, defineCommand, flag } from '../lib/command.js';
@@ -57,7 +57,7 @@ export const tasksCommand = defineCommand({
         if (!v.source?.trim()) return fail('missing folder: lab tasks import <folder>');
         if (v.venue !== undefined || v.year !== undefined) return fail('--venue and --year belong to lab tasks list');
         if (v.dest !== undefined && !v.dest.trim()) return fail('--dest needs a folder');
-        return { action, source: v.source, dest: v.dest ?? IMPORTED_TASKS_DIR, force: v.force, json: v.json };
+        return { action, source: v.source, dest: v.dest ?? importedTasksDir(), force: v.force, json: v.json };
       }
       return fail(`unknown tasks subcommand "${action}" (list, import)`);
     }),
