@@ -6,19 +6,75 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ArtifactStore } from '../activities/artifacts.js';
 import { artifactRoot, defaultServerDbFile, labHome, PROJECT_ROOT } from '../activities/config.js';
 import { resolveAutoModel } from '../common/modelSpec.js';
 import { connectClient } from './lib/client.js';
-import { portOpen, spawnDevServer, waitForPort } from './lib/devServer.js';
+import { portOpen, readServerState, spawnDevServer, waitForPort, type ServerState } from './lib/devServer.js';
 import { followRun } from './lib/follow.js';
 import { formatRun } from './lib/format.js';
 import { prepareRun, startRun } from './lib/runs.js';
 import { runLink } from './lib/uiLink.js';
 
-const PORT = 7233;
+const DEFAULT_PORT = 7233;
+
+export type DemoServer =
+  | { action: 'use'; port: number; why: string }
+  | { action: 'start'; port: number; uiPort: number; why: string };
+
+/**
+ * Which Temporal server the demo uses. It attaches only to a server it knows is ours: the
+ * `lab server` recorded in `<LAB_HOME>/server.json` (its process alive, its port open), or the
+ * address the user set in TEMPORAL_ADDRESS. Otherwise it starts its own dev server: on 7233 when
+ * that port is free, else on a free port (a server already on 7233 that `lab server` did not
+ * record may be anyone's, with other workers polling our task queues).
+ */
+export async function chooseDemoServer(o: { preferredPort?: number; env?: NodeJS.ProcessEnv; state?: ServerState } = {}): Promise<DemoServer> {
+  const env = o.env ?? process.env;
+  const preferred = o.preferredPort ?? DEFAULT_PORT;
+  if (env.TEMPORAL_ADDRESS) {
+    const port = Number(env.TEMPORAL_ADDRESS.split(':').pop());
+    return { action: 'use', port, why: `using the Temporal server at TEMPORAL_ADDRESS=${env.TEMPORAL_ADDRESS}` };
+  }
+  const state = o.state ?? readServerState();
+  if (state && (await portOpen(state.port))) {
+    return { action: 'use', port: state.port, why: `using the lab server already running on localhost:${state.port} (pid ${state.pid}, data in ${state.dbFile})` };
+  }
+  if (!(await portOpen(preferred)) && !(await portOpen(preferred + 1000))) {
+    return { action: 'start', port: preferred, uiPort: preferred + 1000, why: 'starting the Temporal dev server' };
+  }
+  const { port, uiPort } = await freePortPair();
+  return {
+    action: 'start',
+    port,
+    uiPort,
+    why: `port ${preferred} (or its UI port ${preferred + 1000}) is taken by a server \`lab server\` did not start here, so the demo does not attach to it; starting its own Temporal dev server on port ${port}`,
+  };
+}
+
+function listenOn(port: number): Promise<net.Server | undefined> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.once('error', () => resolve(undefined));
+    s.listen(port, '127.0.0.1', () => resolve(s));
+  });
+}
+
+/** A free port whose UI port (port + 1000, as the dev server and the UI links expect) is free too. */
+async function freePortPair(): Promise<{ port: number; uiPort: number }> {
+  for (let i = 0; i < 50; i++) {
+    const s = await listenOn(0);
+    const port = s ? (s.address() as net.AddressInfo).port : 0;
+    const ui = port && port + 1000 <= 65535 ? await listenOn(port + 1000) : undefined;
+    await Promise.all([s, ui].map((x) => x && new Promise((r) => x.close(r))));
+    if (ui) return { port, uiPort: port + 1000 };
+  }
+  throw new Error('found no free pair of ports for the Temporal server and its UI');
+}
 
 function startWorker(logFile: string): Promise<ChildProcess> {
   const log = createWriteStream(logFile, { flags: 'a' });
@@ -51,13 +107,15 @@ async function main(): Promise<number> {
   });
 
   try {
-    if (await portOpen(PORT)) {
-      console.log(`using the Temporal server already running on localhost:${PORT}`);
-    } else {
-      console.log(`starting the Temporal dev server (data in ${defaultServerDbFile()})`);
-      const server = spawnDevServer({ port: PORT, uiPort: PORT + 1000, dbFile: defaultServerDbFile(), logFile: path.join(home, 'server.log') });
+    const choice = await chooseDemoServer();
+    if (choice.action === 'use') console.log(choice.why);
+    else {
+      console.log(`${choice.why} (data in ${defaultServerDbFile()})`);
+      const server = spawnDevServer({ port: choice.port, uiPort: choice.uiPort, dbFile: defaultServerDbFile(), logFile: path.join(home, 'server.log') });
       started.push(server);
-      await waitForPort(PORT, 60_000, server);
+      await waitForPort(choice.port, 60_000, server);
+      // The worker, the client and the UI links all follow TEMPORAL_ADDRESS.
+      process.env.TEMPORAL_ADDRESS = `localhost:${choice.port}`;
     }
     console.log('starting a worker (queues research, llm)');
     started.push(await startWorker(path.join(home, 'worker.log')));
@@ -93,10 +151,13 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err) => {
-    console.error(`demo failed: ${err instanceof Error ? err.message : err}`);
-    process.exit(1);
-  },
-);
+// Run as a script (npm run demo), not when a test imports chooseDemoServer.
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  main().then(
+    (code) => process.exit(code),
+    (err) => {
+      console.error(`demo failed: ${err instanceof Error ? err.message : err}`);
+      process.exit(1);
+    },
+  );
+}
