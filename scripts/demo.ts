@@ -108,8 +108,11 @@ async function main(): Promise<number> {
 
   try {
     const choice = await chooseDemoServer();
-    if (choice.action === 'use') console.log(choice.why);
-    else {
+    if (choice.action === 'use') {
+      console.log(choice.why);
+      // A lab server on another port than 7233: the worker, the client and the UI links follow TEMPORAL_ADDRESS.
+      process.env.TEMPORAL_ADDRESS ??= `localhost:${choice.port}`;
+    } else {
       console.log(`${choice.why} (data in ${defaultServerDbFile()})`);
       const server = spawnDevServer({ port: choice.port, uiPort: choice.uiPort, dbFile: defaultServerDbFile(), logFile: path.join(home, 'server.log') });
       started.push(server);
