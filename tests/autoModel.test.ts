@@ -6,7 +6,9 @@
 import { type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LAB_MODEL, LAB_STATUS } from '../common/searchAttributes.js';
 import { spawnDevServer, waitForPort } from '../scripts/lib/devServer.js';
 import { FakeLlmServer } from './fakes/fakeLlmServer.js';
 import { recordedOutput, scriptedReply } from './fakes/recordedOutputs.js';
@@ -95,6 +97,28 @@ describe('--model auto is chosen on the worker', () => {
     }, 'the run to fail');
     expect(JSON.stringify(s)).toContain(`--model auto chose ${CHOSEN} on the worker: --budget-usd needs a price for ${CHOSEN}`);
     expect(s.model).toBe(CHOSEN);
+    expect(fake.requests.length).toBe(before);
+  }, 60_000);
+});
+
+describe('lab compete --model auto', () => {
+  it('the competition run chooses on the worker, records the choice, and refuses an unenforceable USD budget before preparing anything', async () => {
+    const before = fake.requests.length;
+    const r = await lab('compete', 'friedman-regression', '--budget-usd', '1', '--detach', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const [id] = JSON.parse(r.stdout).runs as string[];
+    const connection = await Connection.connect({ address: `127.0.0.1:${port}` });
+    try {
+      const handle = new Client({ connection }).workflow.getHandle(id);
+      await expect(handle.result()).rejects.toThrow();
+      const failure = await handle.result().catch((err: Error & { cause?: Error }) => err.cause?.message ?? err.message);
+      expect(failure).toContain(`--model auto chose ${CHOSEN} on the worker: --budget-usd needs a price for ${CHOSEN}`);
+      const d = await handle.describe();
+      expect(d.typedSearchAttributes.get(LAB_MODEL)).toBe(CHOSEN);
+      expect(d.typedSearchAttributes.get(LAB_STATUS)).toBe('failed');
+    } finally {
+      await connection.close();
+    }
     expect(fake.requests.length).toBe(before);
   }, 60_000);
 });

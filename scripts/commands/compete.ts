@@ -6,7 +6,7 @@ import { listCompetitionTasks, selectCompetitions } from '../../activities/bench
 import { unenforceableBudget } from '../../activities/llm/prices.js';
 import { TaskError } from '../../activities/tasks.js';
 import { summariseRuns, type CompetitionRunInput, type CompetitionRunResult } from '../../common/competition.js';
-import { parseModelSpec, resolveAutoModel } from '../../common/modelSpec.js';
+import { AUTO_MODEL, isAutoModel, parseModelSpec } from '../../common/modelSpec.js';
 import { TASK_QUEUES } from '../../common/queues.js';
 import { LAB_KIND, LAB_MODEL, LAB_STATUS, LAB_TASK } from '../../common/searchAttributes.js';
 import { competitionRun } from '../../workflows/competitionRun.js';
@@ -157,9 +157,10 @@ export const competeCommand = defineCommand({
       if (err instanceof TaskError) throw new CliError(err.message, 2);
       throw err;
     }
-    const model = !a.model || a.model === 'auto' ? resolveAutoModel() : a.model;
+    // `auto` is chosen by the worker that runs each attempt, from its keys (and the budget checked there, before any call).
+    const model = a.model ?? AUTO_MODEL;
     const budget = budgetOf(a);
-    const unenforceable = unenforceableBudget(parseModelSpec(model), budget);
+    const unenforceable = isAutoModel(model) ? undefined : unenforceableBudget(parseModelSpec(model), budget);
     if (unenforceable) throw new CliError(unenforceable, 2);
     const input: CompetitionRunInput = {
       task,
@@ -191,7 +192,7 @@ export const competeCommand = defineCommand({
         });
       }
       if (!a.json) {
-        print(`started ${runs} run(s) of competition ${task} with ${model}`);
+        print(`started ${runs} run(s) of competition ${task} with ${model}${isAutoModel(model) ? ' (a worker chooses the model from its keys when each run starts; lab status shows which)' : ''}`);
         for (const id of ids) print(`  ${id}  ${runLink(id)}`);
       }
       if (a.detach) {
