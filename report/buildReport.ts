@@ -17,10 +17,12 @@ import {
 } from './leaderboard.js';
 import { judgesVersusMetric, objectiveByAgent, objectiveByTask, type JudgeMetricCorrelation, type ObjectiveAgentSummary, type ObjectiveTaskSummary } from './objective.js';
 import { compareWithPublished, hasComparableNumbers, type PublishedComparison } from './published.js';
-import type { ItemFailure, ObjectiveRecord, ReportInput, UnreadableFile } from './types.js';
+import type { ItemFailure, ObjectiveRecord, ReportInput, ReportState, UnreadableFile } from './types.js';
 
 export interface ReportData {
   title: string;
+  /** A benchmark's state when read (partial while running, failed when every item failed); absent for review folders. */
+  state?: ReportState;
   summary: { records: number; judges: string[]; kinds: ReviewKind[]; runs: number; failures: number; unreadableFiles: number };
   stats: DimensionStat[];
   judgePairs: JudgePair[];
@@ -49,6 +51,7 @@ export function buildReport(input: ReportInput): ReportData {
   const present = new Set(input.records.map((r) => r.kind));
   return {
     title: input.title,
+    ...(input.state ? { state: input.state } : {}),
     summary: {
       records: input.records.length,
       judges: [...new Set(input.records.map((r) => r.judge))].sort(),

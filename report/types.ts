@@ -68,9 +68,21 @@ export interface UnreadableFile {
   reason: string;
 }
 
+/**
+ * How a benchmark stood when it was reported. A running one gives a partial report (what is done so
+ * far); one whose every item failed, or that was stopped, is not reported as if it had completed.
+ */
+export interface ReportState {
+  state: 'running' | 'completed' | 'failed' | 'stopped';
+  /** One line for the head of the report, e.g. `partial: the benchmark is still running; 1 of 4 items finished`. */
+  note: string;
+}
+
 /** Everything `lab report` needs; built from a folder of reviews or from a benchmark's workflows. */
 export interface ReportInput {
   title: string;
+  /** Set for a benchmark of ours: where it stood when read. */
+  state?: ReportState;
   records: ReviewRecord[];
   runs: RunCostRecord[];
   failures: ItemFailure[];

@@ -80,10 +80,12 @@ export function scoresBarSpec(report: ReportData, kind: ReviewKind): TopLevelSpe
   const stats = report.stats.filter((s) => s.kind === kind);
   if (!stats.length) return undefined;
   const dimensions = [...new Set(stats.map((s) => s.dimension))].sort(compareDimensions);
-  const agents = [...new Set(stats.map((s) => agentLabel(s.agent, s.variant)))];
+  const short = legendLabels([...new Set(stats.map((s) => s.agent))]);
+  const label = (s: { agent: string; variant?: string }) => agentLabel(short.get(s.agent) ?? s.agent, s.variant);
+  const agents = [...new Set(stats.map(label))];
   const values = stats.map((s) => ({
     dimension: s.dimension,
-    agent: agentLabel(s.agent, s.variant),
+    agent: label(s),
     mean: s.mean,
     low: s.standardError === undefined ? null : s.mean - s.standardError,
     high: s.standardError === undefined ? null : s.mean + s.standardError,
@@ -96,7 +98,8 @@ export function scoresBarSpec(report: ReportData, kind: ReviewKind): TopLevelSpe
     encoding: {
       x: { field: 'dimension', type: 'nominal', sort: dimensions, title: null, axis: { labelAngle: 0 } },
       xOffset: { field: 'agent', type: 'nominal', sort: agents },
-      color: { field: 'agent', type: 'nominal', sort: agents, title: 'agent', scale: { scheme: 'tableau10' } },
+      // No label limit: Vega's default (160 px) cut every `openai-compatible:…` agent to the same text.
+      color: { field: 'agent', type: 'nominal', sort: agents, title: 'agent', scale: { scheme: 'tableau10' }, legend: { labelLimit: 0 } },
     },
     layer: [
       // The rubric's whole scale, so bars of different reports compare by eye (MLRC's is 1–5, the others 1–10).
@@ -108,6 +111,30 @@ export function scoresBarSpec(report: ReportData, kind: ReviewKind): TopLevelSpe
       },
     ],
   } as TopLevelSpec;
+}
+
+const PROVIDER_PREFIX = /^(openai|anthropic|openrouter|openai-compatible|embedded):/;
+
+/**
+ * Legend labels that tell agents apart in as few characters as the set allows: the shortest of
+ * (model's last part, model, model@endpoint, full spec) that is distinct for every agent, the
+ * same level for all. `openai-compatible:qwen2.5:7b@http://h:8000/v1` is `qwen2.5:7b` beside
+ * another model, and keeps its endpoint beside the same model served elsewhere.
+ */
+export function legendLabels(agents: string[]): Map<string, string> {
+  const levels = (agent: string): string[] => {
+    const noProvider = agent.replace(PROVIDER_PREFIX, '');
+    const at = agent.startsWith('openai-compatible:') ? noProvider.lastIndexOf('@') : -1;
+    const model = at > 0 ? noProvider.slice(0, at) : noProvider;
+    const last = model.split('/').filter(Boolean).pop() ?? model;
+    return [last.replace(/\.gguf$/i, ''), model, noProvider, agent];
+  };
+  const all = agents.map(levels);
+  for (let level = 0; level < 4; level++) {
+    const labels = all.map((l) => l[level]);
+    if (labels.every(Boolean) && new Set(labels).size === new Set(agents).size) return new Map(agents.map((a, i) => [a, labels[i]]));
+  }
+  return new Map(agents.map((a) => [a, a]));
 }
 
 /** Judge A's overall score against judge B's, one circle per score pair sized by how many outputs share it. */

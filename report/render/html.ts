@@ -9,8 +9,13 @@ import { summaryLine } from './summary.js';
 
 const STYLE = `
 body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1200px; padding: 0 1rem; color: #222; }
-table { border-collapse: collapse; margin: 0.5rem 0 1.5rem; font-size: 0.9rem; }
-th, td { border-bottom: 1px solid #ddd; padding: 0.25rem 0.6rem; text-align: left; }
+.table-wrap { max-width: 100%; overflow-x: auto; margin: 0.5rem 0 1.5rem; }
+table { border-collapse: collapse; font-size: 0.9rem; }
+th, td { border-bottom: 1px solid #ddd; padding: 0.25rem 0.6rem; text-align: left; vertical-align: top; }
+td { max-width: 36em; overflow-wrap: anywhere; }
+.state { padding: 0.5rem 0.8rem; border-left: 4px solid #4c78a8; background: #eef3f8; }
+.state-running, .state-stopped { border-color: #e0a100; background: #fdf6e3; }
+.state-failed { border-color: #c0392b; background: #fde8e8; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .note { color: #555; font-style: italic; }
 figure { margin: 0.5rem 0; overflow-x: auto; }
@@ -18,7 +23,9 @@ tr.differs td { background: #fde8e8; }
 `;
 
 export function renderHtml(report: ReportData, tables: ReportTable[], charts: ChartFile[]): string {
-  const body: string[] = [`<h1>${escapeHtml(report.title)}</h1>`, `<p>${escapeHtml(summaryLine(report))}</p>`, '<h2>Method</h2>', '<ul>'];
+  const body: string[] = [`<h1>${escapeHtml(report.title)}</h1>`];
+  if (report.state) body.push(`<p class="state state-${report.state.state}"><strong>Status:</strong> ${escapeHtml(report.state.note)}</p>`);
+  body.push(`<p>${escapeHtml(summaryLine(report))}</p>`, '<h2>Method</h2>', '<ul>');
   body.push(...reportMethod(report).map((m) => `<li>${escapeHtml(m)}</li>`), '</ul>');
   for (const table of tables.filter((t) => !t.detailOnly)) {
     body.push(`<h2>${escapeHtml(table.title)}</h2>`);
@@ -54,7 +61,8 @@ function htmlTable(table: ReportTable): string {
     const cells = shown.map((i) => `<td${typeof row[i] === 'number' ? ' class="num"' : ''}>${escapeHtml(cellText(row[i], table.columns[i]))}</td>`);
     return `<tr${flagged ? ' class="differs"' : ''}>${cells.join('')}</tr>`;
   });
-  return `<table>\n<thead>${head}</thead>\n<tbody>\n${rows.join('\n')}\n</tbody>\n</table>`;
+  // Wide tables scroll inside their own box (long cells wrap first) instead of running past the page.
+  return `<div class="table-wrap"><table>\n<thead>${head}</thead>\n<tbody>\n${rows.join('\n')}\n</tbody>\n</table></div>`;
 }
 
 function escapeHtml(text: string): string {

@@ -11,6 +11,7 @@ export function renderJson(report: ReportData, tables: ReportTable[]): string {
   return `${JSON.stringify(
     {
       title: report.title,
+      ...(report.state ? { state: report.state } : {}),
       summary: report.summary,
       method: reportMethod(report),
       published: { label: PUBLISHED_LABEL, source: PUBLISHED_SOURCE },

@@ -5,7 +5,9 @@ import type { ChartFile } from './charts.js';
 import { summaryLine } from './summary.js';
 
 export function renderMarkdown(report: ReportData, tables: ReportTable[], charts: Pick<ChartFile, 'file' | 'title' | 'table'>[]): string {
-  const out = [`# ${report.title}`, '', summaryLine(report), '', '## Method', '', ...reportMethod(report).map((m) => `- ${m}`), ''];
+  const out = [`# ${report.title}`, ''];
+  if (report.state) out.push(`**Status:** ${escapeCell(report.state.note)}`, '');
+  out.push(summaryLine(report), '', '## Method', '', ...reportMethod(report).map((m) => `- ${m}`), '');
   for (const table of tables.filter((t) => !t.detailOnly)) {
     out.push(`## ${table.title}`, '');
     if (table.note) out.push(`_${escapeCell(table.note)}_`, '');

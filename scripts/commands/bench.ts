@@ -15,7 +15,7 @@ import { defaultReviews, type BenchmarkInput, type BenchMode } from '../../commo
 import { parseModelSpec, resolveAutoModel } from '../../common/modelSpec.js';
 import { REVIEW_KINDS, type ReviewKind } from '../../common/reviews.js';
 import { STAGES, type StageName } from '../../common/stages.js';
-import { benchExists, benchInput, finishedItems, startBench, viewBench, type BenchView } from '../lib/bench.js';
+import { benchExists, benchInput, benchReportState, finishedItems, startBench, viewBench, type BenchView } from '../lib/bench.js';
 import { CliError } from '../lib/client.js';
 import { booleanFlag, defineCommand, flag, repeatedFlag } from '../lib/command.js';
 import { EXIT } from '../lib/exitCodes.js';
@@ -315,7 +315,8 @@ function eta(startedAt: string, finished: number, total: number): string {
 }
 
 function formatBench(view: BenchView): string {
-  const lines = [`benchmark ${view.benchId}: ${view.execution.toLowerCase()}`];
+  // A benchmark whose every item failed has not completed in any sense a reader cares about (as lab report says).
+  const lines = [`benchmark ${view.benchId}: ${view.execution === 'COMPLETED' ? benchReportState(view).state : view.execution.toLowerCase()}`];
   const counts = view.result ?? view.progress;
   if (counts) {
     lines.push(`  items   ${counts.total} in all: ${counts.done} done, ${counts.failed} failed, ${counts.skipped} skipped${view.progress ? `, ${view.progress.running} running` : ''}${view.atGate ? `, ${view.atGate} at a gate` : ''}`);

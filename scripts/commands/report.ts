@@ -11,8 +11,10 @@ import { cellText, visibleColumns, type ReportTable } from '../../report/tables.
 import type { ReportInput } from '../../report/types.js';
 import { writeReport } from '../../report/writeReport.js';
 import { summaryLine } from '../../report/render/summary.js';
+import { reportsDir } from '../../activities/config.js';
 import { loadBenchReport } from '../lib/bench.js';
 import { CliError } from '../lib/client.js';
+import { EXIT } from '../lib/exitCodes.js';
 import { booleanFlag, defineCommand, flag } from '../lib/command.js';
 import { nonEmptyText } from '../lib/options.js';
 import { print, printJson, withClient } from '../lib/output.js';
@@ -23,8 +25,10 @@ const USAGE =
   '                    judge agreement, cost per task, failures, and competition runs\' objective scores beside the judges\n' +
   '  --reviews FOLDER  MLR-Bench\'s published review files (its reviews/ folder or the folder holding it), with the\n' +
   '                    paper\'s published numbers beside the computed ones\n' +
-  '  --out DIR         default reports/<benchId or folder name>: report.md, report.html, report.json, CSVs, SVG charts\n' +
-  '  --json            the report\'s data on stdout';
+  '  --out DIR         default <LAB_HOME>/reports/<benchId or folder name>: report.md, report.html, report.json, CSVs, SVG charts\n' +
+  '  --json            the report\'s data on stdout\n' +
+  'A running benchmark gives a partial report (what has finished; exit 0, with a warning); one whose every item\n' +
+  'failed, or that failed or was stopped, exits 3 (4: the budget ran out before any item finished).';
 
 export const reportCommand = defineCommand({
   summary: 'tables and charts of judge scores: a benchmark, or MLR-Bench review files beside the published numbers',
@@ -40,27 +44,33 @@ export const reportCommand = defineCommand({
   async run({ benchId, reviews, out, json }) {
     if (benchId && reviews) throw new CliError('give a benchmark id or --reviews FOLDER, not both (see lab report --help)', 2);
     if (!benchId && !reviews) throw new CliError('give a benchmark id or --reviews FOLDER (see lab report --help)', 2);
-    const input = reviews ? await readReviewFolder(reviews) : await withClient(({ client }) => loadBenchReport(client, benchId!));
-    const outDir = path.resolve(out ?? path.join('reports', fileSafe(benchId ?? path.basename(path.resolve(reviews!)))));
+    const { exitCode = EXIT.ok, ...input } = reviews ? await readReviewFolder(reviews) : await withClient(({ client }) => loadBenchReport(client, benchId!));
+    const outDir = path.resolve(out ?? path.join(reportsDir(), fileSafe(benchId ?? path.basename(path.resolve(reviews!)))));
     const { files, report, tables } = await writeReport(input, outDir);
+    // On stderr too, so a partial or failed benchmark is not mistaken for a finished one in a pipe or with --json.
+    if (input.state && input.state.state !== 'completed') process.stderr.write(`lab report: ${benchId}: ${input.state.note}\n`);
     const shown = tables.filter((t) => !t.detailOnly && (t.name.startsWith('scores_') || ['published_comparison', 'objective_agents', 'objective_tasks', 'judges_vs_metric', 'cost', 'failure_counts'].includes(t.name)));
     if (json) {
-      return void printJson({
+      printJson({
         title: report.title,
+        ...(report.state ? { state: report.state } : {}),
         summary: report.summary,
         files,
         tables: Object.fromEntries(shown.map((t) => [t.name, t.rows.map((r) => Object.fromEntries(t.columns.map((c, i) => [c.key, r[i]])))])),
       });
+      return exitCode;
     }
     print(report.title);
+    if (report.state) print(report.state.note);
     print(summaryLine(report));
     for (const table of shown) print(`\n${table.title}${table.name.startsWith('scores_') ? ' (means; ± standard errors in report.md)' : ''}\n${terminalTable(table)}`);
-    print(`\nwrote ${files.length} files:`);
-    for (const f of files) print(`  ${path.relative(process.cwd(), f) || f}`);
+    print(`\nwrote ${files.length} files to ${outDir}:`);
+    for (const f of files) print(`  ${path.relative(outDir, f)}`);
+    return exitCode;
   },
 });
 
-async function readReviewFolder(folder: string): Promise<ReportInput> {
+async function readReviewFolder(folder: string): Promise<ReportInput & { exitCode?: number }> {
   let input: ReportInput;
   try {
     input = await mlrBenchReportInput(folder);

@@ -10,11 +10,12 @@ import { TASK_QUEUES } from '../../common/queues.js';
 import type { ReviewResult } from '../../common/reviews.js';
 import type { ResearchRunResult } from '../../common/schemas.js';
 import { LAB_BENCH, LAB_KIND, LAB_MODEL, LAB_STATUS, LAB_TASK } from '../../common/searchAttributes.js';
-import type { ItemFailure, ObjectiveRecord, ReportInput, ReviewRecord, RunCostRecord } from '../../report/types.js';
+import type { ItemFailure, ObjectiveRecord, ReportInput, ReportState, ReviewRecord, RunCostRecord } from '../../report/types.js';
 import type { CompetitionRunResult } from '../../common/competition.js';
 import { benchProgressQuery } from '../../workflows/definitions.js';
 import { benchmark } from '../../workflows/benchmark.js';
 import { CliError, explainNotFound } from './client.js';
+import { EXIT } from './exitCodes.js';
 import { rootMessage } from './runs.js';
 
 export async function benchExists(client: Client, benchId: string): Promise<boolean> {
@@ -121,9 +122,8 @@ export async function benchInput(client: Client, benchId: string): Promise<Bench
 }
 
 /** Every judge's scores, every run's cost and every unfinished item's reason, for `lab report <benchId>`. */
-export async function loadBenchReport(client: Client, benchId: string): Promise<ReportInput> {
-  const d = await client.workflow.getHandle(benchId).describe().catch((err) => explainNotFound(err, benchId, 'benchmark'));
-  if (d.type !== 'benchmark') throw new CliError(`"${benchId}" is a ${d.type} workflow, not a benchmark`, 2);
+export async function loadBenchReport(client: Client, benchId: string): Promise<ReportInput & { exitCode: number }> {
+  const { exitCode, ...state } = benchReportState(await viewBench(client, benchId));
   const children = await benchChildren(client, benchId);
   const records: ReviewRecord[] = [];
   const runs: RunCostRecord[] = [];
@@ -174,7 +174,38 @@ export async function loadBenchReport(client: Client, benchId: string): Promise<
   });
   // A failure a later retry made good is not a failure any more.
   const open = failures.filter((f) => !(f.part.startsWith('review:') && finished.has(`${benchItemKey(f.task, f.agent)}|${f.part}`)));
-  return { title: `benchmark ${benchId}`, records, runs, failures: open, objective };
+  return { title: `benchmark ${benchId}`, state, records, runs, failures: open, objective, exitCode };
+}
+
+/**
+ * What a report of the benchmark says about where it stands, and `lab report`'s exit code: 0 for a
+ * finished benchmark (some items may have failed) or a running one (the report is partial), 3 when
+ * every item it ran failed or it failed, was cancelled or terminated, 4 when the budget stopped it
+ * before any item finished (README: exit codes).
+ */
+export function benchReportState(view: Pick<BenchView, 'execution' | 'progress' | 'result' | 'failure'>): ReportState & { exitCode: number } {
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  const counts = (c: { total: number; done: number; failed: number; skipped: number }) =>
+    `${c.done} done, ${c.failed} failed${c.skipped ? `, ${c.skipped} skipped (budget)` : ''}`;
+  if (view.execution === 'RUNNING') {
+    const p = view.progress;
+    const where = p && p.total > 0 ? `${p.done + p.failed + p.skipped} of ${plural(p.total, 'item')} finished (${counts(p)}), ${p.running} running` : 'its items are not started yet';
+    return { state: 'running', note: `partial: the benchmark is still running; ${where}. This report holds what has finished so far.`, exitCode: EXIT.ok };
+  }
+  const r = view.result;
+  if (view.execution === 'COMPLETED' && r) {
+    if (r.done === 0 && r.failed > 0) {
+      const skipped = r.skipped ? `, ${r.skipped} skipped (budget)` : '';
+      return { state: 'failed', note: `failed: every ${r.skipped ? 'started ' : ''}item failed (${r.failed} of ${plural(r.total, 'item')}${skipped}); the failures say why, and lab bench retry runs them again`, exitCode: EXIT.runFailed };
+    }
+    if (r.done === 0 && r.skipped > 0) {
+      return { state: 'stopped', note: `stopped: the budget ran out before any item finished (${counts(r)} of ${r.total}); lab bench resume continues`, exitCode: EXIT.runStopped };
+    }
+    return { state: 'completed', note: `completed: ${r.done} of ${plural(r.total, 'item')} done${r.failed || r.skipped ? ` (${counts(r)})` : ''}`, exitCode: EXIT.ok };
+  }
+  const how = view.execution.toLowerCase().replace('_', ' ');
+  const state = view.execution === 'CANCELED' || view.execution === 'TERMINATED' ? 'stopped' : 'failed';
+  return { state, note: `${how}: the benchmark did not finish${view.failure ? ` (${view.failure})` : ''}; this report holds what finished before`, exitCode: EXIT.runFailed };
 }
 
 
