@@ -226,7 +226,9 @@ describe('lab tasks (the real CLI)', () => {
     expect(r.stdout).toMatch(/^task\s+venue\s+year\s+title\n/);
     expect(r.stdout).toMatch(/zzconf2025_alpha\s+zzconf\s+2025\s+Alpha workshop/);
     expect(r.stdout).not.toContain('zzconf2024_beta');
-    expect(r.stdout).toMatch(/\n1 of \d+ tasks match --venue zzconf --year 2025; by year: 2025 1; by venue: zzconf 1\n$/);
+    expect(r.stdout).toMatch(/\n1 of \d+ tasks match --venue zzconf --year 2025; by year: 2025 1; by venue: zzconf 1\n/);
+    // The last line says that any folder with a task.md runs too (issue 15, item 11h).
+    expect(r.stdout).toMatch(/any folder with a task\.md can be run by its path too: lab run \.\/my-task\n$/);
     const json = await lab(['tasks', '--year', '2025', '--json'], { LAB_TASKS_DIR: extra });
     expect(JSON.parse(json.stdout)).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'zzconf2025_alpha', venue: 'zzconf', year: 2025, title: 'Alpha workshop', shadowed: [] })]));
   });
