@@ -4,7 +4,7 @@
  * says which model the worker chose, the run uses it, and lab status and lab list --model find it.
  */
 import { type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -120,5 +120,17 @@ describe('lab compete --model auto', () => {
       await connection.close();
     }
     expect(fake.requests.length).toBe(before);
+  }, 60_000);
+});
+
+describe('lab judge --judge auto', () => {
+  it('the preflight chooses the judge on the worker and the review starts with it', async () => {
+    const outputs = path.join(dir, 'other-agent');
+    mkdirSync(outputs, { recursive: true });
+    writeFileSync(path.join(outputs, 'task.md'), '# A task\n\nStudy something.\n');
+    writeFileSync(path.join(outputs, 'idea.md'), recordedOutput('idea'));
+    const r = await lab('judge', '--dir', outputs, '--kind', 'idea', '--detach');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`started 1 review(s) of other-agent by ${CHOSEN} (auto: chosen by a worker from its keys)`);
   }, 60_000);
 });

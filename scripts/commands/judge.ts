@@ -7,13 +7,13 @@ import { documentsInFolder, missingDocuments, requiredDocuments } from '../../ac
 import { artifactRoot } from '../../activities/config.js';
 import { unenforceableBudget } from '../../activities/llm/prices.js';
 import { splitBudget } from '../../common/budget.js';
-import { parseModelSpec } from '../../common/modelSpec.js';
+import { AUTO_MODEL, isAutoModel, parseModelSpec } from '../../common/modelSpec.js';
 import { REVIEW_KINDS, type ReviewInput, type ReviewKind, type ReviewSubject } from '../../common/reviews.js';
 import { CliError } from '../lib/client.js';
 import { booleanFlag, defineCommand, flag, repeatedFlag } from '../lib/command.js';
 import { EXIT } from '../lib/exitCodes.js';
 import { onInterrupt } from '../lib/interrupt.js';
-import { list, resolvedModelSpec, runIdToFind } from '../lib/options.js';
+import { list, modelSpec, runIdToFind } from '../lib/options.js';
 import { print, printJson, withClient } from '../lib/output.js';
 import { awaitReview, documentsOfRunId, startReview, type ReviewOutcome } from '../lib/reviews.js';
 import { runPreflight } from '../lib/preflight.js';
@@ -33,7 +33,8 @@ const kindList = (value: string): ReviewKind[] | 'auto' => {
 };
 
 /** Repeated `--judge` options, each a model spec (default: auto, as lab run). */
-const judgeSpecs = repeatedFlag('--judge', resolvedModelSpec('--judge'), ['auto']).refine((specs) => specs.length <= 8, { message: 'at most 8 judges per review' });
+// `auto` stays `auto` here: a worker chooses it from its keys (the preflight below says which).
+const judgeSpecs = repeatedFlag('--judge', modelSpec('--judge'), [AUTO_MODEL]).refine((specs) => specs.length <= 8, { message: 'at most 8 judges per review' });
 
 export const judgeCommand = defineCommand({
   summary: 'review a run (or a folder of outputs) on the MLR-Judge rubrics, with one or more judges in parallel',
@@ -88,7 +89,7 @@ export const judgeCommand = defineCommand({
     }),
   async run(a) {
     const budget = budgetOf(a);
-    for (const judge of a.judge) {
+    for (const judge of a.judge.filter((j) => !isAutoModel(j))) {
       const unenforceable = unenforceableBudget(parseModelSpec(judge), budget);
       if (unenforceable) throw new CliError(unenforceable, 2);
     }
@@ -121,20 +122,33 @@ export const judgeCommand = defineCommand({
       if (checks.includes('no-worker') && !a.json) process.stderr.write('lab judge: no worker answered the preflight check in time; starting anyway\n');
       const problems = checks.flatMap((c) => (c === 'no-worker' ? [] : c.problems));
       if (problems.length) throw new CliError(`preflight found ${problems.length} problem(s); no review was started:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+      // `auto` as the worker chose it (the review itself takes concrete specs): without an answer there is no choice to start with.
+      const judges = [
+        ...new Set(
+          a.judge.map((judge, i) => {
+            if (!isAutoModel(judge)) return judge;
+            const check = checks[i];
+            if (check === 'no-worker' || !check.model) throw new CliError('--judge auto: no worker answered to choose the model from its keys; nothing was started (start a worker, or name the judge: --judge openai:<model>)');
+            const unenforceable = unenforceableBudget(parseModelSpec(check.model), budget);
+            if (unenforceable) throw new CliError(`--judge auto chose ${check.model} on the workers: ${unenforceable}; nothing was started`, 2);
+            return check.model;
+          }),
+        ),
+      ];
 
       const started = [];
       for (const kind of kinds) {
         const input: ReviewInput = {
           kind,
           subject,
-          judges: a.judge,
+          judges,
           ...(a['no-code'] ? { withCode: false } : {}),
           ...(budget ? { budget: splitBudget(budget, kinds.length) } : {}),
         };
         started.push(await startReview(client, subjectName, input));
       }
       if (!a.json) {
-        print(`started ${started.length} review(s) of ${subjectName} by ${a.judge.join(', ')}`);
+        print(`started ${started.length} review(s) of ${subjectName} by ${judges.join(', ')}${a.judge.some(isAutoModel) ? ' (auto: chosen by a worker from its keys)' : ''}`);
         for (const s of started) print(`  ${s.kind.padEnd(14)} ${s.reviewId}  ${runLink(s.reviewId)}`);
       }
       if (a.detach) {
