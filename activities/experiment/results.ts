@@ -12,7 +12,7 @@ import type { ArtifactRef } from '../../common/schemas.js';
 import { isPlainArtifactName, plainArtifactName, type ArtifactStore } from '../artifacts.js';
 import { workspaceRoot } from '../config.js';
 import { printable, walkTree, WalkReport, type SkippedEntry } from '../fsWalk.js';
-import { checkProvenance, MeasuredIndex, type ProvenanceReport } from '../integrity/provenance.js';
+import { checkProvenance, failedProvenance, MeasuredIndex, type ProvenanceReport } from '../integrity/provenance.js';
 import { appendPending } from './agent.js';
 import { parseTranscript, type StepRecord } from './transcript.js';
 
@@ -38,7 +38,8 @@ export interface ExperimentResults {
   files: ArtifactRef[];
   /** Files whose numbers count as measured (result data and raw command outputs). */
   measured: ArtifactRef[];
-  provenance: Pick<ProvenanceReport, 'checked' | 'matched'> & { unmatched: number };
+  /** With `status: 'error'` and its reason when the check could not run (the counts are then no result). */
+  provenance: Pick<ProvenanceReport, 'checked' | 'matched'> & { unmatched: number; status?: 'error'; error?: string };
   steps: number;
   commands: number;
   /** Files of the workspace left out (unreadable, too large, over a limit, past the listing's bound); listed in `experiment/collected.json`. */
@@ -96,6 +97,24 @@ export function createResultsActivities({ store }: { store: ArtifactStore }) {
       const figures: Array<{ path: string; stored: string }> = [];
       const collected: CollectedFile[] = [];
       const index = new MeasuredIndex();
+      // A provenance check that cannot run is reported in results.md and the stage's checks; it never fails the run.
+      let provenanceError: unknown;
+      const indexed = (source: string, content: string) => {
+        if (provenanceError !== undefined) return;
+        try {
+          index.add(source, content);
+        } catch (err) {
+          provenanceError = err ?? new Error('the provenance index failed');
+        }
+      };
+      const check = (documents: Record<string, string>): ProvenanceReport => {
+        if (provenanceError !== undefined) return failedProvenance(provenanceError, index.sources);
+        try {
+          return checkProvenance(documents, index);
+        } catch (err) {
+          return failedProvenance(err, index.sources);
+        }
+      };
       let bytesLeft = MAX_COLLECTED_BYTES;
       for (const c of found.candidates) {
         // A bad file is left out and said so; it never fails the run.
@@ -119,7 +138,7 @@ export function createResultsActivities({ store }: { store: ArtifactStore }) {
         if (c.as === 'typed-by-agent') typedByAgent.push(c.rel);
         else if (c.as === 'result') {
           measured.push(ref);
-          index.add(c.stored, text!);
+          indexed(c.stored, text!);
           tables.push(renderDataFile(printable(c.rel), text!).replace(/\n/, `${renamed}\n`));
         } else if (c.as === 'figure') figures.push({ path: c.rel, stored: c.stored });
       }
@@ -135,18 +154,19 @@ export function createResultsActivities({ store }: { store: ArtifactStore }) {
       for (const r of records) {
         if (r.observation.output) {
           measured.push(r.observation.output);
-          index.add(r.observation.output.path, await store.getText(r.observation.output).catch(() => ''));
+          indexed(r.observation.output.path, await store.getText(r.observation.output).catch(() => ''));
         }
       }
 
       // One table per result data file a command wrote.
       const status: ExperimentResults['status'] = tables.length > 0 ? 'succeeded' : 'failed_experiment';
       const reason = status === 'succeeded' ? undefined : noResultsReason(records, input.end);
-      const summaryReport = input.summary ? checkProvenance({ summary: input.summary }, index) : undefined;
-      const resultsMd = renderResults({ input, records, status, reason, tables, figures, summaryReport, typedByAgent, collection });
+      const summaryReport = input.summary ? check({ summary: input.summary }) : undefined;
+      const provenanceFailure = provenanceError !== undefined ? failedProvenance(provenanceError).error : undefined;
+      const resultsMd = renderResults({ input, records, status, reason, tables, figures, summaryReport, typedByAgent, collection, provenanceFailure });
       const results = await store.put(input.runId, 'results/results.md', resultsMd);
       const log = await store.put(input.runId, 'results/log.txt', renderLog(records), 'text/plain');
-      const report = checkProvenance({ 'results.md': resultsMd }, index);
+      const report = check({ 'results.md': resultsMd });
       return {
         status,
         reason,
@@ -155,7 +175,12 @@ export function createResultsActivities({ store }: { store: ArtifactStore }) {
         transcript,
         files,
         measured,
-        provenance: { checked: report.checked, matched: report.matched, unmatched: report.unmatched.length },
+        provenance: {
+          checked: report.checked,
+          matched: report.matched,
+          unmatched: report.unmatched.length,
+          ...(report.status === 'error' ? { status: 'error' as const, error: report.error } : {}),
+        },
         steps: records.length,
         commands: records.filter((r) => r.action.action === 'run').length,
         ...(collection.note() ? { skipped: collection.skippedCount } : {}),
@@ -340,6 +365,8 @@ function renderResults(o: {
   summaryReport?: ProvenanceReport;
   typedByAgent: string[];
   collection: WalkReport;
+  /** Why the provenance check could not run, if it could not. */
+  provenanceFailure?: string;
 }): string {
   const ended = { finished: `the agent finished after ${o.records.length} steps`, max_steps: 'the step limit', wall_time: 'the wall-time limit', budget: 'the budget' }[o.input.end];
   const lines = [
@@ -378,6 +405,15 @@ function renderResults(o: {
       '',
     );
   }
+  if (o.provenanceFailure) {
+    lines.push(
+      '## Provenance check: could not run',
+      '',
+      // In a code span: the reason is not a result, and the provenance check skips code spans.
+      `The check that the numbers here come from the files the code wrote could not run, so nothing was checked: \`${o.provenanceFailure.replace(/`/g, "'")}\``,
+      '',
+    );
+  }
   const runs = o.records.filter((r) => r.action.action === 'run');
   lines.push('## Commands run', '');
   if (runs.length) {
@@ -391,7 +427,9 @@ function renderResults(o: {
   lines.push('', 'Full output of every command: `results/log.txt`; each step: `experiment/steps/`.');
   if (o.input.summary) {
     lines.push('', "## Agent's summary (model-written)", '', o.input.summary.trim());
-    if (o.summaryReport?.unmatched.length) {
+    if (o.summaryReport?.status === 'error') {
+      lines.push('', `**Provenance:** the numbers in this summary could not be checked: \`${(o.summaryReport.error ?? 'unknown error').replace(/`/g, "'")}\``);
+    } else if (o.summaryReport?.unmatched.length) {
       lines.push('', `**Provenance:** ${o.summaryReport.unmatched.length} number(s) in this summary appear in no result file or command output: ${o.summaryReport.unmatched.map((u) => u.text).join(', ')}.`);
     }
   }

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import type { ArtifactRef } from '../../common/schemas.js';
 import type { ArtifactStore } from '../artifacts.js';
-import { checkProvenance, MeasuredIndex, type ProvenanceReport } from '../integrity/provenance.js';
+import { checkProvenance, failedProvenance, MeasuredIndex, type ProvenanceReport } from '../integrity/provenance.js';
 
 const LOG_EXCERPT_CHARS = 4000;
 
@@ -43,7 +43,8 @@ export async function paperEvidence(store: ArtifactStore, attachments: ArtifactR
 
 /**
  * Checks the stated numbers of `documents` against the measured files and writes
- * `provenance.json` (unmatched numbers with their line) into the run's folder.
+ * `provenance.json` (unmatched numbers with their line) into the run's folder. A check that
+ * throws is written as `status: "error"` with its reason, and returned, not thrown.
  */
 export async function writeProvenance(
   store: ArtifactStore,
@@ -51,9 +52,15 @@ export async function writeProvenance(
   documents: Record<string, string>,
   sources: ArtifactRef[],
 ): Promise<{ report: ProvenanceReport; ref: ArtifactRef }> {
-  const index = new MeasuredIndex();
-  for (const source of sources) index.add(runRelative(source), await store.getText(source).catch(() => ''));
-  const report = checkProvenance(documents, index);
+  let report: ProvenanceReport;
+  try {
+    const index = new MeasuredIndex();
+    for (const source of sources) index.add(runRelative(source), await store.getText(source).catch(() => ''));
+    report = checkProvenance(documents, index);
+  } catch (err) {
+    // A check that cannot run is a finding of the stage, never its failure.
+    report = failedProvenance(err, sources.map(runRelative));
+  }
   const ref = await store.put(runId, 'provenance.json', `${JSON.stringify(report, null, 2)}\n`, 'application/json');
   return { report, ref };
 }

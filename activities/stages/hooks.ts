@@ -48,11 +48,24 @@ const paper: StageHooks = {
     const documents: Record<string, string> = { 'paper.md': document };
     if (resultsText && input.sources) documents['results.md'] = resultsText;
     const { report, ref } = await writeProvenance(store, input.runId, documents, input.sources ?? []);
-    return { document, extra: [ref], checks: { provenance: { checked: report.checked, matched: report.matched, unmatched: report.unmatched.length } } };
+    // A check that could not run says so at the end of the paper: no count of flags stands for it.
+    const stored = report.status === 'error' ? `${document}${provenanceFailedSection(report.error)}` : document;
+    const provenance: NonNullable<StageChecks['provenance']> & { status?: 'error'; error?: string } = {
+      checked: report.checked,
+      matched: report.matched,
+      unmatched: report.unmatched.length,
+      ...(report.status === 'error' ? { status: 'error' as const, error: report.error } : {}),
+    };
+    return { document: stored, extra: [ref], checks: { provenance } };
   },
 };
 
 export const STAGE_HOOKS: Partial<Record<StageName, StageHooks>> = { experiment: legacyExperiment, paper };
+
+/** Appended to a paper whose provenance check could not run. */
+export function provenanceFailedSection(error: string | undefined): string {
+  return `\n\n---\n\n## Provenance check: could not run\n\n> **Durable Lab:** the check that every number in this paper comes from a file the experiment wrote could not run (${error ?? 'unknown error'}). No number in this paper was checked; provenance.json says the same.\n`;
+}
 
 function extractPython(markdown: string): string | undefined {
   const blocks = [...markdown.matchAll(/```(?:python|py)\s*\n([\s\S]*?)```/g)].map((m) => m[1]);
