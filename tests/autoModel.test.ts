@@ -98,7 +98,20 @@ describe('--model auto is chosen on the worker', () => {
     expect(JSON.stringify(s)).toContain(`--model auto chose ${CHOSEN} on the worker: --budget-usd needs a price for ${CHOSEN}`);
     expect(s.model).toBe(CHOSEN);
     expect(fake.requests.length).toBe(before);
-  }, 60_000);
+
+    // lab resume --model auto leaves the choice to a worker too (the CLI has no key: it would pick embedded).
+    const resumed = await lab('resume', runId, '--model', 'auto', '--max-tokens', '1000000', '--detach', '--json');
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const resumedId = JSON.parse(resumed.stdout).runId as string;
+    const r2 = await waitFor(async () => {
+      const st = await statusOf(resumedId);
+      return st.model && st.model !== 'auto' ? st : undefined;
+    }, 'the resumed run to choose its model');
+    expect(r2.model).toBe(CHOSEN);
+    // Stopped here (if it has not ended already): its LLM calls would run on into the next test's count.
+    const stopped = await lab('cancel', resumedId, '--terminate');
+    expect(stopped.code === 0 || /has already ended/.test(stopped.stderr), stopped.stderr).toBe(true);
+  }, 90_000);
 });
 
 describe('lab compete --model auto', () => {

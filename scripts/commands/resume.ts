@@ -1,7 +1,6 @@
 /** `lab resume`: a new run from a failed, cancelled, terminated or out-of-budget one, reusing its finished stages. */
 import { z } from 'zod';
 import { artifactRoot } from '../../activities/config.js';
-import { resolveAutoModel } from '../../common/modelSpec.js';
 import { booleanFlag, defineCommand, flag } from '../lib/command.js';
 import { EXIT, EXIT_CODES_HELP, runExitCode } from '../lib/exitCodes.js';
 import { followRun } from '../lib/follow.js';
@@ -21,7 +20,8 @@ export const resumeCommand = defineCommand({
   positionals: ['runId'],
   schema: z.object({ runId: runIdPositional, ...budgetOptions, model: flag(modelSpec('--model')), detach: booleanFlag, json: booleanFlag }),
   async run(a) {
-    const model = a.model === 'auto' ? resolveAutoModel() : a.model;
+    // `auto` goes to the run as it is: a worker chooses from its own keys (the CLI may have none).
+    const model = a.model;
     return withClient(async ({ client }) => {
       const resumed = await resumeRun(client, a.runId, { budget: budgetOf(a), model });
       const link = runLink(resumed.workflowId);

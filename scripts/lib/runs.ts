@@ -12,7 +12,7 @@ import {
 } from '@temporalio/client';
 import type { ArtifactStore } from '../../activities/artifacts.js';
 import { unenforceableBudget } from '../../activities/llm/prices.js';
-import { parseModelSpec, type ModelSpec } from '../../common/modelSpec.js';
+import { AUTO_MODEL, parseModelSpec, type ModelSpec } from '../../common/modelSpec.js';
 import { loadTask, TaskError } from '../../activities/tasks.js';
 import { TASK_QUEUES } from '../../common/queues.js';
 import {
@@ -393,7 +393,8 @@ export async function resumeRun(
   const spentHere = outcome?.totals ?? memo.spent ?? ZERO_USAGE;
   const model = overrides.model ?? previous.model;
   const budget = overrides.budget ?? previous.budget;
-  const unenforceable = unenforceableBudget(parseModelSpec(model), budget);
+  // `auto` is chosen by a worker from its keys; the run checks the budget against that choice.
+  const unenforceable = model === AUTO_MODEL ? undefined : unenforceableBudget(parseModelSpec(model), budget);
   if (unenforceable) throw new CliError(unenforceable, 2);
   const input: ResearchRunInput = {
     ...previous,
