@@ -87,7 +87,16 @@ export const stageChecksSchema = z.object({
     })
     .optional(),
   /** Numbers stated in the stage's documents that no sandbox-produced file contains. */
-  provenance: z.object({ checked: z.number().int(), matched: z.number().int(), unmatched: z.number().int() }).optional(),
+  provenance: z
+    .object({
+      checked: z.number().int(),
+      matched: z.number().int(),
+      unmatched: z.number().int(),
+      /** `error`: the check could not run (`error` says why); its counts are then not a verdict. */
+      status: z.enum(['ok', 'error']).optional(),
+      error: z.string().optional(),
+    })
+    .optional(),
   citations: z.object({ checked: z.number().int(), verified: z.number().int(), flagged: z.number().int() }).optional(),
   literature: z
     .object({ retrieved: z.number().int(), cited: z.number().int(), backends: z.array(z.object({ name: z.string(), ok: z.boolean(), error: z.string().optional() })) })

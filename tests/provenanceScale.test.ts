@@ -13,6 +13,7 @@ import { checkProvenance, matches, MeasuredIndex, statedNumbers } from '../activ
 import { writeProvenance } from '../activities/stages/evidence.js';
 import { STAGE_HOOKS } from '../activities/stages/hooks.js';
 import type { ArtifactRef } from '../common/schemas.js';
+import { formatChecks } from '../scripts/lib/format.js';
 import type { StageActivityInput } from '../activities/types.js';
 import { tempDir } from './helpers/temporal.js';
 
@@ -178,5 +179,14 @@ describe('a provenance check that cannot run is a finding, not a failure', () =>
     expect(results).toContain('## Provenance check: could not run');
     expect(results).toContain('could not run, so nothing was checked: `RangeError: Maximum call stack size exceeded`');
     expect(results).toContain('**Provenance:** the numbers in this summary could not be checked: `RangeError: Maximum call stack size exceeded`');
+  });
+});
+
+describe('lab status on a provenance check that could not run', () => {
+  it('says it could not run and why, not "0 numbers checked"', () => {
+    const line = formatChecks({ provenance: { checked: 0, matched: 0, unmatched: 0, status: 'error', error: 'RangeError: too many numbers' } });
+    expect(line).toContain('provenance: could not run (RangeError: too many numbers); no number was checked');
+    expect(line).not.toContain('0 numbers checked');
+    expect(formatChecks({ provenance: { checked: 3, matched: 2, unmatched: 1 } })).toContain('provenance: 3 numbers checked, 1 not found in any result file');
   });
 });

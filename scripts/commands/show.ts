@@ -79,16 +79,16 @@ function scoresOf(file: string): Record<string, number> {
 }
 
 /** The provenance check's summary (numbers checked, matched, not found) and its report's path; null before it ran. */
-function provenanceOf(folder: string, view: RunView): { path?: string; checked: number; matched: number; unmatched: number } | null {
+function provenanceOf(folder: string, view: RunView): { path?: string; checked: number; matched: number; unmatched: number; status?: 'ok' | 'error'; error?: string } | null {
   const file = path.join(folder, 'provenance.json');
   if (existsSync(file)) {
     try {
-      const r = JSON.parse(readFileSync(file, 'utf8')) as { checked: number; matched: number; unmatched: unknown[] };
-      return { path: file, checked: r.checked, matched: r.matched, unmatched: r.unmatched.length };
+      const r = JSON.parse(readFileSync(file, 'utf8')) as { checked: number; matched: number; unmatched: unknown[]; status?: 'ok' | 'error'; error?: string };
+      return { path: file, checked: r.checked, matched: r.matched, unmatched: r.unmatched.length, ...(r.status ? { status: r.status } : {}), ...(r.error ? { error: r.error } : {}) };
     } catch {
       // fall through to the summary the run recorded
     }
   }
   const checks = view.progress?.stages.map((s) => s.checks?.provenance).filter(Boolean).pop();
-  return checks ? { checked: checks.checked, matched: checks.matched, unmatched: checks.unmatched } : null;
+  return checks ? { checked: checks.checked, matched: checks.matched, unmatched: checks.unmatched, ...(checks.status ? { status: checks.status } : {}), ...(checks.error ? { error: checks.error } : {}) } : null;
 }

@@ -74,7 +74,8 @@ export function formatChecks(c: StageChecks): string {
     );
   }
   if (c.citations) parts.push(`citations: ${c.citations.verified} verified, ${c.citations.flagged} flagged`);
-  if (c.provenance) {
+  if (c.provenance?.status === 'error') parts.push(`provenance: could not run (${c.provenance.error ?? 'no reason recorded'}); no number was checked`);
+  else if (c.provenance) {
     parts.push(`provenance: ${plural(c.provenance.checked, 'number')} checked, ${c.provenance.unmatched} not found in any result file`);
   }
   return parts.join('; ');
