@@ -358,6 +358,28 @@ describe('worker logging', () => {
     expect(verbose.entries.map((e) => e.level)).toEqual(['INFO']);
   });
 
+  it("shows a line the SDK core repeats (a poll failing while the server is down) once a minute, with how often it came meanwhile", () => {
+    const entries: LogEntry[] = [];
+    let t = Date.parse('2026-12-02T08:00:00Z');
+    const logger = new LabWorkerLogger(false, (e) => entries.push(e), () => t);
+    // As the core sends it while the server is down: the retry count grows, the error is a Rust debug dump.
+    const error =
+      'Status { code: Unavailable, message: "tcp connect error", source: Some(tonic::transport::Error(Transport, ConnectError(ConnectError("tcp connect error", 127.0.0.1:7233, Os { code: 111, kind: ConnectionRefused, message: "Connection refused" })))) }';
+    const core = (n: number) => ['gRPC call poll_workflow_task_queue retried ' + n + ' times', { sdkComponent: 'core', target: 'temporalio_client::retry', error }] as const;
+    for (let i = 1; i <= 30; i++, t += 1000) logger.warn(...core(i));
+    logger.warn('Activity failed', { sdkComponent: 'worker', activityId: '1' });
+    logger.warn('Activity failed', { sdkComponent: 'worker', activityId: '2' });
+    t += 60_000;
+    logger.warn(...core(31));
+    expect(entries.map((e) => e.message)).toEqual([
+      'gRPC call poll_workflow_task_queue retried 1 times: tcp connect error: ConnectionRefused',
+      'Activity failed',
+      'Activity failed',
+      'gRPC call poll_workflow_task_queue retried 31 times: tcp connect error: ConnectionRefused (and 29 more times since 2026-12-02T08:00:00.000Z)',
+    ]);
+    expect(entries[0]!.meta).toEqual({ sdkComponent: 'core' });
+  });
+
   it('the quiet bundle still logs webpack warnings at WARN', () => {
     const entries: LogEntry[] = [];
     const logger = new DefaultLogger('WARN', (e) => entries.push(e));

@@ -78,16 +78,59 @@ const NO_WORKFLOWS = 'No workflows registered, not polling for workflow tasks';
  * with `verbose`. Warnings that are expected by design are logged at DEBUG instead; every other
  * warning and error still shows.
  */
+/**
+ * A core log line in one line: its message and the gist of its error (gRPC status message and OS
+ * error kind), instead of the Rust debug dump of every field.
+ */
+export function coreLine(message: string, meta: LogMetadata): string {
+  const error = typeof meta.error === 'string' ? meta.error : undefined;
+  if (!error) return message;
+  const status = /message: "([^"]+)"/.exec(error)?.[1];
+  const kind = /kind: (\w+)/.exec(error)?.[1];
+  const gist = [status, kind].filter(Boolean).join(': ') || (error.length > 200 ? `${error.slice(0, 200)}...` : error);
+  return `${message}: ${gist}`;
+}
+
+/** A core warning or error seen again within this long is counted, not printed (a server outage repeats one line every second). */
+export const REPEAT_WINDOW_MS = 60_000;
+
 export class LabWorkerLogger implements Logger {
   readonly inner: DefaultLogger;
-  constructor(readonly verbose = false, logFunction?: ConstructorParameters<typeof DefaultLogger>[1]) {
+  private readonly repeats = new Map<string, { shownAt: number; suppressed: number }>();
+  constructor(
+    readonly verbose = false,
+    logFunction?: ConstructorParameters<typeof DefaultLogger>[1],
+    private readonly now: () => number = Date.now,
+  ) {
     this.inner = new DefaultLogger(verbose ? 'INFO' : 'WARN', logFunction);
   }
   log(level: LogLevel, message: string, meta?: LogMetadata): void {
     if (level === 'WARN' && isExpectedWarning(message, meta)) level = 'DEBUG';
     const budget = budgetStop(message, meta);
     if (budget) return this.inner.log(level, budget.message, budget.meta);
+    // Only the SDK core's own lines repeat by the second (polls failing while the server is down);
+    // the TypeScript side's warnings each name their own activity and are all shown.
+    if ((level === 'WARN' || level === 'ERROR') && meta?.sdkComponent === 'core') {
+      const line = coreLine(message, meta);
+      const shown = this.collapse(level, line);
+      if (shown === undefined) return;
+      return this.inner.log(level, shown, { sdkComponent: 'core' });
+    }
     this.inner.log(level, message, meta);
+  }
+  /** The message to print, with how often it was held back since it was last shown; undefined to hold it back. */
+  private collapse(level: LogLevel, message: string): string | undefined {
+    // "retried 6 times" and "retried 7 times" are the same line.
+    const key = `${level} ${message.replace(/\d+/g, '#')}`;
+    const t = this.now();
+    const seen = this.repeats.get(key);
+    if (seen && t - seen.shownAt < REPEAT_WINDOW_MS) {
+      seen.suppressed += 1;
+      return undefined;
+    }
+    if (this.repeats.size > 1000) this.repeats.clear();
+    this.repeats.set(key, { shownAt: t, suppressed: 0 });
+    return seen?.suppressed ? `${message} (and ${seen.suppressed} more times since ${new Date(seen.shownAt).toISOString()})` : message;
   }
   trace(message: string, meta?: LogMetadata): void {
     this.log('TRACE', message, meta);

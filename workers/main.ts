@@ -19,7 +19,13 @@ export interface WorkerProcessOptions {
 /** Installs the SDK runtime with the lab's logger, leaving signals to {@link runWorkerProcess}. */
 function installRuntime(verbose: boolean): void {
   try {
-    Runtime.install({ logger: new LabWorkerLogger(verbose), shutdownSignals: [] });
+    Runtime.install({
+      logger: new LabWorkerLogger(verbose),
+      shutdownSignals: [],
+      // The SDK core's own (Rust) log lines go through the lab's logger too: one format, no colour
+      // codes, and a line repeated while the server is unreachable is shown once a minute.
+      telemetryOptions: { logging: { filter: { core: verbose ? 'INFO' : 'WARN', other: 'WARN' }, forward: {} } },
+    });
   } catch {
     // Already installed in this process (an embedding program or a test did it): keep theirs.
   }
