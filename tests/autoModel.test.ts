@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LAB_MODEL, LAB_STATUS } from '../common/searchAttributes.js';
+import { LAB_BENCH, LAB_KIND, LAB_MODEL, LAB_STATUS } from '../common/searchAttributes.js';
 import { spawnDevServer, waitForPort } from '../scripts/lib/devServer.js';
 import { FakeLlmServer } from './fakes/fakeLlmServer.js';
 import { recordedOutput, scriptedReply } from './fakes/recordedOutputs.js';
@@ -146,4 +146,29 @@ describe('lab judge --judge auto', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain(`started 1 review(s) of other-agent by ${CHOSEN} (auto: chosen by a worker from its keys)`);
   }, 60_000);
+});
+
+describe('lab bench --agent auto', () => {
+  it("the benchmark's worker chooses once, for the agents and the default judge, and its items run with the choice", async () => {
+    const r = await lab('bench', '--tasks', 'calibration-under-shift', '--agent', 'auto', '--stages', 'idea', '--reviews', 'idea', '--detach', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const { benchId } = JSON.parse(r.stdout) as { benchId: string };
+    const connection = await Connection.connect({ address: `127.0.0.1:${port}` });
+    try {
+      const client = new Client({ connection });
+      // The item's research run carries the model the worker chose (the CLI, with no key, would have picked embedded).
+      const models = await waitFor(async () => {
+        const found: string[] = [];
+        for await (const w of client.workflow.list({ query: `${LAB_BENCH.name} = '${benchId}' AND ${LAB_KIND.name} = 'research'` })) {
+          const m = w.typedSearchAttributes.get(LAB_MODEL);
+          if (m) found.push(m);
+        }
+        return found.length ? found : undefined;
+      }, 'the benchmark item to start');
+      expect(models).toEqual([CHOSEN]);
+      await client.workflow.getHandle(benchId).terminate('test done');
+    } finally {
+      await connection.close();
+    }
+  }, 90_000);
 });

@@ -44,12 +44,23 @@ import { addUsage, ZERO_USAGE, type Budget, type Usage } from '../common/schemas
 import { LAB_BENCH, LAB_KIND, LAB_MODEL, LAB_STATUS, LAB_TASK } from '../common/searchAttributes.js';
 import { benchProgressQuery } from './definitions.js';
 import { benchItem } from './benchItem.js';
-import { preflight } from './preflight.js';
+import { chooseModel, preflight } from './preflight.js';
+import { isAutoModel } from '../common/modelSpec.js';
 
 export async function benchmark(raw: BenchmarkInput): Promise<BenchResult> {
   const input = parseInput(raw);
   const benchId = workflowInfo().workflowId;
   const carried = input.carried;
+  // `auto` among the agents or judges is chosen once, by a worker from its keys (the CLI may have
+  // none), and the choice travels on through continue-as-new. Inputs recorded before never say `auto`.
+  if (!carried && [...input.agents, ...input.judges].some(isAutoModel)) {
+    const choice = await chooseModel(input.budget);
+    if (choice.problem) throw ApplicationFailure.nonRetryable(choice.problem, 'InvalidInput');
+    const resolve = (models: string[]) => [...new Set(models.map((m) => (isAutoModel(m) ? choice.model : m)))];
+    input.agents = resolve(input.agents);
+    input.judges = resolve(input.judges);
+    raw = { ...raw, agents: input.agents, judges: input.judges };
+  }
   upsertSearchAttributes([
     { key: LAB_KIND, value: 'benchmark' },
     { key: LAB_BENCH, value: benchId },

@@ -12,7 +12,7 @@ import { selectCompetitions } from '../../activities/bench/competitions.js';
 import { selectTasks } from '../../activities/taskSets.js';
 import { TaskError } from '../../activities/tasks.js';
 import { defaultReviews, type BenchmarkInput, type BenchMode } from '../../common/benchmark.js';
-import { parseModelSpec, resolveAutoModel } from '../../common/modelSpec.js';
+import { AUTO_MODEL, isAutoModel, parseModelSpec } from '../../common/modelSpec.js';
 import { REVIEW_KINDS, type ReviewKind } from '../../common/reviews.js';
 import { STAGES, type StageName } from '../../common/stages.js';
 import { benchExists, benchInput, benchReportState, finishedItems, startBench, viewBench, type BenchView } from '../lib/bench.js';
@@ -20,7 +20,7 @@ import { CliError } from '../lib/client.js';
 import { booleanFlag, defineCommand, flag, repeatedFlag } from '../lib/command.js';
 import { EXIT } from '../lib/exitCodes.js';
 import { onInterrupt } from '../lib/interrupt.js';
-import { list, newRunId, resolvedModelSpec, nonEmptyText, runIdToFind, wholeNumber } from '../lib/options.js';
+import { list, modelSpec, newRunId, nonEmptyText, runIdToFind, wholeNumber } from '../lib/options.js';
 import { print, printJson, withClient } from '../lib/output.js';
 import { runLink } from '../lib/uiLink.js';
 import { budgetOf, budgetOptions } from './run.js';
@@ -63,8 +63,9 @@ const schema = z
     action: z.string().optional(),
     benchId: z.string().optional(),
     tasks: flag(nonEmptyText('--tasks')),
-    agent: repeatedFlag('--agent', resolvedModelSpec('--agent')),
-    judge: repeatedFlag('--judge', resolvedModelSpec('--judge')),
+    // `auto` stays `auto`: the benchmark's worker chooses from its own keys.
+    agent: repeatedFlag('--agent', modelSpec('--agent')),
+    judge: repeatedFlag('--judge', modelSpec('--judge')),
     stages: flag(benchStages),
     reviews: flag(reviewKinds),
     'judge-only': booleanFlag,
@@ -197,9 +198,10 @@ export const benchCommand = defineCommand({
     }
 
     // start
-    const judges = a.judge?.length ? a.judge : [resolveAutoModel()];
+    const judges = a.judge?.length ? a.judge : [AUTO_MODEL];
     const budget = budgetOf(a);
-    for (const model of [...(a.agent ?? []), ...judges]) {
+    // `auto` is checked against its price where it is chosen, in the benchmark.
+    for (const model of [...(a.agent ?? []), ...judges].filter((m) => !isAutoModel(m))) {
       const unenforceable = unenforceableBudget(parseModelSpec(model), budget);
       if (unenforceable) throw new CliError(unenforceable, 2);
     }
@@ -236,7 +238,8 @@ export const benchCommand = defineCommand({
       if (!a.json) {
         print(`started benchmark ${benchId}`);
         print(`  tasks   ${a.tasks} (${taskCount} here)\n  mode    ${mode}${stages.length ? ` (${stages.join(', ')})` : ''}; reviews ${reviews.join(', ')}`);
-        print(`  agents  ${input.agents?.join(', ') || `outputs in ${a.outputs}`}\n  judges  ${judges.join(', ')}\n  UI      ${runLink(benchId)}`);
+        const shown = (models: string[]) => models.map((m) => (isAutoModel(m) ? 'auto (a worker chooses from its keys)' : m)).join(', ');
+        print(`  agents  ${input.agents?.length ? shown(input.agents) : `outputs in ${a.outputs}`}\n  judges  ${shown(judges)}\n  UI      ${runLink(benchId)}`);
       }
       if (a.detach) {
         if (a.json) printJson({ benchId, ui: runLink(benchId) });

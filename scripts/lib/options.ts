@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { ModelSpecError, parseModelSpec, resolveAutoModel } from '../../common/modelSpec.js';
+import { ModelSpecError, parseModelSpec } from '../../common/modelSpec.js';
 import { isStageName, STAGES, type StageName } from '../../common/stages.js';
 import { isValidRunId, RUN_ID_RULE } from '../../common/runIds.js';
 
@@ -95,15 +95,6 @@ export function modelSpec(option: string) {
       return `embedded:${file}`;
     }
     return spec.spec;
-  };
-}
-
-/** A model spec as modelSpec checks it, with `auto` resolved as `lab run` resolves it. */
-export function resolvedModelSpec(option: string) {
-  const check = modelSpec(option);
-  return (value: string): string => {
-    const spec = check(value);
-    return spec === 'auto' ? resolveAutoModel() : spec;
   };
 }
 
