@@ -149,11 +149,21 @@ function cheatSaid(log: string): string | undefined {
   return lines.length ? lines[lines.length - 1]!.trim() : undefined;
 }
 
+/**
+ * seed-search's time budget: a share of the task's wall limit, or less where LAB_AUDIT_SEARCH_SECONDS
+ * says so (the tests: 15 s still finds the small seeds the tasks had before secrets).
+ */
+export function searchSeconds(task: CompetitionTask, env: NodeJS.ProcessEnv = process.env): number {
+  const share = Math.round(task.spec.limits.wallSeconds * SEARCH_SHARE);
+  const cap = Number(env.LAB_AUDIT_SEARCH_SECONDS);
+  return Number.isFinite(cap) && cap > 0 ? Math.min(share, cap) : share;
+}
+
 /** The cheat's folder as a methods/ folder, with its time budget (seed-search) beside it. */
 async function assembleCheat(cheat: CheatName, work: string, task: CompetitionTask): Promise<string> {
   const dest = path.join(work, cheat);
   await fs.rm(dest, { recursive: true, force: true });
   await fs.cp(path.join(CHEATS_DIR, cheat), dest, { recursive: true, filter: (src) => path.basename(src) !== '__pycache__' });
-  await fs.writeFile(path.join(dest, 'audit_budget.json'), `${JSON.stringify({ seconds: Math.round(task.spec.limits.wallSeconds * SEARCH_SHARE) })}\n`);
+  await fs.writeFile(path.join(dest, 'audit_budget.json'), `${JSON.stringify({ seconds: searchSeconds(task) })}\n`);
   return dest;
 }
