@@ -12,40 +12,22 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ArtifactStore } from '../activities/artifacts.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createCompetitionActivities, type CompetitionActivities } from '../activities/competition/index.js';
 import { secretsDir } from '../activities/competition/secrets.js';
 import { createEnvironmentActivities, type EnvironmentActivities } from '../activities/environment/index.js';
 import { BubblewrapBackend } from '../activities/sandbox/index.js';
-import { tempDir } from './helpers/temporal.js';
-
-const ENV_KEYS = ['LAB_WORKSPACE_DIR', 'LAB_COMPETITION_HIDDEN_DIR', 'LAB_COMPETITION_SCORING_DIR'] as const;
+import { useScratchEnv } from './helpers/scratchEnv.js';
 
 describe('leak-proof competitions (bubblewrap)', () => {
-  const saved = Object.fromEntries(ENV_KEYS.map((k) => [k, process.env[k]]));
-  let root: string;
+  const scratch = useScratchEnv('leaks', { LAB_WORKSPACE_DIR: 'workspaces', LAB_COMPETITION_HIDDEN_DIR: 'hidden', LAB_COMPETITION_SCORING_DIR: 'scoring' });
   let acts: CompetitionActivities;
   let env: EnvironmentActivities;
 
   beforeAll(() => {
-    root = tempDir('leaks');
-    process.env.LAB_WORKSPACE_DIR = path.join(root, 'workspaces');
-    process.env.LAB_COMPETITION_HIDDEN_DIR = path.join(root, 'hidden');
-    process.env.LAB_COMPETITION_SCORING_DIR = path.join(root, 'scoring');
-    const store = new ArtifactStore(path.join(root, 'artifacts'));
     const backend = new BubblewrapBackend();
-    acts = createCompetitionActivities({ store, backend });
-    env = createEnvironmentActivities({ store, backend });
-  });
-
-  afterAll(() => {
-    for (const k of ENV_KEYS) {
-      if (saved[k] === undefined) delete process.env[k];
-      else process.env[k] = saved[k];
-    }
-    // rm(1), not rmSync: the deep-tree test leaves a tree deeper than PATH_MAX.
-    execFileSync('rm', ['-rf', '--', root]);
+    acts = createCompetitionActivities({ store: scratch.store, backend });
+    env = createEnvironmentActivities({ store: scratch.store, backend });
   });
 
   function activity<I, O>(fn: (input: I) => Promise<O>, input: I): Promise<O> {

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DefaultLogger } from '@temporalio/worker';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ArtifactStore, isPlainArtifactName, plainArtifactName } from '../activities/artifacts.js';
 import { listTree } from '../activities/competition/files.js';
 import { createEnvironmentActivities, snapshotWorkspace } from '../activities/environment/index.js';
@@ -20,24 +20,13 @@ import { paperEvidence, runRelative, writeProvenance } from '../activities/stage
 import { BubblewrapBackend } from '../activities/sandbox/index.js';
 import type { EnvAction, Observation } from '../common/environment.js';
 import type { ArtifactRef } from '../common/schemas.js';
+import { useScratchEnv } from './helpers/scratchEnv.js';
 import { tempDir } from './helpers/temporal.js';
 
-const saved = process.env.LAB_WORKSPACE_DIR;
-let root: string;
+const scratch = useScratchEnv('hostile', { LAB_WORKSPACE_DIR: 'workspaces' });
 let store: ArtifactStore;
-
 beforeAll(() => {
-  root = tempDir('hostile');
-  process.env.LAB_WORKSPACE_DIR = path.join(root, 'workspaces');
-  mkdirSync(process.env.LAB_WORKSPACE_DIR);
-  store = new ArtifactStore(path.join(root, 'artifacts'));
-});
-
-afterAll(() => {
-  if (saved === undefined) delete process.env.LAB_WORKSPACE_DIR;
-  else process.env.LAB_WORKSPACE_DIR = saved;
-  // rm walks with openat: a tree deeper than PATH_MAX is no problem for it.
-  if (root) execFileSync('rm', ['-rf', root]);
+  store = scratch.store;
 });
 
 function workspace(runId: string): string {

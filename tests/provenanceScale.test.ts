@@ -3,10 +3,9 @@
  * indexed and checked (it used to throw RangeError from a spread of ~122k arguments), and a check
  * that throws is written as a finding (`status: "error"`), never as a failed stage.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ArtifactStore } from '../activities/artifacts.js';
 import { createResultsActivities } from '../activities/experiment/results.js';
 import { checkProvenance, matches, MeasuredIndex, statedNumbers } from '../activities/integrity/provenance.js';
@@ -15,23 +14,12 @@ import { STAGE_HOOKS } from '../activities/stages/hooks.js';
 import type { ArtifactRef } from '../common/schemas.js';
 import { formatChecks } from '../scripts/lib/format.js';
 import type { StageActivityInput } from '../activities/types.js';
-import { tempDir } from './helpers/temporal.js';
+import { useScratchEnv } from './helpers/scratchEnv.js';
 
-const saved = process.env.LAB_WORKSPACE_DIR;
-let root: string;
+const scratch = useScratchEnv('provscale', { LAB_WORKSPACE_DIR: 'workspaces' });
 let store: ArtifactStore;
-
 beforeAll(() => {
-  root = tempDir('provscale');
-  process.env.LAB_WORKSPACE_DIR = path.join(root, 'workspaces');
-  mkdirSync(process.env.LAB_WORKSPACE_DIR);
-  store = new ArtifactStore(path.join(root, 'artifacts'));
-});
-
-afterAll(() => {
-  if (saved === undefined) delete process.env.LAB_WORKSPACE_DIR;
-  else process.env.LAB_WORKSPACE_DIR = saved;
-  if (root) execFileSync('rm', ['-rf', root]);
+  store = scratch.store;
 });
 
 /** A results JSON of `n` measured numbers (losses of a long training run), deterministic. */
