@@ -8,34 +8,13 @@
  * Names carry the worker's pid and start time, so a cgroup left by a crashed worker is known as
  * stale and removed at the next command.
  */
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { isStaleName, ownedName } from './ownedNames.js';
 import { killPids } from './processTree.js';
 
 const PREFIX = 'lab-sandbox-';
 const CGROUP_ROOT = '/sys/fs/cgroup';
-
-/** `<pid>-<start time>` of a live process, or undefined. Start time guards against recycled pids. */
-export function processIdentity(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return `${pid}-${stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]}`;
-  } catch {
-    return undefined;
-  }
-}
-
-/** A name of the form PREFIX<pid>-<start>-<random> whose process is gone (or is another process now). */
-export function isStaleName(name: string, prefix: string): boolean {
-  const m = new RegExp(`^${prefix}(\\d+)-(\\d+)-[0-9a-f]+$`).exec(name);
-  if (!m) return false;
-  return processIdentity(Number(m[1])) !== `${m[1]}-${m[2]}`;
-}
-
-export function ownedName(prefix: string): string {
-  return `${prefix}${processIdentity(process.pid) ?? `${process.pid}-0`}-${randomBytes(6).toString('hex')}`;
-}
 
 interface Flavour {
   version: 1 | 2;

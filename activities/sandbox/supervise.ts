@@ -11,7 +11,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { constants as osConstants } from 'node:os';
 import type { KillReason, SandboxLimits } from '../../common/environment.js';
-import { processIdentity, type MemoryReading } from './memoryCgroup.js';
+import type { MemoryReading } from './memoryCgroup.js';
+import { processIdentity } from './ownedNames.js';
 import { descendants, pidNamespaceOf, processesInNamespace, readProcessTable, sharedAwareMemoryBytes, treeUsage, type TreeProcess } from './processTree.js';
 import { SandboxConfigError, type ExecOptions, type ExecRequest, type ExecResult } from './types.js';
 import type { DiskVerdict } from './workspaceDisk.js';
@@ -295,26 +296,24 @@ async function superviseIn(
   // An OOM kill the sampler had no time to see (the command ended first) still names the limit.
   if (prepared.memory && prepared.helperLevels !== undefined && prepared.memory.read().oomKills > 0) kill('memory', memoryDetail(limits, true));
   if (!killedBy && exitCode !== 0) killedBy = inferLimit(signal, stderrTail, usage.cpuSeconds, limits);
+  // A disk limit found after the command: the step's reason, unless another limit stopped it first (then a note).
+  const overDisk = (detail: string) => {
+    if (!killedBy || killedBy === 'disk') {
+      killedBy = 'disk';
+      killedDetail = detail;
+    } else notes.push(detail);
+  };
   if (prepared.workspace) {
     workspaceFull ??= prepared.workspace.sample();
     const verdict = await prepared.workspace.settle(workspaceFull);
     notes.push(...verdict.notes);
-    if (verdict.overDetail && (!killedBy || killedBy === 'disk')) {
-      killedBy = 'disk';
-      killedDetail = verdict.overDetail;
-    } else if (verdict.overDetail) {
-      notes.push(verdict.overDetail);
-    }
+    if (verdict.overDetail) overDisk(verdict.overDetail);
   } else {
     const after = await scanTree(request.workspace, bounds, limits);
     if (after.over) {
       // Over-limit content must not stay and stop every later step: what this step created goes.
       const problems = await removeCreatedSince(request.workspace, started);
-      const detail = `${after.over}; the files and folders this step created were removed${problems.length ? ` (not all: ${problems[0]})` : ''}`;
-      if (!killedBy || killedBy === 'disk') {
-        killedBy = 'disk';
-        killedDetail = detail;
-      } else notes.push(detail);
+      overDisk(`${after.over}; the files and folders this step created were removed${problems.length ? ` (not all: ${problems[0]})` : ''}`);
     }
     if (after.skipped.length) notes.push(...after.skipped.map((s) => `workspace check skipped: ${s}`));
   }

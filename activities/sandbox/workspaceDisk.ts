@@ -12,15 +12,14 @@
  * scratch image (removed at the next command, its loop device released by the unmount), never a
  * half-mounted workspace. The cost is copying the workspace in and the changes out.
  */
-import { execFile } from 'node:child_process';
 import { promises as fs, readFileSync, statfsSync } from 'node:fs';
 import path from 'node:path';
 import type { SandboxLimits } from '../../common/limits.js';
-import { isStaleName, ownedName } from './memoryCgroup.js';
+import { runHostTool } from './hostTool.js';
+import { isStaleName, ownedName } from './ownedNames.js';
 import { overLimitDetail, scanTree, workspaceBounds } from './workspaceSize.js';
 
 const PREFIX = '.lab-disk-';
-const TOOL_PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
 /** Less than this left for the command counts as full (ext4 cannot always hand out the last blocks). */
 const FULL_BYTES = 256 * 1024;
 /** Copying in or out longer than this gives up (the step then fails clearly rather than hang). */
@@ -33,13 +32,11 @@ function mkfsArgs(image: string, inodes: number, uid: number, reservedPercent: s
   return ['-F', '-q', '-O', '^has_journal,^resize_inode', '-m', reservedPercent, '-N', String(inodes), '-I', '256', '-E', `lazy_itable_init=1,nodiscard,root_owner=${uid}:${uid}`, image];
 }
 
-function tool(file: string, args: string[], timeoutMs = 60_000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(file, args, { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 4 << 20, env: { PATH: TOOL_PATH, LC_ALL: 'C' } }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`${file} ${args[0] ?? ''}: ${String(stderr).trim().split('\n').slice(-2).join(' / ') || err.message}`));
-      else resolve(String(stdout));
-    });
-  });
+/** A host tool's stdout; its last stderr lines in the error when it fails. */
+async function tool(file: string, args: string[], timeoutMs = 60_000): Promise<string> {
+  const r = await runHostTool(file, args, timeoutMs);
+  if (!r.ok) throw new Error(`${file} ${args[0] ?? ''}: ${r.stderrLines.slice(-2).join(' / ') || r.error}`);
+  return r.stdout;
 }
 
 export interface DiskVerdict {

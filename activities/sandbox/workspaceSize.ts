@@ -3,8 +3,8 @@
  * folders deeper than PATH_MAX, names that are not UTF-8) hangs or breaks a step: every walk stops
  * at an entry count, a depth and a deadline, skips what it cannot read, and reports instead of throwing.
  */
-import { execFile } from 'node:child_process';
-import { lstatSync, opendirSync, type Dir, type Dirent } from 'node:fs';
+import { runHostTool } from './hostTool.js';
+import { lstatSync, opendirSync, type Dir } from 'node:fs';
 import path from 'node:path';
 import type { SandboxLimits } from '../../common/limits.js';
 
@@ -82,7 +82,7 @@ export async function scanTree(root: string, bounds: ScanBounds = {}, limitsForD
       continue;
     }
     try {
-      for (let entry = readEntry(handle); entry; entry = readEntry(handle)) {
+      for (let entry = handle.readSync(); entry; entry = handle.readSync()) {
         scan.entries += 1;
         if (scan.entries > maxEntries) return stop('files');
         if ((scan.entries & 4095) === 0) {
@@ -129,25 +129,18 @@ export async function scanTree(root: string, bounds: ScanBounds = {}, limitsForD
   return scan;
 }
 
-function readEntry(handle: Dir): Dirent | null {
-  return handle.readSync();
-}
-
 /** Apparent size of everything under `dir` (links not followed); stops early once over `stopAboveBytes`. */
 export async function directoryBytes(dir: string, stopAboveBytes = Infinity): Promise<number> {
   return (await scanTree(dir, { maxBytes: stopAboveBytes, maxDepth: 256 })).bytes;
 }
 
-/** Runs a coreutils/findutils tool with a time limit; resolves with its stderr lines (never rejects). */
-function runTool(file: string, args: string[], timeoutMs: number): Promise<{ ok: boolean; problems: string[] }> {
-  return new Promise((resolve) => {
-    execFile(file, args, { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 1 << 20, env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' } }, (err, _stdout, stderr) => {
-      const problems = String(stderr).split('\n').filter(Boolean).slice(0, 5);
-      if (err && (err as { killed?: boolean }).killed) problems.push(`${path.basename(file)} stopped after ${timeoutMs / 1000} s`);
-      else if (err && !problems.length) problems.push(`${path.basename(file)}: ${err.message}`);
-      resolve({ ok: !err, problems });
-    });
-  });
+/** A coreutils/findutils tool with a time limit; resolves with up to five problem lines (never rejects). */
+async function runTool(file: string, args: string[], timeoutMs: number): Promise<{ ok: boolean; problems: string[] }> {
+  const r = await runHostTool(file, args, timeoutMs);
+  const problems = r.stderrLines.slice(0, 5);
+  if (r.timedOut) problems.push(`${path.basename(file)} stopped after ${timeoutMs / 1000} s`);
+  else if (!r.ok && !problems.length) problems.push(`${path.basename(file)}: ${r.error}`);
+  return { ok: r.ok, problems };
 }
 
 /**
