@@ -221,9 +221,14 @@ function gateLines(runId: string, p: RunProgress, artifactRoot?: string): string
   ];
 }
 
+/** The options that name one gate on approve/revise/reject (revision 0, the first version, needs none). */
+export function gateFlags(stage: string, revision: number): string {
+  return `--stage ${stage}${revision ? ` --revision ${revision}` : ''}`;
+}
+
 /** The three decisions for one gate, each naming it (a decision that names no gate could land on a later one). */
 export function decisionCommands(runId: string, stage: string, revision: number): string {
-  const gate = `--stage ${stage}${revision ? ` --revision ${revision}` : ''}`;
+  const gate = gateFlags(stage, revision);
   return `lab approve ${runId} ${gate} | lab revise ${runId} ${gate} --feedback "..." | lab reject ${runId} ${gate}`;
 }
 

@@ -12,7 +12,7 @@ import {
 } from '@temporalio/client';
 import type { ArtifactStore } from '../../activities/artifacts.js';
 import { unenforceableBudget } from '../../activities/llm/prices.js';
-import { AUTO_MODEL, parseModelSpec, type ModelSpec } from '../../common/modelSpec.js';
+import { isAutoModel, parseModelSpec, type ModelSpec } from '../../common/modelSpec.js';
 import { loadTask, TaskError } from '../../activities/tasks.js';
 import { TASK_QUEUES } from '../../common/queues.js';
 import {
@@ -36,7 +36,7 @@ import { STAGES } from '../../common/stages.js';
 import { progressQuery, reviewUpdate, type GateRef } from '../../workflows/definitions.js';
 import { researchRun } from '../../workflows/researchRun.js';
 import { CliError, explainNotFound } from './client.js';
-import { decisionCommands } from './format.js';
+import { decisionCommands, gateFlags } from './format.js';
 
 export interface RunRequest {
   task: string;
@@ -327,7 +327,7 @@ async function openGateOf(client: Client, runId: string, action: ReviewDecision[
   if (gated.length === 0) return undefined; // no gate will open: the run refuses it with the usual line
   const open = (await queryProgress(client, runId, 5000))?.pendingGate;
   if (gated.length > 1) {
-    const example = open ? `lab ${action} ${runId} --stage ${open.stage}${open.revisionsUsed ? ` --revision ${open.revisionsUsed}` : ''}` : `lab ${action} ${runId} --stage <stage>`;
+    const example = `lab ${action} ${runId} ${open ? gateFlags(open.stage, open.revisionsUsed) : '--stage <stage>'}`;
     throw new CliError(
       `run "${runId}" has gates at ${gated.join(', ')}: say which one you decide, e.g. ${example}${open ? ` (open now: ${open.stage}, revision ${open.revisionsUsed})` : ''}`,
       2,
@@ -394,7 +394,7 @@ export async function resumeRun(
   const model = overrides.model ?? previous.model;
   const budget = overrides.budget ?? previous.budget;
   // `auto` is chosen by a worker from its keys; the run checks the budget against that choice.
-  const unenforceable = model === AUTO_MODEL ? undefined : unenforceableBudget(parseModelSpec(model), budget);
+  const unenforceable = isAutoModel(model) ? undefined : unenforceableBudget(parseModelSpec(model), budget);
   if (unenforceable) throw new CliError(unenforceable, 2);
   const input: ResearchRunInput = {
     ...previous,
