@@ -158,12 +158,13 @@ describe('a dead worker (7)', () => {
         return r.stdout.includes('waiting for a worker') ? r : undefined;
       },
       'lab status to say it waits for a worker',
-      45_000,
+      // Three missed heartbeats (15 s) plus lab status calls, each a process start: slow on a loaded 2-core machine.
+      90_000,
       1000,
     );
     expect(dead.code).toBe(0);
     expect(dead.stdout).toMatch(/waiting for a worker: its worker stopped answering \(no heartbeat from \w+ since \d\d:\d\d:\d\dZ, \S+ ago\); (its attempt 1 times out at \d\d:\d\d:\d\dZ and is retried then|attempt \d is retried (at \d\d:\d\d:\d\dZ|as soon as a worker picks it up)); is `lab worker` running\?/);
-  }, 150_000);
+  }, 210_000);
 });
 
 describe('lab export and lab tasks', () => {
