@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { optionalTsToMs } from '@temporalio/common/lib/time.js';
+import proto from '@temporalio/proto';
 import {
   WorkflowUpdateFailedError,
   type Client,
@@ -193,7 +194,7 @@ export function workerWaitOf(pending: PendingActivity, nowMs = Date.now(), heart
   const activity = pending.activityType?.name ?? 'activity';
   const lastHeard = toIso(pending.lastHeartbeatTime) ?? toIso(pending.lastStartedTime);
   const timeoutMs = optionalTsToMs(pending.activityOptions?.heartbeatTimeout) || heartbeatMs;
-  const lostToHeartbeat = /heartbeat/i.test(pending.lastFailure?.message ?? '') || pending.lastFailure?.timeoutFailureInfo?.timeoutType === 3;
+  const lostToHeartbeat = /heartbeat/i.test(pending.lastFailure?.message ?? '') || pending.lastFailure?.timeoutFailureInfo?.timeoutType === proto.temporal.api.enums.v1.TimeoutType.TIMEOUT_TYPE_HEARTBEAT;
   // PENDING_ACTIVITY_STATE_SCHEDULED = 1, STARTED = 2
   if (pending.state === 1 && lostToHeartbeat) {
     const next = toIso(pending.nextAttemptScheduleTime);
