@@ -26,10 +26,18 @@ export interface Stopped {
 export async function stopWorkflow(client: Client, id: string, o: { what: 'run' | 'benchmark'; terminate: boolean; waitMs?: number }): Promise<Stopped> {
   const handle = client.workflow.getHandle(id);
   const d = await handle.describe().catch((err) => explainNotFound(err, id, o.what));
-  if (d.status.name !== 'RUNNING') throw new CliError(`${o.what} "${id}" has already ended (${d.status.name.toLowerCase()}); nothing to cancel`);
+  const ended = (status: string) => new CliError(`${o.what} "${id}" has already ended (${status.toLowerCase()}); nothing to cancel`);
+  if (d.status.name !== 'RUNNING') throw ended(d.status.name);
   const stage = d.typedSearchAttributes.get(LAB_STAGE);
-  if (o.terminate) await handle.terminate('lab cancel --terminate');
-  else await handle.cancel();
+  try {
+    if (o.terminate) await handle.terminate('lab cancel --terminate');
+    else await handle.cancel();
+  } catch (err) {
+    // It closed between describe and the request ("workflow execution already completed"): say so as above.
+    const now = (await handle.describe().catch(() => undefined))?.status.name;
+    if (now && now !== 'RUNNING') throw ended(now);
+    throw err;
+  }
   const until = Date.now() + (o.waitMs ?? 60_000);
   let execution: string = d.status.name;
   // A cancelled workflow closes once it has handled the cancellation (a worker must be running).
