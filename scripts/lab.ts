@@ -9,6 +9,7 @@ import { EXIT, EXIT_CODES_HELP } from './lib/exitCodes.js';
 import { print } from './lib/output.js';
 import { benchCommand } from './commands/bench.js';
 import { cancelCommand } from './commands/cancel.js';
+import { checkCommand } from './commands/check.js';
 import { competeCommand } from './commands/compete.js';
 import { envCommand } from './commands/env.js';
 import { exportCommand } from './commands/export.js';
@@ -43,6 +44,7 @@ const COMMANDS: Record<string, Command<any>> = {
   compete: competeCommand,
   env: envCommand,
   export: exportCommand,
+  check: checkCommand,
 };
 
 function helpText(): string {
