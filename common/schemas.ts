@@ -95,6 +95,8 @@ export const stageChecksSchema = z.object({
       /** `error`: the check could not run (`error` says why); its counts are then not a verdict. */
       status: z.enum(['ok', 'error']).optional(),
       error: z.string().optional(),
+      /** Stated numbers by verdict (supported, derived, unsupported, typed, setting-…, listed). */
+      counts: z.record(z.string(), z.number()).optional(),
     })
     .optional(),
   citations: z.object({ checked: z.number().int(), verified: z.number().int(), flagged: z.number().int() }).optional(),

@@ -149,8 +149,8 @@ describe('odd result file names, written by code in the sandbox', () => {
     expect(evidence).toContain('# Experiment log (results/log.txt');
     expect(evidence).not.toContain('my own log');
     const { report } = await writeProvenance(store, runId, { 'paper.md': 'Our method reaches 0.9137 on dev and 0.8426 F1 on test.' }, result.measured);
-    expect(report).toMatchObject({ checked: 2, matched: 2, unmatched: [] });
-    expect(report.sources).toEqual(expect.arrayContaining([byPath.get('results/dev(1).csv')!.stored]));
+    expect(report).toMatchObject({ status: 'ok', results: 2, flagged: 0 });
+    expect(report.sources.map((s) => s.file)).toEqual(expect.arrayContaining([byPath.get('results/dev(1).csv')!.stored]));
     for (const ref of result.files) expect(isPlainArtifactName(runRelative(ref))).toBe(true);
   });
 });

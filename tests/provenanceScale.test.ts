@@ -8,7 +8,9 @@ import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ArtifactStore } from '../activities/artifacts.js';
 import { createResultsActivities } from '../activities/experiment/results.js';
-import { checkProvenance, matches, MeasuredIndex, statedNumbers } from '../activities/integrity/provenance.js';
+import { checkDocuments } from '../activities/integrity/check/engine.js';
+import { parseStated, sameNumber, STATED_NUMBER } from '../activities/integrity/check/numbers.js';
+import { ValueIndex } from '../activities/integrity/check/valueIndex.js';
 import { writeProvenance } from '../activities/stages/evidence.js';
 import { STAGE_HOOKS } from '../activities/stages/hooks.js';
 import type { ArtifactRef } from '../common/schemas.js';
@@ -36,7 +38,7 @@ function bigResults(n: number): string {
 const paper = 'We reach 91.3% accuracy (F1 0.907).\nOur method improves accuracy to 412.5% over the baseline.\n';
 
 describe('provenance at scale', () => {
-  it('matches exactly what a scan of every value matches (random values and stated numbers)', () => {
+  it('finds exactly what a scan of every value finds (random values and stated numbers)', () => {
     let seed = 7;
     const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
     const values = Array.from({ length: 3000 }, (_, i) => {
@@ -44,34 +46,34 @@ describe('provenance at scale', () => {
       return i % 7 === 0 ? -v : v;
     });
     values.push(0, 0.5, 95.25, -0.42, 1e-9, 12);
-    const index = new MeasuredIndex();
-    index.add('results/values.txt', values.map(String).join('\n'));
-    const naive = (s: ReturnType<typeof statedNumbers>[number]) => values.some((v) => matches(s, v));
+    const index = new ValueIndex();
+    index.add('results/values.csv', `value\n${values.map(String).join('\n')}\n`);
+    expect(index.size).toBe(values.length);
+    const stated = (text: string) => [...text.matchAll(STATED_NUMBER)].map((m) => parseStated(m[0])!);
+    const naive = (s: ReturnType<typeof parseStated> & object) => values.some((v) => sameNumber(s, v));
     let agreed = 0;
     for (let i = 0; i < 4000; i++) {
       const base = values[Math.floor(rand() * values.length)] * [1, 100, 0.01][i % 3];
       const jitter = i % 2 ? 0 : (rand() - 0.5) * 10 ** -Math.floor(rand() * 6);
       const decimals = Math.floor(rand() * 6);
       const text = `${(base + jitter).toFixed(decimals)}${i % 4 === 0 ? '%' : ''}`;
-      for (const s of statedNumbers(`stated ${text} here`)) {
-        expect(index.has(s), text).toBe(naive(s));
+      for (const s of stated(`stated ${text} here`)) {
+        expect(index.candidates(s).length > 0, text).toBe(naive(s));
         agreed++;
       }
     }
     for (const text of ['0.00', '-0.0', '0%', '-42%', '1,200', '9.5e-3', '1e-9', '12.0']) {
-      for (const s of statedNumbers(`stated ${text} here`)) expect(index.has(s), text).toBe(naive(s));
+      for (const s of stated(`stated ${text} here`)) expect(index.candidates(s).length > 0, text).toBe(naive(s));
     }
     expect(agreed).toBeGreaterThan(3000);
   });
 
   it('a results JSON of 200,000 numbers is indexed and checked: no RangeError', () => {
-    const index = new MeasuredIndex();
-    index.add('results/metrics.json', bigResults(200_000));
-    // The losses, the two metrics, and the 1 of "f1".
-    expect(index.size).toBe(200_003);
-    const report = checkProvenance({ 'paper.md': paper }, index);
-    expect(report).toMatchObject({ checked: 3, matched: 2, status: 'ok' });
-    expect(report.unmatched.map((u) => u.text)).toEqual(['412.5%']);
+    const report = checkDocuments({ documents: { 'paper.md': paper }, sources: [{ file: 'results/metrics.json', content: bigResults(200_000), as: 'measured' }] });
+    // The losses, their first/last/min/max/mean, and the two metrics.
+    expect(report.sources).toEqual([{ file: 'results/metrics.json', as: 'measured', values: 200_007 }]);
+    expect(report).toMatchObject({ status: 'ok', results: 3, flagged: 1 });
+    expect(report.findings.filter((f) => f.verdict === 'unsupported').map((f) => f.text)).toEqual(['412.5%']);
   });
 
   it('a source of 1,000,000 numbers is indexed and checked against a paper in under 2 s (figure printed), through the paper stage writer', async () => {
@@ -81,7 +83,7 @@ describe('provenance at scale', () => {
     const { report } = await writeProvenance(store, 'prov-scale', { 'paper.md': paper }, [ref]);
     const seconds = (performance.now() - start) / 1000;
     console.log(`provenance: ${(content.length / 1e6).toFixed(1)} MB, 1,000,003 numbers indexed and a paper checked in ${seconds.toFixed(2)} s (read from the store included)`);
-    expect(report).toMatchObject({ checked: 3, matched: 2, status: 'ok', sources: ['results/metrics.json'] });
+    expect(report).toMatchObject({ results: 3, flagged: 1, status: 'ok', sources: [{ file: 'results/metrics.json', as: 'measured', values: 1_000_007 }] });
     // The 2 s target is measured above; the bound asserted is loose so a busy machine cannot flake it.
     expect(seconds).toBeLessThan(20);
   }, 60_000);
@@ -91,7 +93,7 @@ describe('a provenance check that cannot run is a finding, not a failure', () =>
   const ref = (p: string): ArtifactRef => ({ uri: 'artifact:sha256/x', sha256: 'x', bytes: 1, path: `runs/prov-fail/${p}`, mediaType: 'text/plain' });
   /** The index throws as it did on a source of more than ~122k numbers. */
   const crashingIndex = () =>
-    vi.spyOn(MeasuredIndex.prototype, 'add').mockImplementation(() => {
+    vi.spyOn(ValueIndex.prototype, 'add').mockImplementation(() => {
       throw new RangeError('Maximum call stack size exceeded');
     });
   afterEach(() => vi.restoreAllMocks());
@@ -100,7 +102,7 @@ describe('a provenance check that cannot run is a finding, not a failure', () =>
     const source = await store.put('prov-fail', 'results/metrics.json', '{"accuracy": 0.9133}', 'application/json');
     crashingIndex();
     const { report, ref: written } = await writeProvenance(store, 'prov-fail', { 'paper.md': paper }, [source]);
-    expect(report).toMatchObject({ status: 'error', checked: 0, unmatched: [], sources: ['results/metrics.json'] });
+    expect(report).toMatchObject({ status: 'error', checked: 0, findings: [], sources: [{ file: 'results/metrics.json' }] });
     expect(report.error).toBe('RangeError: Maximum call stack size exceeded');
     const json = JSON.parse(readFileSync(store.localPath(written), 'utf8'));
     expect(json).toMatchObject({ status: 'error', error: report.error });

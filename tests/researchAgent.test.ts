@@ -163,8 +163,8 @@ describe('the research agent, end to end', () => {
     expect(paper).toContain(`accuracy of ${forest}`);
     expect(paper).toContain('](results/accuracy.png)');
     const provenance = JSON.parse(readFileSync(path.join(folder, 'provenance.json'), 'utf8'));
-    expect(provenance.unmatched).toEqual([]);
-    expect(provenance.checked).toBeGreaterThan(0);
+    expect(provenance).toMatchObject({ version: 2, status: 'ok', flagged: 0 });
+    expect(provenance.results).toBeGreaterThan(0);
     expect(progress.stages[4].checks).toMatchObject({ provenance: { unmatched: 0 }, citations: { flagged: 0 } });
   });
 
@@ -174,12 +174,16 @@ describe('the research agent, end to end', () => {
     const handle = await start(id);
     await handle.result();
     const provenance = JSON.parse(readFileSync(path.join(lab.store.runFolder(id), 'provenance.json'), 'utf8'));
-    expect(provenance.unmatched).toEqual([expect.objectContaining({ document: 'paper.md', text: '0.9912' })]);
+    const flagged = provenance.findings.filter((f: { role: string; verdict: string }) => f.role === 'result' && ['unsupported', 'mismatch', 'typed'].includes(f.verdict));
+    expect(flagged).toEqual([expect.objectContaining({ document: 'paper.md', text: '0.9912', verdict: 'unsupported' })]);
     const checks = (await handle.query(progressQuery)).stages[4].checks!;
     expect(checks.provenance).toMatchObject({ unmatched: 1 });
     expect(checks.citations).toMatchObject({ flagged: 1 });
     const paper = readFileSync(path.join(lab.store.runFolder(id), 'paper.md'), 'utf8');
     expect(paper).toMatch(/## Citation check\n\n> .*1 flagged.*\n- \*\*flagged\*\* arXiv:2599\.99999: not found/);
+    // The integrity section ends the paper with counts by verdict and the flagged claim marked: the judges read it.
+    expect(paper).toMatch(/## Integrity check \(Durable Lab\)\n\n> .*Result claims: \d+; flagged: 1\./);
+    expect(paper).toMatch(/- line \d+, in no measured file: .*\*\*⟦0\.9912⟧\*\*/);
     plantedNumber = undefined;
   });
 

@@ -12,7 +12,10 @@ import type { ArtifactRef } from '../../common/schemas.js';
 import { isPlainArtifactName, plainArtifactName, type ArtifactStore } from '../artifacts.js';
 import { workspaceRoot } from '../config.js';
 import { printable, walkTree, WalkReport, type SkippedEntry } from '../fsWalk.js';
-import { checkProvenance, failedProvenance, MeasuredIndex, type ProvenanceReport } from '../integrity/provenance.js';
+import { failedCheck, IntegrityChecker, type CheckSource } from '../integrity/check/engine.js';
+import { checkCounts } from '../integrity/check/summary.js';
+import { FLAGGED_VERDICTS, type CheckReport } from '../integrity/check/types.js';
+import { typedFiles, writesFromLabTranscript } from '../integrity/check/writers.js';
 import { appendPending } from './agent.js';
 import { parseTranscript, type StepRecord } from './transcript.js';
 
@@ -39,7 +42,7 @@ export interface ExperimentResults {
   /** Files whose numbers count as measured (result data and raw command outputs). */
   measured: ArtifactRef[];
   /** With `status: 'error'` and its reason when the check could not run (the counts are then no result). */
-  provenance: Pick<ProvenanceReport, 'checked' | 'matched'> & { unmatched: number; status?: 'error'; error?: string };
+  provenance: { checked: number; matched: number; unmatched: number; status?: 'ok' | 'error'; error?: string; counts?: Record<string, number> };
   steps: number;
   commands: number;
   /** Files of the workspace left out (unreadable, too large, over a limit, past the listing's bound); listed in `experiment/collected.json`. */
@@ -96,25 +99,25 @@ export function createResultsActivities({ store }: { store: ArtifactStore }) {
       const tables: string[] = [];
       const figures: Array<{ path: string; stored: string }> = [];
       const collected: CollectedFile[] = [];
-      const index = new MeasuredIndex();
-      // A provenance check that cannot run is reported in results.md and the stage's checks; it never fails the run.
+      // The integrity check's sources: what commands wrote (results, outputs); typed ones apart.
+      const checkSources: CheckSource[] = [];
+      const indexed = (source: string, content: string) => checkSources.push({ file: source, content, as: 'measured' });
+      let checker: IntegrityChecker | undefined;
       let provenanceError: unknown;
-      const indexed = (source: string, content: string) => {
-        if (provenanceError !== undefined) return;
+      // A check that cannot run is reported in results.md and the stage's checks; it never fails the run.
+      const check = (documents: Record<string, string>): CheckReport => {
         try {
-          index.add(source, content);
+          if (provenanceError !== undefined) throw provenanceError;
+          checker ??= new IntegrityChecker(checkSources);
+          return checker.check(documents);
         } catch (err) {
-          provenanceError = err ?? new Error('the provenance index failed');
+          provenanceError ??= err ?? new Error('the integrity check failed');
+          return failedCheck(provenanceError, checkSources.map((c) => ({ file: c.file, as: c.as, values: 0 })));
         }
       };
-      const check = (documents: Record<string, string>): ProvenanceReport => {
-        if (provenanceError !== undefined) return failedProvenance(provenanceError, index.sources);
-        try {
-          return checkProvenance(documents, index);
-        } catch (err) {
-          return failedProvenance(err, index.sources);
-        }
-      };
+      // Laundering: a result file whose values the command or script that wrote it holds as literals.
+      const writeLog = writesFromLabTranscript(records);
+      const typedByCode: Array<{ file: string; why: string }> = [];
       let bytesLeft = MAX_COLLECTED_BYTES;
       for (const c of found.candidates) {
         // A bad file is left out and said so; it never fails the run.
@@ -137,8 +140,14 @@ export function createResultsActivities({ store }: { store: ArtifactStore }) {
         const renamed = c.stored !== c.rel ? ` (stored as \`${c.stored}\`)` : '';
         if (c.as === 'typed-by-agent') typedByAgent.push(c.rel);
         else if (c.as === 'result') {
-          measured.push(ref);
-          indexed(c.stored, text!);
+          const typed = typedFiles(writeLog, { [c.rel]: text! })[0];
+          if (typed) {
+            typedByCode.push(typed);
+            checkSources.push({ file: c.stored, content: text!, as: 'typed', note: typed.why });
+          } else {
+            measured.push(ref);
+            indexed(c.stored, text!);
+          }
           tables.push(renderDataFile(printable(c.rel), text!).replace(/\n/, `${renamed}\n`));
         } else if (c.as === 'figure') figures.push({ path: c.rel, stored: c.stored });
       }
@@ -162,8 +171,9 @@ export function createResultsActivities({ store }: { store: ArtifactStore }) {
       const status: ExperimentResults['status'] = tables.length > 0 ? 'succeeded' : 'failed_experiment';
       const reason = status === 'succeeded' ? undefined : noResultsReason(records, input.end);
       const summaryReport = input.summary ? check({ summary: input.summary }) : undefined;
-      const provenanceFailure = provenanceError !== undefined ? failedProvenance(provenanceError).error : undefined;
-      const resultsMd = renderResults({ input, records, status, reason, tables, figures, summaryReport, typedByAgent, collection, provenanceFailure });
+      const probe = summaryReport ?? check({});
+      const provenanceFailure = probe.status === 'error' ? probe.error : undefined;
+      const resultsMd = renderResults({ input, records, status, reason, tables, figures, summaryReport, typedByAgent, typedByCode, collection, provenanceFailure });
       const results = await store.put(input.runId, 'results/results.md', resultsMd);
       const log = await store.put(input.runId, 'results/log.txt', renderLog(records), 'text/plain');
       const report = check({ 'results.md': resultsMd });
@@ -175,12 +185,7 @@ export function createResultsActivities({ store }: { store: ArtifactStore }) {
         transcript,
         files,
         measured,
-        provenance: {
-          checked: report.checked,
-          matched: report.matched,
-          unmatched: report.unmatched.length,
-          ...(report.status === 'error' ? { status: 'error' as const, error: report.error } : {}),
-        },
+        provenance: checkCounts(report),
         steps: records.length,
         commands: records.filter((r) => r.action.action === 'run').length,
         ...(collection.note() ? { skipped: collection.skippedCount } : {}),
@@ -362,8 +367,10 @@ function renderResults(o: {
   reason?: string;
   tables: string[];
   figures: Array<{ path: string; stored: string }>;
-  summaryReport?: ProvenanceReport;
+  summaryReport?: CheckReport;
   typedByAgent: string[];
+  /** Result files a command wrote whose values it held as literals (laundered): not measured. */
+  typedByCode: Array<{ file: string; why: string }>;
   collection: WalkReport;
   /** Why the provenance check could not run, if it could not. */
   provenanceFailure?: string;
@@ -389,6 +396,17 @@ function renderResults(o: {
       '## Not counted as results',
       '',
       `The agent wrote these files itself (write_file), no command produced them, so they are not measured results: ${o.typedByAgent.map((f) => `\`${printable(f)}\``).join(', ')} (kept under \`experiment/typed-by-agent/\`).`,
+      '',
+    );
+  }
+  if (o.typedByCode.length) {
+    lines.push(
+      '## Typed, not measured',
+      '',
+      'A command wrote these files, but their values were typed into it or into the script it ran, so they are not counted as measured results:',
+      '',
+      // In code spans: the reasons quote numbers that are not results.
+      ...o.typedByCode.map((t) => `- \`${printable(t.file)}\`: \`${t.why.replace(/`/g, "'")}\``),
       '',
     );
   }
@@ -429,8 +447,9 @@ function renderResults(o: {
     lines.push('', "## Agent's summary (model-written)", '', o.input.summary.trim());
     if (o.summaryReport?.status === 'error') {
       lines.push('', `**Provenance:** the numbers in this summary could not be checked: \`${(o.summaryReport.error ?? 'unknown error').replace(/`/g, "'")}\``);
-    } else if (o.summaryReport?.unmatched.length) {
-      lines.push('', `**Provenance:** ${o.summaryReport.unmatched.length} number(s) in this summary appear in no result file or command output: ${o.summaryReport.unmatched.map((u) => u.text).join(', ')}.`);
+    } else if (o.summaryReport?.flagged) {
+      const flagged = o.summaryReport.findings.filter((f) => f.role === 'result' && FLAGGED_VERDICTS.includes(f.verdict));
+      lines.push('', `**Provenance:** ${flagged.length} number(s) in this summary appear in no result file or command output: ${flagged.map((u) => u.text).join(', ')}.`);
     }
   }
   return `${lines.join('\n')}\n`;

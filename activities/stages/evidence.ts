@@ -6,7 +6,8 @@
 import path from 'node:path';
 import type { ArtifactRef } from '../../common/schemas.js';
 import type { ArtifactStore } from '../artifacts.js';
-import { checkProvenance, failedProvenance, MeasuredIndex, type ProvenanceReport } from '../integrity/provenance.js';
+import { checkDocuments, failedCheck } from '../integrity/check/engine.js';
+import type { CheckReport } from '../integrity/check/types.js';
 
 const LOG_EXCERPT_CHARS = 4000;
 
@@ -42,24 +43,27 @@ export async function paperEvidence(store: ArtifactStore, attachments: ArtifactR
 }
 
 /**
- * Checks the stated numbers of `documents` against the measured files and writes
- * `provenance.json` (unmatched numbers with their line) into the run's folder. A check that
- * throws is written as `status: "error"` with its reason, and returned, not thrown.
+ * The integrity check of `documents` against the measured files (the same engine as `lab check`),
+ * written as `provenance.json` (every stated number with its role and verdict) into the run's
+ * folder. A check that throws is written as `status: "error"` with its reason, and returned, not
+ * thrown: a check that cannot run is a finding of the stage, never its failure.
  */
 export async function writeProvenance(
   store: ArtifactStore,
   runId: string,
   documents: Record<string, string>,
   sources: ArtifactRef[],
-): Promise<{ report: ProvenanceReport; ref: ArtifactRef }> {
-  let report: ProvenanceReport;
+): Promise<{ report: CheckReport; ref: ArtifactRef }> {
+  let report: CheckReport;
   try {
-    const index = new MeasuredIndex();
-    for (const source of sources) index.add(runRelative(source), await store.getText(source).catch(() => ''));
-    report = checkProvenance(documents, index);
+    const read = await Promise.all(sources.map(async (s) => ({ file: runRelative(s), content: await store.getText(s).catch(() => ''), as: 'measured' as const })));
+    report = checkDocuments({
+      documents,
+      sources: read,
+      notes: ['Settings are not compared with the code here: `lab check <run folder>` reads the experiment\'s code and commands too.'],
+    });
   } catch (err) {
-    // A check that cannot run is a finding of the stage, never its failure.
-    report = failedProvenance(err, sources.map(runRelative));
+    report = failedCheck(err, sources.map((s) => ({ file: runRelative(s), as: 'measured' as const, values: 0 })));
   }
   const ref = await store.put(runId, 'provenance.json', `${JSON.stringify(report, null, 2)}\n`, 'application/json');
   return { report, ref };

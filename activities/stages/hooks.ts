@@ -5,6 +5,7 @@
 import type { ArtifactRef, StageChecks, StageName } from '../../common/schemas.js';
 import type { ArtifactStore } from '../artifacts.js';
 import type { StageActivityInput } from '../types.js';
+import { checkCounts, integritySection } from '../integrity/check/summary.js';
 import { paperEvidence, writeProvenance } from './evidence.js';
 
 export interface FinishedDocument {
@@ -49,13 +50,9 @@ const paper: StageHooks = {
     if (resultsText && input.sources) documents['results.md'] = resultsText;
     const { report, ref } = await writeProvenance(store, input.runId, documents, input.sources ?? []);
     // A check that could not run says so at the end of the paper: no count of flags stands for it.
-    const stored = report.status === 'error' ? `${document}${provenanceFailedSection(report.error)}` : document;
-    const provenance: NonNullable<StageChecks['provenance']> & { status?: 'error'; error?: string } = {
-      checked: report.checked,
-      matched: report.matched,
-      unmatched: report.unmatched.length,
-      ...(report.status === 'error' ? { status: 'error' as const, error: report.error } : {}),
-    };
+    // The counts by verdict and the flagged claims end the paper: a reader, and the judges, see them.
+    const stored = report.status === 'error' ? `${document}${provenanceFailedSection(report.error)}` : `${document}${integritySection(report)}`;
+    const provenance = checkCounts(report);
     return { document: stored, extra: [ref], checks: { provenance } };
   },
 };

@@ -75,7 +75,13 @@ export function formatChecks(c: StageChecks): string {
   }
   if (c.citations) parts.push(`citations: ${c.citations.verified} verified, ${c.citations.flagged} flagged`);
   if (c.provenance?.status === 'error') parts.push(`provenance: could not run (${c.provenance.error ?? 'no reason recorded'}); no number was checked`);
-  else if (c.provenance) {
+  else if (c.provenance?.counts) {
+    // Counts by verdict (the integrity check): result claims first, then settings; listed numbers last.
+    const order = ['supported', 'weak', 'derived', 'unsupported', 'mismatch', 'typed', 'setting-recorded', 'setting-differs', 'setting-unrecorded', 'listed'];
+    const counts = c.provenance.counts;
+    const byVerdict = order.filter((v) => counts[v]).map((v) => `${counts[v]} ${v}`);
+    parts.push(`provenance: ${plural(c.provenance.checked, 'result claim')} checked, ${c.provenance.unmatched} flagged (${byVerdict.join(', ')})`);
+  } else if (c.provenance) {
     parts.push(`provenance: ${plural(c.provenance.checked, 'number')} checked, ${c.provenance.unmatched} not found in any result file`);
   }
   return parts.join('; ');

@@ -87,7 +87,7 @@ function derivation(claim: Claim, anchors: Anchor[]): string | undefined {
       const b = anchors[j].value;
       // Spreads are not compared: a difference of two standard deviations is no claim.
       if (i === j || a === b || anchors[j].measure !== measure || SPREAD.test(measure)) continue;
-      if (i < j && sameNumber(tol, a - b)) return `${show(a)} - ${show(b)} = ${shown(a - b)} (${measure})`;
+      if (i < j && sameNumber(tol, a - b)) return `${show(Math.max(a, b))} - ${show(Math.min(a, b))} = ${shown(Math.abs(a - b))} (${measure})`;
       if (b !== 0 && sameNumber(tol, (a - b) / b)) return `(${show(a)} - ${show(b)}) / ${show(b)} = ${shown((a - b) / b)} (${measure})`;
       if (b !== 0 && Math.abs(a) > Math.abs(b) && sameNumber(tol, a / b)) return `${show(a)} / ${show(b)} = ${shown(a / b)} (${measure})`;
     }
@@ -131,12 +131,41 @@ function judgeSetting(ix: Indexes, claim: Claim): Omit<Finding, keyof Claim> {
   return { verdict: 'setting-unrecorded' };
 }
 
-/** Checks every document's stated numbers against the sources. */
-export function checkDocuments(input: CheckInput): CheckReport {
-  const sources: SourceSummary[] = [];
-  const ix = buildIndexes(input.sources, sources);
-  const findings: Finding[] = [];
-  for (const [document, text] of Object.entries(input.documents)) {
+/** The sources indexed once, then any number of documents checked against them. */
+export class IntegrityChecker {
+  private readonly ix: Indexes;
+  private readonly summaries: SourceSummary[] = [];
+
+  constructor(
+    private readonly sources: CheckSource[],
+    private readonly notes: string[] = [],
+  ) {
+    this.ix = buildIndexes(sources, this.summaries);
+  }
+
+  check(documents: Record<string, string>): CheckReport {
+    const findings: Finding[] = [];
+    for (const [document, text] of Object.entries(documents)) findings.push(...this.checkOne(document, text));
+    const counts: Partial<Record<Verdict, number>> = {};
+    for (const f of findings) counts[f.verdict] = (counts[f.verdict] ?? 0) + 1;
+    const results = findings.filter((f) => f.role === 'result');
+    const notes = [...this.notes];
+    if (!this.sources.some((s) => s.as === 'measured')) notes.push('No file the code wrote was found: no result claim can be supported.');
+    return {
+      version: 2,
+      status: 'ok',
+      checked: findings.length,
+      results: results.length,
+      counts,
+      flagged: results.filter((f) => FLAGGED_VERDICTS.includes(f.verdict)).length,
+      findings,
+      sources: [...this.summaries],
+      notes,
+    };
+  }
+
+  private checkOne(document: string, text: string): Finding[] {
+    const ix = this.ix;
     const claims = extractClaims(text, document);
     // First pass: direct matches, whose values become the anchors of derivations in their section.
     const anchorsBySection = new Map<string, Anchor[]>();
@@ -151,32 +180,21 @@ export function checkDocuments(input: CheckInput): CheckReport {
       }
       return m;
     });
-    claims.forEach((c, i) => {
+    return claims.map((c, i) => {
       let judged: Omit<Finding, keyof Claim>;
       if (c.role === 'result') {
         const m = direct[i];
         judged = m && m.fit !== 'conflict' ? { verdict: m.fit === 'fits' ? 'supported' : 'weak', match: publicValue(m.entry) } : judgeResult(ix, c, anchorsBySection.get(c.section) ?? []);
       } else if (c.role === 'setting') judged = judgeSetting(ix, c);
       else judged = { verdict: 'listed' };
-      findings.push({ ...c, ...judged });
+      return { ...c, ...judged };
     });
   }
-  const counts: Partial<Record<Verdict, number>> = {};
-  for (const f of findings) counts[f.verdict] = (counts[f.verdict] ?? 0) + 1;
-  const results = findings.filter((f) => f.role === 'result');
-  const notes = [...(input.notes ?? [])];
-  if (!input.sources.some((s) => s.as === 'measured')) notes.push('No file the code wrote was found: no result claim can be supported.');
-  return {
-    version: 2,
-    status: 'ok',
-    checked: findings.length,
-    results: results.length,
-    counts,
-    flagged: results.filter((f) => FLAGGED_VERDICTS.includes(f.verdict)).length,
-    findings,
-    sources,
-    notes,
-  };
+}
+
+/** Checks every document's stated numbers against the sources. */
+export function checkDocuments(input: CheckInput): CheckReport {
+  return new IntegrityChecker(input.sources, input.notes).check(input.documents);
 }
 
 /** The report of a check that could not run: it says so and why; nothing in it reads as "verified". */

@@ -198,14 +198,20 @@ export function namedBy(claim: Claim, methods: MethodNames): Named {
   const s = claim.sentence;
   // A metric named before other numbers and other words is another number's ("accuracy (0.9) and overall (0.6)").
   const governsMetric = (m: { at: number }) => {
-    const between = m.at < claim.at ? s.slice(m.at, claim.at) : s.slice(claim.at + claim.text.length, m.at);
+    const after = m.at > claim.at;
+    const between = after ? s.slice(claim.at + claim.text.length, m.at) : s.slice(m.at, claim.at);
+    // After the number only as its unit: "0.91 accuracy", "0.85 (macro F1)"; not "0.91 and test F1".
+    if (after) return /^[\s(),]*(?:(?:in|of|on|for|the|macro|micro|weighted|mean|average|avg|top-\d+)\s+)*$/i.test(between);
     const rest = between.replace(/^[A-Za-z0-9_-]+/, '');
     return !/\d/.test(rest) || rest.replace(/[-−]?\d[\d.,]*%?|\bvs\.?|\band\b|\bor\b|[^A-Za-z]+/gi, ' ').trim().split(/\s+/).filter(Boolean).length <= 2;
   };
   const near = nearest(metricsIn(s).filter(governsMetric), claim.at);
   // A name governs the number only with nothing between them that starts another comparison.
+  // A name after the number governs it only through a preposition ("48.9% for the full cache"); "0.91 and test F1" names the next.
   const governs = (m: { at: number }) => {
-    const between = m.at < claim.at ? s.slice(m.at, claim.at) : s.slice(claim.at + claim.text.length, m.at);
+    const after = m.at > claim.at;
+    const between = after ? s.slice(claim.at + claim.text.length, m.at) : s.slice(m.at, claim.at);
+    if (after && !/^\s*[),]?\s*(?:for|of|by|on|with|from|in|under|using|at)\b/i.test(between)) return false;
     return !/\d|\bvs\.?|\bversus\b|compared|\bthan\b|\bwhile\b|\bwhereas\b|\bover\b/i.test(between.replace(/^[A-Za-z0-9_-]+/, ''));
   };
   const method = nearest(methods.mentionedIn(s).filter(governs), claim.at)?.name;

@@ -5,7 +5,7 @@
  * large arrays anywhere); keys and row labels are interned.
  */
 import { parseCode, parseSource, type Emit, type Emitted } from './parsers.js';
-import { scalesOf } from './numbers.js';
+import { sameNumber, scalesOf } from './numbers.js';
 import type { SourceValue } from './types.js';
 
 export interface Entry extends SourceValue {
@@ -111,7 +111,8 @@ export class ValueIndex {
       const lo = (size - stated.tolerance) / scale;
       const hi = (size + stated.tolerance) / scale;
       const slack = Math.abs(hi) * 1e-9 + 1e-12;
-      for (let i = lowerBound(sorted, lo - slack); i < sorted.length && sorted[i] <= hi + slack; i++) ids.push(order[i]);
+      // Widened a hair so rounding here never loses a value; sameNumber decides.
+      for (let i = lowerBound(sorted, lo - slack); i < sorted.length && sorted[i] <= hi + slack; i++) if (sameNumber(stated, sorted[i])) ids.push(order[i]);
     }
     return ids;
   }
