@@ -105,3 +105,51 @@ describe('matching', () => {
     expect(report.results).toBe(6);
   });
 });
+
+describe('paper folders of other layouts', () => {
+  it('reads an AI Scientist folder (a LaTeX write-up beside run folders) and checks its numbers', async () => {
+    const { mkdtempSync, mkdirSync, writeFileSync, rmSync } = await import('node:fs');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const { readPaperFolder } = await import('../activities/integrity/check/folder.js');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'lab-aisci-'));
+    try {
+      mkdirSync(path.join(dir, 'latex'));
+      for (const [run, acc, loss] of [['run_0', 0.8751, 0.4119], ['run_1', 0.9121, 0.3772]] as const) {
+        mkdirSync(path.join(dir, run));
+        writeFileSync(path.join(dir, run, 'final_info.json'), JSON.stringify({ shakespeare_char: { means: { accuracy_mean: acc, loss_mean: loss } } }));
+      }
+      writeFileSync(
+        path.join(dir, 'latex', 'template.tex'),
+        [
+          '\\begin{abstract}',
+          'Our method reaches 91.2\\% accuracy, against 87.5\\% for the baseline.',
+          '\\end{abstract}',
+          '\\section{Results}',
+          '\\begin{tabular}{lcc}',
+          'Method & Accuracy & Loss \\\\ \\hline',
+          'Baseline & 0.875 & 0.412 \\\\',
+          'Ours & 0.912 & 0.377 \\\\',
+          '\\end{tabular}',
+          'We also observed a loss of 0.301 on the held-out split \\cite{smith2020}.',
+        ].join('\n'),
+      );
+      const folder = await readPaperFolder(dir);
+      expect(folder.layout).toBe('ai-scientist');
+      expect(Object.keys(folder.documents)).toEqual(['latex/template.tex']);
+      const report = checkDocuments(folder);
+      expect(report.findings.filter((f) => f.role === 'result').map((f) => `${f.text}:${f.verdict}`)).toEqual([
+        '91.2%:supported',
+        '87.5%:supported',
+        '0.875:supported',
+        '0.412:supported',
+        '0.912:supported',
+        '0.377:supported',
+        '0.301:unsupported',
+      ]);
+      expect(folder.notes).toContain('No transcript of the coding agent: typed (laundered) result files cannot be told from measured ones.');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -4,6 +4,8 @@
  * the bubblewrap sandbox; a paper whose numbers are checked against what the code wrote; a
  * cancelled run whose sandboxed processes die; and a preflight that refuses before any paid call.
  */
+import { checkDocuments } from '../activities/integrity/check/engine.js';
+import { readPaperFolder } from '../activities/integrity/check/folder.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -184,6 +186,12 @@ describe('the research agent, end to end', () => {
     // The integrity section ends the paper with counts by verdict and the flagged claim marked: the judges read it.
     expect(paper).toMatch(/## Integrity check \(Durable Lab\)\n\n> .*Result claims: \d+; flagged: 1\./);
     expect(paper).toMatch(/- line \d+, in no measured file: .*\*\*⟦0\.9912⟧\*\*/);
+    // lab check on the run's folder reads it as a Durable Lab run and finds the same flag (and nothing in its own appended sections).
+    const folder = await readPaperFolder(lab.store.runFolder(id));
+    expect(folder.layout).toBe('durable-lab');
+    expect(folder.sources.filter((s) => s.as === 'measured').map((s) => s.file)).toEqual(expect.arrayContaining(['results/metrics.csv']));
+    const again = checkDocuments(folder);
+    expect(again.findings.filter((f) => f.role === 'result' && ['unsupported', 'mismatch', 'typed'].includes(f.verdict)).map((f) => f.text)).toEqual(['0.9912']);
     plantedNumber = undefined;
   });
 

@@ -20,7 +20,7 @@ export interface DocLine {
 /** Ordered: the first kind whose words a heading has wins ("Experimental Setup" is setup, not results). */
 const SECTION_WORDS: Array<[SectionKind, RegExp]> = [
   // Durable Lab's own appended sections are no part of the paper's claims.
-  ['references', /^(references?|bibliography|works cited|citations|integrity check \(durable lab\)|provenance check: could not run|commands run|files not collected|typed, not measured|not counted as results)$/i],
+  ['references', /^(references?|bibliography|works cited|citations|integrity check \(durable lab\)|provenance check: could not run|citation check|commands run|files not collected|typed, not measured|not counted as results)$/i],
   ['abstract', /^(abstract|tl;?dr)$/i],
   ['future', /future|limitation|broader impact|outlook|ethic|societal/i],
   ['related', /related work|literature|prior work|background|previous work/i],

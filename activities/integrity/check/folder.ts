@@ -47,7 +47,7 @@ async function readText(p: string): Promise<string | undefined> {
 /** LaTeX read as markdown closely enough for the check: sections as headings, tables as rows. */
 export function latexAsMarkdown(tex: string): string {
   return tex
-    .replace(/%.*$/gm, '')
+    .replace(/(?<!\\)%.*$/gm, '')
     .replace(/\\(?:sub)*section\*?\{([^}]*)\}/g, (_m, t: string) => `\n## ${t}\n`)
     .replace(/\\begin\{abstract\}/g, '\n## Abstract\n')
     .replace(/\\(?:begin|end)\{(?:equation|align)\*?\}/g, '\n```\n')
@@ -84,6 +84,11 @@ async function writeLogOf(root: string, names: Set<string>): Promise<{ log?: Wri
   return { note: 'No transcript of the coding agent: typed (laundered) result files cannot be told from measured ones.' };
 }
 
+/** In a Durable Lab run folder: result data the code wrote and the output of each command (results.md and log.txt are built from them). */
+function isLabMeasured(name: string): boolean {
+  return (name.startsWith('results/') && name !== 'results/results.md' && name !== 'results/log.txt') || /^experiment\/steps\/\d+-output\.txt$/.test(name);
+}
+
 export async function readPaperFolder(dir: string): Promise<PaperFolder> {
   const root = path.resolve(dir);
   const stat = await fs.stat(root).catch(() => undefined);
@@ -105,8 +110,8 @@ export async function readPaperFolder(dir: string): Promise<PaperFolder> {
   const markdown: Record<string, string> = {};
   for (const name of [...names].sort()) {
     if (name === paper.name || NOT_OUTPUT.test(name)) continue;
-    // Durable Lab's results.md is built from the data files plus the agent's own summary: not a source.
-    if (layout === 'durable-lab' && name === 'results/results.md') continue;
+    // Durable Lab's run folder: results/ and each command's output are measured; its own records are not.
+    if (layout === 'durable-lab' && !isLabMeasured(name) && !name.startsWith('experiment/code/') && !name.startsWith('experiment/typed-by-agent/')) continue;
     const typedByAgent = layout === 'durable-lab' && name.startsWith('experiment/typed-by-agent/');
     const isCode = CODE.test(name) || name.startsWith('experiment/code/');
     if (!DATA.test(name) && !MARKDOWN.test(name) && !isCode) continue;

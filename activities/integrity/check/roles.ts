@@ -53,7 +53,7 @@ const SETTING_AFTER =
   /^\s*(?:-\s*)?(?:epochs?|samples|examples|instances|iterations|steps|runs|seeds|random seeds|layers|heads|dimensions|dimensional|episodes|trials|tokens|queries|questions|problems|prompts|documents|images|pairs|items|folds|rounds|simulations|data ?points|records|rows|features|classes|categories|neurons|units|hidden|layer|fold|bit|participants|annotators|users|agents|scenarios|tasks|conversations|dialogues|turns|time ?steps|gpus?|cores|hours of|sources|models|networks|checkpoints|datasets|environments|languages|domains|benchmarks|subjects|(?:distinct|unique|different|held-out|test|validation|training|evaluation) \w+)\b(?!\s*(?:per|\/))/i;
 /** A parameter named just before a number or a list of them: "λ ranging from 0.01 to 1.0", "threshold (0.5 in our experiments)". */
 const PARAMETER_BEFORE =
-  /(?:[λαβγτηεδσμ]|\\(?:lambda|alpha|beta|gamma|tau|eta|epsilon|delta|sigma|mu)|\b(?:lambda|threshold|temperature|learning rate|weight(?:ing)?|coefficient|ratio|rate)\b)[^.;]{0,30}?(?:from|to|between|of|=|:|\(|values?|at|set)\s*(?:[\d.]+\s*(?:,|and|to|-|–)\s*)*$/i;
+  /(?:[λαβγτηεδσμ]|\\(?:lambda|alpha|beta|gamma|tau|eta|epsilon|delta|sigma|mu)|\b(?:lambda|threshold|temperature|learning rate)\b)[^.;]{0,30}?(?:from|to|between|of|=|:|\(|values?|at|set)\s*(?:[\d.]+\s*(?:,|and|to|-|–)\s*)*$/i;
 /** A percentage that sets up the experiment: a split, a sparsity, a dropout, a share of the data. */
 const PERCENT_SETTING = /^\s*(?:sparsity|split|dropout|masking|mask|noise|of (?:the )?(?:tokens|data|training|samples|examples)|held[- ]out|for (?:training|validation|testing)|(?:training|validation|test)\b)|\/\s*\d+%|^\s*\/|split|distribution/i;
 /** A column of parameter values in a results table (an ablation over λ). */
