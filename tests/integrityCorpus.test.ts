@@ -7,7 +7,10 @@
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ArtifactStore } from '../activities/artifacts.js';
 import { checkDocuments } from '../activities/integrity/check/engine.js';
+import { collectFolderDocuments } from '../activities/judge/documents.js';
+import { withIntegrityEvidence } from '../activities/judge/integrityEvidence.js';
 import { readPaperFolder } from '../activities/integrity/check/folder.js';
 import type { CheckReport } from '../activities/integrity/check/types.js';
 import { isFlag, labelsOf, pct, plantedCopy, plantedFinding, plants, TASKS, tallyPrecision, unpackCorpus } from './helpers/integrityCorpus.js';
@@ -88,6 +91,20 @@ describe('the integrity check on MLR-Bench’s published papers', () => {
     }
     // A number only a typed file holds is flagged as typed, not passed.
     expect(reports.get('iclr2025_verifai')!.report.counts.typed).toBeGreaterThan(10);
+  });
+
+  it('the hallucination check of a published folder reads the flagged claims at the end of the paper', async () => {
+    const store = new ArtifactStore(path.join(corpus, '.store'));
+    const folder = path.join(corpus, 'iclr2025_dl4c');
+    const docs = await collectFolderDocuments(store, 'hallucination-dl4c', folder);
+    const withEvidence = await withIntegrityEvidence(store, 'hallucination-dl4c', folder, docs);
+    const paper = await store.getText(withEvidence.paper!);
+    expect(paper.startsWith(await store.getText(docs.paper!))).toBe(true);
+    expect(paper).toMatch(/## Integrity check \(Durable Lab\)\n\n> .*Result claims: 12; flagged: 12\./);
+    expect(paper).toMatch(/- line 256, only in a file the agent typed: .*\(\*\*⟦7\.83⟧\*\* seconds\)/);
+    expect(paper).toContain('(`lab check` on the folder has each one)');
+    // Added once: a paper that already ends with the section is left as it is.
+    expect(await withIntegrityEvidence(store, 'hallucination-dl4c', folder, withEvidence)).toEqual(withEvidence);
   });
 
   it('checks each folder in well under 2 s (times printed above; the bound here is loose)', () => {

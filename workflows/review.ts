@@ -64,7 +64,7 @@ export async function review(raw: ReviewInput): Promise<ReviewResult> {
     documents = subject.documents;
     storeId = subject.runId;
   } else {
-    documents = await research.collectReviewDocuments({ reviewId, subject });
+    documents = await research.collectReviewDocuments({ reviewId, subject, kind: input.kind });
     storeId = reviewId;
   }
   if (input.task && !documents.task) documents = { ...documents, task: input.task };

@@ -20,6 +20,7 @@ import { withHeartbeat } from '../heartbeat.js';
 import { configError } from '../llm/errors.js';
 import type { LlmCall, LlmGateway, LlmResult } from '../llm/gateway.js';
 import { usageOfCalls } from '../llm/usage.js';
+import { withIntegrityEvidence } from './integrityEvidence.js';
 import { collectFolderDocuments, missingDocuments, missingDocumentsMessage, type FolderFiles } from './documents.js';
 import { judgePrompt, type JudgeMaterial, type NamedText } from './prompt.js';
 import { answerHasHallucination, answerSchema, answerScores, loadRubric, reviewFolder, RubricError, showsCode, type JudgeAnswer, type Rubric } from './rubrics.js';
@@ -48,6 +49,8 @@ export interface CollectReviewDocumentsInput {
   /** Where the documents are stored (default: the review id). */
   storeId?: string;
   subject: { source: 'folder'; path: string; files?: FolderFiles };
+  /** The hallucination check also gets the integrity check's findings on the folder, as a run's paper carries them. */
+  kind?: ReviewKind;
 }
 
 export interface JudgeReviewInput {
@@ -111,7 +114,9 @@ export function createJudgeActivities({ store, llm }: JudgeDeps) {
   return {
     async collectReviewDocuments(input: CollectReviewDocumentsInput): Promise<ReviewDocuments> {
       if (input.subject.source !== 'folder') throw invalidInput(`collectReviewDocuments reads folders, not a "${String(input.subject.source)}" subject`);
-      return collectFolderDocuments(store, input.storeId ?? input.reviewId, input.subject.path, input.subject.files);
+      const storeId = input.storeId ?? input.reviewId;
+      const docs = await collectFolderDocuments(store, storeId, input.subject.path, input.subject.files);
+      return input.kind === 'hallucination' ? withIntegrityEvidence(store, storeId, input.subject.path, docs) : docs;
     },
 
     async judgeReview(input: JudgeReviewInput): Promise<JudgeVerdict> {

@@ -21,7 +21,7 @@ import { nonEmptyText } from '../lib/options.js';
 import { print, printJson } from '../lib/output.js';
 
 /** Exit code when result claims are flagged (unsupported, mismatch, typed). */
-export const EXIT_FLAGGED = 5;
+export const EXIT_FLAGGED = EXIT.flagged;
 
 /** How long the literature backends get to answer one cheap request before the citations are left unchecked. */
 const PREFLIGHT_MS = 15_000;

@@ -15,6 +15,8 @@ export const EXIT = {
   runFailed: 3,
   /** The run stopped short by policy: rejected at a gate, or out of budget (`lab resume` continues it). */
   runStopped: 4,
+  /** `lab check`: the paper states result claims no measurement supports. */
+  flagged: 5,
   /** Interrupted (Ctrl-C); the run itself goes on in Temporal. */
   interrupted: 130,
 } as const;
@@ -26,4 +28,4 @@ export function runExitCode(view: RunView): number {
 }
 
 export const EXIT_CODES_HELP =
-  'Exit codes: 0 ok (run completed, or still running), 1 error, 2 bad usage, 3 run failed/cancelled/terminated, 4 run rejected or out of budget, 130 interrupted.';
+  'Exit codes: 0 ok (run completed, or still running), 1 error, 2 bad usage, 3 run failed/cancelled/terminated, 4 run rejected or out of budget, 5 lab check flagged result claims, 130 interrupted.';

@@ -47,7 +47,7 @@ export function markedExcerpt(f: Finding, width = 90): string {
 }
 
 /** The section appended to a paper: counts by verdict and the flagged result claims. */
-export function integritySection(report: CheckReport): string {
+export function integritySection(report: CheckReport, detailsIn = 'provenance.json'): string {
   if (report.status === 'error') return '';
   const counts = (Object.entries(report.counts) as Array<[Verdict, number]>).filter(([, n]) => n > 0).map(([v, n]) => `${n} ${VERDICT_WORDS[v]}`);
   const flagged = report.findings.filter((f) => f.role === 'result' && FLAGGED_VERDICTS.includes(f.verdict));
@@ -57,13 +57,13 @@ export function integritySection(report: CheckReport): string {
     '',
     `## ${INTEGRITY_HEADING}`,
     '',
-    `> Every number above was checked against the files the experiment's code wrote (provenance.json has each one). Result claims: ${report.results}; flagged: ${report.flagged}.`,
+    `> Every number above was checked against the files the experiment's code wrote (${detailsIn} has each one). Result claims: ${report.results}; flagged: ${report.flagged}.`,
     `> By verdict: ${counts.join('; ') || 'no numbers stated'}.`,
   ];
   if (flagged.length) {
     lines.push('', 'Result claims no measurement supports:', '');
     for (const f of flagged.slice(0, FLAGS_SHOWN)) lines.push(`- line ${f.line}, ${VERDICT_WORDS[f.verdict]}: ${markedExcerpt(f, 60)}`);
-    if (flagged.length > FLAGS_SHOWN) lines.push(`- and ${flagged.length - FLAGS_SHOWN} more (provenance.json)`);
+    if (flagged.length > FLAGS_SHOWN) lines.push(`- and ${flagged.length - FLAGS_SHOWN} more (${detailsIn})`);
   }
   return `${lines.join('\n')}\n`;
 }
