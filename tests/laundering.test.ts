@@ -6,11 +6,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import type { StepRecord } from '../activities/experiment/transcript.js';
 import { typedFiles, writesFromClaudeTranscript, writesFromLabTranscript } from '../activities/integrity/check/writers.js';
-import { SHARED_DIR } from './helpers/shared.js';
+import { unpackCorpus } from './helpers/integrityCorpus.js';
 
 const ROOT = '/root/mlr/pipeline_claude/task_x';
 
@@ -108,45 +107,24 @@ describe('laundering styles (hand-made transcripts)', () => {
 
 // ---------------------------------------------------------------- MLR-Bench's published tasks
 
-const TARBALL = path.resolve(__dirname, 'fixtures', 'mlrbench-end2end.tar.gz');
-const SHARED_TASKS = path.join(SHARED_DIR, 'mlrbench-results', 'end2end_claude');
-
-/** Files of a .tar.gz (ustar; pax and GNU long names) by path. */
-function untar(file: string): Map<string, Buffer> {
-  const data = gunzipSync(fs.readFileSync(file));
-  const files = new Map<string, Buffer>();
-  let longName: string | undefined;
-  for (let at = 0; at + 512 <= data.length; ) {
-    const header = data.subarray(at, at + 512);
-    if (header.every((b) => b === 0)) break;
-    const field = (from: number, len: number) => header.subarray(from, from + len).toString('utf8').replace(/\0.*$/s, '');
-    const size = parseInt(field(124, 12).trim() || '0', 8);
-    const type = field(156, 1);
-    const body = data.subarray(at + 512, at + 512 + size);
-    const name = longName ?? [field(345, 155), field(0, 100)].filter(Boolean).join('/');
-    longName = undefined;
-    if (type === 'L') longName = body.toString('utf8').replace(/\0.*$/s, '');
-    else if (type === 'x') longName = /\d+ path=([^\n]*)\n/.exec(body.toString('utf8'))?.[1];
-    else if (type === '0' || type === '') files.set(name.replace(/^\.\//, ''), body);
-    at += 512 + Math.ceil(size / 512) * 512;
+/** Each task's transcript and published results/ files, from the corpus tarball (unpacked with tar). */
+function loadTasks(): Map<string, { transcript: unknown; results: Record<string, string> }> {
+  const dir = unpackCorpus();
+  try {
+    const files = readTree(dir);
+    const tasks = new Map<string, { transcript: unknown; results: Record<string, string> }>();
+    for (const [name, body] of files) {
+      const m = /^([^/]+)\/claude_output\.json$/.exec(name);
+      if (m) tasks.set(m[1], { transcript: JSON.parse(body.toString('utf8')), results: {} });
+    }
+    for (const [name, body] of files) {
+      const m = /^([^/]+)\/(results\/.+)$/.exec(name);
+      if (m && tasks.has(m[1])) tasks.get(m[1])!.results[m[2]] = body.toString('utf8');
+    }
+    return tasks;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
   }
-  return files;
-}
-
-/** Each task's transcript and published results/ files: from the tarball, else from ../shared. */
-function loadTasks(): Map<string, { transcript: unknown; results: Record<string, string> }> | undefined {
-  const files = fs.existsSync(TARBALL) ? untar(TARBALL) : fs.existsSync(SHARED_TASKS) ? readTree(SHARED_TASKS) : undefined;
-  if (!files) throw new Error(`${TARBALL} is missing: the MLR-Bench corpus is part of the repository`);
-  const tasks = new Map<string, { transcript: unknown; results: Record<string, string> }>();
-  for (const [name, body] of files) {
-    const m = /^([^/]+)\/claude_output\.json$/.exec(name);
-    if (m) tasks.set(m[1], { transcript: JSON.parse(body.toString('utf8')), results: {} });
-  }
-  for (const [name, body] of files) {
-    const m = /^([^/]+)\/(results\/.+)$/.exec(name);
-    if (m && tasks.has(m[1])) tasks.get(m[1])!.results[m[2]] = body.toString('utf8');
-  }
-  return tasks;
 }
 
 function readTree(dir: string): Map<string, Buffer> {
@@ -197,12 +175,12 @@ const published = describe;
 
 published('MLR-Bench end-to-end tasks (claude_output.json)', () => {
   it('finds the ten tasks', () => {
-    expect([...TASKS!.keys()].sort()).toHaveLength(10);
+    expect([...TASKS.keys()].sort()).toHaveLength(10);
   });
 
   it('marks exactly the typed result data of the four laundering tasks, with a reason', () => {
     const found: Record<string, string[]> = {};
-    for (const [task, { transcript: t, results }] of TASKS!) {
+    for (const [task, { transcript: t, results }] of TASKS) {
       const data = Object.fromEntries(Object.entries(results).filter(([f]) => isData(f)));
       const marked = typedFiles(writesFromClaudeTranscript(t), data);
       for (const m of marked) expect(m.why.length).toBeGreaterThan(20);
@@ -213,7 +191,7 @@ published('MLR-Bench end-to-end tasks (claude_output.json)', () => {
 
   it('marks the write-ups the agent typed', () => {
     const found: Record<string, string[]> = {};
-    for (const [task, { transcript: t, results }] of TASKS!) {
+    for (const [task, { transcript: t, results }] of TASKS) {
       const docs = Object.fromEntries(Object.entries(results).filter(([f]) => isWriteUp(f)));
       const marked = typedFiles(writesFromClaudeTranscript(t), docs).map((m) => m.file).sort();
       if (marked.length) found[task] = marked;
