@@ -6,7 +6,7 @@
 import path from 'node:path';
 import type { ArtifactRef } from '../../common/schemas.js';
 import type { ArtifactStore } from '../artifacts.js';
-import { checkDocuments, failedCheck } from '../integrity/check/engine.js';
+import { checkDocuments, failedCheck, type CheckSource } from '../integrity/check/engine.js';
 import type { CheckReport } from '../integrity/check/types.js';
 
 const LOG_EXCERPT_CHARS = 4000;
@@ -53,14 +53,19 @@ export async function writeProvenance(
   runId: string,
   documents: Record<string, string>,
   sources: ArtifactRef[],
+  /** The experiment's other files: its code (settings are looked up there) and files the agent typed. */
+  attachments: ArtifactRef[] = [],
 ): Promise<{ report: CheckReport; ref: ArtifactRef }> {
   let report: CheckReport;
+  const read = (as: CheckSource['as']) => async (s: ArtifactRef): Promise<CheckSource> => ({ file: runRelative(s), content: await store.getText(s).catch(() => ''), as });
   try {
-    const read = await Promise.all(sources.map(async (s) => ({ file: runRelative(s), content: await store.getText(s).catch(() => ''), as: 'measured' as const })));
+    const code = attachments.filter((a) => runRelative(a).startsWith('experiment/code/'));
+    const typed = attachments.filter((a) => runRelative(a).startsWith('experiment/typed-by-agent/'));
+    const all = [...(await Promise.all(sources.map(read('measured')))), ...(await Promise.all(code.map(read('config')))), ...(await Promise.all(typed.map(read('typed'))))];
     report = checkDocuments({
       documents,
-      sources: read,
-      notes: ['Settings are not compared with the code here: `lab check <run folder>` reads the experiment\'s code and commands too.'],
+      sources: all,
+      notes: code.length ? [] : ['No code of the experiment was at hand: settings could not be compared with it.'],
     });
   } catch (err) {
     report = failedCheck(err, sources.map((s) => ({ file: runRelative(s), as: 'measured' as const, values: 0 })));

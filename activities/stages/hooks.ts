@@ -48,7 +48,7 @@ const paper: StageHooks = {
     const document = withHeader(`${notice}${body}`);
     const documents: Record<string, string> = { 'paper.md': document };
     if (resultsText && input.sources) documents['results.md'] = resultsText;
-    const { report, ref } = await writeProvenance(store, input.runId, documents, input.sources ?? []);
+    const { report, ref } = await writeProvenance(store, input.runId, documents, input.sources ?? [], input.attachments ?? []);
     // A check that could not run says so at the end of the paper: no count of flags stands for it.
     // The counts by verdict and the flagged claims end the paper: a reader, and the judges, see them.
     const stored = report.status === 'error' ? `${document}${provenanceFailedSection(report.error)}` : `${document}${integritySection(report)}`;
