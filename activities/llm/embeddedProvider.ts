@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Llama, LlamaContext, LlamaContextSequence, LlamaModel } from 'node-llama-cpp';
 import { defaultEmbeddedModel } from '../config.js';
+import { boundJsonSchema, describeBounds } from './boundedSchema.js';
 import { configError } from './errors.js';
 import type { LlmProvider, ProviderReply, ProviderRequest } from './provider.js';
 
@@ -102,8 +103,10 @@ export class EmbeddedProvider implements LlmProvider {
         ]);
       }
       const budget = contextSize() - req.maxTokens - 64;
-      const prompt = this.fitToContext(m.model, last.content, budget);
-      const grammar = req.json ? await m.llama.createGrammarForJsonSchema(boundedIntegersAsEnums(req.json.schema) as never) : undefined;
+      // Every string and array is bounded so that the largest answer the grammar admits fits maxTokens.
+      const bounded = req.json ? boundJsonSchema(boundedIntegersAsEnums(req.json.schema), req.maxTokens) : undefined;
+      const prompt = this.fitToContext(m.model, bounded ? `${last.content}\n\n${describeBounds(bounded)}` : last.content, budget);
+      const grammar = bounded ? await m.llama.createGrammarForJsonSchema(bounded.schema as never) : undefined;
       const inputTokens = m.model.tokenize(`${req.system ?? ''}\n${history.map((t) => t.content).join('\n')}\n${prompt}`).length;
       let outputTokens = 0;
       // A tiny model can fall into a loop and never stop; stop it when it repeats itself verbatim.
@@ -114,9 +117,12 @@ export class EmbeddedProvider implements LlmProvider {
       const text = await session.prompt(prompt, {
         maxTokens: req.maxTokens,
         temperature: req.temperature ?? 0.7,
-        repeatPenalty: { penalty: 1.15, frequencyPenalty: 0.2 },
-        // DRY ("don't repeat yourself") penalises extending any sequence already in the text; not with a JSON grammar, whose keys repeat by design.
-        ...(grammar ? {} : { dryRepeatPenalty: { strength: 0.8, base: 1.75, allowedLength: 3 } }),
+        // Repeat, frequency and DRY ("don't repeat yourself") penalties push away from text already
+        // written; under a JSON grammar keys and digits repeat by design, and penalised scores came
+        // back as 1,2,3,4… whatever the paper. So no penalties when a grammar constrains the answer.
+        ...(grammar
+          ? { repeatPenalty: false as const }
+          : { repeatPenalty: { penalty: 1.15, frequencyPenalty: 0.2 }, dryRepeatPenalty: { strength: 0.8, base: 1.75, allowedLength: 3 } }),
         grammar,
         signal,
         stopOnAbortSignal: true,
