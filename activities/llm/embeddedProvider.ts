@@ -3,11 +3,11 @@
  * process and shared; calls take turns on one context sequence.
  */
 import { existsSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { Llama, LlamaContext, LlamaContextSequence, LlamaModel } from 'node-llama-cpp';
 import { defaultEmbeddedModel } from '../config.js';
 import { boundJsonSchema, describeBounds } from './boundedSchema.js';
+import { embeddedThreads } from './embeddedThreads.js';
 import { configError } from './errors.js';
 import type { LlmProvider, ProviderReply, ProviderRequest } from './provider.js';
 
@@ -44,8 +44,8 @@ async function load(modelPath: string): Promise<LoadedModel> {
   // build: 'never' uses the prebuilt CPU binary shipped in the npm package; nothing is compiled or downloaded.
   const llama = await getLlama({ gpu: false, build: 'never', logLevel: 'error' as never });
   const model = await llama.loadModel({ modelPath });
-  // More threads than cores makes llama.cpp crawl on small machines; use the cores we have.
-  const threads = Number(process.env.LAB_EMBEDDED_THREADS ?? Math.max(1, os.availableParallelism()));
+  // More threads than free cores makes llama.cpp crawl: the cores free now, 1 under tests and CI, or LAB_EMBEDDED_THREADS.
+  const threads = embeddedThreads();
   const context = await model.createContext({ contextSize: contextSize(), threads });
   return { llama, model, context, sequence: context.getSequence(), queue: Promise.resolve() };
 }
