@@ -84,6 +84,8 @@ export interface JudgeVerdict {
   /** The judge's whole answer, MLR-Bench shaped JSON (scores, justifications, strengths, weaknesses). */
   artifact: z.infer<typeof artifactRefSchema>;
   usage: Usage;
+  /** `false` for an embedded judge: no model that small judges meaningfully (common/judgeCalibration.ts). Absent otherwise. */
+  calibrated?: false;
 }
 
 export interface JudgeFailure {
@@ -126,6 +128,9 @@ export interface ReviewResult {
   summary?: z.infer<typeof artifactRefSchema>;
   /** The attempt folder's name (under `reviews/<kind>/attempts/`). */
   attempt?: string;
+  /** `false` when an embedded judge took part (its scores are not calibrated), with `calibration` saying so; absent otherwise. */
+  calibrated?: false;
+  calibration?: string;
   bench?: { benchId: string; task: string; agent: string };
 }
 
@@ -182,6 +187,7 @@ export const judgeVerdictSchema = z.object({
   hasHallucination: z.boolean().optional(),
   artifact: artifactRefSchema,
   usage: usageSchema,
+  calibrated: z.literal(false).optional(),
 });
 
 /** A run's stage outputs as the documents a review reads (MLR-Bench's names for them). */

@@ -113,7 +113,7 @@ describe('lab judge', () => {
       [['judge', '--dir', path.join(dir, 'missing')], /folder not found/],
       [['judge', runId, '--kind', 'poetry'], /unknown review kind "poetry"/],
       [['judge', runId, '--judge', 'nonsense:model'], /unknown model spec/],
-      [['judge', runId, '--kind', 'end_to_end', '--judge', 'embedded'], /lacks documents these reviews need \(end_to_end: task, paper\)/],
+      [['judge', runId, '--kind', 'end_to_end', '--judge', 'embedded', '--allow-uncalibrated-judge'], /lacks documents these reviews need \(end_to_end: task, paper\)/],
       [['bench', '--agent', 'embedded'], /missing --tasks/],
       [['bench', '--tasks', 'no-such-task-*', '--agent', 'embedded'], /no task matches 'no-such-task-\*'/],
       [['bench', '--tasks', 'all', '--agent', 'embedded', '--stages', 'experiment'], /--stages must be idea, idea,proposal or all/],

@@ -13,6 +13,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { INVALID_JUDGE_ANSWER, LLM_ERROR_TYPES } from '../../common/errorTypes.js';
+import { isEmbeddedJudge, UNCALIBRATED_NOTE } from '../../common/judgeCalibration.js';
 import { judgeSlug, reviewAttemptName, type JudgeFailureDetails, type JudgeVerdict, type ReviewDocumentName, type ReviewDocuments, type ReviewKind, type ReviewResult } from '../../common/reviews.js';
 import type { ArtifactRef, Budget } from '../../common/schemas.js';
 import type { ArtifactStore } from '../artifacts.js';
@@ -175,15 +176,18 @@ export function createJudgeActivities({ store, llm }: JudgeDeps) {
       const hasHallucination = answerHasHallucination(rubric, answer);
       const usage = usageOfCalls(result.calls);
       ctx.log.info('judge finished', { kind: input.kind, judge: input.judge, ...scores, ...usage });
+      const model = result.calls.at(-1)!.model;
       return {
         judge: input.judge,
-        model: result.calls.at(-1)!.model,
+        model,
         rubricVersion: rubric.version,
         scores,
         ...(rubric.overall ? { overall: scores[rubric.overall.name] } : {}),
         ...(hasHallucination !== undefined ? { hasHallucination } : {}),
         artifact,
         usage,
+        // However it was asked for (embedded, embedded:<file>, auto on a worker without keys): an embedded judge is not calibrated.
+        ...(isEmbeddedJudge(input.judge) || isEmbeddedJudge(model) ? { calibrated: false as const } : {}),
       };
     },
 
@@ -197,7 +201,7 @@ export function createJudgeActivities({ store, llm }: JudgeDeps) {
       const rubric = rubricOf(given.kind);
       const withCode = given.withCode ?? true;
       const attempt = reviewAttemptName(input.storeId, given.reviewId);
-      const result = { ...given, rubricVersion: given.rubricVersion === 'unknown' ? rubric.version : given.rubricVersion, attempt };
+      const result = { ...given, rubricVersion: given.rubricVersion === 'unknown' ? rubric.version : given.rubricVersion, attempt, ...uncalibratedMark(given) };
       const body = `${JSON.stringify(result, null, 2)}\n`;
       const ref = await store.put(input.storeId, `${attemptFolder(rubric, withCode, input.storeId, given.reviewId)}/summary.json`, body, 'application/json');
       if (result.status === 'completed') await store.put(input.storeId, `${reviewFolder(rubric, withCode)}/summary.json`, body, 'application/json');
@@ -207,6 +211,15 @@ export function createJudgeActivities({ store, llm }: JudgeDeps) {
 }
 
 export type JudgeActivities = ReturnType<typeof createJudgeActivities>;
+
+/**
+ * `calibrated: false` and the reason, for a review in which an embedded judge took part (a verdict
+ * marked so, or an embedded judge among the failures); nothing for a review by provider models.
+ */
+export function uncalibratedMark(result: Pick<ReviewResult, 'verdicts' | 'failures'>): { calibrated: false; calibration: string } | Record<string, never> {
+  const embedded = [...result.verdicts.filter((v) => v.calibrated === false || isEmbeddedJudge(v.judge) || isEmbeddedJudge(v.model)).map((v) => v.judge), ...result.failures.filter((f) => isEmbeddedJudge(f.judge)).map((f) => f.judge)];
+  return embedded.length ? { calibrated: false, calibration: `${[...new Set(embedded)].join(', ')}: ${UNCALIBRATED_NOTE}` } : {};
+}
 
 /** The documents a rubric reads, from the store; the code only when shown; figures by name only. */
 async function readMaterial(store: ArtifactStore, rubric: Rubric, documents: ReviewDocuments, withCode: boolean): Promise<JudgeMaterial> {

@@ -12,6 +12,7 @@ import { selectCompetitions } from '../../activities/bench/competitions.js';
 import { selectTasks } from '../../activities/taskSets.js';
 import { TaskError } from '../../activities/tasks.js';
 import { defaultReviews, type BenchmarkInput, type BenchMode } from '../../common/benchmark.js';
+import { isEmbeddedJudge, uncalibratedJudgeRefusal } from '../../common/judgeCalibration.js';
 import { AUTO_MODEL, isAutoModel, parseModelSpec } from '../../common/modelSpec.js';
 import { REVIEW_KINDS, type ReviewKind } from '../../common/reviews.js';
 import { STAGES, type StageName } from '../../common/stages.js';
@@ -69,6 +70,7 @@ const schema = z
     stages: flag(benchStages),
     reviews: flag(reviewKinds),
     'judge-only': booleanFlag,
+    'allow-uncalibrated-judge': booleanFlag,
     competition: booleanFlag,
     runs: flag(wholeNumber('--runs', 1, 20)),
     outputs: flag((v) => {
@@ -105,8 +107,9 @@ const schema = z
     } else {
       if (!a.benchId) ctx.addIssue({ code: 'custom', message: `missing benchmark id: lab bench ${action} <benchId>` });
       const startOnly = (['tasks', 'stages', 'reviews', 'outputs', 'id', 'runs'] as const).find((k) => a[k] !== undefined);
-      if (startOnly || a.agent?.length || a.judge?.length || a['judge-only']) {
-        ctx.addIssue({ code: 'custom', message: `--${startOnly ?? (a.agent?.length ? 'agent' : a.judge?.length ? 'judge' : 'judge-only')} applies when starting a benchmark, not to ${action}` });
+      if (startOnly || a.agent?.length || a.judge?.length || a['judge-only'] || a['allow-uncalibrated-judge']) {
+        const which = startOnly ?? (a.agent?.length ? 'agent' : a.judge?.length ? 'judge' : a['judge-only'] ? 'judge-only' : 'allow-uncalibrated-judge');
+        ctx.addIssue({ code: 'custom', message: `--${which} applies when starting a benchmark, not to ${action}` });
       }
       if (a.item?.length && action !== 'retry') ctx.addIssue({ code: 'custom', message: '--item applies to `lab bench retry`' });
     }
@@ -125,7 +128,7 @@ export const benchCommand = defineCommand({
   summary: 'run a benchmark: a task set × agent models, reviewed by judges (also: status, retry, resume, cancel)',
   usage:
     'lab bench --tasks <names|globs|venue:V|year:Y> --agent MODEL [--agent ...] [--judge MODEL ...] [--stages idea|idea,proposal|all]\n' +
-    '          [--reviews idea,proposal] [--concurrency 4] [--budget-usd N] [--max-tokens N] [--id BENCH_ID] [--detach] [--json]\n' +
+    '          [--reviews idea,proposal] [--concurrency 4] [--budget-usd N] [--max-tokens N] [--id BENCH_ID] [--allow-uncalibrated-judge] [--detach] [--json]\n' +
     '       lab bench --judge-only --outputs <folder> --tasks <...> [--judge MODEL ...]   (re-judge existing outputs, e.g. MLR-Bench\'s published ones)\n' +
     '       lab bench --competition --tasks <competitions|all> --agent MODEL [--runs 3] [--judge MODEL ...]   (objective scores + MLRC rubric reviews)\n' +
     '       lab bench status <benchId> [--follow] [--json]\n' +
@@ -136,6 +139,8 @@ export const benchCommand = defineCommand({
     '                    (with --competition: competition names or globs, see lab compete --list)\n' +
     '  --agent MODEL     an agent model spec; repeat for several (each task × agent is one item)\n' +
     '  --judge MODEL     a judge model spec; repeat for several (default: auto)\n' +
+    '  --allow-uncalibrated-judge   let an embedded judge (embedded[:file]) review: no model that small judges meaningfully, so\n' +
+    '                    it is refused without this flag (exit 2); reviews by an embedded judge (auto included) say not calibrated\n' +
     '  --stages          idea, idea,proposal (default; the literature review runs too) or all (end-to-end)\n' +
     '  --reviews LIST    review kinds per item (default: idea,proposal; end_to_end for all; mlrc for --competition)\n' +
     '  --runs N          --competition only: attempts per task and agent (the report gives the best and mean ± SE)\n' +
@@ -150,6 +155,7 @@ export const benchCommand = defineCommand({
     stages: { type: 'string' },
     reviews: { type: 'string' },
     'judge-only': { type: 'boolean' },
+    'allow-uncalibrated-judge': { type: 'boolean' },
     competition: { type: 'boolean' },
     runs: { type: 'string' },
     outputs: { type: 'string' },
@@ -199,6 +205,9 @@ export const benchCommand = defineCommand({
 
     // start
     const judges = a.judge?.length ? a.judge : [AUTO_MODEL];
+    // `auto` is chosen in the benchmark, on a worker: if it picks the embedded model, the reviews say they are not calibrated.
+    const embedded = judges.find(isEmbeddedJudge);
+    if (embedded && !a['allow-uncalibrated-judge']) throw new CliError(uncalibratedJudgeRefusal(`--judge ${embedded}`), 2);
     const budget = budgetOf(a);
     // `auto` is checked against its price where it is chosen, in the benchmark.
     for (const model of [...(a.agent ?? []), ...judges].filter((m) => !isAutoModel(m))) {
@@ -238,7 +247,7 @@ export const benchCommand = defineCommand({
       if (!a.json) {
         print(`started benchmark ${benchId}`);
         print(`  tasks   ${a.tasks} (${taskCount} here)\n  mode    ${mode}${stages.length ? ` (${stages.join(', ')})` : ''}; reviews ${reviews.join(', ')}`);
-        const shown = (models: string[]) => models.map((m) => (isAutoModel(m) ? 'auto (a worker chooses from its keys)' : m)).join(', ');
+        const shown = (models: string[]) => models.map((m) => (isAutoModel(m) ? 'auto (a worker chooses from its keys)' : isEmbeddedJudge(m) && judges.includes(m) ? `${m} (judging: not calibrated)` : m)).join(', ');
         print(`  agents  ${input.agents?.length ? shown(input.agents) : `outputs in ${a.outputs}`}\n  judges  ${shown(judges)}\n  UI      ${runLink(benchId)}`);
       }
       if (a.detach) {

@@ -7,6 +7,7 @@ import { documentsInFolder, missingDocuments, requiredDocuments } from '../../ac
 import { artifactRoot } from '../../activities/config.js';
 import { unenforceableBudget } from '../../activities/llm/prices.js';
 import { splitBudget } from '../../common/budget.js';
+import { ALLOW_UNCALIBRATED_JUDGE_FLAG, isEmbeddedJudge, UNCALIBRATED_NOTE, uncalibratedJudgeRefusal } from '../../common/judgeCalibration.js';
 import { AUTO_MODEL, isAutoModel, parseModelSpec } from '../../common/modelSpec.js';
 import { REVIEW_KINDS, type ReviewInput, type ReviewKind, type ReviewSubject } from '../../common/reviews.js';
 import { CliError } from '../lib/client.js';
@@ -40,13 +41,15 @@ export const judgeCommand = defineCommand({
   summary: 'review a run (or a folder of outputs) on the MLR-Judge rubrics, with one or more judges in parallel',
   usage:
     'lab judge <runId> [--judge MODEL ...] [--kind auto|all|idea,proposal,experiment,paper,end_to_end,hallucination,mlrc] [--no-code]\n' +
-    '          [--budget-usd N] [--max-tokens N] [--detach] [--json]\n' +
+    '          [--budget-usd N] [--max-tokens N] [--allow-uncalibrated-judge] [--detach] [--json]\n' +
     '       lab judge --dir <folder> ...   (a folder laid out as MLR-Bench lays out outputs: idea.md, proposal.md, results/paper.md, ...)\n\n' +
     '  --judge MODEL     a judge model spec; repeat for several judges, who score in parallel (default: auto, as lab run)\n' +
     '  --kind LIST       review kinds: idea, proposal, experiment, paper, end_to_end, hallucination, mlrc; auto (default) = every\n' +
     '                    kind the documents allow except mlrc; all = every kind. Each kind is one review workflow\n' +
     '  --no-code         end_to_end, hallucination and mlrc reviews without the code (MLRC-Bench judges both ways)\n' +
     '  --budget-usd, --max-tokens   the reviews\' budget, split evenly between kinds and judges\n' +
+    '  --allow-uncalibrated-judge   let an embedded judge (embedded[:file], or auto choosing it) review; no model that\n' +
+    '                    small judges meaningfully, so without this flag it is refused (exit 2) and with it its reviews say not calibrated\n' +
     '  --detach          start the reviews and return; --json prints the outcomes (scores, mean, disagreement) as JSON\n' +
     'Reads: idea needs task+idea; proposal task+proposal (+idea, related_work); experiment task+log; paper, end_to_end,\n' +
     'hallucination and mlrc need task+paper. Exit 0 all reviews done, 1 a judge failed its preflight, 2 bad input, 3 a review failed.',
@@ -55,6 +58,7 @@ export const judgeCommand = defineCommand({
     judge: { type: 'string', multiple: true },
     kind: { type: 'string' },
     'no-code': { type: 'boolean' },
+    'allow-uncalibrated-judge': { type: 'boolean' },
     'budget-usd': { type: 'string' },
     'max-tokens': { type: 'string' },
     detach: { type: 'boolean' },
@@ -80,6 +84,7 @@ export const judgeCommand = defineCommand({
       judge: judgeSpecs,
       kind: flag(kindList),
       'no-code': booleanFlag,
+      'allow-uncalibrated-judge': booleanFlag,
       ...budgetOptions,
       detach: booleanFlag,
       json: booleanFlag,
@@ -89,6 +94,10 @@ export const judgeCommand = defineCommand({
     }),
   async run(a) {
     const budget = budgetOf(a);
+    // An embedded judge named outright is refused before anything connects; `auto` is checked once a worker has chosen.
+    const allowUncalibrated = a['allow-uncalibrated-judge'];
+    const embedded = a.judge.find(isEmbeddedJudge);
+    if (embedded && !allowUncalibrated) throw new CliError(uncalibratedJudgeRefusal(`--judge ${embedded}`), 2);
     for (const judge of a.judge.filter((j) => !isAutoModel(j))) {
       const unenforceable = unenforceableBudget(parseModelSpec(judge), budget);
       if (unenforceable) throw new CliError(unenforceable, 2);
@@ -131,6 +140,7 @@ export const judgeCommand = defineCommand({
             if (check === 'no-worker' || !check.model) throw new CliError('--judge auto: no worker answered to choose the model from its keys; nothing was started (start a worker, or name the judge: --judge openai:<model>)');
             const unenforceable = unenforceableBudget(parseModelSpec(check.model), budget);
             if (unenforceable) throw new CliError(`--judge auto chose ${check.model} on the workers: ${unenforceable}; nothing was started`, 2);
+            if (isEmbeddedJudge(check.model) && !allowUncalibrated) throw new CliError(uncalibratedJudgeRefusal('--judge auto', ` (chosen by a worker without provider keys: ${check.model})`), 2);
             return check.model;
           }),
         ),
@@ -150,6 +160,8 @@ export const judgeCommand = defineCommand({
       if (!a.json) {
         print(`started ${started.length} review(s) of ${subjectName} by ${judges.join(', ')}${a.judge.some(isAutoModel) ? ' (auto: chosen by a worker from its keys)' : ''}`);
         for (const s of started) print(`  ${s.kind.padEnd(14)} ${s.reviewId}  ${runLink(s.reviewId)}`);
+        const uncalibrated = judges.filter(isEmbeddedJudge);
+        if (uncalibrated.length) print(`  ${uncalibrated.join(', ')}: ${UNCALIBRATED_NOTE} (${ALLOW_UNCALIBRATED_JUDGE_FLAG})`);
       }
       if (a.detach) {
         if (a.json) printJson(started);
@@ -173,12 +185,14 @@ export const judgeCommand = defineCommand({
   },
 });
 
-function formatOutcomes(outcomes: ReviewOutcome[]): string {
+export function formatOutcomes(outcomes: ReviewOutcome[]): string {
   const table = new Table({ head: ['review', 'judge', 'overall', 'scores', 'file'], style: { head: [], border: [] } });
+  const uncalibrated = new Set<string>();
   for (const o of outcomes) {
     for (const v of o.result?.verdicts ?? []) {
       const scores = Object.entries(v.scores).filter(([name]) => !/^overall/i.test(name)).map(([name, score]) => `${name} ${score}`).join(', ');
-      table.push([o.kind, v.judge, v.overall ?? (v.hasHallucination === undefined ? '-' : v.hasHallucination ? 'hallucination found' : 'none found'), scores, v.artifact.path]);
+      if (v.calibrated === false) uncalibrated.add(v.judge);
+      table.push([o.kind, v.calibrated === false ? `${v.judge} (not calibrated)` : v.judge, v.overall ?? (v.hasHallucination === undefined ? '-' : v.hasHallucination ? 'hallucination found' : 'none found'), scores, v.artifact.path]);
     }
     const mean = o.result?.mean;
     if (mean && (o.result?.verdicts.length ?? 0) > 1) {
@@ -187,7 +201,8 @@ function formatOutcomes(outcomes: ReviewOutcome[]): string {
       table.push([o.kind, 'mean of judges', overall ? overall[1] : '-', `disagreement (sd): ${spread}`, o.result?.summary?.path ?? '']);
     }
   }
-  return table.toString();
+  const notes = [...uncalibrated].map((judge) => `${judge}: ${UNCALIBRATED_NOTE}`);
+  return [table.toString(), ...notes].join('\n');
 }
 
 /** A failed review: why (each judge named once, by the workflow's message), what it spent, where it is kept. */

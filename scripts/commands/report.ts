@@ -12,6 +12,7 @@ import type { ReportInput } from '../../report/types.js';
 import { writeReport } from '../../report/writeReport.js';
 import { summaryLine } from '../../report/render/summary.js';
 import { reportsDir } from '../../activities/config.js';
+import { isEmbeddedJudge, UNCALIBRATED_NOTE } from '../../common/judgeCalibration.js';
 import { loadBenchReport } from '../lib/bench.js';
 import { CliError } from '../lib/client.js';
 import { EXIT } from '../lib/exitCodes.js';
@@ -49,11 +50,15 @@ export const reportCommand = defineCommand({
     const { files, report, tables } = await writeReport(input, outDir);
     // On stderr too, so a partial or failed benchmark is not mistaken for a finished one in a pipe or with --json.
     if (input.state && input.state.state !== 'completed') process.stderr.write(`lab report: ${benchId}: ${input.state.note}\n`);
+    // Scores by an embedded judge are not calibrated: said beside the tables, in both modes.
+    const uncalibrated = [...new Set(input.records.map((r) => r.judge).filter(isEmbeddedJudge))];
+    const calibration = uncalibrated.length ? `${uncalibrated.join(', ')}: ${UNCALIBRATED_NOTE}` : undefined;
     const shown = tables.filter((t) => !t.detailOnly && (t.name.startsWith('scores_') || ['published_comparison', 'objective_agents', 'objective_tasks', 'judges_vs_metric', 'cost', 'failure_counts'].includes(t.name)));
     if (json) {
       printJson({
         title: report.title,
         ...(report.state ? { state: report.state } : {}),
+        ...(calibration ? { calibrated: false, calibration } : {}),
         summary: report.summary,
         files,
         tables: Object.fromEntries(shown.map((t) => [t.name, t.rows.map((r) => Object.fromEntries(t.columns.map((c, i) => [c.key, r[i]])))])),
@@ -62,6 +67,7 @@ export const reportCommand = defineCommand({
     }
     print(report.title);
     if (report.state) print(report.state.note);
+    if (calibration) print(calibration);
     print(summaryLine(report));
     for (const table of shown) print(`\n${table.title}${table.name.startsWith('scores_') ? ' (means; ± standard errors in report.md)' : ''}\n${terminalTable(table)}`);
     print(`\nwrote ${files.length} files to ${outDir}:`);
