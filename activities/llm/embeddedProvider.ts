@@ -5,13 +5,13 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Llama, LlamaContext, LlamaContextSequence, LlamaModel } from 'node-llama-cpp';
-import { defaultEmbeddedModel } from '../config.js';
+import { defaultEmbeddedModel, EMBEDDED_MODEL_FILE } from '../config.js';
 import { boundJsonSchema, describeBounds } from './boundedSchema.js';
 import { embeddedThreads } from './embeddedThreads.js';
 import { configError } from './errors.js';
 import type { LlmProvider, ProviderReply, ProviderRequest } from './provider.js';
 
-export const DEFAULT_GGUF_NAME = 'gemma-3-270m-q4_k_m.gguf';
+export const DEFAULT_GGUF_NAME = EMBEDDED_MODEL_FILE;
 
 /** The default GGUF: LAB_EMBEDDED_MODEL, else the one the set-up script assembled from PyPI into .venv/models. */
 export function defaultGgufPath(): string {

@@ -8,6 +8,7 @@ import { appendFileSync, cpSync, mkdtempSync, readFileSync, writeFileSync, mkdir
 import os from 'node:os';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../activities/config.js';
+import { STATED_NUMBER } from '../../activities/integrity/check/numbers.js';
 import { FLAGGED_VERDICTS, type CheckReport, type Finding } from '../../activities/integrity/check/types.js';
 
 const FIXTURES = path.join(PROJECT_ROOT, 'tests', 'fixtures');
@@ -53,8 +54,8 @@ export function unpackCorpus(): string {
 export const labelsOf = (task: string): Labels => JSON.parse(readFileSync(path.join(CORPUS, 'labels', `${task}.json`), 'utf8'));
 export const plants = (): Plant[] => JSON.parse(readFileSync(path.join(CORPUS, 'planted.json'), 'utf8'));
 
-/** The labels' enumeration of a line's numbers: where each starts, its text and occurrence. */
-const LABEL_NUMBER = /(?<![\w.])[-−]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:[eE][-+]?\d+)?\s?%?(?![\w])/g;
+/** The labels' enumeration of a line's numbers (the check's own number syntax): where each starts, its text and occurrence. */
+const LABEL_NUMBER = STATED_NUMBER;
 
 /** The label key (text and occurrence) of the number that starts at `column` of `raw`. */
 export function keyAt(raw: string, column: number): { text: string; nth: number } | undefined {

@@ -13,11 +13,13 @@ function blankNonClaims(line: string): string {
   const blank = (m: string) => ' '.repeat(m.length);
   return line
     .replace(/`[^`]*`/g, blank)
-    .replace(/!\[[^\]]*\]\([^)]*\)/g, blank)
+    // An image's alt text may state a result; its path does not.
+    .replace(/(!\[[^\]]*\])(\([^)]*\))/g, (_m, alt: string, target: string) => `${alt}${blank(target)}`)
     .replace(/\]\([^)]*\)/g, (m) => `]${' '.repeat(m.length - 1)}`)
     .replace(/https?:\/\/\S+/g, blank)
     .replace(/\b(?:arXiv|DOI|S2|doi\.org)[:/]\S+/gi, blank)
-    .replace(/\$[^$]*\$/g, (m) => (/[=<>]/.test(m) ? m : blank(m)))
+    // Math: "$0.913$", "$91.5\\%$", "$0.95 \\pm 0.01$" are stated numbers; a formula's constants are not.
+    .replace(/\$([^$]*)\$/g, (m, inner: string) => (/[=<>]/.test(inner) || /^[\s\d.,\\%pmtimes{}]*$/.test(inner) ? ` ${inner.replace(/\\%/g, '% ').replace(/\\(?:pm|times)/g, '  ')} `.slice(0, m.length).padEnd(m.length) : blank(m)))
     .replace(/<[^>]+>/g, blank);
 }
 

@@ -6,6 +6,7 @@
  * not count as measured. Pure: callers read the files and decide which are typed.
  */
 import { extractClaims } from './claims.js';
+import { RESULT_WORDS } from './roles.js';
 import { fitOf, MethodNames, namedBy, words, type Fit } from './keyFit.js';
 import { sameNumber, show } from './numbers.js';
 import { FLAGGED_VERDICTS, type CheckReport, type Claim, type Finding, type SourceSummary, type SourceValue, type Verdict } from './types.js';
@@ -17,6 +18,11 @@ export interface CheckSource {
   /** measured: written by code; typed: the agent typed its values; config: code and commands (settings only). */
   as: 'measured' | 'typed' | 'config';
   note?: string;
+  /**
+   * Numbers written as literals in the command or scripts that wrote a measured file: a value of
+   * the file that is one of them was typed into the code, not computed (one method's row set by hand).
+   */
+  literals?: number[];
 }
 
 export interface CheckInput {
@@ -31,6 +37,8 @@ const NEAREST = 3;
 const MAX_ANCHORS = 400;
 
 interface Indexes {
+  /** Per measured file, the literals of the code that wrote it (see CheckSource.literals). */
+  literals: Map<string, Set<number>>;
   measured: ValueIndex;
   typed: ValueIndex;
   config: ValueIndex;
@@ -38,11 +46,14 @@ interface Indexes {
 }
 
 function buildIndexes(sources: CheckSource[], summaries: SourceSummary[]): Indexes {
-  const ix: Indexes = { measured: new ValueIndex(), typed: new ValueIndex(), config: new ValueIndex(), methods: new MethodNames() };
+  const ix: Indexes = { literals: new Map(), measured: new ValueIndex(), typed: new ValueIndex(), config: new ValueIndex(), methods: new MethodNames() };
   for (const s of sources) {
+    if (s.literals?.length) ix.literals.set(s.file, new Set(s.literals));
     const index = ix[s.as];
     const before = index.size;
     const read = index.add(s.file, s.content, s.as === 'config' ? 'code' : 'data');
+    const failed = index.unreadable.find((u) => u.file === s.file);
+    if (failed) summaries.push({ file: s.file, as: s.as, values: 0, note: `not read: ${failed.why}` });
     if (!read) continue;
     summaries.push({ file: s.file, as: s.as, values: index.size - before, ...(s.note ? { note: s.note } : {}) });
     if (s.as !== 'config') for (let id = before; id < index.size; id++) ix.methods.addFrom(index.entry(id));
@@ -53,12 +64,27 @@ function buildIndexes(sources: CheckSource[], summaries: SourceSummary[]): Index
 const publicValue = (e: Entry): SourceValue => ({ file: e.file, key: e.key, ...(e.row ? { row: e.row } : {}), value: e.value });
 
 /** The best-fitting candidate of an index for a claim: fits over neutral over conflict; series values only when they fit. */
-function bestMatch(ix: Indexes, index: ValueIndex, claim: Claim): { entry: Entry; fit: Fit } | undefined {
+/** Keys that hold the set-up, not an outcome: a result is never supported by a learning rate. */
+const CONFIG_KEY = /(?:^|[._\s[])(?:config|configuration|args|arguments|params|parameters|hyperparameters|hparams|settings|setup|options)(?:$|[._\s\]])|(?:^|[._\s])(?:lr|learning_rate|weight_decay|warmup\w*|seed|random_seed|batch_size|num_epochs|epochs|dropout|momentum|temperature|max_length|max_tokens|hidden_\w+|num_layers|n_layers|patience)$/i;
+/** Keys whose values may be percentages as they stand (a percentage claim matched without scaling). */
+const PERCENT_KEY = /%|pct|percent|rate|ratio|accura|\bacc\b|_acc\b|f1|precision|recall|auc|score|share|fraction|coverage|success|improv|gain|reduction|drop|change/i;
+/** Words that let a sentence state a negative value without its sign ("a drop of 0.12"). */
+const DIRECTION = /drop|decreas|reduc|lower|fell|fall|declin|less|negative|worse|down|below|loss of|deficit|degrad|minus|−|-\s*$/i;
+
+function bestMatch(ix: Indexes, index: ValueIndex, claim: Claim, o: { result?: boolean } = {}): { entry: Entry; fit: Fit } | undefined {
   const named = namedBy(claim, ix.methods);
   let best: { entry: Entry; fit: Fit } | undefined;
   const rank = { fits: 2, neutral: 1, conflict: 0 } as const;
+  const signFree = claim.value < 0 || DIRECTION.test(claim.sentence);
   for (const id of index.candidates(claim)) {
     const entry = index.entry(id);
+    if (o.result) {
+      if (CONFIG_KEY.test(entry.key)) continue;
+      // "25.0%" is not 25 lines of code: unscaled, only a key that may hold percentages.
+      if (claim.percent && Math.abs(Math.abs(entry.value) - Math.abs(claim.value)) <= claim.tolerance * 1.01 + 1e-12 && !PERCENT_KEY.test(`${entry.key} ${entry.file}`)) continue;
+      // A sign the sentence does not explain is a different number.
+      if (!signFree && claim.value > 0 && entry.value < 0) continue;
+    }
     const fit = fitOf(named, entry, ix.methods, (file) => index.keysOf(file));
     if (entry.series && fit !== 'fits') continue;
     if (!best || rank[fit] > rank[best.fit]) best = { entry, fit };
@@ -71,40 +97,66 @@ function bestMatch(ix: Indexes, index: ValueIndex, claim: Claim): { entry: Entry
 interface Anchor {
   value: number;
   measure: string;
+  /** The methods its key or row names (a derivation must be between the methods the sentence names). */
+  methods: Set<string>;
 }
 
-const measureOf = (e: Entry) => e.key.replace(/\s*\((?:first|last|min|max|mean)\)$/, '').split(/[.[\]]+/).filter((x) => x && !/^\d+$/.test(x)).pop()?.toLowerCase() ?? '';
+const measureOf = (e: Entry) => e.key.replace(/\s*\((?:first|last|min|max|mean)\)$/, '').split(/[.[\]]+/).filter((x) => x && x !== '*' && !/^\d+$/.test(x)).pop()?.toLowerCase() ?? '';
 
 const SPREAD = /(?:^|_|\b)(?:std|stdev|sd|sem|var|variance|ci|stderr|err)(?:$|_|\b)/i;
 
-/** A difference, ratio or relative change of two anchors of one measure that gives the claim. */
-function derivation(claim: Claim, anchors: Anchor[]): string | undefined {
-  const tol = { ...claim, tolerance: claim.tolerance * 1.5 };
-  const shown = (x: number) => (claim.percent && Math.abs(Math.abs(x) * 100 - Math.abs(claim.value)) < Math.abs(Math.abs(x) - Math.abs(claim.value)) ? `${show(x * 100)}%` : show(x));
+/**
+ * A difference, ratio or relative change of two measured values of one measure that gives the
+ * claim, between the methods its sentence names. Only measured values take part, never the
+ * paper's own numbers: a derivation must rest on what was measured.
+ */
+function derivation(ix: Indexes, claim: Claim, anchors: Anchor[]): string | undefined {
+  // "3.2 points" is a difference of percentages.
+  const points = !claim.percent && /^\s*(?:percentage\s+)?(?:points?|pp)\b/i.test(claim.sentence.slice(claim.at + claim.text.length));
+  const stated = { ...claim, percent: claim.percent || points, tolerance: claim.tolerance * 1.5 };
+  const named = new Set(ix.methods.mentionedIn(claim.cell ? `${claim.cell.row} ${claim.cell.column}` : claim.sentence).map((m) => m.name));
+  const between = (a: Anchor, b: Anchor) => {
+    if (!named.size) return true;
+    const hits = [a, b].filter((x) => [...x.methods].some((m) => named.has(m))).length;
+    return named.size >= 2 ? hits === 2 : hits >= 1;
+  };
+  const shown = (x: number) => (stated.percent && Math.abs(Math.abs(x) * 100 - Math.abs(claim.value)) < Math.abs(Math.abs(x) - Math.abs(claim.value)) ? `${show(x * 100)}%` : show(x));
   for (let i = 0; i < anchors.length; i++) {
     for (let j = 0; j < anchors.length; j++) {
-      const { value: a, measure } = anchors[i];
-      const b = anchors[j].value;
+      const [x, y] = [anchors[i], anchors[j]];
+      const [a, b] = [x.value, y.value];
       // Spreads are not compared: a difference of two standard deviations is no claim.
-      if (i === j || a === b || anchors[j].measure !== measure || SPREAD.test(measure)) continue;
-      if (i < j && sameNumber(tol, a - b)) return `${show(Math.max(a, b))} - ${show(Math.min(a, b))} = ${shown(Math.abs(a - b))} (${measure})`;
-      if (b !== 0 && sameNumber(tol, (a - b) / b)) return `(${show(a)} - ${show(b)}) / ${show(b)} = ${shown((a - b) / b)} (${measure})`;
-      if (b !== 0 && Math.abs(a) > Math.abs(b) && sameNumber(tol, a / b)) return `${show(a)} / ${show(b)} = ${shown(a / b)} (${measure})`;
+      if (i === j || a === b || a === -b || y.measure !== x.measure || SPREAD.test(x.measure) || !between(x, y)) continue;
+      const tag = ` (${x.measure})`;
+      if (i < j && sameNumber(stated, a - b)) return `${show(Math.max(a, b))} - ${show(Math.min(a, b))} = ${shown(Math.abs(a - b))}${tag}`;
+      if (b !== 0 && sameNumber(stated, (a - b) / b)) return `(${show(a)} - ${show(b)}) / ${show(b)} = ${shown((a - b) / b)}${tag}`;
+      // A ratio above 1 is "2.8 times"; as a percentage only a share below 1 is meant.
+      if (b !== 0 && !stated.percent && Math.abs(a) > Math.abs(b) && sameNumber(stated, a / b)) return `${show(a)} / ${show(b)} = ${shown(a / b)}${tag}`;
+      if (b !== 0 && stated.percent && Math.abs(a) < Math.abs(b) && sameNumber(stated, a / b)) return `${show(a)} / ${show(b)} = ${shown(a / b)}${tag}`;
     }
   }
   return undefined;
 }
 
+/** A measured match whose value its file's own writer holds as a literal is typed, not measured. */
+function literalIn(ix: Indexes, e: Entry): boolean {
+  const literals = ix.literals.get(e.file);
+  return !!literals && literals.has(Math.abs(e.value));
+}
+
+const measuredVerdict = (ix: Indexes, e: Entry, fit: Fit): Omit<Finding, keyof Claim> =>
+  literalIn(ix, e)
+    ? { verdict: 'typed', match: publicValue(e), note: `${show(e.value)} is a literal in the code that wrote ${e.file}, not a value it computed` }
+    : { verdict: fit === 'fits' ? 'supported' : 'weak', match: publicValue(e) };
+
 /** The verdict on a result claim. */
 function judgeResult(ix: Indexes, claim: Claim, anchors: Anchor[]): Omit<Finding, keyof Claim> {
-  const measured = bestMatch(ix, ix.measured, claim);
-  if (measured && measured.fit !== 'conflict') {
-    return { verdict: measured.fit === 'fits' ? 'supported' : 'weak', match: publicValue(measured.entry) };
-  }
-  const derived = derivation(claim, anchors);
+  const measured = bestMatch(ix, ix.measured, claim, { result: true });
+  if (measured && measured.fit !== 'conflict') return measuredVerdict(ix, measured.entry, measured.fit);
+  const derived = derivation(ix, claim, anchors);
   if (derived) return { verdict: 'derived', derivation: derived };
   if (measured) return { verdict: 'mismatch', match: publicValue(measured.entry), nearest: nearestOf(ix, claim) };
-  const typed = bestMatch(ix, ix.typed, claim);
+  const typed = bestMatch(ix, ix.typed, claim, { result: true });
   if (typed) return { verdict: 'typed', match: publicValue(typed.entry) };
   return { verdict: 'unsupported', nearest: nearestOf(ix, claim) };
 }
@@ -164,18 +216,32 @@ export class IntegrityChecker {
     };
   }
 
+  /**
+   * A number outside the results ("Unlike Smith et al., RobustNet reaches 87.3%", a limitation, the
+   * introduction) is still a result claim when its sentence credits it to a method this experiment
+   * measured, in result language.
+   */
+  private asMeasuredMethod(c: Claim): Claim {
+    if (c.role !== 'quoted' && c.role !== 'context' && c.role !== 'future') return c;
+    if (c.role === 'future' && /\b(?:will|would|could|might|may|plan|future)\b/i.test(c.sentence)) return c;
+    // Related work describes other methods, some of them also run here as baselines: only a contrast credits this work.
+    if (c.why === 'related work' && !/\b(?:unlike|in contrast|whereas|our|we|ours|this work)\b/i.test(c.sentence)) return c;
+    const method = namedBy(c, this.ix.methods).method;
+    if (!method || !RESULT_WORDS.test(c.sentence)) return c;
+    return { ...c, role: 'result', why: `credited to ${method}, a method this experiment measured` };
+  }
+
   private checkOne(document: string, text: string): Finding[] {
     const ix = this.ix;
-    const claims = extractClaims(text, document);
+    const claims = extractClaims(text, document).map((c) => this.asMeasuredMethod(c));
     // First pass: direct matches, whose values become the anchors of derivations in their section.
     const anchorsBySection = new Map<string, Anchor[]>();
     const direct = claims.map((c) => {
       if (c.role !== 'result') return undefined;
-      const m = bestMatch(ix, ix.measured, c);
+      const m = bestMatch(ix, ix.measured, c, { result: true });
       if (m && m.fit !== 'conflict') {
         const list = anchorsBySection.get(c.section) ?? [];
-        const measure = measureOf(m.entry);
-        if (list.length < MAX_ANCHORS) list.push({ value: m.entry.value, measure }, { value: c.percent && Math.abs(c.value) > 1 && Math.abs(m.entry.value) <= 1 ? c.value / 100 : c.value, measure });
+        if (list.length < MAX_ANCHORS && !list.some((a) => a.value === m.entry.value)) list.push({ value: m.entry.value, measure: measureOf(m.entry), methods: ix.methods.of(m.entry) });
         anchorsBySection.set(c.section, list);
       }
       return m;
@@ -184,7 +250,7 @@ export class IntegrityChecker {
       let judged: Omit<Finding, keyof Claim>;
       if (c.role === 'result') {
         const m = direct[i];
-        judged = m && m.fit !== 'conflict' ? { verdict: m.fit === 'fits' ? 'supported' : 'weak', match: publicValue(m.entry) } : judgeResult(ix, c, anchorsBySection.get(c.section) ?? []);
+        judged = m && m.fit !== 'conflict' ? measuredVerdict(ix, m.entry, m.fit) : judgeResult(ix, c, anchorsBySection.get(c.section) ?? []);
       } else if (c.role === 'setting') judged = judgeSetting(ix, c);
       else judged = { verdict: 'listed' };
       return { ...c, ...judged };

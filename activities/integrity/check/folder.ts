@@ -10,7 +10,7 @@ import path from 'node:path';
 import { parseTranscript } from '../../experiment/transcript.js';
 import { walkTree } from '../../fsWalk.js';
 import type { CheckSource } from './engine.js';
-import { typedFiles, writerOf, writesFromClaudeTranscript, writesFromLabTranscript, type WriteLog } from './writers.js';
+import { resultNumbers, typedFiles, writerOf, writesFromClaudeTranscript, writesFromLabTranscript, type WriteLog } from './writers.js';
 
 export type Layout = 'durable-lab' | 'mlr-bench' | 'ai-scientist' | 'generic';
 
@@ -89,6 +89,14 @@ function isLabMeasured(name: string): boolean {
   return (name.startsWith('results/') && name !== 'results/results.md' && name !== 'results/log.txt') || /^experiment\/steps\/\d+-output\.txt$/.test(name);
 }
 
+/** Literal numbers (two or more decimals: not a setting like 0.5 or 100) in the command and scripts that wrote `file`. */
+function writerLiterals(log: WriteLog, file: string): number[] {
+  const w = writerOf(log, file);
+  if (!w || w.by !== 'command') return [];
+  const text = [w.command ?? '', ...(w.scripts ?? []).map((s) => s.source)].join('\n');
+  return [...new Set(resultNumbers(text).filter((n) => n.decimals >= 2).map((n) => n.value))];
+}
+
 export async function readPaperFolder(dir: string): Promise<PaperFolder> {
   const root = path.resolve(dir);
   const stat = await fs.stat(root).catch(() => undefined);
@@ -133,9 +141,12 @@ export async function readPaperFolder(dir: string): Promise<PaperFolder> {
     else notes.push(`${name}: a markdown file with no known writer: not counted as measured.`);
   }
   const typed = new Map((log ? typedFiles(log, data) : []).map((t) => [t.file, t.why]));
+  // With a transcript, a data file no step of it wrote came from outside the record: not counted as measured.
+  if (log) for (const name of Object.keys(data)) if (!typed.has(name) && !writerOf(log, name)) typed.set(name, 'no step of the transcript wrote it, so nothing shows it was measured');
   for (const [name, text] of Object.entries(data)) {
     const why = typed.get(name);
-    sources.push(why ? { file: name, content: text, as: 'typed', note: why } : { file: name, content: text, as: 'measured' });
+    if (why) sources.push({ file: name, content: text, as: 'typed', note: why });
+    else sources.push({ file: name, content: text, as: 'measured', ...(log ? { literals: writerLiterals(log, name) } : {}) });
   }
   if (log) {
     for (const [script, source] of Object.entries(log.scripts)) if (!names.has(script)) sources.push({ file: `transcript:${script}`, content: source, as: 'config' });

@@ -22,7 +22,10 @@ const METRICS: Array<[string, RegExp]> = [
   ['throughput', /^(?:throughput|tokenspersecond|tps|qps|speed)$/],
   ['memory', /^(?:memory|mem|mb|gb|bytes|footprint|vram)$/],
   ['bleu', /^(?:bleu)$/],
-  ['rouge', /^(?:rouge|rougel|rouge1|rouge2)$/],
+  ['rouge', /^(?:rouge)$/],
+  ['rougel', /^(?:rougel|rougelsum)$/],
+  ['rouge1', /^(?:rouge1)$/],
+  ['rouge2', /^(?:rouge2)$/],
   ['perplexity', /^(?:perplexity|ppl)$/],
   ['reward', /^(?:reward|rewards|return|returns)$/],
   ['calibration', /^(?:ece|calibration|brier)$/],
@@ -176,6 +179,21 @@ export interface Named {
   measure?: string[];
   /** Words before a sentence's metric that narrow it ("worst-group"). */
   qualifiers?: string[];
+  /** The data split the claim names (train, validation, test). */
+  split?: string;
+}
+
+const SPLITS: Array<[string, RegExp]> = [
+  ['train', /^(?:train|training|trn)$/],
+  ['validation', /^(?:val|valid|validation|dev)$/],
+  ['test', /^(?:test|testing|tst|heldout|held)$/],
+];
+
+/** The split a list of words names, if exactly one. */
+export function splitOf(ws: string[]): string | undefined {
+  const found = new Set<string>();
+  for (const w of ws) for (const [name, re] of SPLITS) if (re.test(w)) found.add(name);
+  return found.size === 1 ? [...found][0] : undefined;
 }
 
 const QUALIFIER_STOP = new Set('its their his her our this that with had has have was were reaching reached achieving achieved achieves showing showed shows obtaining obtained scoring scored highest lowest best worst-case average mean overall only also both while whereas than over under from into across'.split(' '));
@@ -189,19 +207,26 @@ function nearest<T extends { at: number }>(items: T[], at: number): T | undefine
 
 export function namedBy(claim: Claim, methods: MethodNames): Named {
   if (claim.cell) {
-    const metric = metricsIn(claim.cell.column)[0]?.family ?? metricsIn(claim.cell.row)[0]?.family;
-    const method = methods.mentionedIn(claim.cell.row)[0]?.name ?? methods.mentionedIn(claim.cell.column)[0]?.name;
-    const measure = words(claim.cell.column).filter((w) => !GENERIC.has(w) && w.length >= 3);
-    return { ...(metric ? { metric } : {}), ...(method ? { method } : {}), ...(measure.length ? { measure } : {}) };
+    // A table may list methods as columns and metrics as rows ("Metric | RobustNet | ERM").
+    const transposed = !methods.mentionedIn(claim.cell.row).length && methods.mentionedIn(claim.cell.column).length > 0;
+    const [measureText, methodText] = transposed ? [claim.cell.row, claim.cell.column] : [claim.cell.column, claim.cell.row];
+    const metric = metricsIn(measureText)[0]?.family ?? metricsIn(methodText)[0]?.family;
+    const method = methods.mentionedIn(methodText)[0]?.name ?? methods.mentionedIn(measureText)[0]?.name;
+    const measure = words(measureText).filter((w) => !GENERIC.has(w) && w.length >= 3);
+    const split = splitOf(words(measureText));
+    return { ...(metric ? { metric } : {}), ...(method ? { method } : {}), ...(measure.length ? { measure } : {}), ...(split ? { split } : {}) };
   }
   // The clause around the number: another number's metric in the same sentence is not this one's.
   const s = claim.sentence;
   // A metric named before other numbers and other words is another number's ("accuracy (0.9) and overall (0.6)").
-  const governsMetric = (m: { at: number }) => {
+  const governsMetric = (m: { at: number; family: string }) => {
     const after = m.at > claim.at;
+    // "0.91 (std 0.07)": the spread named after a number belongs to the next one.
+    if (after && m.family === 'std') return false;
     const between = after ? s.slice(claim.at + claim.text.length, m.at) : s.slice(m.at, claim.at);
-    // After the number only as its unit: "0.91 accuracy", "0.85 (macro F1)"; not "0.91 and test F1".
-    if (after) return /^[\s(),]*(?:(?:in|of|on|for|the|macro|micro|weighted|mean|average|avg|top-\d+)\s+)*$/i.test(between);
+    // After the number only as what it measures: "0.91 accuracy", "80.3% worst-group accuracy", "0.85 (macro F1)";
+    // not "0.91 and test F1", and not "0.91 (std 0.07)", whose std is the next number's.
+    if (after) return !/^[\s(]*(?:std|sd|stdev|±)/i.test(between) && /^[\s(),]*(?:[A-Za-z0-9-]+\s+){0,2}$/.test(between) && !/\b(?:and|or|vs|versus|than|for|while|with)\b/i.test(between);
     const rest = between.replace(/^[A-Za-z0-9_-]+/, '');
     return !/\d/.test(rest) || rest.replace(/[-−]?\d[\d.,]*%?|\bvs\.?|\band\b|\bor\b|[^A-Za-z]+/gi, ' ').trim().split(/\s+/).filter(Boolean).length <= 2;
   };
@@ -216,12 +241,16 @@ export function namedBy(claim: Claim, methods: MethodNames): Named {
   };
   const method = nearest(methods.mentionedIn(s).filter(governs), claim.at)?.name;
   // Words qualifying the metric ("OOD worst-group accuracy"): a key without them may be a sibling measure.
+  const qualifierText = near ? (near.at > claim.at ? s.slice(claim.at + claim.text.length, near.at) : s.slice(0, near.at).split(/[,;:(]/).pop() ?? '') : '';
+  // The split may be named anywhere in the clause: "a test accuracy of 0.99", "0.99 on the test set".
+  const clause = s.slice(Math.max(0, claim.at - 60), claim.at + claim.text.length + 40).split(/[;]|,\s+(?:while|whereas|and)\b/);
+  const split = splitOf(words(clause.find((part) => part.includes(claim.text)) ?? clause.join(' ')));
   const qualifiers = near
-    ? words(s.slice(0, near.at).split(/[,;:(]/).pop() ?? '')
+    ? words(qualifierText)
         .slice(-3)
         .filter((w) => w.length >= 3 && !GENERIC.has(w) && !QUALIFIER_STOP.has(w) && !methods.mentionedIn(w).length && !metricOf(w))
     : [];
-  return { ...(near ? { metric: near.family } : {}), ...(method ? { method } : {}), ...(qualifiers.length ? { qualifiers } : {}) };
+  return { ...(near ? { metric: near.family } : {}), ...(method ? { method } : {}), ...(qualifiers.length ? { qualifiers } : {}), ...(split ? { split } : {}) };
 }
 
 export type Fit = 'fits' | 'neutral' | 'conflict';
@@ -244,6 +273,14 @@ export function fitOf(named: Named, v: SourceValue, methods: MethodNames, siblin
   if (named.measure?.length && leaf.length) {
     if (!leaf.some((w) => named.measure!.some((m) => m.startsWith(w) || w.startsWith(m)))) return 'conflict';
     agree = true;
+  }
+  // The split is part of the measure: a test accuracy is not the train or validation one.
+  const keySplit = splitOf(words(`${v.key} ${v.row ?? ''} ${v.file.replace(/^.*\//, '')}`));
+  if (named.split && keySplit && keySplit !== named.split) return 'conflict';
+  // Named no split, a paper reports the test one: a train or validation value whose test sibling exists is not it.
+  if (!named.split && keySplit && keySplit !== 'test' && siblings) {
+    const asTest = words(v.key).map((w) => (splitOf([w]) ? 'test' : w)).join(' ');
+    if (siblings(v.file).some((k) => k !== v.key && words(k).map((w) => (splitOf([w]) === 'test' ? 'test' : w)).join(' ') === asTest)) return 'conflict';
   }
   // A sibling key carries the sentence's qualifiers ("OOD worst-group accuracy") that this one lacks.
   if (named.qualifiers?.length && siblings) {

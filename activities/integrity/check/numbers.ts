@@ -4,7 +4,8 @@
  */
 
 /** A number in prose or a table: "95.3%", "0.912", "1,024", "2e-5", "−0.4". No leading sign is kept in `text`. */
-export const STATED_NUMBER = /(?<![\w.])[-−]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:[eE][-+]?\d+)?(?:\s?%)?(?![\w])/g;
+// "12.5M" is no number here ("12" is not taken from it); ".924" and a "1.5x" or "1.5×" speed-up are.
+export const STATED_NUMBER = /(?<![\w.])[-−]?(?:(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|\.\d+)(?:[eE][-+]?\d+)?(?:\s?%(?![\w])|(?=[x×](?!\w))|(?![\w]|\.\d))/g;
 
 export interface ParsedNumber {
   text: string;

@@ -204,13 +204,14 @@ function quoteLine(text: string): string {
 function evidenceLines(f: Finding, typedNotes: Map<string, string>): string[] {
   const out: string[] = [];
   if (f.derivation) out.push(`computed: ${f.derivation}`);
+  if (f.note) out.push(f.note);
   if (f.match) {
     switch (f.verdict) {
       case 'mismatch':
         out.push(`measured under another name: ${describeValue(f.match)}`);
         break;
       case 'typed': {
-        out.push(`typed value: ${describeValue(f.match)} (${typedNotes.has(f.match.file) ? 'a file the agent typed: why, under “What was checked against”' : 'a file the agent typed'})`);
+        out.push(`typed value: ${describeValue(f.match)}${f.note ? '' : ` (${typedNotes.has(f.match.file) ? 'a file the agent typed: why, under “What was checked against”' : 'a file the agent typed'})`}`);
         break;
       }
       case 'setting-differs':

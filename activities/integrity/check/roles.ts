@@ -38,19 +38,22 @@ const CITATION = /\bet al\.|\[[^\]]*\b(?:19|20)\d{2}[a-z]?\]|\([A-Z][^()]*,\s*(?
 const FIRST_PERSON = /\b(?:our|we|ours|us|this (?:work|paper|study)|the proposed|proposed (?:method|approach|framework|model))\b/i;
 const FUTURE = /\bfuture (?:work|research|direction|stud)|\bwe (?:plan|intend|hope|aim) to\b|\bwill (?:explore|investigate|extend|scale|study|examine)|\bcould (?:be )?(?:scale|extend)|\bscal(?:e|ing)(?: up)? to\b|\blarger[- ]scale\b|\bhypothetical/i;
 
-const PAST_OUTCOME = /\b(?:gave|achieved|reached|scored|obtained|showed|yielded|measured|resulted|increased|decreased|dropped|improved|reduced|was|were)\b/i;
+const PAST_OUTCOME = /\b(?:gave|gives|achieved|achieves|reached|reaches|scored|scores|obtained|obtains|attained|attains|showed|shows|yielded|yields|measured|resulted|increased|decreased|dropped|improved|improves|reduced|reduces|was|were|is|are)\b/i;
 const MODAL = /\b(?:could|would|might|may|should|will|can)\b/i;
+
+const OUTCOME_VERB = /\b(?:achiev|obtain|reach|attain|scor|yield|outperform|improv|reduc|gets?\b|got\b)\w*/i;
+const METRIC_WORD = /accura|\bf1\b|precision|recall|\bauc|auroc|loss|error|rmse|\bmae\b|\bmse\b|score|rate\b|bleu|rouge|perplex|reward|success|ece\b|%/i;
 
 /** Result language: a metric, or a verb of outcome. */
 export const RESULT_WORDS =
-  /accura|\bf1\b|f-score|precision|recall|\bauc|auroc|auprc|loss|error|rmse|\bmae\b|\bmse\b|score|rate\b|rates\b|improv|reduc|increas|decreas|gain|outperform|achiev|perform|speed|faster|slower|latency|\bece\b|calibrat|correlat|bleu|rouge|perplex|reward|success|drop|higher|lower|better|worse|fewer|more than|%/i;
+  /reach|attain|obtain|accura|\bf1\b|f-score|precision|recall|\bauc|auroc|auprc|loss|error|rmse|\bmae\b|\bmse\b|score|rate\b|rates\b|improv|reduc|increas|decreas|gain|outperform|achiev|perform|speed|faster|slower|latency|\bece\b|calibrat|correlat|bleu|rouge|perplex|reward|success|drop|higher|lower|better|worse|fewer|more than|%/i;
 
 /** Words just before a number that make it a configuration value. */
 const SETTING_BEFORE =
   /(?:\b(?:learning[ _]rate|lr|batch[ _]?size|batch|epochs?|seeds?|random seed|dimensions?|dim|hidden(?: size| units| dim\w*)?|layers?|heads?|dropout|weight[ _]decay|temperature|threshold|alpha|beta|gamma|lambda|tau|eta|epsilon|top[- _]?[kp]|k|n|m|d|r|steps?|iterations?|warm-?up|window(?: size)?|rank|max(?:imum)?[ _]?(?:length|tokens|steps|iterations|epochs)|context length|sequence length|seq_len|trials|runs|folds|patience|momentum|budget|capacity|temperature|size|num[ _]\w+|n[ _]\w+|d[ _]\w+|\w+_size|\w+_rate|\w+_dim)|[λαβγτηεδσμ])\s*(?:\([^)]*\)\s*)?(?:of|=|:|to|was|is|were|are|set to|fixed (?:at|to)|equal to|≈|~)?\s*(?:approximately|about|around)?\s*$/i;
 /** Nouns right after a number that make it a size or count of the set-up. */
 const SETTING_AFTER =
-  /^\s*(?:-\s*)?(?:epochs?|samples|examples|instances|iterations|steps|runs|seeds|random seeds|layers|heads|dimensions|dimensional|episodes|trials|tokens|queries|questions|problems|prompts|documents|images|pairs|items|folds|rounds|simulations|data ?points|records|rows|features|classes|categories|neurons|units|hidden|layer|fold|bit|participants|annotators|users|agents|scenarios|tasks|conversations|dialogues|turns|time ?steps|gpus?|cores|hours of|sources|models|networks|checkpoints|datasets|environments|languages|domains|benchmarks|subjects|(?:distinct|unique|different|held-out|test|validation|training|evaluation) \w+)\b(?!\s*(?:per|\/))/i;
+  /^\s*(?:-\s*)?(?:epochs?|samples|examples|instances|iterations|steps|runs|seeds|random seeds|layers|heads|dimensions|dimensional|episodes|trials|tokens|queries|questions|problems|prompts|documents|images|pairs|items|folds|rounds|simulations|data ?points|records|rows|features|classes|categories|neurons|units|hidden|layer|fold|bit|participants|annotators|users|agents|scenarios|tasks|conversations|dialogues|turns|time ?steps|gpus?|cores|hours of|sources|models|networks|checkpoints|datasets|environments|languages|domains|benchmarks|subjects|(?:distinct|unique|different|held-out|test|validation|training|evaluation) \w+)\b(?!\s*(?:per|\/|more|less|fewer|faster|slower|higher|lower|better|worse|improvement|increase|reduction|speed))/i;
 /** A parameter named just before a number or a list of them: "λ ranging from 0.01 to 1.0", "threshold (0.5 in our experiments)". */
 const PARAMETER_BEFORE =
   /(?:[λαβγτηεδσμ]|\\(?:lambda|alpha|beta|gamma|tau|eta|epsilon|delta|sigma|mu)|\b(?:lambda|threshold|temperature|learning rate)\b)[^.;]{0,30}?(?:from|to|between|of|=|:|\(|values?|at|set)\s*(?:[\d.]+\s*(?:,|and|to|-|–)\s*)*$/i;
@@ -93,6 +96,8 @@ function tableRole(x: RoleInput): Role {
 
 function sentenceRole(x: RoleInput): Role {
   const s = x.sentence;
+  // A caption ("*Figure 2: Accuracy of RobustNet is 93.7%*") describes a result wherever it stands.
+  if (/^\s*[*_]*(?:figure|fig\.|table)\s*\d+[a-z]?\s*[:.]/i.test(s) && RESULT_WORDS.test(s) && !CITATION.test(s)) return { role: 'result', why: 'a caption stating an outcome' };
   if (FUTURE.test(s)) return { role: 'future', why: 'future work' };
   if (x.sectionKind === 'future') {
     // A limitation may still report a number measured: "a preliminary run gave 0.87".
@@ -108,7 +113,8 @@ function sentenceRole(x: RoleInput): Role {
     case 'results':
       return { role: 'result', why: `stated in the ${x.sectionKind === 'abstract' ? 'abstract' : 'results'}` };
     case 'setup':
-      return RESULT_WORDS.test(s) && FIRST_PERSON.test(s) && x.percent ? { role: 'result', why: 'an outcome stated in the set-up' } : { role: 'setting', why: 'stated in the set-up' };
+      // "The final model obtains a test accuracy of 95.2%" is an outcome, wherever it is written.
+      return OUTCOME_VERB.test(s) && METRIC_WORD.test(s) ? { role: 'result', why: 'an outcome stated in the set-up' } : { role: 'setting', why: 'stated in the set-up' };
     case 'related':
       return { role: 'quoted', why: 'related work' };
     case 'intro':

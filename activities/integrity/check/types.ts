@@ -71,6 +71,8 @@ export interface Finding extends Claim {
   match?: SourceValue;
   /** For `derived`: how, e.g. "(0.912 - 0.85) / 0.85 = 7.3%". */
   derivation?: string;
+  /** Why a verdict that needs saying was given ("0.913 is a literal in the code that wrote results/m.json"). */
+  note?: string;
   /** For flags: the measured values closest to it, so a reader sees what the paper might have meant. */
   nearest?: SourceValue[];
 }

@@ -31,6 +31,8 @@ export class ValueIndex {
   private order?: Uint32Array;
   private sorted?: Float64Array;
   readonly files: Array<{ file: string; values: number }> = [];
+  /** Files that could not be parsed, with why. */
+  readonly unreadable: Array<{ file: string; why: string }> = [];
   /** Distinct keys per file, for telling a key from its sibling measures. */
   private keysByFile = new Map<string, Set<number>>();
 
@@ -60,7 +62,15 @@ export class ValueIndex {
       c.group.push(e.group);
       c.series.push(e.series ? 1 : 0);
     };
-    const read = as === 'code' ? (parseCode(content, emit), 'read') : parseSource(file, content, emit);
+    let read: 'read' | 'not-data';
+    try {
+      read = as === 'code' ? (parseCode(content, emit), 'read') : parseSource(file, content, emit);
+    } catch (err) {
+      // One file the parsers cannot take (nested past the stack, say) is left out and said; the rest is checked.
+      for (const col of Object.values(c) as number[][]) col.length = before;
+      this.unreadable.push({ file, why: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
+      return false;
+    }
     if (read === 'not-data') return false;
     this.files.push({ file, values: this.cols.value.length - before });
     this.keyLists.delete(file);

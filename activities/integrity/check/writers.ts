@@ -341,6 +341,9 @@ class LogBuilder {
       const first = program(pipeline[0].argv);
       if (first[0] === 'cd' && pipeline.length === 1) this.cwd = this.path(first[1] ?? '.', this.cwd);
       else if ((first[0] === 'cp' || first[0] === 'mv') && pipeline.length === 1) this.copied(first.slice(1), command, at);
+      // `cat a > b` is a copy of a, as `cp a b` is.
+      else if (first[0] === 'cat' && pipeline.length === 1 && pipeline[0].redirects.length === 1 && first.slice(1).filter((a) => !a.startsWith('-')).length === 1)
+        this.copied([first.slice(1).find((a) => !a.startsWith('-'))!, pipeline[0].redirects[0]], command, at);
       else scripts.push(...this.ranPipeline(pipeline, command, heredocs, at, !changed));
     }
     if (!changed) return;
@@ -565,6 +568,9 @@ const short = (s: string) => (s.length > 120 ? `${s.slice(0, 117)}...` : s).repl
 function whyTyped(w: FileWrite, content: string, scripts: Record<string, string>): string | undefined {
   if (w.by === 'agent') return `written directly by the agent${where(w)}, not by code`;
   const own = w.scripts ?? [];
+  // A blob typed into the command and decoded into the file (base64, hex, gzip) is typed, whatever it holds.
+  if (!own.length && w.command && /\bbase64\s+(?:-d|--decode|-D)\b|\bxxd\s+-r\b|\bopenssl\s+(?:enc|base64)\b[^|]*-d\b|\b(?:gunzip|zcat)\b|\bunzip\b/.test(w.command))
+    return `decoded from a blob typed into the command that wrote it${where(w)}: ${short(w.command)}`;
   const mock = own.find(declaresMock);
   if (mock) return `written by ${mock.path}${where(w)}, which says it makes mock results`;
   const computing = own.some((s) => computesWithImports(s, scripts).length > 0);
