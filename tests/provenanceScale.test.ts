@@ -178,5 +178,10 @@ describe('lab status on a provenance check that could not run', () => {
     expect(line).toContain('provenance: could not run (RangeError: too many numbers); no number was checked');
     expect(line).not.toContain('0 numbers checked');
     expect(formatChecks({ provenance: { checked: 3, matched: 2, unmatched: 1 } })).toContain('provenance: 3 numbers checked, 1 not found in any result file');
+    // The integrity check's counts by verdict, as lab status prints them.
+    const counts = { supported: 5, derived: 1, unsupported: 1, typed: 1, 'setting-recorded': 2, listed: 9 };
+    expect(formatChecks({ provenance: { checked: 8, matched: 6, unmatched: 2, counts } })).toContain(
+      'provenance: 8 result claims checked, 2 flagged (5 supported, 1 derived, 1 unsupported, 1 typed, 2 setting-recorded, 9 listed)',
+    );
   });
 });
