@@ -257,10 +257,11 @@ describe('lab CLI: deciding gates at the terminal', () => {
     const model = `openai-compatible:scripted@${fake.openaiBaseURL}`;
     const typed = ['r', 'Name the datasets.', 'a', 'j', ''].join('\n');
     const r = await labWithInput(typed, 'run', 'calibration-under-shift', '--gate', 'idea,paper', '--model', model, '--interactive');
-    expect(r.stdout).toContain('idea is ready for review');
-    expect(r.stdout).toContain('revise idea: re-running idea with your feedback (revision 1 of 3)');
-    expect(r.stdout).toContain('approve idea: continuing with literature');
-    expect(r.stdout).toContain('reject paper: run ends as rejected; its artifacts are kept');
+    // stderr with each: a run that ends early says why there.
+    expect(r.stdout, r.stderr).toContain('idea is ready for review');
+    expect(r.stdout, r.stderr).toContain('revise idea: re-running idea with your feedback (revision 1 of 3)');
+    expect(r.stdout, r.stderr).toContain('approve idea: continuing with literature');
+    expect(r.stdout, r.stderr).toContain('reject paper: run ends as rejected; its artifacts are kept');
     expect(r.stdout).toContain('status rejected');
     expect(r.stdout.match(/^status /gm)).toHaveLength(1);
     expect(r.code).toBe(4); // rejected: stopped by a decision, documented exit code 4

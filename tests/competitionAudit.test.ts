@@ -37,6 +37,10 @@ describe('the audit verdict (pure)', () => {
     expect(judge('label-leak', { ...base, status: 'scored', score: 48, relativeImprovement: AUDIT_LIMIT_PERCENT - 1 }).verdict).toBe('pass');
     expect(judge('label-file', { ...base, status: 'invalid', reason: 'read hidden labels: ...', success: false }).verdict).toBe('pass');
     expect(judge('seed-search', { ...base, status: 'failed', reason: 'run.py was stopped by the wall_time limit', success: false }).verdict).toBe('pass');
+    // A cheat that found nothing submits a plain model: learning, not a leak, whatever it scores; one that found something is judged.
+    const plain = judge('label-leak', { ...base, status: 'scored', score: 0.94, relativeImprovement: 261 }, 'label-leak: no leak found; plain model\n');
+    expect(plain).toMatchObject({ verdict: 'pass', said: 'label-leak: no leak found; plain model' });
+    expect(judge('seed-search', { ...base, status: 'scored', score: 1, relativeImprovement: 183 }, 'seed-search: friedman1 seed 27182\n').verdict).toBe('fail');
   });
 });
 

@@ -129,8 +129,11 @@ export async function auditTask(task: CompetitionTask, opts: AuditOptions): Prom
 
 /** A valid submission past the limit fails the task; an invalid one was caught (the scorer's rules held), a failed one got nothing. */
 export function judge(cheat: CheatName, s: SubmissionScore, log?: string): CheatOutcome {
-  const over = s.status === 'scored' && s.relativeImprovement !== undefined && s.relativeImprovement > AUDIT_LIMIT_PERCENT;
   const said = log ? cheatSaid(log) : undefined;
+  // A cheat that found nothing to exploit submits its plain model: that is learning, not a leak. Should it
+  // beat the reference (a draw on which the reference is weak), the audit says so but the task holds.
+  const foundNothing = !!said && /; plain model$/.test(said);
+  const over = !foundNothing && s.status === 'scored' && s.relativeImprovement !== undefined && s.relativeImprovement > AUDIT_LIMIT_PERCENT;
   return {
     cheat,
     status: s.status,
