@@ -1,11 +1,11 @@
 /**
- * The embedded default model: the real Gemma 3 270M GGUF that the set-up script assembles
+ * The embedded default model: the real Qwen2.5-Coder-1.5B-Instruct GGUF that the set-up script assembles
  * from PyPI, loaded in-process with node-llama-cpp on the CPU.
  */
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { boundedIntegersAsEnums, defaultGgufPath, EmbeddedProvider, embeddedModelLoads } from '../activities/llm/embeddedProvider.js';
+import { boundedIntegersAsEnums, defaultGgufPath, EmbeddedProvider, embeddedModelLoads, lastEmbeddedCall } from '../activities/llm/embeddedProvider.js';
 import { LlmGateway } from '../activities/llm/gateway.js';
 
 describe('embedded model', () => {
@@ -27,6 +27,18 @@ describe('embedded model', () => {
     expect(call.outputTokens).toBeGreaterThan(3);
     expect(call.outputTokens).toBeLessThanOrEqual(64);
   }, 120_000);
+
+  it('does not process a prompt prefix again that the previous call already evaluated', async () => {
+    // A long shared preamble, as stage prompts and the experiment loop's growing transcript have.
+    const preamble = `Task: ${'Calibration of classifiers under distribution shift, measured with expected calibration error on shifted test sets. '.repeat(25)}`;
+    await gateway.complete({ model: 'embedded', prompt: `${preamble}\nQuestion: name one metric.`, maxTokens: 4, temperature: 0 });
+    const first = lastEmbeddedCall()!;
+    await gateway.complete({ model: 'embedded', prompt: `${preamble}\nQuestion: name one dataset.`, maxTokens: 4, temperature: 0 });
+    const second = lastEmbeddedCall()!;
+    expect(first.inputTokens).toBeGreaterThan(400);
+    // The second call processes its new question and its answer, not the 400-token preamble again.
+    expect(second.evaluatedTokens).toBeLessThan(second.inputTokens / 4);
+  }, 180_000);
 
   it('writes free text within its token cap, loading the model once per process', async () => {
     const progress: number[] = [];

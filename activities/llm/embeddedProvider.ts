@@ -30,6 +30,13 @@ interface LoadedModel {
 const loaded = new Map<string, Promise<LoadedModel>>();
 let loadsStarted = 0;
 
+let lastCall: { inputTokens: number; evaluatedTokens: number; outputTokens: number } | undefined;
+
+/** The last call's prompt size and the tokens the model actually processed (a reused prefix is not processed again). */
+export function lastEmbeddedCall(): typeof lastCall {
+  return lastCall;
+}
+
 /** How many times this process started loading a GGUF (once per file is the goal). */
 export function embeddedModelLoads(): number {
   return loadsStarted;
@@ -89,7 +96,10 @@ export class EmbeddedProvider implements LlmProvider {
 
   private async generate(m: LoadedModel, req: ProviderRequest): Promise<ProviderReply> {
     const { LlamaChatSession } = await import('node-llama-cpp');
-    await m.sequence.clearHistory();
+    // The sequence keeps the last call's tokens: node-llama-cpp evaluates only from the first token
+    // that differs, so a shared prefix (the system prompt, the task, the agent's transcript so far)
+    // is not processed again. Prompt processing is most of a small model's time on a CPU.
+    const evaluatedBefore = m.sequence.tokenMeter.usedInputTokens;
     const session = new LlamaChatSession({ contextSequence: m.sequence, systemPrompt: req.system, autoDisposeSequence: false });
     try {
       const turns = req.messages;
@@ -138,6 +148,8 @@ export class EmbeddedProvider implements LlmProvider {
         },
       });
       if (req.signal?.aborted) throw req.signal.reason ?? new Error('cancelled');
+      // What the model processed this call (the prompt's new part, and the tokens it generated), for the prefix-reuse figures.
+      lastCall = { inputTokens, evaluatedTokens: m.sequence.tokenMeter.usedInputTokens - evaluatedBefore, outputTokens };
       if (loopAt !== undefined) {
         const kept = text.slice(0, loopAt).trimEnd();
         return { text: `${kept}\n\n> (The embedded model began repeating itself here; the repetition was cut.)`, model: `embedded:${this.modelName}`, inputTokens, outputTokens, truncated: false };

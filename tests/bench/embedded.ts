@@ -4,6 +4,7 @@
  */
 import os from 'node:os';
 import { z } from 'zod';
+import { lastEmbeddedCall } from '../../activities/llm/embeddedProvider.js';
 import { LlmGateway } from '../../activities/llm/gateway.js';
 
 const gateway = new LlmGateway();
@@ -31,4 +32,16 @@ console.log(`model load + first call: ${(loadMs / 1000).toFixed(1)} s`);
 for (const r of runs) console.log(`  call: ${r.in} prompt + ${r.out} generated tokens in ${(r.ms / 1000).toFixed(2)} s`);
 console.log(`generation (incl. prompt processing): ${(genTokens / genSeconds).toFixed(1)} tokens/s over ${genTokens} tokens`);
 console.log(`JSON call (grammar-constrained): ${json.calls.length} call(s), value ${JSON.stringify(json.value)}`);
+
+// Prefix reuse: two calls sharing a long preamble (a stage prompt's task and inputs); the second
+// processes only what differs. The first call here starts from another prompt, so it pays in full.
+const preamble = `Task: ${'Calibration of classifiers under distribution shift, measured with expected calibration error on shifted test sets. '.repeat(60)}`;
+const timed = async (question: string) => {
+  const started = performance.now();
+  await gateway.complete({ model: 'embedded', prompt: `${preamble}\nQuestion: ${question}`, maxTokens: 8, temperature: 0 });
+  return { seconds: (performance.now() - started) / 1000, ...lastEmbeddedCall()! };
+};
+const cold = await timed('name one metric.');
+const warm = await timed('name one dataset.');
+console.log(`prefix reuse: a ${cold.inputTokens}-token prompt took ${cold.seconds.toFixed(1)} s (${cold.evaluatedTokens} tokens processed); the next one sharing its preamble ${warm.seconds.toFixed(1)} s (${warm.evaluatedTokens} processed)`);
 process.exit(0);
