@@ -11,7 +11,7 @@ import { ApplicationFailure, type Duration } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { CONTINUE_PROMPT, LlmGateway } from '../activities/llm/gateway.js';
+import { CONTINUE_PROMPT, LlmGateway, parseJson } from '../activities/llm/gateway.js';
 import { FakeLlmServer, type FakeReply, type FakeRequest } from './fakes/fakeLlmServer.js';
 
 const SECRET = 'sk-test-DO-NOT-LEAK-1234';
@@ -535,5 +535,19 @@ describe('LlmGateway: call cache', () => {
     await gateway.complete({ ...req, cacheKey: 'run-1/ideation/1' });
     await new LlmGateway({ env: {} }).complete(req);
     expect(requestsFor('ok', since)).toHaveLength(3);
+  });
+});
+
+describe('parseJson', () => {
+  const schema = z.object({ action: z.string(), content: z.string().optional() });
+  it('reads a JSON object whose strings hold code fences as it stands (the experiment agent writing a README)', () => {
+    const written = { action: 'write_file', content: 'Run it:\n```python\ndef f():\n    return 1\n```\n' };
+    expect(parseJson(JSON.stringify(written), schema)).toEqual({ ok: true, value: written });
+  });
+  it('still takes the object out of a fenced reply, with or without prose around it', () => {
+    expect(parseJson('```json\n{"action":"finish"}\n```', schema)).toEqual({ ok: true, value: { action: 'finish' } });
+    expect(parseJson('Here it is:\n```\n{"action":"finish"}\n```\nDone.', schema)).toEqual({ ok: true, value: { action: 'finish' } });
+    expect(parseJson('Here:\n```json\n{"action":"run"}\n```', schema)).toEqual({ ok: true, value: { action: 'run' } });
+    expect(parseJson('no JSON here', schema)).toMatchObject({ ok: false, error: expect.stringMatching(/^not parseable JSON/) });
   });
 });

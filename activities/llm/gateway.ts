@@ -275,14 +275,23 @@ export class LlmGateway {
 
 /** Parses JSON out of a reply (tolerating a ```json fence) and validates it. */
 export function parseJson<S extends z.ZodType>(text: string, schema: S): { ok: true; value: z.output<S> } | { ok: false; error: string } {
-  const fenced = /```(?:json)?\s*([\s\S]*?)```/.exec(text);
-  const candidate = (fenced ? fenced[1] : text).trim();
+  // The reply as it stands first: a JSON object whose strings hold code may contain ``` fences itself.
+  // Then a reply that is one fenced block, a ```json block inside prose, any fenced block.
+  const candidates = [text, /^\s*```(?:json)?\s*([\s\S]*)```\s*$/.exec(text)?.[1], /```json\s*([\s\S]*?)```/.exec(text)?.[1], /```\s*([\s\S]*?)```/.exec(text)?.[1]];
   let data: unknown;
-  try {
-    data = JSON.parse(candidate);
-  } catch (err) {
-    return { ok: false, error: `not parseable JSON (${(err as Error).message})` };
+  let firstError: Error | undefined;
+  let parsed = false;
+  for (const candidate of candidates) {
+    if (candidate === undefined) continue;
+    try {
+      data = JSON.parse(candidate.trim());
+      parsed = true;
+      break;
+    } catch (err) {
+      firstError ??= err as Error;
+    }
   }
+  if (!parsed) return { ok: false, error: `not parseable JSON (${firstError?.message ?? 'empty reply'})` };
   const result = schema.safeParse(data);
   if (result.success) return { ok: true, value: result.data };
   return { ok: false, error: result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ') };
