@@ -7,7 +7,7 @@
  */
 import { extractClaims } from './claims.js';
 import { RESULT_WORDS } from './roles.js';
-import { fitOf, MethodNames, namedBy, words, type Fit } from './keyFit.js';
+import { fitOf, leafText, MethodNames, namedBy, words, type Fit } from './keyFit.js';
 import { sameNumber, show } from './numbers.js';
 import { FLAGGED_VERDICTS, type CheckReport, type Claim, type Finding, type SourceSummary, type SourceValue, type Verdict } from './types.js';
 import { ValueIndex, type Entry } from './valueIndex.js';
@@ -101,7 +101,7 @@ interface Anchor {
   methods: Set<string>;
 }
 
-const measureOf = (e: Entry) => e.key.replace(/\s*\((?:first|last|min|max|mean)\)$/, '').split(/[.[\]]+/).filter((x) => x && x !== '*' && !/^\d+$/.test(x)).pop()?.toLowerCase() ?? '';
+const measureOf = (e: Entry) => leafText(e).toLowerCase();
 
 const SPREAD = /(?:^|_|\b)(?:std|stdev|sd|sem|var|variance|ci|stderr|err)(?:$|_|\b)/i;
 
@@ -150,8 +150,7 @@ const measuredVerdict = (ix: Indexes, e: Entry, fit: Fit): Omit<Finding, keyof C
     : { verdict: fit === 'fits' ? 'supported' : 'weak', match: publicValue(e) };
 
 /** The verdict on a result claim. */
-function judgeResult(ix: Indexes, claim: Claim, anchors: Anchor[]): Omit<Finding, keyof Claim> {
-  const measured = bestMatch(ix, ix.measured, claim, { result: true });
+function judgeResult(ix: Indexes, claim: Claim, measured: ReturnType<typeof bestMatch>, anchors: Anchor[]): Omit<Finding, keyof Claim> {
   if (measured && measured.fit !== 'conflict') return measuredVerdict(ix, measured.entry, measured.fit);
   const derived = derivation(ix, claim, anchors);
   if (derived) return { verdict: 'derived', derivation: derived };
@@ -250,7 +249,8 @@ export class IntegrityChecker {
       let judged: Omit<Finding, keyof Claim>;
       if (c.role === 'result') {
         const m = direct[i];
-        judged = m && m.fit !== 'conflict' ? measuredVerdict(ix, m.entry, m.fit) : judgeResult(ix, c, anchorsBySection.get(c.section) ?? []);
+        // The first pass's match is the measured one: judged here without looking it up again.
+        judged = judgeResult(ix, c, direct[i], anchorsBySection.get(c.section) ?? []);
       } else if (c.role === 'setting') judged = judgeSetting(ix, c);
       else judged = { verdict: 'listed' };
       return { ...c, ...judged };

@@ -162,7 +162,7 @@ function nameParts(v: SourceValue): string[] {
 }
 
 /** A key's leaf: its last named segment (the CSV column, the JSON field, the printed label). */
-function leafText(v: SourceValue): string {
+export function leafText(v: SourceValue): string {
   return v.key.replace(/\s*\((?:first|last|min|max|mean)\)$/, '').split(/[.[\]]+/).filter((x) => x && x !== '*' && !/^\d+$/.test(x)).pop() ?? '';
 }
 
