@@ -13,6 +13,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArtifactStore } from '../activities/artifacts.js';
+import { NOT_APPLICABLE_MLRC } from '../activities/competition/audit/index.js';
 import {
   createCompetitionActivities,
   importMlrcTask,
@@ -378,6 +379,9 @@ def build():
       const ok = lab(mlrcTask(tempDir('mlrc-cli-src')), '--metric', 'neg_mse', '--direction', 'higher', '--baseline', '-5.4', '--human-top', '-0.5', '--dest', dest);
       expect(ok.code, ok.out).toBe(0);
       expect(ok.out).toContain('imported MLRC-Bench task toy-mean');
+      // The audit cannot run on MLRC-Bench's own harness: the import says so in its own line, and still exits 0.
+      expect(ok.out).toMatch(/^audit: not audited: .*runs its own evaluation/m);
+      expect(ok.out.split('\n')).toContain(`audit: ${NOT_APPLICABLE_MLRC}`);
       expect(existsSync(path.join(dest, 'toy-mean', 'reference.json'))).toBe(true);
       const refused = lab(mlrcTask(tempDir('mlrc-cli-gpu'), { gpu: true }), '--metric', 'neg_mse', '--direction', 'higher', '--dest', dest);
       expect(refused.code).toBe(2);
