@@ -20,6 +20,10 @@ export const experimentStateSchema = z.object({
   usage: usageSchema,
   calls: z.array(llmCallRecordSchema).default([]),
   model: z.string().optional(),
+  /** Result files (results/*.csv|tsv|json) the agent's commands have written so far. */
+  resultFiles: z.array(z.string()).optional(),
+  /** Times a finish was refused for want of a result file. */
+  finishRefusals: z.number().int().nonnegative().optional(),
 });
 export type ExperimentState = z.output<typeof experimentStateSchema>;
 

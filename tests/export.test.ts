@@ -308,7 +308,7 @@ describe('lab export on a finished research run', () => {
     expect(stepFiles()).toHaveLength(experimentSteps);
     expect(samples).toHaveLength(experimentSteps);
     expect(samples.map((s) => s.metadata.step)).toEqual(steps.map((_, i) => i + 1));
-    expect(samples[1].messages[1].content).toMatch(/^Experiment step 2 of at most \d+/);
+    expect(samples[1].messages[1].content).toMatch(/^Experiment step 2 of at most \d+/m);
     expect(JSON.parse(samples[1].messages[2].content)).toEqual({
       thought: 'Run it (the key is <secret:EXPORT_TEST_API_KEY>; the notes are in <tmp>/notes.txt).',
       action: { ...steps[1].action, command: expect.stringContaining('echo "key <secret:EXPORT_TEST_API_KEY>"') },
@@ -342,7 +342,10 @@ describe('lab export on a finished research run', () => {
     const r = await lab('export', '--format', 'steps', failedId, '--include-failed', '--out', '-');
     expect(r.code, r.stderr).toBe(0);
     const rows = r.stdout.trim().split('\n').map((l) => stepTransitionSchema.parse(JSON.parse(l)));
+    // The agent's early finish is refused twice (no command wrote a result), then accepted.
     expect(rows.map((t) => [t.reward, t.done, t.metadata.outcome])).toEqual([
+      [0, false, 'failed_experiment'],
+      [0, false, 'failed_experiment'],
       [0, false, 'failed_experiment'],
       [0, true, 'failed_experiment'],
     ]);

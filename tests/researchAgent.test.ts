@@ -245,6 +245,45 @@ describe('the research agent, end to end', () => {
 });
 
 
+describe('the experiment loop steers a small model', () => {
+  it('refuses a finish before any command wrote a result file, and each prompt ends with the next move', async () => {
+    experimentSteps = [
+      { action: { action: 'write_file', path: 'main.py', content: SKLEARN_EXPERIMENT } },
+      { action: { action: 'finish', summary: 'Done before running anything.' } },
+      { action: { action: 'run', command: 'python main.py', timeoutSeconds: 120 } },
+      { action: { action: 'finish', summary: 'Ran main.py; results/metrics.csv holds each method.' } },
+    ];
+    const id = `agent-steer-${Date.now()}`;
+    const handle = await start(id);
+    expect((await handle.result()).status).toBe('completed');
+    const progress = await handle.query(progressQuery);
+    expect(progress.stages[3].checks!.experiment).toMatchObject({ status: 'succeeded', commands: 1 });
+    const steps = path.join(lab.store.runFolder(id), 'experiment', 'steps');
+    const refused = JSON.parse(readFileSync(path.join(steps, '002.json'), 'utf8'));
+    expect(refused.observation).toMatchObject({ action: 'finish', ok: false, text: expect.stringMatching(/^finish refused: no command has written a result file/) });
+    const prompt = (n: number) => readFileSync(path.join(steps, `00${n}-prompt.md`), 'utf8');
+    // The instruction for the step comes last, with the move the loop needs next.
+    expect(prompt(1)).toMatch(/## Now\nExperiment step 1 of at most \d+[^\n]*\nStart by writing the whole experiment as one script[^]*nothing else\.$/);
+    expect(prompt(2)).toMatch(/## Now\nExperiment step 2 [^\n]*\nYou wrote main\.py and have not run it since: run it now/);
+    expect(prompt(3)).toContain('finish refused: no command has written a result file');
+    expect(prompt(4)).toMatch(/Result files written by your commands: results\/metrics\.csv\. If they hold/);
+    // What stays the same from step to step comes first, so the next prompt extends the last one's prefix.
+    const history = (n: number) => prompt(n).indexOf('## Your steps so far');
+    expect(prompt(2).slice(0, history(2))).toBe(prompt(1).slice(0, history(1)));
+    experimentSteps = SKLEARN_STEPS;
+  });
+
+  it('accepts the finish after two refusals: a run with no results still ends, as failed_experiment', async () => {
+    experimentSteps = [{ action: { action: 'finish', summary: 'Nothing to run.' } }];
+    const id = `agent-steer-give-up-${Date.now()}`;
+    const handle = await start(id);
+    expect((await handle.result()).status).toBe('completed');
+    const progress = await handle.query(progressQuery);
+    expect(progress.stages[3].checks!.experiment).toMatchObject({ status: 'failed_experiment', steps: 3, commands: 0 });
+    experimentSteps = SKLEARN_STEPS;
+  });
+});
+
 describe('stopping and refusing', () => {
   it('cancelling a run mid-experiment kills the sandboxed processes', async () => {
     const marker = `lab-agent-cancel-${process.pid}`;

@@ -26,7 +26,7 @@ let running: Promise<void>;
 const stageCalls: StageActivityInput[] = [];
 const copies: Array<{ runId: string; refs: ArtifactRef[] }> = [];
 
-/** Every activity a research run calls, mocked: stages answer at once, the experiment agent finishes at its first step. */
+/** Every activity a research run calls, mocked: stages answer at once, the experiment agent runs one command that writes a result and finishes. */
 const mocks = {
   async runStage(input: StageActivityInput) {
     stageCalls.push(input);
@@ -46,10 +46,12 @@ const mocks = {
   searchLiteratureForRun: async (i: { runId: string }) => ({ candidates: ref(`runs/${i.runId}/literature/candidates.json`), count: 0, backends: [] }),
   writeRelatedWork: async (i: { runId: string }) => ({ ...outcome(i.runId, 'literature'), usage: usage(0) }),
   checkCitationsOf: async () => ({ checked: 0, verified: 0, flagged: 0, report: ref('runs/x/citations.json') }),
-  async decideExperimentStep(i: { runId: string }) {
+  async decideExperimentStep(i: { runId: string; step: number }) {
     stageCalls.push({ stage: 'experiment' } as StageActivityInput);
-    return { thought: '', action: { action: 'finish', summary: 'done' }, usage: usage(1), calls: [], model: 'mock' };
+    const action = i.step === 1 ? { action: 'run', command: 'python main.py' } : { action: 'finish', summary: 'done' };
+    return { thought: '', action, usage: usage(1), calls: [], model: 'mock' };
   },
+  envStep: async () => ({ action: 'run', ok: true, exitCode: 0, text: 'ran', filesChanged: [{ path: 'results/metrics.csv', change: 'added', bytes: 30 }] }),
   collectExperimentResults: async (i: { runId: string }) => ({
     status: 'succeeded',
     results: ref(`runs/${i.runId}/results/results.md`),
@@ -114,10 +116,10 @@ describe('researchRun with mocked activities', () => {
       runId: id,
       refs: [ref('runs/first/task.md'), reuse.idea.artifact, reuse.literature.artifact, ref('runs/first/refs.json')],
     });
-    expect(stageCalls.slice(before).map((c) => c.stage)).toEqual(['proposal', 'experiment', 'paper']);
+    expect(stageCalls.slice(before).map((c) => c.stage)).toEqual(['proposal', 'experiment', 'experiment', 'paper']);
     const progress = await handle.query(progressQuery);
-    expect(progress.totals.llmCalls).toBe(3);
-    expect(progress.lineageTotals).toMatchObject({ llmCalls: 7, inputTokens: 700 });
+    expect(progress.totals.llmCalls).toBe(4);
+    expect(progress.lineageTotals).toMatchObject({ llmCalls: 8, inputTokens: 800 });
     // Literature and experiment are reused, so only the model is checked.
     expect(progress.preflight).toEqual({ problems: [], warnings: [] });
   });

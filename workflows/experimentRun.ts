@@ -5,7 +5,7 @@
  * budget; continues as new every few steps so each history stays small; ends by collecting what
  * the code wrote into `results/`.
  */
-import { ActivityFailure, ApplicationFailure, continueAsNew, defineQuery, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, continueAsNew, defineQuery, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { EnvironmentActivities } from '../activities/environment/index.js';
 import type { ExperimentAgentActivities } from '../activities/experiment/agent.js';
 import type { ResultsActivities } from '../activities/experiment/results.js';
@@ -24,6 +24,7 @@ import { budgetAfter } from '../common/budget.js';
 import { addUsage, ZERO_USAGE } from '../common/schemas.js';
 import { NON_RETRYABLE_STAGE_ERRORS } from '../common/errorTypes.js';
 import { CODING_AGENT_DEFAULT_SECONDS } from '../common/limits.js';
+import { finishRefusal, resultFilesAfter } from '../common/experimentSteering.js';
 
 export const experimentProgressQuery = defineQuery<ExperimentProgress>('experimentProgress');
 
@@ -37,7 +38,7 @@ export async function experimentRun(raw: ExperimentRunInput): Promise<Experiment
   }
   const input = parsed.data;
   const { limits } = input;
-  const state: ExperimentState = input.state ?? { step: 0, startedAtMs: Date.now(), usage: ZERO_USAGE, calls: [] };
+  const state: ExperimentState = input.state ?? { step: 0, startedAtMs: Date.now(), usage: ZERO_USAGE, calls: [], resultFiles: [] };
   const progress: ExperimentProgress = { step: state.step, maxSteps: limits.maxSteps };
   setHandler(experimentProgressQuery, () => progress);
 
@@ -106,6 +107,18 @@ export async function experimentRun(raw: ExperimentRunInput): Promise<Experiment
     progress.lastAction = decision.action.action;
 
     if (decision.action.action === 'finish') {
+      // A research experiment ends with results a command wrote: an early finish is refused (twice at most) while steps are left.
+      const refusal =
+        // (A state carried over from before this rule has no list: its finish is accepted as it was.)
+        input.brief === 'research' && state.resultFiles && patched('finish-needs-results')
+          ? finishRefusal({ resultFiles: state.resultFiles, refusals: state.finishRefusals ?? 0, stepsLeft: limits.maxSteps - state.step })
+          : undefined;
+      if (refusal) {
+        state.finishRefusals = (state.finishRefusals ?? 0) + 1;
+        state.pending = { thought: decision.thought, action: decision.action, observation: { action: 'finish', ok: false, text: refusal, error: refusal, filesChanged: [] } };
+        progress.lastOutcome = 'finish refused';
+        continue;
+      }
       end = 'finished';
       summary = decision.action.summary;
       state.pending = { thought: decision.thought, action: decision.action, observation: { action: 'finish', ok: true, text: '', filesChanged: [] } };
@@ -119,6 +132,7 @@ export async function experimentRun(raw: ExperimentRunInput): Promise<Experiment
       limits: { ...limits.sandbox, wallSeconds: Math.min(commandSeconds, secondsLeft) },
     });
     state.pending = { thought: decision.thought, action: decision.action, observation };
+    if (state.resultFiles) state.resultFiles = resultFilesAfter(state.resultFiles, observation);
     progress.lastOutcome = observation.killedBy ? `killed: ${observation.killedBy}` : observation.exitCode !== undefined ? `exit ${observation.exitCode}` : observation.ok ? 'ok' : 'error';
   }
   progress.end = end;

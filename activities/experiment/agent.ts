@@ -12,7 +12,10 @@ import type { ArtifactStore } from '../artifacts.js';
 import { withHeartbeat } from '../heartbeat.js';
 import type { LlmGateway } from '../llm/gateway.js';
 import { callRecords, usageOfCalls } from '../llm/usage.js';
-import { competitionInstructions, EXPERIMENT_SYSTEM, experimentInstructions } from './prompts.js';
+import { parseModelSpec } from '../../common/modelSpec.js';
+import { digest } from './digest.js';
+import { nextStepHint } from './nextStep.js';
+import { COMPETITION_BRIEF, EXPERIMENT_BRIEF, EXPERIMENT_SYSTEM, stepInstruction } from './prompts.js';
 import { condensedHistory, parseTranscript, serializeTranscript, type StepRecord } from './transcript.js';
 
 export interface ExperimentStepInput {
@@ -48,6 +51,11 @@ const decisionSchema = z.object({ thought: z.string().max(4000), action: envActi
 
 /** Keeps long inputs from crowding out the history in the agent's prompt. */
 const MAX_INPUT_CHARS = 6000;
+/**
+ * The embedded model's whole context is 8K tokens: its inputs are digests (the task, the idea and
+ * the proposal; the literature review is left out), so the brief, the plan and six steps fit.
+ */
+const EMBEDDED_INPUT_CHARS: Record<string, number> = { task: 1500, idea: 1200, proposal: 2400 };
 
 export function createExperimentAgentActivities({ store, llm }: { store: ArtifactStore; llm: LlmGateway }) {
   return {
@@ -55,15 +63,8 @@ export function createExperimentAgentActivities({ store, llm }: { store: Artifac
       const ctx = Context.current();
       const transcript = await appendPending(store, input);
       const records = transcript ? parseTranscript(await store.getText(transcript)) : [];
-      const read = async (ref: ArtifactRef) => clip(await store.getText(ref));
-      const sections = [`## Task\n${await read(input.task)}`];
-      for (const [name, ref] of Object.entries(input.inputs)) sections.push(`## ${name}\n${await read(ref)}`);
-      if (input.revision) sections.push(`## Reviewer feedback on the previous experiment (revision ${input.revision.number})\n${input.revision.feedback}`);
-      const prompt = [
-        (input.brief === 'competition' ? competitionInstructions : experimentInstructions)({ step: input.step, maxSteps: input.maxSteps, secondsLeft: input.secondsLeft }),
-        ...sections,
-        `## Your steps so far\n${condensedHistory(records)}`,
-      ].join('\n\n');
+      const brief = input.brief ?? 'research';
+      const prompt = await experimentPrompt(store, input, records, brief);
       await store.put(input.runId, `experiment/steps/${String(input.step).padStart(3, '0')}-prompt.md`, prompt);
 
       const result = await withHeartbeat(
@@ -114,6 +115,35 @@ export async function appendPending(store: ArtifactStore, input: Pick<Experiment
   if (records.at(-1)?.step !== record.step) records.push(record);
   await store.put(input.runId, `experiment/steps/${String(record.step).padStart(3, '0')}.json`, JSON.stringify(record, null, 2), 'application/json');
   return store.put(input.runId, 'experiment/transcript.jsonl', serializeTranscript(records), 'application/x-ndjson');
+}
+
+/**
+ * The step's prompt: the brief, the task and the plan (the same every step), the steps so far
+ * (they only grow), then this step's instruction and hint, so each step shares the longest
+ * possible prefix with the last one and ends with what to do.
+ */
+async function experimentPrompt(store: ArtifactStore, input: ExperimentStepInput, records: StepRecord[], brief: 'research' | 'competition'): Promise<string> {
+  const small = isEmbedded(input.model);
+  const shorten = (name: string, text: string) => (small ? digest(text, EMBEDDED_INPUT_CHARS[name] ?? 0) : clip(text));
+  const sections = [brief === 'competition' ? COMPETITION_BRIEF : EXPERIMENT_BRIEF, `## Task\n${shorten('task', await store.getText(input.task))}`];
+  const left: string[] = [];
+  for (const [name, ref] of Object.entries(input.inputs)) {
+    if (small && !EMBEDDED_INPUT_CHARS[name]) left.push(name);
+    else sections.push(`## ${name}\n${shorten(name, await store.getText(ref))}`);
+  }
+  if (left.length) sections.push(`(Left out of this prompt to keep it short: ${left.join(', ')}.)`);
+  if (input.revision) sections.push(`## Reviewer feedback on the previous experiment (revision ${input.revision.number})\n${input.revision.feedback}`);
+  sections.push(`## Your steps so far\n${condensedHistory(records)}`);
+  sections.push(stepInstruction({ brief, step: input.step, maxSteps: input.maxSteps, secondsLeft: input.secondsLeft, hint: nextStepHint(records, brief) }));
+  return sections.join('\n\n');
+}
+
+function isEmbedded(model: string): boolean {
+  try {
+    return parseModelSpec(model).provider === 'embedded';
+  } catch {
+    return false;
+  }
 }
 
 function clip(text: string): string {

@@ -74,6 +74,7 @@ function callKind(prompt: string, judge: boolean): string {
   ] as const) {
     if (prompt.startsWith(start)) return kind;
   }
+  if (/^(Experiment|Competition) step \d+ of/m.test(prompt)) return 'experiment step';
   return `other: ${prompt.slice(0, 40)}`;
 }
 

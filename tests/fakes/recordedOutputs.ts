@@ -62,7 +62,7 @@ export function recordedOutput(stage: StageName): string {
 /** Which stage a prompt belongs to, from the instruction each stage prompt opens with. */
 export function stageOfPrompt(prompt: string): StageName | undefined {
   if (prompt.startsWith('Propose one research idea')) return 'idea';
-  if (prompt.startsWith('Experiment step ')) return 'experiment';
+  if (/^Experiment step \d+ of/m.test(prompt)) return 'experiment';
   if (prompt.startsWith('Choose literature search queries') || prompt.startsWith('Rank the retrieved papers')) return 'literature';
   if (prompt.startsWith('Write a literature review')) return 'literature';
   if (prompt.startsWith('Write a full research proposal')) return 'proposal';

@@ -20,7 +20,8 @@ export const COMPETITION_STEPS: ScriptedSteps = [
 ];
 
 export function competitionStep(prompt: string): number | undefined {
-  const m = /^Competition step (\d+) of/.exec(prompt);
+  // The step's instruction closes the prompt (after the brief, the task and the steps so far).
+  const m = /^Competition step (\d+) of/m.exec(prompt);
   return m ? Number(m[1]) : undefined;
 }
 

@@ -1,6 +1,6 @@
 /**
  * A scripted experiment agent for workflow tests: the replies a model would give at each step of
- * the experiment loop (its prompt says "Experiment step N"). The default writes a small real
+ * the experiment loop (its prompt's last section says "Experiment step N"). The default writes a small real
  * experiment (standard library only, so it runs fast in the sandbox), runs it, and finishes.
  */
 import type { EnvAction } from '../../common/environment.js';
@@ -21,7 +21,8 @@ print(json.dumps(rows))
 
 /** The step number in an experiment-agent prompt, or undefined for any other prompt. */
 export function experimentStep(prompt: string): number | undefined {
-  const m = /^Experiment step (\d+) of/.exec(prompt);
+  // The step's instruction closes the prompt (after the brief, the task and the steps so far).
+  const m = /^Experiment step (\d+) of/m.exec(prompt);
   return m ? Number(m[1]) : undefined;
 }
 

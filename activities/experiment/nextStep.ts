@@ -1,0 +1,66 @@
+/**
+ * The hint that closes each step's prompt: what the write → run → fix → results loop needs next,
+ * read from the steps so far. A 1.5B model given only the rules ran scripts before writing them,
+ * emptied them, and finished without running anything; told the next move, it follows it.
+ */
+import { resultFilesOf } from '../../common/experimentSteering.js';
+import type { StepRecord } from './transcript.js';
+
+/** Lines of a failed command's stderr shown again in the hint. */
+const ERROR_LINES = 8;
+
+export function nextStepHint(records: readonly StepRecord[], brief: 'research' | 'competition'): string | undefined {
+  const lastRun = findLast(records, (r) => r.action.action === 'run');
+  const lastScript = findLast(records, (r) => r.action.action === 'write_file' && /\.py$/i.test(r.action.path));
+  const runFailed = lastRun && !lastRun.observation.ok;
+  const failure = runFailed ? failureLines(lastRun) : '';
+  if (brief === 'competition') {
+    return runFailed && (!lastScript || lastScript.step < lastRun.step) ? failure : undefined;
+  }
+  const resultFiles = resultFilesOf(records.map((r) => r.observation));
+  if (!lastScript && !lastRun) {
+    return (
+      'Start by writing the whole experiment as one script with write_file `main.py`: it loads or generates the data, ' +
+      'trains the baseline and the proposed method, creates the folder results/ (os.makedirs("results", exist_ok=True)), ' +
+      'writes results/metrics.csv with one row per method, and prints the same table.'
+    );
+  }
+  if (lastScript && (!lastRun || lastScript.step > lastRun.step)) {
+    return `You wrote ${lastScript.action.action === 'write_file' ? lastScript.action.path : 'the script'} and have not run it since: run it now, e.g. {"action":"run","command":"python ${lastScript.action.action === 'write_file' ? lastScript.action.path : 'main.py'}"}.`;
+  }
+  if (runFailed) return failure;
+  if (!resultFiles.length) {
+    return 'The last command ran, but no command has written a result file under results/ yet. Change the script so it writes results/metrics.csv (write the whole file again), then run it.';
+  }
+  return (
+    `Result files written by your commands: ${resultFiles.join(', ')}. If they hold the baseline's and the proposed ` +
+    'method\'s results, finish and say which file holds what (no numbers that are not in them); otherwise improve the script and run it again.'
+  );
+}
+
+/** The hint after a failed command: its exit, the last lines of its error, and the fix → run step. */
+function failureLines(run: StepRecord): string {
+  const o = run.observation;
+  const how = o.killedBy ? `was stopped (${o.killedBy} limit)` : `failed with exit code ${o.exitCode}`;
+  const error = errorTail(o.text);
+  return (
+    `The last command ${how}.` +
+    (error ? ` The end of its error output:\n\`\`\`\n${error}\n\`\`\`\n` : ' ') +
+    'Fix the cause: write the whole corrected file with write_file, then run it again.'
+  );
+}
+
+/** The last lines of the stderr section of a run's observation text (see the environment's runText). */
+export function errorTail(text: string, lines = ERROR_LINES): string {
+  const start = text.search(/^stderr \(/m);
+  if (start < 0) return '';
+  const body = text.slice(start).split('\n').slice(1);
+  const end = body.findIndex((l) => /^(files changed|note:)/.test(l));
+  const stderr = (end < 0 ? body : body.slice(0, end)).filter((l) => l.trim());
+  return stderr.slice(-lines).join('\n');
+}
+
+function findLast(records: readonly StepRecord[], test: (r: StepRecord) => boolean): StepRecord | undefined {
+  for (let i = records.length - 1; i >= 0; i--) if (test(records[i])) return records[i];
+  return undefined;
+}

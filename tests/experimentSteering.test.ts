@@ -1,0 +1,110 @@
+/**
+ * The experiment loop's steering, pure: which result files commands wrote, when a finish is
+ * refused, the hint that closes each prompt, and the digest of long inputs for a small model.
+ */
+import { describe, expect, it } from 'vitest';
+import type { EnvAction, Observation } from '../common/environment.js';
+import { finishRefusal, MAX_FINISH_REFUSALS, resultFilesOf } from '../common/experimentSteering.js';
+import { digest } from '../activities/experiment/digest.js';
+import { errorTail, nextStepHint } from '../activities/experiment/nextStep.js';
+import type { StepRecord } from '../activities/experiment/transcript.js';
+
+const run = (filesChanged: Observation['filesChanged'], exitCode = 0, text = ''): Observation => ({ action: 'run', ok: exitCode === 0, exitCode, text, filesChanged });
+const wrote = (path: string): Observation => ({ action: 'write_file', ok: true, text: `wrote ${path}`, filesChanged: [{ path, change: 'added', bytes: 10 }] });
+const record = (step: number, action: EnvAction, observation: Observation): StepRecord => ({ step, action, observation });
+const writeMain = (step: number) => record(step, { action: 'write_file', path: 'main.py', content: 'print(1)' }, wrote('main.py'));
+const runMain = (step: number, o: Observation) => record(step, { action: 'run', command: 'python main.py' }, o);
+
+const FAILED_RUN_TEXT = [
+  '$ python main.py',
+  'exit code 1 after 0.4 s',
+  'stdout: (empty)',
+  'stderr (120 bytes):',
+  'Traceback (most recent call last):',
+  '  File "main.py", line 3, in <module>',
+  "NameError: name 'np' is not defined",
+  'files changed: none',
+].join('\n');
+
+describe('result files', () => {
+  it('counts only tables and JSON that commands wrote under results/, and forgets deleted ones', () => {
+    const files = resultFilesOf([
+      wrote('results/typed.csv'),
+      run([
+        { path: 'results/metrics.csv', change: 'added', bytes: 40 },
+        { path: 'results/plot.png', change: 'added', bytes: 900 },
+        { path: 'results/summary.json', change: 'added', bytes: 20 },
+        { path: 'notes.csv', change: 'added', bytes: 20 },
+      ]),
+      run([{ path: 'results/summary.json', change: 'deleted', bytes: 0 }]),
+    ]);
+    expect(files).toEqual(['results/metrics.csv']);
+  });
+
+  it('an empty file is no result', () => {
+    expect(resultFilesOf([run([{ path: 'results/metrics.csv', change: 'added', bytes: 0 }])])).toEqual([]);
+  });
+});
+
+describe('finish', () => {
+  it('is refused while no result exists and steps are left, at most twice', () => {
+    expect(finishRefusal({ resultFiles: [], refusals: 0, stepsLeft: 3 })).toMatch(/^finish refused: no command has written a result file/);
+    expect(finishRefusal({ resultFiles: [], refusals: MAX_FINISH_REFUSALS - 1, stepsLeft: 3 })).toBeDefined();
+    expect(finishRefusal({ resultFiles: [], refusals: MAX_FINISH_REFUSALS, stepsLeft: 3 })).toBeUndefined();
+    expect(finishRefusal({ resultFiles: [], refusals: 0, stepsLeft: 0 })).toBeUndefined();
+    expect(finishRefusal({ resultFiles: ['results/metrics.csv'], refusals: 0, stepsLeft: 3 })).toBeUndefined();
+  });
+});
+
+describe('the next move', () => {
+  it('write, then run, then fix with the error shown, then results, then finish', () => {
+    expect(nextStepHint([], 'research')).toMatch(/^Start by writing the whole experiment as one script/);
+    expect(nextStepHint([writeMain(1)], 'research')).toMatch(/^You wrote main\.py and have not run it since: run it now/);
+    const failed = [writeMain(1), runMain(2, run([], 1, FAILED_RUN_TEXT))];
+    const hint = nextStepHint(failed, 'research')!;
+    expect(hint).toMatch(/^The last command failed with exit code 1\./);
+    expect(hint).toContain("NameError: name 'np' is not defined");
+    expect(hint).not.toContain('files changed');
+    expect(nextStepHint([...failed, writeMain(3)], 'research')).toMatch(/^You wrote main\.py and have not run it since/);
+    expect(nextStepHint([writeMain(1), runMain(2, run([]))], 'research')).toMatch(/no command has written a result file under results\/ yet/);
+    const done = [writeMain(1), runMain(2, run([{ path: 'results/metrics.csv', change: 'added', bytes: 40 }]))];
+    expect(nextStepHint(done, 'research')).toMatch(/^Result files written by your commands: results\/metrics\.csv\. If they hold/);
+  });
+
+  it('a competition gets only the failure of its last command', () => {
+    expect(nextStepHint([], 'competition')).toBeUndefined();
+    expect(nextStepHint([runMain(1, run([], 1, FAILED_RUN_TEXT))], 'competition')).toContain('NameError');
+  });
+
+  it('the error tail is the end of stderr, without the list of changed files', () => {
+    expect(errorTail(FAILED_RUN_TEXT, 2)).toBe(`  File "main.py", line 3, in <module>\nNameError: name 'np' is not defined`);
+    expect(errorTail('$ true\nexit code 0 after 0.1 s\nstdout: (empty)\nstderr: (empty)\nfiles changed: none')).toBe('');
+  });
+});
+
+describe('digest', () => {
+  const proposal = [
+    '> Written by model `x` (spec `y`) for the proposal stage of run `r`.',
+    '',
+    '# A Title',
+    '## Introduction',
+    'Background sentence one. '.repeat(40),
+    '## Methodology',
+    'We train a logistic regression baseline. '.repeat(40),
+    '## Expected Outcomes & Impact',
+    'Better calibration. '.repeat(40),
+  ].join('\n');
+
+  it('keeps every heading and each section opening within the limit, without the provenance line', () => {
+    const d = digest(proposal, 900);
+    expect(d.length).toBeLessThanOrEqual(900 + 40);
+    for (const h of ['# A Title', '## Introduction', '## Methodology', '## Expected Outcomes & Impact']) expect(d).toContain(h);
+    expect(d).toContain('We train a logistic regression baseline.');
+    expect(d).not.toContain('Written by model');
+    expect(d).toMatch(/…\(shortened to 900 characters\)$/);
+  });
+
+  it('leaves a short text as it is', () => {
+    expect(digest('# T\nshort', 900)).toBe('# T\nshort');
+  });
+});
