@@ -3,7 +3,6 @@
  * against one dev server and one worker process (SIGKILLed in the last case) with a scripted LLM.
  */
 import { type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -11,12 +10,13 @@ import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArtifactStore } from '../activities/artifacts.js';
 import { LLM_ERROR_TYPES } from '../common/errorTypes.js';
+import type { ReviewResult } from '../common/reviews.js';
 import type { RunProgress } from '../common/schemas.js';
 import { spawnDevServer, waitForPort } from '../scripts/lib/devServer.js';
 import { prepareRun, startRun } from '../scripts/lib/runs.js';
 import { LabWorkerLogger } from '../workers/createWorkers.js';
 import { FakeLlmServer } from './fakes/fakeLlmServer.js';
-import { recordedOutput, scriptedReply } from './fakes/recordedOutputs.js';
+import { judgeScript, recordedOutput, scriptedReply } from './fakes/recordedOutputs.js';
 import { experimentStep, scriptedExperimentReply } from './fakes/scriptedExperiment.js';
 import { freePort, runLab, sigkill, startWorkerProcess } from './helpers/labProcesses.js';
 import { tempDir } from './helpers/temporal.js';
@@ -33,6 +33,13 @@ let connection: Connection;
 let client: Client;
 /** Experiment step whose agent reply is held back, so a test can look at (or kill) the run mid-step. */
 let slowStep = -1;
+/** The scripted paper: one result claim no file the experiment wrote holds, and a citation nobody retrieved. */
+const PLANTED_PAPER = [
+  '# Calibration under shift',
+  '## Results',
+  'The proposed method reached a mean score of 0.9912 on the shifted data.',
+  'It improves on earlier work [arXiv:2599.99999](https://arxiv.org/abs/2599.99999).',
+].join('\n\n');
 
 const env = () => ({ TEMPORAL_ADDRESS: `127.0.0.1:${port}`, LAB_HOME: labHome, LAB_ARTIFACT_DIR: artifacts });
 const lab = (...args: string[]) => runLab(args, env());
@@ -42,11 +49,14 @@ const progress = (id: string) => client.workflow.getHandle(id).query<RunProgress
 beforeAll(async () => {
   port = await freePort();
   fake = await new FakeLlmServer((req) => {
+    // A judge whose answers stay out of range (a failed re-judge); the paper states a number nothing measured.
+    if (req.body.model === 'judge-broken') return judgeScript('judge-broken')(req);
+    if (req.prompt.startsWith('Write the paper')) return { text: PLANTED_PAPER, delayMs: 10 };
     const step = experimentStep(req.prompt);
     if (step !== undefined) return { text: scriptedExperimentReply(step), delayMs: step === slowStep ? 60_000 : 10 };
     return { text: scriptedReply(req.prompt) ?? recordedOutput('idea'), delayMs: 10 };
   }).start();
-  fake.models = ['scripted'];
+  fake.models = ['scripted', 'judge-broken'];
   server = spawnDevServer({ port, uiPort: 0, dbFile: path.join(dir, 'temporal.db'), headless: true, logFile: path.join(dir, 'server.log') });
   await waitForPort(port, 60_000, server);
   connection = await Connection.connect({ address: `127.0.0.1:${port}` });
@@ -97,7 +107,7 @@ describe('a run waiting at a gate', () => {
     }
   });
 
-  it('a rejected run says where it was rejected and that no paper was written (11a), show --json has reviews and provenance (11g)', async () => {
+  it('a rejected run says where it was rejected and that no paper was written (11a), show --json has no reviews, provenance or citations yet (11g)', async () => {
     const rejected = await lab('reject', runId, '--stage', 'idea');
     expect(rejected.code, rejected.stderr).toBe(0);
     await client.workflow.getHandle(runId).result();
@@ -108,14 +118,67 @@ describe('a run waiting at a gate', () => {
     expect(show.stdout).not.toContain('(no paper yet)');
     expect(show.stdout).toContain('(no paper was written: the run was rejected at the idea gate)');
 
-    // A review lab judge wrote into the run's folder is listed with its scores; provenance is null before the check ran.
-    const folder = JSON.parse((await lab('show', runId, '--json')).stdout).folder as string;
-    mkdirSync(path.join(folder, 'reviews', 'reviewer'), { recursive: true });
-    writeFileSync(path.join(folder, 'reviews', 'reviewer', 'judge-a.json'), JSON.stringify({ soundness: { score: 3, why: 'ok' }, confidence: 4 }));
+    // Nothing was judged or checked: show --json says so.
     const json = JSON.parse((await lab('show', runId, '--json')).stdout);
-    expect(json).toMatchObject({ status: 'rejected', stoppedAt: 'idea', provenance: null });
-    expect(json.reviews).toEqual([{ kind: 'reviewer', judge: 'judge-a', path: path.join(folder, 'reviews', 'reviewer', 'judge-a.json'), scores: { soundness: 3, confidence: 4 } }]);
+    expect(json).toMatchObject({ status: 'rejected', stoppedAt: 'idea', reviews: [], provenance: null, citations: [] });
   }, 60_000);
+});
+
+describe('lab show --json (11g)', () => {
+  it('reports a finished run\'s reviews as lab judge wrote them (summary, judges, attempts, a failed re-judge marked) and its v2 provenance report', async () => {
+    const id = `show-json-${process.pid}`;
+    const { input } = await prepareRun({ task: 'calibration-under-shift', model: model(), workflowId: id }, new ArtifactStore(artifacts));
+    await (await startRun(client, id, { ...input, skipPreflight: true })).result();
+
+    // A good review, then a re-judge whose judge fails: the real lab judge writes summary.json and both attempts.
+    const good = await lab('judge', id, '--judge', model(), '--kind', 'idea', '--json');
+    expect(good.code, good.stderr).toBe(0);
+    const [{ result: review }] = JSON.parse(good.stdout) as Array<{ result: ReviewResult }>;
+    const bad = await lab('judge', id, '--judge', `openai-compatible:judge-broken@${fake.openaiBaseURL}`, '--kind', 'idea');
+    expect(bad.code, bad.stderr).toBe(3);
+
+    const show = await lab('show', id, '--json');
+    expect(show.code, show.stderr).toBe(0);
+    const json = JSON.parse(show.stdout);
+    const folder = path.join(artifacts, 'runs', id);
+    expect(json.folder).toBe(folder);
+    const ideaReviews = path.join(folder, 'reviews', 'idea');
+    expect(Object.keys(review.mean!).length).toBeGreaterThan(1);
+    expect(json.reviews).toEqual([
+      {
+        kind: 'idea',
+        status: 'completed',
+        path: path.join(ideaReviews, 'summary.json'),
+        rubricVersion: review.rubricVersion,
+        attempt: review.attempt,
+        mean: review.mean,
+        judges: [{ judge: model(), model: review.verdicts[0].model, scores: review.verdicts[0].scores, overall: review.verdicts[0].overall, path: path.join(ideaReviews, 'attempts', review.attempt!, 'openai-compatible_scripted.json') }],
+        attempts: [
+          { attempt: review.attempt, status: 'completed', current: true, path: path.join(ideaReviews, 'attempts', review.attempt!, 'summary.json'), judges: [model()], failures: [], mean: review.mean },
+          {
+            attempt: expect.not.stringMatching(review.attempt!),
+            status: 'failed',
+            current: false,
+            path: expect.stringMatching(/reviews\/idea\/attempts\/[^/]+\/summary\.json$/),
+            judges: [],
+            failures: [{ judge: `openai-compatible:judge-broken@${fake.openaiBaseURL}`, error: expect.stringContaining('answer out of range') }],
+          },
+        ],
+      },
+    ]);
+    expect(json.reviews[0].mean).toEqual(review.verdicts[0].scores);
+
+    // Provenance: the v2 report's counts (results.md's two measured means back it, the paper's planted
+    // number does not), the planted claim flagged with why, and where the report is.
+    expect(json.provenance).toMatchObject({ path: path.join(folder, 'provenance.json'), status: 'ok', numbers: 3, checked: 3, matched: 2, unmatched: 1, counts: { supported: 2, unsupported: 1 }, notes: [] });
+    expect(json.provenance.flagged).toEqual([
+      expect.objectContaining({ document: 'paper.md', text: '0.9912', verdict: 'unsupported', reason: 'in no measured file', excerpt: expect.stringContaining('mean score of ⟦0.9912⟧') }),
+    ]);
+    // The citation check's findings on the paper (the literature backend is unreachable here: nothing verified).
+    expect(json.citations).toEqual([
+      { document: 'paper', path: path.join(folder, 'citations', 'paper.json'), checked: 1, verified: 0, flagged: [{ id: 'arXiv:2599.99999', reason: 'unverifiable_offline', detail: expect.stringContaining('127.0.0.1:1') }] },
+    ]);
+  }, 180_000);
 });
 
 describe('the worker log', () => {
