@@ -4,12 +4,14 @@
  * Each queue can also run alone, on its own hosts.
  */
 import { fileURLToPath } from 'node:url';
+import { formatWithOptions } from 'node:util';
 import { LLM_ERROR_TYPES } from '../common/errorTypes.js';
 import {
   DefaultLogger,
   NativeConnection,
   Runtime,
   Worker,
+  type LogEntry,
   type LogLevel,
   type LogMetadata,
   type Logger,
@@ -94,6 +96,19 @@ export function coreLine(message: string, meta: LogMetadata): string {
 /** A core warning or error seen again within this long is counted, not printed (a server outage repeats one line every second). */
 export const REPEAT_WINDOW_MS = 60_000;
 
+/**
+ * The SDK's log line (`<time> [LEVEL] message meta`) with the meta on the same line however long
+ * it is: the SDK's own function lets util.inspect spread an object past 80 characters over several
+ * lines (a budget stop's activity and run id did). An error's stack still prints on its own lines.
+ * Colours only when stderr is a terminal that has them, as the SDK does.
+ */
+export function oneLineLogFunction(entry: LogEntry, stream: NodeJS.WriteStream = process.stderr): void {
+  const options = { colors: stream.isTTY ? stream.hasColors() : false, breakLength: Infinity, compact: true };
+  const date = new Date(Number(entry.timestampNanos / 1_000_000n));
+  const meta = entry.meta === undefined ? '' : ` ${formatWithOptions(options, entry.meta)}`;
+  stream.write(`${formatWithOptions(options, date)} [${entry.level}] ${entry.message}${meta}\n`);
+}
+
 export class LabWorkerLogger implements Logger {
   readonly inner: DefaultLogger;
   private readonly repeats = new Map<string, { shownAt: number; suppressed: number }>();
@@ -102,7 +117,7 @@ export class LabWorkerLogger implements Logger {
     logFunction?: ConstructorParameters<typeof DefaultLogger>[1],
     private readonly now: () => number = Date.now,
   ) {
-    this.inner = new DefaultLogger(verbose ? 'INFO' : 'WARN', logFunction);
+    this.inner = new DefaultLogger(verbose ? 'INFO' : 'WARN', logFunction ?? ((entry) => oneLineLogFunction(entry)));
   }
   log(level: LogLevel, message: string, meta?: LogMetadata): void {
     if (level === 'WARN' && isExpectedWarning(message, meta)) level = 'DEBUG';
