@@ -16,6 +16,7 @@ import {
   type JudgePair,
 } from './leaderboard.js';
 import { judgesVersusMetric, objectiveByAgent, objectiveByTask, type JudgeMetricCorrelation, type ObjectiveAgentSummary, type ObjectiveTaskSummary } from './objective.js';
+import { reportCalibration, type ReportCalibration } from './calibration.js';
 import { compareWithPublished, hasComparableNumbers, type PublishedComparison } from './published.js';
 import type { ItemFailure, ObjectiveRecord, ReportInput, ReportState, UnreadableFile } from './types.js';
 
@@ -23,6 +24,8 @@ export interface ReportData {
   title: string;
   /** A benchmark's state when read (partial while running, failed when every item failed); absent for review folders. */
   state?: ReportState;
+  /** Set only when some judge is an embedded model: its scores are not calibrated, and every file says so. */
+  calibration?: ReportCalibration;
   summary: { records: number; judges: string[]; kinds: ReviewKind[]; runs: number; failures: number; unreadableFiles: number };
   stats: DimensionStat[];
   judgePairs: JudgePair[];
@@ -49,9 +52,11 @@ export function buildReport(input: ReportInput): ReportData {
   const costs = costPerAgent(input.runs);
   const comparison = compareWithPublished(stats, costs);
   const present = new Set(input.records.map((r) => r.kind));
+  const calibration = reportCalibration(input.records);
   return {
     title: input.title,
     ...(input.state ? { state: input.state } : {}),
+    ...(calibration ? { calibration } : {}),
     summary: {
       records: input.records.length,
       judges: [...new Set(input.records.map((r) => r.judge))].sort(),

@@ -4,6 +4,7 @@
  */
 import type { ReviewKind } from '../common/reviews.js';
 import type { ReportData } from './buildReport.js';
+import { judgeLabel } from './calibration.js';
 import { compareDimensions } from './dimensions.js';
 import { PUBLISHED_LABEL, PUBLISHED_SOURCE } from './published.js';
 import { roundTo } from './stats.js';
@@ -82,10 +83,13 @@ function scoresTable(report: ReportData, kind: ReviewKind): ReportTable {
   const stats = report.stats.filter((s) => s.kind === kind);
   const dimensions = [...new Set(stats.map((s) => s.dimension))].sort(compareDimensions);
   const outputs = [...new Map(stats.map((s) => [`${s.variant ?? ''}\u0000${s.agent}`, s])).values()];
+  // With an embedded judge among them, the note names this table's judges and marks it (the head of the report says why).
+  const judges = [...new Set(stats.flatMap((s) => s.judgeMeans.map((j) => j.judge)))].sort();
+  const judgesNote = report.calibration ? `; judges: ${judges.map((j) => judgeLabel(j, report.calibration)).join(', ')}` : '';
   return {
     name: scoresTableName(kind),
     title: `${KIND_TITLES[kind]} scores`,
-    note: 'mean of judge means, ± standard error over tasks',
+    note: `mean of judge means, ± standard error over tasks${judgesNote}`,
     columns: [
       { key: 'agent', header: 'agent' },
       { key: 'variant', header: 'variant' },
@@ -115,7 +119,7 @@ function judgeMeansTable(report: ReportData): ReportTable {
     name: 'judge_means',
     title: 'Means per judge',
     columns: [col('kind'), col('variant'), col('agent'), col('dimension'), col('judge'), { key: 'mean', header: 'mean', digits: MEAN_DIGITS }, { key: 'n_tasks', header: 'n tasks' }],
-    rows: report.stats.flatMap((s) => s.judgeMeans.map((j) => [s.kind, s.variant ?? '', s.agent, s.dimension, j.judge, num(j.mean, MEAN_DIGITS), j.nTasks])),
+    rows: report.stats.flatMap((s) => s.judgeMeans.map((j) => [s.kind, s.variant ?? '', s.agent, s.dimension, judgeLabel(j.judge, report.calibration), num(j.mean, MEAN_DIGITS), j.nTasks])),
     detailOnly: true,
   };
 }
@@ -131,7 +135,7 @@ function agreementTable(report: ReportData): ReportTable {
       { key: 'mean_difference', header: 'mean A − B', digits: MEAN_DIGITS },
       { key: 'mean_abs_difference', header: 'mean |A − B|', digits: MEAN_DIGITS },
     ],
-    rows: report.agreement.map((a) => [a.kind, a.variant ?? '', a.judgeA, a.judgeB, a.nPairs, num(a.pearson, CORRELATION_DIGITS), num(a.meanDifference, MEAN_DIGITS), num(a.meanAbsoluteDifference, MEAN_DIGITS)]),
+    rows: report.agreement.map((a) => [a.kind, a.variant ?? '', judgeLabel(a.judgeA, report.calibration), judgeLabel(a.judgeB, report.calibration), a.nPairs, num(a.pearson, CORRELATION_DIGITS), num(a.meanDifference, MEAN_DIGITS), num(a.meanAbsoluteDifference, MEAN_DIGITS)]),
   };
 }
 
@@ -140,7 +144,7 @@ function pairsTable(report: ReportData): ReportTable {
     name: 'judge_pairs',
     title: 'Judge pairs (overall scores of one output)',
     columns: [col('kind'), col('variant'), col('agent'), col('task'), col('judge_a'), col('judge_b'), { key: 'score_a', header: 'score_a', digits: MEAN_DIGITS }, { key: 'score_b', header: 'score_b', digits: MEAN_DIGITS }],
-    rows: report.judgePairs.map((p) => [p.kind, p.variant ?? '', p.agent, p.task, p.judgeA, p.judgeB, num(p.scoreA, MEAN_DIGITS), num(p.scoreB, MEAN_DIGITS)]),
+    rows: report.judgePairs.map((p) => [p.kind, p.variant ?? '', p.agent, p.task, judgeLabel(p.judgeA, report.calibration), judgeLabel(p.judgeB, report.calibration), num(p.scoreA, MEAN_DIGITS), num(p.scoreB, MEAN_DIGITS)]),
     detailOnly: true,
   };
 }

@@ -6,6 +6,7 @@ import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import type { ReviewKind } from '../../common/reviews.js';
 import type { ReportData } from '../buildReport.js';
+import { judgeLabel } from '../calibration.js';
 import { compareDimensions } from '../dimensions.js';
 import { agentLabel, type JudgeAgreement, type JudgePair } from '../leaderboard.js';
 import { fixed } from '../stats.js';
@@ -30,7 +31,7 @@ export async function renderCharts(report: ReportData): Promise<ChartFile[]> {
   }
   const groups = judgePairGroups(report);
   for (const { agreement, pairs, file } of groups) {
-    const title = `${KIND_TITLES[agreement.kind]}${agreement.variant ? ` (${agreement.variant})` : ''}: ${agreement.judgeA} vs ${agreement.judgeB}`;
+    const title = `${KIND_TITLES[agreement.kind]}${agreement.variant ? ` (${agreement.variant})` : ''}: ${judgeLabel(agreement.judgeA, report.calibration)} vs ${judgeLabel(agreement.judgeB, report.calibration)}`;
     charts.push({ file, title, table: 'judge_agreement', svg: await toSvg(judgeScatterSpec(agreement, pairs, title)) });
   }
   for (const variant of [...new Set(report.judgesVsMetric.map((c) => c.variant))]) {

@@ -21,10 +21,14 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 figure { margin: 0.5rem 0; overflow-x: auto; }
 tr.differs td { background: #fde8e8; }
 `;
+/** Only on a page with an embedded judge, so a page of provider judges stays as it was. */
+const UNCALIBRATED_STYLE = `.uncalibrated { border-color: #c0392b; background: #fde8e8; }
+`;
 
 export function renderHtml(report: ReportData, tables: ReportTable[], charts: ChartFile[]): string {
   const body: string[] = [`<h1>${escapeHtml(report.title)}</h1>`];
   if (report.state) body.push(`<p class="state state-${report.state.state}"><strong>Status:</strong> ${escapeHtml(report.state.note)}</p>`);
+  if (report.calibration) body.push(`<p class="state uncalibrated"><strong>Calibration:</strong> ${escapeHtml(report.calibration.note)}</p>`);
   body.push(`<p>${escapeHtml(summaryLine(report))}</p>`, '<h2>Method</h2>', '<ul>');
   body.push(...reportMethod(report).map((m) => `<li>${escapeHtml(m)}</li>`), '</ul>');
   for (const table of tables.filter((t) => !t.detailOnly)) {
@@ -42,7 +46,7 @@ export function renderHtml(report: ReportData, tables: ReportTable[], charts: Ch
     '<head>',
     '<meta charset="utf-8">',
     `<title>${escapeHtml(report.title)}</title>`,
-    `<style>${STYLE}</style>`,
+    `<style>${STYLE}${report.calibration ? UNCALIBRATED_STYLE : ''}</style>`,
     '</head>',
     '<body>',
     ...body,

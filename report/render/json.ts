@@ -12,6 +12,7 @@ export function renderJson(report: ReportData, tables: ReportTable[]): string {
     {
       title: report.title,
       ...(report.state ? { state: report.state } : {}),
+      ...(report.calibration ? { calibrated: false, calibration: report.calibration.note } : {}),
       summary: report.summary,
       method: reportMethod(report),
       published: { label: PUBLISHED_LABEL, source: PUBLISHED_SOURCE },

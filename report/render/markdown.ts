@@ -7,6 +7,7 @@ import { summaryLine } from './summary.js';
 export function renderMarkdown(report: ReportData, tables: ReportTable[], charts: Pick<ChartFile, 'file' | 'title' | 'table'>[]): string {
   const out = [`# ${report.title}`, ''];
   if (report.state) out.push(`**Status:** ${escapeCell(report.state.note)}`, '');
+  if (report.calibration) out.push(`> **Calibration:** ${escapeCell(report.calibration.note)}`, '');
   out.push(summaryLine(report), '', '## Method', '', ...reportMethod(report).map((m) => `- ${m}`), '');
   for (const table of tables.filter((t) => !t.detailOnly)) {
     out.push(`## ${table.title}`, '');

@@ -12,7 +12,6 @@ import type { ReportInput } from '../../report/types.js';
 import { writeReport } from '../../report/writeReport.js';
 import { summaryLine } from '../../report/render/summary.js';
 import { reportsDir } from '../../activities/config.js';
-import { isEmbeddedJudge, UNCALIBRATED_NOTE } from '../../common/judgeCalibration.js';
 import { loadBenchReport } from '../lib/bench.js';
 import { CliError } from '../lib/client.js';
 import { EXIT } from '../lib/exitCodes.js';
@@ -51,8 +50,7 @@ export const reportCommand = defineCommand({
     // On stderr too, so a partial or failed benchmark is not mistaken for a finished one in a pipe or with --json.
     if (input.state && input.state.state !== 'completed') process.stderr.write(`lab report: ${benchId}: ${input.state.note}\n`);
     // Scores by an embedded judge are not calibrated: said beside the tables, in both modes.
-    const uncalibrated = [...new Set(input.records.map((r) => r.judge).filter(isEmbeddedJudge))];
-    const calibration = uncalibrated.length ? `${uncalibrated.join(', ')}: ${UNCALIBRATED_NOTE}` : undefined;
+    const calibration = report.calibration?.note;
     const shown = tables.filter((t) => !t.detailOnly && (t.name.startsWith('scores_') || ['published_comparison', 'objective_agents', 'objective_tasks', 'judges_vs_metric', 'cost', 'failure_counts'].includes(t.name)));
     if (json) {
       printJson({
