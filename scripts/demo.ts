@@ -5,7 +5,7 @@
  *   npm run demo [-- <task-folder|task-name>] [-- --model SPEC]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -21,6 +21,9 @@ import { prepareRun, startRun } from './lib/runs.js';
 import { runLink } from './lib/uiLink.js';
 
 const DEFAULT_PORT = 7233;
+
+/** The embedded model is slow and weak: a short experiment loop keeps the demo (and bench:embedded) to minutes. */
+export const EMBEDDED_EXPERIMENT = { maxSteps: 8, wallSeconds: 480 };
 
 export type DemoServer =
   | { action: 'use'; port: number; why: string }
@@ -76,7 +79,8 @@ async function freePortPair(): Promise<{ port: number; uiPort: number }> {
   throw new Error('found no free pair of ports for the Temporal server and its UI');
 }
 
-function startWorker(logFile: string): Promise<ChildProcess> {
+/** A worker for every queue, its output in logFile; resolves once it says it is ready. */
+export function startWorker(logFile: string): Promise<ChildProcess> {
   const log = createWriteStream(logFile, { flags: 'a' });
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'workers', 'main.ts')], {
     cwd: process.cwd(),
@@ -91,6 +95,22 @@ function startWorker(logFile: string): Promise<ChildProcess> {
   });
 }
 
+/**
+ * The result tables of results.md (copied there from the files the experiment's code wrote), to
+ * show what the run measured; undefined when it measured nothing.
+ */
+export function measuredResults(resultsFile: string): string | undefined {
+  let text: string;
+  try {
+    text = readFileSync(resultsFile, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const section = /^## Measured results\n([\s\S]*?)(?=^## |(?![\s\S]))/m.exec(text)?.[1].trim();
+  if (!section) return undefined;
+  return `measured by the experiment's code (results/results.md):\n\n${section.replace(/^### /gm, '')}`;
+}
+
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({ options: { model: { type: 'string' } }, allowPositionals: true });
   const task = positionals[0] ?? 'calibration-under-shift';
@@ -101,10 +121,13 @@ async function main(): Promise<number> {
   const stopAll = () => {
     for (const p of started.reverse()) if (p.exitCode === null) p.kill('SIGTERM');
   };
-  process.once('SIGINT', () => {
-    stopAll();
-    process.exit(130);
-  });
+  // Ctrl-C or a kill: stop the server and worker this demo started, never leave them behind.
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    process.once(signal, () => {
+      stopAll();
+      process.exit(code);
+    });
+  }
 
   try {
     const choice = await chooseDemoServer();
@@ -126,8 +149,7 @@ async function main(): Promise<number> {
     const { client, close } = await connectClient();
     try {
       const store = new ArtifactStore(artifactRoot());
-      // The embedded model is slow and weak: a short experiment loop keeps the demo to minutes.
-      const experiment = model.startsWith('embedded') ? { maxSteps: 6, wallSeconds: 900 } : undefined;
+      const experiment = model.startsWith('embedded') ? EMBEDDED_EXPERIMENT : undefined;
       const { workflowId, input } = await prepareRun({ task, model, experiment }, store);
       await startRun(client, workflowId, input);
       console.log(`\nTemporal UI  ${runLink(workflowId)}`);
@@ -144,6 +166,8 @@ async function main(): Promise<number> {
       console.log(`outputs      ${store.runFolder(workflowId)}\n`);
       const view = await followRun(client, workflowId, { artifactRoot: store.root });
       console.log(`\n${formatRun(view, store.root)}`);
+      const measured = measuredResults(path.join(store.runFolder(workflowId), 'results', 'results.md'));
+      if (measured) console.log(`\n${measured}`);
       console.log(`\nnext: \`npx lab show ${workflowId}\` prints the paper; \`npx lab server\` brings the UI back with this run in it.`);
       return view.result?.status === 'completed' ? 0 : 1;
     } finally {

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { EnvAction, Observation } from '../common/environment.js';
 import { finishRefusal, MAX_FINISH_REFUSALS, resultFilesOf } from '../common/experimentSteering.js';
 import { digest } from '../activities/experiment/digest.js';
-import { errorTail, nextStepHint } from '../activities/experiment/nextStep.js';
+import { errorTail, nextStepHint, scriptToFix, withoutCodeFence } from '../activities/experiment/nextStep.js';
 import type { StepRecord } from '../activities/experiment/transcript.js';
 
 const run = (filesChanged: Observation['filesChanged'], exitCode = 0, text = ''): Observation => ({ action: 'run', ok: exitCode === 0, exitCode, text, filesChanged });
@@ -76,9 +76,35 @@ describe('the next move', () => {
     expect(nextStepHint([runMain(1, run([], 1, FAILED_RUN_TEXT))], 'competition')).toContain('NameError');
   });
 
+  it('shows the script that failed as it was written, until it is written again', () => {
+    const failed = [writeMain(1), runMain(2, run([], 1, FAILED_RUN_TEXT))];
+    expect(scriptToFix(failed)).toEqual({ path: 'main.py', content: 'print(1)' });
+    expect(scriptToFix([...failed, writeMain(3)])).toBeUndefined();
+    expect(scriptToFix([writeMain(1), runMain(2, run([]))])).toBeUndefined();
+    expect(scriptToFix([writeMain(1), record(2, { action: 'run', command: 'python other.py' }, run([], 1, FAILED_RUN_TEXT))])).toBeUndefined();
+  });
+
   it('the error tail is the end of stderr, without the list of changed files', () => {
     expect(errorTail(FAILED_RUN_TEXT, 2)).toBe(`  File "main.py", line 3, in <module>\nNameError: name 'np' is not defined`);
     expect(errorTail('$ true\nexit code 0 after 0.1 s\nstdout: (empty)\nstderr: (empty)\nfiles changed: none')).toBe('');
+  });
+});
+
+describe('code fences', () => {
+  it('a script written inside a markdown fence is written without it, and the thought says so', () => {
+    const fenced = withoutCodeFence({ thought: 'Write it.', action: { action: 'write_file', path: 'main.py', content: "```python\nprint('hi')\n```\n" } });
+    expect(fenced.action).toEqual({ action: 'write_file', path: 'main.py', content: "print('hi')\n" });
+    expect(fenced.thought).toBe('Write it.\n[Durable Lab removed the markdown code fence around main.py.]');
+    // A reply cut before its closing fence keeps everything after the opening one.
+    const cut = withoutCodeFence({ thought: '', action: { action: 'write_file', path: 'main.py', content: '```\nimport os\nx = [(' } });
+    expect(cut.action).toMatchObject({ content: 'import os\nx = [(\n' });
+  });
+
+  it('leaves other files and unfenced code alone', () => {
+    const notes = { thought: 't', action: { action: 'write_file' as const, path: 'notes.md', content: '```python\nx\n```' } };
+    expect(withoutCodeFence(notes)).toBe(notes);
+    const plain = { thought: 't', action: { action: 'write_file' as const, path: 'main.py', content: 'print(1)  # ```' } };
+    expect(withoutCodeFence(plain)).toBe(plain);
   });
 });
 

@@ -14,7 +14,7 @@ import type { LlmGateway } from '../llm/gateway.js';
 import { callRecords, usageOfCalls } from '../llm/usage.js';
 import { parseModelSpec } from '../../common/modelSpec.js';
 import { digest } from './digest.js';
-import { nextStepHint } from './nextStep.js';
+import { nextStepHint, scriptToFix, withoutCodeFence } from './nextStep.js';
 import { COMPETITION_BRIEF, EXPERIMENT_BRIEF, EXPERIMENT_SYSTEM, stepInstruction } from './prompts.js';
 import { condensedHistory, parseTranscript, serializeTranscript, type StepRecord } from './transcript.js';
 
@@ -56,6 +56,8 @@ const MAX_INPUT_CHARS = 6000;
  * the proposal; the literature review is left out), so the brief, the plan and six steps fit.
  */
 const EMBEDDED_INPUT_CHARS: Record<string, number> = { task: 1500, idea: 1200, proposal: 2400 };
+/** Output tokens of one embedded agent step (the bounded JSON schema is sized from it). */
+const EMBEDDED_STEP_TOKENS = 1800;
 
 export function createExperimentAgentActivities({ store, llm }: { store: ArtifactStore; llm: LlmGateway }) {
   return {
@@ -74,7 +76,10 @@ export function createExperimentAgentActivities({ store, llm }: { store: Artifac
               model: input.model,
               system: EXPERIMENT_SYSTEM,
               prompt,
-              maxTokens: 4000,
+              // A small model's script is ~1,000 tokens; a higher cap only lets a runaway string run for minutes.
+              maxTokens: isEmbedded(input.model) ? EMBEDDED_STEP_TOKENS : 4000,
+              // A small model's code breaks often enough at its default sampling temperature; near-greedy keeps it to what it knows.
+              ...(isEmbedded(input.model) ? { temperature: 0.2 } : {}),
               reasoningEffort: input.reasoningEffort,
               budgetLeft: input.budgetLeft,
               cacheKey: `${input.runId}/experiment/revision-${input.revision?.number ?? 0}/step-${input.step}`,
@@ -85,9 +90,10 @@ export function createExperimentAgentActivities({ store, llm }: { store: Artifac
           ),
         () => ({ stage: 'experiment', step: input.step }),
       );
+      const { thought, action } = withoutCodeFence(result.value);
       return {
-        thought: result.value.thought,
-        action: result.value.action,
+        thought,
+        action,
         transcript,
         usage: usageOfCalls(result.calls),
         calls: callRecords(result.calls),
@@ -134,6 +140,8 @@ async function experimentPrompt(store: ArtifactStore, input: ExperimentStepInput
   if (left.length) sections.push(`(Left out of this prompt to keep it short: ${left.join(', ')}.)`);
   if (input.revision) sections.push(`## Reviewer feedback on the previous experiment (revision ${input.revision.number})\n${input.revision.feedback}`);
   sections.push(`## Your steps so far\n${condensedHistory(records)}`);
+  const script = brief === 'research' ? scriptToFix(records) : undefined;
+  if (script) sections.push(`## ${script.path} as you last wrote it (it failed)\n\`\`\`python\n${script.content}\n\`\`\``);
   sections.push(stepInstruction({ brief, step: input.step, maxSteps: input.maxSteps, secondsLeft: input.secondsLeft, hint: nextStepHint(records, brief) }));
   return sections.join('\n\n');
 }

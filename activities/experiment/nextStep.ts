@@ -4,6 +4,7 @@
  * emptied them, and finished without running anything; told the next move, it follows it.
  */
 import { resultFilesOf } from '../../common/experimentSteering.js';
+import type { EnvAction } from '../../common/environment.js';
 import type { StepRecord } from './transcript.js';
 
 /** Lines of a failed command's stderr shown again in the hint. */
@@ -21,7 +22,7 @@ export function nextStepHint(records: readonly StepRecord[], brief: 'research' |
   if (!lastScript && !lastRun) {
     return (
       'Start by writing the whole experiment as one script with write_file `main.py`: it loads or generates the data, ' +
-      'trains the baseline and the proposed method, creates the folder results/ (os.makedirs("results", exist_ok=True)), ' +
+      'trains the baseline and the proposed method, creates the folder results/ (os.makedirs(\'results\', exist_ok=True)), ' +
       'writes results/metrics.csv with one row per method, and prints the same table.'
     );
   }
@@ -46,8 +47,28 @@ function failureLines(run: StepRecord): string {
   return (
     `The last command ${how}.` +
     (error ? ` The end of its error output:\n\`\`\`\n${error}\n\`\`\`\n` : ' ') +
-    'Fix the cause: write the whole corrected file with write_file, then run it again.'
+    'Fix the cause: reply with write_file of the script again, its content the complete corrected program (every line of ' +
+    'Python, not a description of the change), then run it again.'
   );
+}
+
+/** Characters of the script shown again for a fix. */
+const SCRIPT_CHARS = 6000;
+
+/**
+ * The script to fix, as the agent last wrote it, when its last command failed and it has not
+ * written the script since: the condensed history shows only "write_file main.py (1866 chars)",
+ * and a model cannot fix code it cannot see.
+ */
+export function scriptToFix(records: readonly StepRecord[]): { path: string; content: string } | undefined {
+  const lastRun = findLast(records, (r) => r.action.action === 'run');
+  if (!lastRun || lastRun.observation.ok) return undefined;
+  if (records.some((r) => r.step > lastRun.step && r.action.action === 'write_file')) return undefined;
+  const command = lastRun.action.action === 'run' ? lastRun.action.command : '';
+  const script = findLast(records, (r) => r.action.action === 'write_file' && /\.py$/i.test(r.action.path) && r.step < lastRun.step && command.includes(r.action.path));
+  if (!script || script.action.action !== 'write_file') return undefined;
+  const { path, content } = script.action;
+  return { path, content: content.length > SCRIPT_CHARS ? `${content.slice(0, SCRIPT_CHARS)}\n# …(cut at ${SCRIPT_CHARS} characters)` : content };
 }
 
 /** The last lines of the stderr section of a run's observation text (see the environment's runText). */
@@ -64,3 +85,23 @@ function findLast(records: readonly StepRecord[], test: (r: StepRecord) => boole
   for (let i = records.length - 1; i >= 0; i--) if (test(records[i])) return records[i];
   return undefined;
 }
+
+/**
+ * A code file written with the markdown fence a model puts around code in chat ("```python" on
+ * the first line) cannot run; the fence is removed and the step's thought says so.
+ */
+export function withoutCodeFence(decision: { thought: string; action: EnvAction }): { thought: string; action: EnvAction } {
+  const { action } = decision;
+  if (action.action !== 'write_file' || !CODE_FILE.test(action.path)) return decision;
+  const lines = action.content.replace(/^\s*\n/, '').split('\n');
+  if (!/^\s*```[\w+-]*\s*$/.test(lines[0] ?? '')) return decision;
+  let body = lines.slice(1);
+  const closing = body.findIndex((l) => /^\s*```\s*$/.test(l));
+  if (closing >= 0) body = body.slice(0, closing);
+  return {
+    thought: `${decision.thought}\n[Durable Lab removed the markdown code fence around ${action.path}.]`,
+    action: { ...action, content: `${body.join('\n').replace(/\s+$/, '')}\n` },
+  };
+}
+
+const CODE_FILE = /\.(py|sh|r|jl)$/i;

@@ -11,7 +11,30 @@ export const EXPERIMENT_SYSTEM =
   'Each step you choose exactly one action. Nothing you do not run is real: never write result ' +
   'numbers by hand, never fake or synthesise results, and report failures as failures.';
 
-const ACTIONS_HEAD = 'Actions (reply with one JSON object `{"thought": "...", "action": {...}}`):\n';
+/**
+ * The shape of a first script: a working example a small model can adapt. It uses pandas and
+ * print(), not "\n" inside strings, and single quotes: a small model writing code into a JSON
+ * string leaves a double quote unescaped, which ends the string (and the file) there.
+ */
+const SCRIPT_SHAPE = `import os
+import pandas as pd
+from sklearn.datasets import load_breast_cancer
+from sklearn.model_selection import train_test_split
+from sklearn.linear_model import LogisticRegression
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.metrics import accuracy_score
+
+os.makedirs('results', exist_ok=True)
+X, y = load_breast_cancer(return_X_y=True)
+X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, random_state=0)
+rows = []
+# The baseline first, then the method the proposal describes (replace the example models and metric).
+for name, model in [('baseline', LogisticRegression(max_iter=1000)), ('proposed', RandomForestClassifier(random_state=0))]:
+    model.fit(X_train, y_train)
+    rows.append({'method': name, 'accuracy': accuracy_score(y_test, model.predict(X_test))})
+table = pd.DataFrame(rows)
+table.to_csv('results/metrics.csv', index=False)
+print(table.to_string(index=False))`;
 
 /** A research experiment: implement the proposal as code whose runs write the results. */
 export const EXPERIMENT_BRIEF =
@@ -24,12 +47,17 @@ export const EXPERIMENT_BRIEF =
   '`results/`: a table `results/metrics.csv` with a header row and one row per method or setting (for example ' +
   '`method,accuracy`), and optionally figures as PNG files (matplotlib with the Agg backend, labelled axes and a title). ' +
   'Only files that your commands write count as results. Keep runs short (minutes, not hours).\n' +
-  ACTIONS_HEAD +
-  '- {"action":"write_file","path":"main.py","content":"..."} writes a whole file (relative path).\n' +
+  'A first main.py has this shape (adapt the data, the methods and the metric to the proposal; use single quotes in ' +
+  'Python, since a double quote must be escaped inside the JSON string):\n' +
+  '```python\n' +
+  SCRIPT_SHAPE +
+  '\n```\n' +
+  'Actions (reply with one JSON object `{"thought": "...", "action": {...}}`):\n' +
+  '- {"action":"write_file","path":"main.py","content": the whole file as one JSON string, every line of it} writes a file (relative path).\n' +
   '- {"action":"run","command":"python main.py","timeoutSeconds":600} runs a shell command; you see its exit code and output.\n' +
   '- {"action":"read_file","path":"results/metrics.csv"} reads a file.\n' +
   '- {"action":"list_files","path":"results"} lists a folder.\n' +
-  '- {"action":"finish","summary":"..."} ends the experiment: say what was run and which result files hold what, or what failed. ' +
+  '- {"action":"finish","summary": what was run and which result files hold what, or what failed} ends the experiment. ' +
   'Do not state numbers in the summary that the code did not print or write. Finishing needs a result file under results/ ' +
   'written by a command.';
 
@@ -41,7 +69,7 @@ export const COMPETITION_BRIEF =
   'methods/ count: everything else is restored before scoring, and changing the harness or looking for hidden data makes ' +
   'the submission invalid. Check your method on the development split with `python run.py --split dev`; after you finish, ' +
   'the method is scored on a hidden test split you never see. Python 3 with numpy, pandas, scikit-learn and scipy; no network, no pip.\n' +
-  ACTIONS_HEAD +
+  'Actions (reply with one JSON object `{"thought": "...", "action": {...}}`):\n' +
   '- {"action":"read_file","path":"methods/baseline.py"} reads a file.\n' +
   '- {"action":"list_files","path":"."} lists a folder.\n' +
   '- {"action":"write_file","path":"methods/my_method.py","content":"..."} writes a file (relative path).\n' +

@@ -16,7 +16,7 @@ import { callRecords, usageOfCalls } from '../llm/usage.js';
 import { STAGE_HOOKS } from './hooks.js';
 import { parseModelSpec } from '../../common/modelSpec.js';
 import type { StageActivityInput } from '../types.js';
-import { STAGE_MAX_TOKENS, stagePrompt } from './prompts.js';
+import { closingInstruction, EMBEDDED_STAGE_MAX_TOKENS, STAGE_MAX_TOKENS, stagePrompt } from './prompts.js';
 
 export interface StageDeps {
   store: ArtifactStore;
@@ -36,10 +36,10 @@ export function createStageActivities({ store, llm }: StageDeps) {
         ? { ...input.revision, previous: await readOrFail(store, input.revision.previous, `previous ${input.stage}`) }
         : undefined;
       const hooks = STAGE_HOOKS[input.stage] ?? {};
-      const base = stagePrompt(input.stage, { task, inputs, revision });
+      const base = stagePrompt(input.stage, { task, inputs, revision }, { short: parseSafe(input.model)?.provider === 'embedded' });
       const extraPrompt = await hooks.extraPrompt?.(store, input);
       const { system } = base;
-      const prompt = extraPrompt ? `${base.prompt}\n\n---\n\n${extraPrompt}` : base.prompt;
+      const prompt = [base.prompt, extraPrompt, closingInstruction(input.stage)].filter(Boolean).join('\n\n---\n\n');
       ctx.log.info('stage started', { stage: input.stage, model: input.model, revision: revision?.number ?? 0 });
 
       let outputTokens = 0;
@@ -86,7 +86,8 @@ function outputLimits(stage: StageName, model: string): { maxTokens: number; max
   const cap = STAGE_MAX_TOKENS[stage];
   const maxContinuations = countFromEnv('LAB_LLM_MAX_CONTINUATIONS', DEFAULT_MAX_CONTINUATIONS);
   if (parseSafe(model)?.provider !== 'embedded') return { maxTokens: cap, maxContinuations, raise: [] };
-  const embeddedCap = Number(process.env.LAB_EMBEDDED_MAX_TOKENS ?? 512);
+  const configured = process.env.LAB_EMBEDDED_MAX_TOKENS?.trim();
+  const embeddedCap = configured ? Number(configured) : EMBEDDED_STAGE_MAX_TOKENS[stage];
   if (embeddedCap >= cap) return { maxTokens: cap, maxContinuations, raise: [] };
   return { maxTokens: embeddedCap, maxContinuations, raise: [`LAB_EMBEDDED_MAX_TOKENS (${embeddedCap} now)`] };
 }

@@ -3,6 +3,7 @@
  * (see shared/mlr-judge-rubrics.md): what each stage reads and the shape it must write.
  */
 import type { StageName } from '../../common/stages.js';
+import { digest } from '../experiment/digest.js';
 
 export interface StagePromptInput {
   task: string;
@@ -48,10 +49,35 @@ const INPUT_TITLES: Record<StageName, string> = {
   paper: 'Paper',
 };
 
-export function stagePrompt(stage: StageName, input: StagePromptInput): { system: string; prompt: string } {
-  const parts = [INSTRUCTIONS[stage], `# Workshop call (task)\n\n${input.task.trim()}`];
+/**
+ * A small model (the embedded one) is asked for shorter texts with the same sections, and reads
+ * digests of long inputs: a 1.5B model writing 2,000 words at 11 tokens/s takes most of the
+ * demo's time and drifts, and its context is 8K tokens.
+ */
+const SHORT_LENGTHS: Partial<Record<StageName, [string, string]>> = {
+  proposal: ['(about 2000 words)', '(about 450 words)'],
+  paper: ['as markdown with these sections', 'as markdown (about 700 words in all) with these sections'],
+};
+/** Characters of each input a small model reads (a digest of its sections); the task and results.md stay whole up to the last entry. */
+const SHORT_INPUT_CHARS: Partial<Record<StageName, number>> & { other: number } = { idea: 1500, literature: 1500, proposal: 2500, experiment: 4000, other: 2500 };
+
+/** What ends every stage prompt: the instruction again, so a model answers it rather than continuing the inputs as a document. */
+const CLOSING: Record<StageName, string> = {
+  idea: 'Now write the research idea (at most 200 words), starting with its "# " title line.',
+  literature: 'Now write the literature review, starting with its first paper.',
+  proposal: 'Now write the research proposal, starting with its "# " title line. Do not repeat the inputs above.',
+  experiment: 'Now write the experiment plan, code and expected outputs.',
+  paper: 'Now write the paper, starting with its "# " title line. Report only numbers that appear in the experiment\'s results above.',
+};
+
+export function stagePrompt(stage: StageName, input: StagePromptInput, options: { short?: boolean } = {}): { system: string; prompt: string } {
+  const short = options.short ?? false;
+  const [long, brief] = (short && SHORT_LENGTHS[stage]) || ['', ''];
+  const instructions = long ? INSTRUCTIONS[stage].replace(long, brief) : INSTRUCTIONS[stage];
+  const shorten = (name: StageName | 'task', text: string) => (short ? digest(text, name === 'task' ? SHORT_INPUT_CHARS.other : SHORT_INPUT_CHARS[name] ?? SHORT_INPUT_CHARS.other) : text.trim());
+  const parts = [instructions, `# Workshop call (task)\n\n${shorten('task', input.task)}`];
   for (const [name, text] of Object.entries(input.inputs) as Array<[StageName, string]>) {
-    parts.push(`# ${INPUT_TITLES[name]}\n\n${text.trim()}`);
+    parts.push(`# ${INPUT_TITLES[name]}\n\n${shorten(name, text)}`);
   }
   if (input.revision) {
     parts.push(
@@ -62,7 +88,21 @@ export function stagePrompt(stage: StageName, input: StagePromptInput): { system
   return { system: SYSTEM, prompt: parts.join('\n\n---\n\n') };
 }
 
-/** Output token caps per stage; the embedded model gets a smaller cap (LAB_EMBEDDED_MAX_TOKENS) as it writes slowly. */
+/** The last lines of a stage's prompt (after any extra material the stage adds). */
+export function closingInstruction(stage: StageName): string {
+  return CLOSING[stage];
+}
+
+/** Output tokens per call for the embedded model: a little above the shorter texts it is asked for (LAB_EMBEDDED_MAX_TOKENS overrides). */
+export const EMBEDDED_STAGE_MAX_TOKENS: Record<StageName, number> = {
+  idea: 450,
+  literature: 1200,
+  proposal: 900,
+  experiment: 1200,
+  paper: 1400,
+};
+
+/** Output token caps per stage. */
 export const STAGE_MAX_TOKENS: Record<StageName, number> = {
   idea: 600,
   literature: 3000,

@@ -1,0 +1,43 @@
+/** What `npm run demo` prints of a run's measurements: the tables results.md copied from the code's files, or nothing. */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { measuredResults } from '../scripts/demo.js';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'lab-demo-output-'));
+const file = (name: string, text: string) => {
+  const p = path.join(dir, name);
+  writeFileSync(p, text);
+  return p;
+};
+
+describe('the demo shows what the experiment measured', () => {
+  it('prints the measured tables of results.md and nothing after them', () => {
+    const results = file(
+      'ok.md',
+      [
+        '# Experiment results',
+        '',
+        '- **Status:** results produced',
+        '',
+        '## Measured results',
+        '',
+        '### results/metrics.csv',
+        '| method | accuracy |',
+        '| --- | --- |',
+        '| baseline | 0.959 |',
+        '',
+        '## Commands run',
+        '',
+        '| step | command | result | seconds |',
+      ].join('\n'),
+    );
+    expect(measuredResults(results)).toBe("measured by the experiment's code (results/results.md):\n\nresults/metrics.csv\n| method | accuracy |\n| --- | --- |\n| baseline | 0.959 |");
+  });
+
+  it('prints nothing for a failed experiment or a run without results.md', () => {
+    expect(measuredResults(file('failed.md', '# Experiment results\n\n- **Status:** failed experiment: no result files\n\n## Commands run\n'))).toBeUndefined();
+    expect(measuredResults(path.join(dir, 'missing.md'))).toBeUndefined();
+  });
+});
