@@ -52,7 +52,7 @@ async function load(modelPath: string): Promise<LoadedModel> {
   const llama = await getLlama({ gpu: false, build: 'never', logLevel: 'error' as never });
   const model = await llama.loadModel({ modelPath });
   // More threads than free cores makes llama.cpp crawl: the cores free now, 1 under tests and CI, or LAB_EMBEDDED_THREADS.
-  const threads = embeddedThreads();
+  const threads = await embeddedThreads();
   const context = await model.createContext({ contextSize: contextSize(), threads });
   return { llama, model, context, sequence: context.getSequence(), queue: Promise.resolve() };
 }
