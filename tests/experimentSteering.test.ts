@@ -6,6 +6,8 @@ import { describe, expect, it } from 'vitest';
 import type { EnvAction, Observation } from '../common/environment.js';
 import { finishRefusal, MAX_FINISH_REFUSALS, resultFilesOf } from '../common/experimentSteering.js';
 import { digest } from '../activities/experiment/digest.js';
+import { exampleCopy, examplesRun } from '../activities/experiment/exampleCopy.js';
+import { SCRIPT_SHAPE } from '../activities/experiment/prompts.js';
 import { errorTail, nextStepHint, scriptToFix, withoutCodeFence } from '../activities/experiment/nextStep.js';
 import type { StepRecord } from '../activities/experiment/transcript.js';
 
@@ -87,6 +89,31 @@ describe('the next move', () => {
   it('the error tail is the end of stderr, without the list of changed files', () => {
     expect(errorTail(FAILED_RUN_TEXT, 2)).toBe(`  File "main.py", line 3, in <module>\nNameError: name 'np' is not defined`);
     expect(errorTail('$ true\nexit code 0 after 0.1 s\nstdout: (empty)\nstderr: (empty)\nfiles changed: none')).toBe('');
+  });
+});
+
+describe('the example script run as it stands', () => {
+  const example = SCRIPT_SHAPE.replace(/'/g, '"');
+  const adapted = SCRIPT_SHAPE.replace("load_breast_cancer", "load_digits")
+    .replace("('proposed', RandomForestClassifier(random_state=0))", "('proposed', CalibratedClassifierCV(LogisticRegression(max_iter=1000)))")
+    .replace('from sklearn.metrics import accuracy_score', 'from sklearn.metrics import accuracy_score, brier_score_loss\nfrom sklearn.calibration import CalibratedClassifierCV')
+    .replace("rows.append({'method': name, 'accuracy': accuracy_score(y_test, model.predict(X_test))})", "p = model.predict_proba(X_test)\n    rows.append({'method': name, 'accuracy': accuracy_score(y_test, model.predict(X_test)), 'confidence': p.max(axis=1).mean()})\n    print(name, rows[-1])");
+
+  it('is recognised whatever its quotes, comments and spacing; an adapted script is not', () => {
+    expect(exampleCopy(example)).toMatchObject({ own: 0 });
+    expect(exampleCopy(`# my experiment\n${example.replace(/\n/g, '\n\n')}\nprint('done')`)).toMatchObject({ own: 1 });
+    expect(exampleCopy(adapted)).toBeUndefined();
+    expect(exampleCopy('import os\nprint(1)')).toBeUndefined();
+  });
+
+  it('is named in the hint after it ran, and only the script a command ran counts', () => {
+    const write = (step: number, content: string) => record(step, { action: 'write_file', path: 'main.py', content }, wrote('main.py'));
+    const ran = (step: number) => runMain(step, run([{ path: 'results/metrics.csv', change: 'added', bytes: 40 }]));
+    expect(examplesRun([write(1, example), ran(2)])).toEqual([{ path: 'main.py', copy: expect.objectContaining({ own: 0 }) }]);
+    expect(nextStepHint([write(1, example), ran(2)], 'research')).toMatch(/But main\.py is still the example from the instructions/);
+    expect(examplesRun([write(1, example), ran(2), write(3, adapted), ran(4)])).toEqual([]);
+    expect(nextStepHint([write(1, example), ran(2), write(3, adapted), ran(4)], 'research')).toMatch(/^Result files written by your commands: results\/metrics\.csv\. If they hold/);
+    expect(examplesRun([write(1, example)])).toEqual([]);
   });
 });
 

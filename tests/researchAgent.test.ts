@@ -19,6 +19,7 @@ import { recordedOutput, scriptedReply, stageOfPrompt } from './fakes/recordedOu
 import { experimentStep, scriptedExperimentReply, type ScriptedSteps } from './fakes/scriptedExperiment.js';
 import { startScriptedLab, type ScriptedLab, type TestLab } from './helpers/temporal.js';
 import { waitFor } from './helpers/wait.js';
+import { SCRIPT_SHAPE } from '../activities/experiment/prompts.js';
 import { hostProcessesWith } from './helpers/processes.js';
 
 const SKLEARN_EXPERIMENT = `import json, os
@@ -270,6 +271,22 @@ describe('the experiment loop steers a small model', () => {
     // What stays the same from step to step comes first, so the next prompt extends the last one's prefix.
     const history = (n: number) => prompt(n).indexOf('## Your steps so far');
     expect(prompt(2).slice(0, history(2))).toBe(prompt(1).slice(0, history(1)));
+    experimentSteps = SKLEARN_STEPS;
+  });
+
+  it("says so in results.md when the script that ran is the brief's example with hardly a change", async () => {
+    experimentSteps = [
+      { action: { action: 'write_file', path: 'main.py', content: SCRIPT_SHAPE } },
+      { action: { action: 'run', command: 'python main.py', timeoutSeconds: 120 } },
+      { action: { action: 'finish', summary: 'Ran main.py.' } },
+    ];
+    const id = `agent-example-${Date.now()}`;
+    const handle = await start(id);
+    expect((await handle.result()).status).toBe('completed');
+    const results = readFileSync(path.join(lab.store.runFolder(id), 'results', 'results.md'), 'utf8');
+    expect(results).toContain("## The brief's example script, run as it stands");
+    expect(results).toMatch(/- `main\.py` \(`\d+ of the example's \d+ lines kept, 0 of its own`\) is the example from the agent's instructions/);
+    expect(readFileSync(path.join(lab.store.runFolder(id), 'experiment', 'steps', '003-prompt.md'), 'utf8')).toMatch(/But main\.py is still the example from the instructions/);
     experimentSteps = SKLEARN_STEPS;
   });
 

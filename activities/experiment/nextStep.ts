@@ -5,6 +5,7 @@
  */
 import { resultFilesOf } from '../../common/experimentSteering.js';
 import type { EnvAction } from '../../common/environment.js';
+import { examplesRun } from './exampleCopy.js';
 import type { StepRecord } from './transcript.js';
 
 /** Lines of a failed command's stderr shown again in the hint. */
@@ -21,7 +22,8 @@ export function nextStepHint(records: readonly StepRecord[], brief: 'research' |
   const resultFiles = resultFilesOf(records.map((r) => r.observation));
   if (!lastScript && !lastRun) {
     return (
-      'Start by writing the whole experiment as one script with write_file `main.py`: it loads or generates the data, ' +
+      'Start by writing the whole experiment as one script with write_file `main.py`, adapted from the example above to this ' +
+      'task (the proposal\'s data, method and metric: the example unchanged does not test the proposal): it loads or generates the data, ' +
       'trains the baseline and the proposed method, creates the folder results/ (os.makedirs(\'results\', exist_ok=True)), ' +
       'writes results/metrics.csv with one row per method, and prints the same table.'
     );
@@ -32,6 +34,14 @@ export function nextStepHint(records: readonly StepRecord[], brief: 'research' |
   if (runFailed) return failure;
   if (!resultFiles.length) {
     return 'The last command ran, but no command has written a result file under results/ yet. Change the script so it writes results/metrics.csv (write the whole file again), then run it.';
+  }
+  const example = examplesRun(records).at(-1);
+  if (example) {
+    return (
+      `Result files written by your commands: ${resultFiles.join(', ')}. But ${example.path} is still the example from the ` +
+      'instructions with hardly a change, so they measure the example\'s models, not the proposal. Change the script to the ' +
+      'proposal\'s data, method and metric (write the whole file), then run it; or finish, and the results will say they are the example\'s.'
+    );
   }
   return (
     `Result files written by your commands: ${resultFiles.join(', ')}. If they hold the baseline's and the proposed ` +

@@ -16,7 +16,7 @@ export const EXPERIMENT_SYSTEM =
  * print(), not "\n" inside strings, and single quotes: a small model writing code into a JSON
  * string leaves a double quote unescaped, which ends the string (and the file) there.
  */
-const SCRIPT_SHAPE = `import os
+export const SCRIPT_SHAPE = `import os
 import pandas as pd
 from sklearn.datasets import load_breast_cancer
 from sklearn.model_selection import train_test_split

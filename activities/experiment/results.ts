@@ -17,6 +17,7 @@ import { checkCounts } from '../integrity/check/summary.js';
 import { FLAGGED_VERDICTS, type CheckReport } from '../integrity/check/types.js';
 import { typedFiles, writesFromLabTranscript } from '../integrity/check/writers.js';
 import { appendPending } from './agent.js';
+import { examplesRun } from './exampleCopy.js';
 import { parseTranscript, type StepRecord } from './transcript.js';
 
 export interface CollectResultsInput {
@@ -391,6 +392,19 @@ function renderResults(o: {
   // The link is the stored name (plain characters only), the caption the name the code gave it.
   const target = (stored: string) => (stored.includes(' ') ? `<${stored}>` : stored);
   if (o.figures.length) lines.push('## Figures', '', ...o.figures.flatMap((f) => [`![${printable(f.path).replace(/[[\]]/g, '\\$&')}](${target(f.stored.slice('results/'.length))})`, '']));
+  const examples = o.input.brief === 'competition' ? [] : examplesRun(o.records);
+  if (examples.length) {
+    lines.push(
+      "## The brief's example script, run as it stands",
+      '',
+      // The counts are in a code span: they are not results, and the provenance check skips code spans.
+      ...examples.map(
+        (e) =>
+          `- \`${printable(e.path)}\` (\`${e.copy.kept} of the example's ${e.copy.of} lines kept, ${e.copy.own} of its own\`) is the example from the agent's instructions with hardly a change: its results measure that example's models and data (logistic regression and a random forest on scikit-learn's breast-cancer set), not the method the proposal describes.`,
+      ),
+      '',
+    );
+  }
   if (o.typedByAgent.length) {
     lines.push(
       '## Not counted as results',

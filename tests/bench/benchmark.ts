@@ -18,6 +18,7 @@ import { mapLimited } from '../../common/mapLimited.js';
 import { benchmarkInputSchema, type BenchmarkInput, type BenchProgress, type BenchResult } from '../../common/benchmark.js';
 import { startBench } from '../../scripts/lib/bench.js';
 import { spawnDevServer, waitForPort } from '../../scripts/lib/devServer.js';
+import { writeBenchSection } from './resultsFile.js';
 import { PROJECT_ROOT } from '../../scripts/lib/paths.js';
 import { benchProgressQuery } from '../../workflows/definitions.js';
 import { FakeLlmServer } from '../fakes/fakeLlmServer.js';
@@ -320,21 +321,8 @@ function commandLine(): string {
 
 const SECTION = '## Benchmark sweep (tests/bench/benchmark.ts)';
 
-/** Replaces this benchmark's section of bench/results.md (or adds it), keeping the other benchmarks' sections. */
 function writeResults(lines: string[]): string {
-  const file = path.join(PROJECT_ROOT, 'bench', 'results.md');
-  mkdirSync(path.dirname(file), { recursive: true });
-  const section = `${SECTION}\n\n${lines.join('\n')}\n`;
-  let text = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmark results\n\nFigures from the benchmark scripts in tests/bench/, each section written by its script.\n';
-  const start = text.indexOf(`${SECTION}\n`);
-  if (start >= 0) {
-    const after = text.indexOf('\n## ', start + SECTION.length);
-    text = text.slice(0, start) + section + (after >= 0 ? text.slice(after) : '');
-  } else {
-    text = `${text.trimEnd()}\n\n${section}`;
-  }
-  writeFileSync(file, text);
-  return file;
+  return writeBenchSection(SECTION, lines);
 }
 
 // ---------------------------------------------------------------- the sweep

@@ -23,15 +23,32 @@ import { spawnDevServer, waitForPort } from '../../scripts/lib/devServer.js';
 import { connectClient } from '../../scripts/lib/client.js';
 import { prepareRun, startRun } from '../../scripts/lib/runs.js';
 import { freePort } from '../helpers/labProcesses.js';
+import { writeBenchSection } from './resultsFile.js';
 
 const EXAMPLE_TASKS = ['calibration-under-shift', 'reproducible-ml-pipelines', 'small-lm-data-efficiency'];
+
+/** What this run printed, for its section of bench/results.md. */
+const printed: string[] = [];
+const say = (line = '') => {
+  console.log(line);
+  printed.push(line);
+};
 
 const { values } = parseArgs({
   options: { tasks: { type: 'string' }, 'throughput-only': { type: 'boolean' }, 'runs-only': { type: 'boolean' } },
 });
-console.log(`machine: ${os.cpus()[0]?.model ?? 'cpu'} x${os.availableParallelism()}, node ${process.version}, load ${os.loadavg()[0].toFixed(2)}`);
+const started = new Date();
+say(`machine: ${os.cpus()[0]?.model ?? 'cpu'} x${os.availableParallelism()}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}, load ${os.loadavg()[0].toFixed(2)}`);
 if (!values['runs-only']) await throughput();
 if (!values['throughput-only']) await researchRuns(values.tasks ? values.tasks.split(',').map((t) => t.trim()) : EXAMPLE_TASKS);
+const args = process.argv.slice(2).join(' ');
+const file = writeBenchSection('## Embedded model (tests/bench/embedded.ts)', [
+  `Date: ${started.toISOString()}  `,
+  `Command: \`npm run bench:embedded${args ? ` -- ${args}` : ''}\`  `,
+  '',
+  ...printed.filter((l) => !/ started \(outputs in /.test(l)),
+]);
+console.log(`\nwrote ${path.relative(process.cwd(), file)}`);
 process.exit(0);
 
 async function throughput(): Promise<void> {
@@ -53,10 +70,10 @@ async function throughput(): Promise<void> {
   );
   const genTokens = runs.reduce((n, r) => n + r.out, 0);
   const genSeconds = runs.reduce((n, r) => n + r.ms, 0) / 1000;
-  console.log(`model load + first call: ${(loadMs / 1000).toFixed(1)} s`);
-  for (const r of runs) console.log(`  call: ${r.in} prompt + ${r.out} generated tokens in ${(r.ms / 1000).toFixed(2)} s`);
-  console.log(`generation (incl. prompt processing): ${(genTokens / genSeconds).toFixed(1)} tokens/s over ${genTokens} tokens`);
-  console.log(`JSON call (grammar-constrained): ${json.calls.length} call(s), value ${JSON.stringify(json.value)}`);
+  say(`model load + first call: ${(loadMs / 1000).toFixed(1)} s`);
+  for (const r of runs) say(`  call: ${r.in} prompt + ${r.out} generated tokens in ${(r.ms / 1000).toFixed(2)} s`);
+  say(`generation (incl. prompt processing): ${(genTokens / genSeconds).toFixed(1)} tokens/s over ${genTokens} tokens`);
+  say(`JSON call (grammar-constrained): ${json.calls.length} call(s), value ${JSON.stringify(json.value)}`);
 
   // Prefix reuse: two calls sharing a long preamble (a stage prompt's task and inputs); the second
   // processes only what differs. The first call here starts from another prompt, so it pays in full.
@@ -68,7 +85,7 @@ async function throughput(): Promise<void> {
   };
   const cold = await timed('name one metric.');
   const warm = await timed('name one dataset.');
-  console.log(
+  say(
     `prefix reuse: a ${cold.inputTokens}-token prompt took ${cold.seconds.toFixed(1)} s (${cold.evaluatedTokens} tokens processed); the next one sharing its preamble ${warm.seconds.toFixed(1)} s (${warm.evaluatedTokens} processed)`,
   );
 }
@@ -121,7 +138,7 @@ async function researchRuns(tasks: string[]): Promise<void> {
           unsupported: paper?.checks?.provenance?.counts?.unsupported ?? paper?.checks?.provenance?.unmatched,
         };
         figures.push(row);
-        console.log(`${task}: ${row.status} in ${(seconds / 60).toFixed(1)} min, ${row.calls} calls, experiment ${row.experiment}, ${row.commands} commands, results ${row.resultFiles.join(', ') || 'none'}, unsupported numbers ${row.unsupported ?? 'not checked'}`);
+        say(`${task}: ${row.status} in ${(seconds / 60).toFixed(1)} min, ${row.calls} calls, experiment ${row.experiment}, ${row.commands} commands, results ${row.resultFiles.join(', ') || 'none'}, unsupported numbers ${row.unsupported ?? 'not checked'}`);
       }
     } finally {
       await close();
@@ -130,14 +147,16 @@ async function researchRuns(tasks: string[]): Promise<void> {
     worker?.kill('SIGTERM');
     server.kill('SIGTERM');
   }
-  console.log('\n| task | status | time | LLM calls | experiment | commands run | result files | unsupported numbers |');
-  console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+  say();
+  say('| task | status | time | LLM calls | experiment | commands run | result files | unsupported numbers |');
+  say('| --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const f of figures) {
     const time = `${Math.floor(f.seconds / 60)} min ${Math.round(f.seconds % 60)} s`;
-    console.log(`| ${f.task} | ${f.status} | ${time} | ${f.calls} | ${f.experiment} | ${f.commands} | ${f.resultFiles.join(', ') || 'none'} | ${f.unsupported ?? 'not checked'} |`);
+    say(`| ${f.task} | ${f.status} | ${time} | ${f.calls} | ${f.experiment} | ${f.commands} | ${f.resultFiles.join(', ') || 'none'} | ${f.unsupported ?? 'not checked'} |`);
   }
   const withResults = figures.filter((f) => f.resultFiles.length).length;
-  console.log(`\n${withResults} of ${figures.length} tasks with result files written by a command`);
+  say();
+  say(`${withResults} of ${figures.length} tasks with result files written by a command`);
   await rm(home, { recursive: true, force: true });
 }
 
