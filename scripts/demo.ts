@@ -106,9 +106,12 @@ export function measuredResults(resultsFile: string): string | undefined {
   } catch {
     return undefined;
   }
-  const section = /^## Measured results\n([\s\S]*?)(?=^## |(?![\s\S]))/m.exec(text)?.[1].trim();
-  if (!section) return undefined;
-  return `measured by the experiment's code (results/results.md):\n\n${section.replace(/^### /gm, '')}`;
+  const section = (heading: string) => new RegExp(`^## ${heading}\\n([\\s\\S]*?)(?=^## |(?![\\s\\S]))`, 'm').exec(text)?.[1].trim();
+  const measured = section('Measured results');
+  if (!measured) return undefined;
+  // A small model may run the brief's example as it stands: what the numbers measure is said beside them.
+  const example = section("The brief's example script, run as it stands");
+  return `measured by the experiment's code (results/results.md):\n\n${measured.replace(/^### /gm, '')}${example ? `\n\nnote: ${example.replace(/^- /, '')}` : ''}`;
 }
 
 async function main(): Promise<number> {

@@ -36,6 +36,14 @@ describe('the demo shows what the experiment measured', () => {
     expect(measuredResults(results)).toBe("measured by the experiment's code (results/results.md):\n\nresults/metrics.csv\n| method | accuracy |\n| --- | --- |\n| baseline | 0.959 |");
   });
 
+  it("says beside the table when the script was the brief's example run as it stands", () => {
+    const results = file(
+      'example.md',
+      "# Experiment results\n\n## Measured results\n\n### results/metrics.csv\n| method | accuracy |\n| --- | --- |\n| baseline | 0.959 |\n\n## The brief's example script, run as it stands\n\n- `main.py` is the example.\n\n## Commands run\n",
+    );
+    expect(measuredResults(results)).toMatch(/\| baseline \| 0\.959 \|\n\nnote: `main\.py` is the example\.$/);
+  });
+
   it('prints nothing for a failed experiment or a run without results.md', () => {
     expect(measuredResults(file('failed.md', '# Experiment results\n\n- **Status:** failed experiment: no result files\n\n## Commands run\n'))).toBeUndefined();
     expect(measuredResults(path.join(dir, 'missing.md'))).toBeUndefined();
