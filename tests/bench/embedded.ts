@@ -98,6 +98,8 @@ interface TaskFigures {
   experiment: string;
   commands: number;
   resultFiles: string[];
+  /** Whether the script the commands ran was the brief's example as it stands (results.md says so). */
+  exampleScript: boolean;
   unsupported: number | undefined;
 }
 
@@ -135,10 +137,11 @@ async function researchRuns(tasks: string[]): Promise<void> {
           experiment: experiment ? `${experiment.status} (${experiment.end}, ${experiment.steps} steps)` : 'not run',
           commands: experiment?.commands ?? 0,
           resultFiles: collectedResults(store.runFolder(workflowId)),
+          exampleScript: ranTheExample(store.runFolder(workflowId)),
           unsupported: paper?.checks?.provenance?.counts?.unsupported ?? paper?.checks?.provenance?.unmatched,
         };
         figures.push(row);
-        say(`${task}: ${row.status} in ${(seconds / 60).toFixed(1)} min, ${row.calls} calls, experiment ${row.experiment}, ${row.commands} commands, results ${row.resultFiles.join(', ') || 'none'}, unsupported numbers ${row.unsupported ?? 'not checked'}`);
+        say(`${task}: ${row.status} in ${(seconds / 60).toFixed(1)} min, ${row.calls} calls, experiment ${row.experiment}, ${row.commands} commands, results ${row.resultFiles.join(', ') || 'none'}${row.exampleScript ? " (the brief's example script, as it stands)" : ''}, unsupported numbers ${row.unsupported ?? 'not checked'}`);
       }
     } finally {
       await close();
@@ -148,16 +151,25 @@ async function researchRuns(tasks: string[]): Promise<void> {
     server.kill('SIGTERM');
   }
   say();
-  say('| task | status | time | LLM calls | experiment | commands run | result files | unsupported numbers |');
-  say('| --- | --- | --- | --- | --- | --- | --- | --- |');
+  say('| task | status | time | LLM calls | experiment | commands run | result files | script run | unsupported numbers |');
+  say('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const f of figures) {
     const time = `${Math.floor(f.seconds / 60)} min ${Math.round(f.seconds % 60)} s`;
-    say(`| ${f.task} | ${f.status} | ${time} | ${f.calls} | ${f.experiment} | ${f.commands} | ${f.resultFiles.join(', ') || 'none'} | ${f.unsupported ?? 'not checked'} |`);
+    say(`| ${f.task} | ${f.status} | ${time} | ${f.calls} | ${f.experiment} | ${f.commands} | ${f.resultFiles.join(', ') || 'none'} | ${f.commands ? (f.exampleScript ? "the brief's example, as it stands" : 'its own') : '—'} | ${f.unsupported ?? 'not checked'} |`);
   }
   const withResults = figures.filter((f) => f.resultFiles.length).length;
+  const own = figures.filter((f) => f.resultFiles.length && !f.exampleScript).length;
   say();
-  say(`${withResults} of ${figures.length} tasks with result files written by a command`);
+  say(`${withResults} of ${figures.length} tasks with result files written by a command (${own} by a script of the model's own, ${withResults - own} by the brief's example as it stands)`);
   await rm(home, { recursive: true, force: true });
+}
+
+function ranTheExample(runFolder: string): boolean {
+  try {
+    return readFileSync(path.join(runFolder, 'results', 'results.md'), 'utf8').includes("## The brief's example script, run as it stands");
+  } catch {
+    return false;
+  }
 }
 
 /** Result data the collector stored for the run (experiment/collected.json), by their workspace names. */
