@@ -6,7 +6,7 @@
 import type { Observation } from './environment.js';
 
 /** Result data the collector reads as measured: a table or JSON under results/. */
-const RESULT_DATA = /^results\/.+\.(csv|tsv|json)$/i;
+export const RESULT_DATA = /^results\/.+\.(csv|tsv|json)$/i;
 
 /** How many times a finish with no result file is refused before the loop accepts it (and the run reports no results). */
 export const MAX_FINISH_REFUSALS = 2;

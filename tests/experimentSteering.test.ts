@@ -8,7 +8,7 @@ import { finishRefusal, MAX_FINISH_REFUSALS, resultFilesOf } from '../common/exp
 import { digest } from '../activities/experiment/digest.js';
 import { exampleCopy, examplesRun } from '../activities/experiment/exampleCopy.js';
 import { SCRIPT_SHAPE } from '../activities/experiment/prompts.js';
-import { errorTail, nextStepHint, scriptToFix, withoutCodeFence } from '../activities/experiment/nextStep.js';
+import { errorTail, nextStepHint, proseForCode, scriptToFix, withoutCodeFence } from '../activities/experiment/nextStep.js';
 import type { StepRecord } from '../activities/experiment/transcript.js';
 
 const run = (filesChanged: Observation['filesChanged'], exitCode = 0, text = ''): Observation => ({ action: 'run', ok: exitCode === 0, exitCode, text, filesChanged });
@@ -114,6 +114,9 @@ describe('the example script run as it stands', () => {
     expect(examplesRun([write(1, example), ran(2), write(3, adapted), ran(4)])).toEqual([]);
     expect(nextStepHint([write(1, example), ran(2), write(3, adapted), ran(4)], 'research')).toMatch(/^Result files written by your commands: results\/metrics\.csv\. If they hold/);
     expect(examplesRun([write(1, example)])).toEqual([]);
+    // The results are the example's until a script of the agent's own writes them again: a later failed run changes nothing.
+    const prose = 'The next action is to write the next script.';
+    expect(examplesRun([write(1, example), ran(2), write(3, prose), runMain(4, run([], 1, FAILED_RUN_TEXT))])).toEqual([{ path: 'main.py', copy: expect.objectContaining({ own: 0 }) }]);
   });
 });
 
@@ -132,6 +135,22 @@ describe('code fences', () => {
     expect(withoutCodeFence(notes)).toBe(notes);
     const plain = { thought: 't', action: { action: 'write_file' as const, path: 'main.py', content: 'print(1)  # ```' } };
     expect(withoutCodeFence(plain)).toBe(plain);
+  });
+});
+
+describe('prose where code belongs', () => {
+  const write = (content: string, path = 'main.py') => ({ action: 'write_file' as const, path, content });
+  it('names a Python file whose content is sentences or nothing', () => {
+    expect(proseForCode(write('The whole file as one JSON string, every line of it'))).toBe('The content you gave for main.py is not Python code ("The whole file as one JSON string, every line of it").');
+    expect(proseForCode(write('write your corrected file here\n\n# todo'))).toMatch(/not Python code/);
+    expect(proseForCode(write('  '))).toBe('The content you gave for main.py is not Python code (it is empty).');
+  });
+  it('lets any program through, and other files', () => {
+    expect(proseForCode(write('print(1)'))).toBeUndefined();
+    expect(proseForCode(write('import os'))).toBeUndefined();
+    expect(proseForCode(write('x = 3'))).toBeUndefined();
+    expect(proseForCode(write('Some notes.', 'notes.md'))).toBeUndefined();
+    expect(proseForCode({ action: 'run', command: 'python main.py' })).toBeUndefined();
   });
 });
 

@@ -61,6 +61,8 @@ const literature = new FakeLiteratureServers();
 /** Per-test: a number the scripted paper claims that no file holds (undefined: an honest paper). */
 let plantedNumber: string | undefined;
 let experimentSteps: ScriptedSteps = SKLEARN_STEPS;
+/** Per-test: the agent's answer when a file it wrote was not code and it is asked once more. */
+let codeAgain: ScriptedSteps[number] | undefined;
 /** Per-test: the model lists these ids at GET /models (preflight). */
 
 /** The paper a model would write from its prompt: it quotes the measured accuracy it was shown. */
@@ -95,6 +97,7 @@ beforeAll(async () => {
   scripted = await startScriptedLab(
     (req: FakeRequest) => {
       const step = experimentStep(req.prompt);
+      if (step !== undefined && codeAgain && req.prompt.includes('## Your reply was not used')) return { text: JSON.stringify(codeAgain) };
       if (step !== undefined) return { text: scriptedExperimentReply(step, experimentSteps) };
       if (req.prompt.startsWith('Write a literature review')) return { text: scriptedReview(req.prompt) };
       if (stageOfPrompt(req.prompt) === 'paper') return { text: scriptedPaper(req.prompt) };
@@ -287,6 +290,26 @@ describe('the experiment loop steers a small model', () => {
     expect(results).toContain("## The brief's example script, run as it stands");
     expect(results).toMatch(/- `main\.py` \(`\d+ of the example's \d+ lines kept, 0 of its own`\) is the example from the agent's instructions/);
     expect(readFileSync(path.join(lab.store.runFolder(id), 'experiment', 'steps', '003-prompt.md'), 'utf8')).toMatch(/But main\.py is still the example from the instructions/);
+    experimentSteps = SKLEARN_STEPS;
+  });
+
+  it('asks once more when a script it writes is a sentence, not code, and writes the answer instead', async () => {
+    experimentSteps = [
+      { action: { action: 'write_file', path: 'main.py', content: 'The whole file as one JSON string, every line of it' } },
+      { action: { action: 'run', command: 'python main.py', timeoutSeconds: 120 } },
+      { action: { action: 'finish', summary: 'Ran main.py.' } },
+    ];
+    codeAgain = { thought: 'The program itself.', action: { action: 'write_file', path: 'main.py', content: SKLEARN_EXPERIMENT } };
+    const id = `agent-prose-${Date.now()}`;
+    const handle = await start(id);
+    expect((await handle.result()).status).toBe('completed');
+    const steps = path.join(lab.store.runFolder(id), 'experiment', 'steps');
+    expect(JSON.parse(readFileSync(path.join(steps, '001.json'), 'utf8')).action.content).toBe(SKLEARN_EXPERIMENT);
+    const progress = await handle.query(progressQuery);
+    expect(progress.stages[3].checks!.experiment).toMatchObject({ status: 'succeeded', commands: 1 });
+    // Both answers of step 1 are counted: 2 + run + finish.
+    expect(progress.stages[3].usage.llmCalls).toBe(4);
+    codeAgain = undefined;
     experimentSteps = SKLEARN_STEPS;
   });
 

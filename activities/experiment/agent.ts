@@ -10,11 +10,12 @@ import { envActionSchema, type EnvAction, type Observation } from '../../common/
 import type { ArtifactRef, Budget, LlmCallRecord, Usage } from '../../common/schemas.js';
 import type { ArtifactStore } from '../artifacts.js';
 import { withHeartbeat } from '../heartbeat.js';
-import type { LlmGateway } from '../llm/gateway.js';
+import type { LlmCall, LlmGateway } from '../llm/gateway.js';
+import { budgetAfter } from '../../common/budget.js';
 import { callRecords, usageOfCalls } from '../llm/usage.js';
 import { parseModelSpec } from '../../common/modelSpec.js';
 import { digest } from './digest.js';
-import { nextStepHint, scriptToFix, withoutCodeFence } from './nextStep.js';
+import { nextStepHint, proseForCode, scriptToFix, withoutCodeFence } from './nextStep.js';
 import { COMPETITION_BRIEF, EXPERIMENT_BRIEF, EXPERIMENT_SYSTEM, stepInstruction } from './prompts.js';
 import { condensedHistory, parseTranscript, serializeTranscript, type StepRecord } from './transcript.js';
 
@@ -69,35 +70,45 @@ export function createExperimentAgentActivities({ store, llm }: { store: Artifac
       const prompt = await experimentPrompt(store, input, records, brief);
       await store.put(input.runId, `experiment/steps/${String(input.step).padStart(3, '0')}-prompt.md`, prompt);
 
-      const result = await withHeartbeat(
-        () =>
-          llm.completeJson(
-            {
-              model: input.model,
-              system: EXPERIMENT_SYSTEM,
-              prompt,
-              // A small model's script is ~1,000 tokens; a higher cap only lets a runaway string run for minutes.
-              maxTokens: isEmbedded(input.model) ? EMBEDDED_STEP_TOKENS : 4000,
-              // A small model's code breaks often enough at its default sampling temperature; near-greedy keeps it to what it knows.
-              ...(isEmbedded(input.model) ? { temperature: 0.2 } : {}),
-              reasoningEffort: input.reasoningEffort,
-              budgetLeft: input.budgetLeft,
-              cacheKey: `${input.runId}/experiment/revision-${input.revision?.number ?? 0}/step-${input.step}`,
-              signal: ctx.cancellationSignal,
-            },
-            decisionSchema,
-            'next_action',
-          ),
-        () => ({ stage: 'experiment', step: input.step }),
-      );
+      const decide = (text: string, attempt: string) =>
+        withHeartbeat(
+          () =>
+            llm.completeJson(
+              {
+                model: input.model,
+                system: EXPERIMENT_SYSTEM,
+                prompt: text,
+                // A small model's script is ~1,000 tokens; a higher cap only lets a runaway string run for minutes.
+                maxTokens: isEmbedded(input.model) ? EMBEDDED_STEP_TOKENS : 4000,
+                // A small model's code breaks often enough at its default sampling temperature; near-greedy keeps it to what it knows.
+                ...(isEmbedded(input.model) ? { temperature: 0.2 } : {}),
+                reasoningEffort: input.reasoningEffort,
+                budgetLeft: budgetAfter(input.budgetLeft, usageOfCalls(calls)),
+                cacheKey: `${input.runId}/experiment/revision-${input.revision?.number ?? 0}/step-${input.step}${attempt}`,
+                signal: ctx.cancellationSignal,
+              },
+              decisionSchema,
+              'next_action',
+            ),
+          () => ({ stage: 'experiment', step: input.step }),
+        );
+      const calls: LlmCall[] = [];
+      let result = await decide(prompt, '');
+      calls.push(...result.calls);
+      // Small models copy instruction text into a file's content; such a file is asked for once more, not run.
+      const prose = proseForCode(result.value.action);
+      if (prose) {
+        result = await decide(`${prompt}\n\n## Your reply was not used\n${prose} Reply again: the content must be the complete Python program itself.`, '/code-again');
+        calls.push(...result.calls);
+      }
       const { thought, action } = withoutCodeFence(result.value);
       return {
         thought,
         action,
         transcript,
-        usage: usageOfCalls(result.calls),
-        calls: callRecords(result.calls),
-        model: result.calls.at(-1)?.model ?? input.model,
+        usage: usageOfCalls(calls),
+        calls: callRecords(calls),
+        model: calls.at(-1)?.model ?? input.model,
       };
     },
   };

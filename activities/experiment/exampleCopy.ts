@@ -3,6 +3,7 @@
  * given a working example tends to submit it as it stands: its results are real, but they measure
  * the example's models on the example's data, not what the proposal describes, and the results say so.
  */
+import { RESULT_DATA } from '../../common/experimentSteering.js';
 import { SCRIPT_SHAPE } from './prompts.js';
 import type { StepRecord } from './transcript.js';
 
@@ -34,19 +35,28 @@ export function exampleCopy(code: string): ExampleCopy | undefined {
   return kept / EXAMPLE.length >= 0.8 && own < 4 ? { kept, of: EXAMPLE.length, own } : undefined;
 }
 
-/** The scripts the commands ran (the content last written before each run that names them) that are copies of the example. */
+/**
+ * The scripts whose runs wrote the result files as they are at the end, when such a script was the
+ * example as it stands: a later run of another script that wrote no result leaves the label on.
+ */
 export function examplesRun(records: readonly StepRecord[]): Array<{ path: string; copy: ExampleCopy }> {
-  const found = new Map<string, ExampleCopy>();
   const written = new Map<string, string>();
+  /** Each result file's last writer: the example script that ran, or undefined for a script of the agent's own. */
+  const writer = new Map<string, { path: string; copy: ExampleCopy } | undefined>();
   for (const r of records) {
     if (r.action.action === 'write_file' && /\.py$/i.test(r.action.path)) written.set(r.action.path, r.action.content);
     if (r.action.action !== 'run') continue;
-    for (const [file, content] of written) {
-      if (!r.action.command.includes(file)) continue;
-      const copy = exampleCopy(content);
-      if (copy) found.set(file, copy);
-      else found.delete(file);
+    const command = r.action.command;
+    const ran = [...written].filter(([file]) => command.includes(file));
+    const example = ran.map(([file, content]) => ({ path: file, copy: exampleCopy(content) })).find((e) => e.copy);
+    const exampleOnly = example && ran.every(([, content]) => exampleCopy(content));
+    for (const change of r.observation.filesChanged) {
+      if (!RESULT_DATA.test(change.path)) continue;
+      if (change.change === 'deleted') writer.delete(change.path);
+      else writer.set(change.path, exampleOnly ? (example as { path: string; copy: ExampleCopy }) : undefined);
     }
   }
+  const found = new Map<string, ExampleCopy>();
+  for (const w of writer.values()) if (w) found.set(w.path, w.copy);
   return [...found].map(([file, copy]) => ({ path: file, copy }));
 }

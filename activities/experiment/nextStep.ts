@@ -115,3 +115,19 @@ export function withoutCodeFence(decision: { thought: string; action: EnvAction 
 }
 
 const CODE_FILE = /\.(py|sh|r|jl)$/i;
+
+/** A line any Python program of use has: an import, a call, an assignment, a block. */
+const PYTHON_LINE = /^\s*(import |from \S+ import |def |class |if |for |while |with |try:|return\b)|[=()[\]]/;
+
+/**
+ * Why a Python file's content is not a program (empty, or sentences with no line of code), or
+ * undefined when it looks like one. A 1.5B model wrote "The whole file as one JSON string, every
+ * line of it" and "write your corrected file here", copying the instructions, and ran them.
+ */
+export function proseForCode(action: EnvAction): string | undefined {
+  if (action.action !== 'write_file' || !/\.py$/i.test(action.path)) return undefined;
+  const lines = action.content.split('\n').filter((l) => l.trim() && !l.trim().startsWith('#'));
+  if (lines.some((l) => PYTHON_LINE.test(l))) return undefined;
+  const shown = action.content.trim().slice(0, 100);
+  return `The content you gave for ${action.path} is not Python code${shown ? ` ("${shown}")` : ' (it is empty)'}.`;
+}

@@ -53,11 +53,11 @@ export const EXPERIMENT_BRIEF =
   SCRIPT_SHAPE +
   '\n```\n' +
   'Actions (reply with one JSON object `{"thought": "...", "action": {...}}`):\n' +
-  '- {"action":"write_file","path":"main.py","content": the whole file as one JSON string, every line of it} writes a file (relative path).\n' +
+  '- write_file, with the fields "path" (relative, e.g. main.py) and "content" (the program\'s complete text, like the example above), writes a file.\n' +
   '- {"action":"run","command":"python main.py","timeoutSeconds":600} runs a shell command; you see its exit code and output.\n' +
   '- {"action":"read_file","path":"results/metrics.csv"} reads a file.\n' +
   '- {"action":"list_files","path":"results"} lists a folder.\n' +
-  '- {"action":"finish","summary": what was run and which result files hold what, or what failed} ends the experiment. ' +
+  '- finish, with the field "summary" (what was run and which result files hold what, or what failed), ends the experiment. ' +
   'Do not state numbers in the summary that the code did not print or write. Finishing needs a result file under results/ ' +
   'written by a command.';
 
