@@ -23,6 +23,7 @@ import { serverCommand } from './commands/server.js';
 import { showCommand } from './commands/show.js';
 import { statusCommand } from './commands/status.js';
 import { tasksCommand } from './commands/tasks.js';
+import { uiCommand } from './commands/ui.js';
 import { workerCommand } from './commands/worker.js';
 
 const COMMANDS: Record<string, Command<any>> = {
@@ -45,6 +46,7 @@ const COMMANDS: Record<string, Command<any>> = {
   env: envCommand,
   export: exportCommand,
   check: checkCommand,
+  ui: uiCommand,
 };
 
 function helpText(): string {

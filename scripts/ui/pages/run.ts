@@ -1,0 +1,165 @@
+/**
+ * The run page (`/runs/<id>`): what `lab status` prints (stages with status, working time, LLM
+ * calls, tokens, cost, checks; totals; pending gate) as HTML, the gate's decision form, and each
+ * stage's document with the paper's flagged numbers marked.
+ */
+import { ZERO_USAGE, type StageProgress } from '../../../common/schemas.js';
+import { decisionCommands, displayStatus, endedEarly, formatActive, formatChecks, formatMs, formatUsage, stageWorkMs, stagesFromMemo, workerWaitLines } from '../../lib/format.js';
+import type { RunView } from '../../lib/runs.js';
+import { renderDocument, type NumberMark } from '../document.js';
+import { escapeHtml, notice, page } from '../html.js';
+import type { FlaggedClaim } from '../provenance.js';
+import type { RunDetails, StageDocument } from '../runDetails.js';
+
+export interface RunPageInput {
+  details: RunDetails;
+  /** The run in the Temporal UI, when its address is known. */
+  temporalLink?: string;
+  decisions: { allowed: boolean; tokenRemembered: boolean };
+  /** What the last decision did, or why it (or the request) was refused. */
+  message?: { kind: 'ok' | 'error'; text: string };
+  /** Feedback typed into a refused decision, given back so it is not lost. */
+  feedback?: string;
+  nowMs?: number;
+}
+
+export function runPage(input: RunPageInput): string {
+  const { view, documents, provenance } = input.details;
+  const nowMs = input.nowMs ?? Date.now();
+  const flagged = provenance.state === 'ok' ? provenance.flagged : [];
+  const body = [
+    `<h2>Run <code>${escapeHtml(view.runId)}</code></h2>`,
+    input.message ? notice(input.message.kind, input.message.text) : '',
+    summary(view, input.temporalLink, nowMs),
+    stageTable(view, nowMs),
+    gateBox(input, documents.find((d) => d.atGate), flagged),
+    integrity(input.details),
+    ...documents.filter((d) => !d.atGate).map((d) => documentSection(d, flagged)),
+  ].join('\n');
+  // An open run changes by itself (and a gate can be decided elsewhere): reload while it is open. Not an
+  // answer to a refused decision (a POST): reloading it would post again, and the message would go.
+  const refresh = view.execution === 'RUNNING' && input.message?.kind !== 'error';
+  return page({ title: view.runId, body, refreshSeconds: refresh ? 10 : undefined });
+}
+
+function summary(view: RunView, temporalLink: string | undefined, nowMs: number): string {
+  const p = view.progress;
+  const stage = p?.currentStage ?? (view.execution === 'RUNNING' ? view.stage : undefined);
+  const stopped = view.stopped;
+  const status = `${stopped?.how ?? displayStatus(view)}${stage ? ` (stage ${stage})` : stopped?.stage ? ` (stage ${stopped.stage})` : ''}${endedEarly(view) ? ` ${endedEarly(view)}` : ''}`;
+  const time = view.closeTime ? `took ${formatMs(view.closeTime.getTime() - view.startTime.getTime())}` : `elapsed ${formatMs(nowMs - view.startTime.getTime())}`;
+  const totals = p?.totals ?? view.result?.totals ?? view.memo.spent;
+  const resumedFrom = p?.resumedFrom ?? view.memo.resumedFrom;
+  const rows: Array<[string, string]> = [
+    ['status', `<strong class="run-status">${escapeHtml(status)}</strong>`],
+    ['task', escapeHtml(view.task ?? p?.task ?? '?')],
+    ['model', escapeHtml(view.model ?? p?.model ?? '?')],
+    ['started', `${escapeHtml(view.startTime.toISOString().replace('T', ' ').slice(0, 19))} UTC, ${escapeHtml(time)}`],
+  ];
+  if (resumedFrom) rows.push(['resumed from', `<a href="/runs/${encodeURIComponent(resumedFrom)}">${escapeHtml(resumedFrom)}</a>`]);
+  if (totals) rows.push(['total', escapeHtml(formatUsage(totals))]);
+  if (p?.lineageTotals) rows.push(['lineage total', escapeHtml(formatUsage(p.lineageTotals))]);
+  if (view.failure) rows.push(['failure', escapeHtml(view.failure)]);
+  if (view.result?.reason) rows.push(['reason', escapeHtml(view.result.reason)]);
+  for (const problem of p?.preflight?.problems ?? []) rows.push(['preflight problem', escapeHtml(problem)]);
+  if (temporalLink) rows.push(['history', `<a class="temporal" href="${escapeHtml(temporalLink)}">this run in the Temporal UI</a>`]);
+  const notes = [
+    ...(!p && view.execution === 'RUNNING' ? ['no worker answered; the stages below are those the run has recorded; start one with `lab worker`'] : []),
+    ...(view.execution === 'RUNNING' ? workerWaitLines(view.activeStage, nowMs) : []),
+  ];
+  return `<table class="summary">${rows.map(([k, v]) => `<tr><th>${k}</th><td>${v}</td></tr>`).join('')}</table>
+${notes.map((n) => `<p class="muted">${escapeHtml(n)}</p>`).join('\n')}`;
+}
+
+/**
+ * Stage rows as `lab status` shows them: live progress when a worker answered (a run closed from
+ * outside shows the stage it was in as stopped, later ones skipped), else the run's memo.
+ */
+function stageRows(view: RunView): StageProgress[] {
+  if (!view.progress) return stagesFromMemo(view);
+  if (view.execution === 'RUNNING' || view.execution === 'COMPLETED') return view.progress.stages;
+  return view.progress.stages.map((s) =>
+    s.status === 'running' || s.status === 'awaiting_review' ? { ...s, status: 'failed' } : s.status === 'pending' ? { ...s, status: 'skipped' } : s,
+  );
+}
+
+function stageStatus(s: StageProgress, view: RunView): string {
+  if (s.checks?.experiment?.status === 'failed_experiment' && (s.status === 'done' || s.status === 'reused')) return 'failed_experiment';
+  if (view.stopped && s.stage === view.stopped.stage && s.status === 'failed') return view.stopped.how;
+  return s.status;
+}
+
+function stageTable(view: RunView, nowMs: number): string {
+  const rows = stageRows(view).map((s) => {
+    const u = s.usage ?? ZERO_USAGE;
+    const workMs = stageWorkMs(s, nowMs);
+    const activity = s.status === 'running' && view.activeStage ? formatActive(view.activeStage) : '';
+    const step = s.status === 'running' && s.stage === 'experiment' && view.experimentStep ? `step ${view.experimentStep.step}/${view.experimentStep.maxSteps}` : '';
+    const checks = s.checks ? formatChecks(s.checks) : '';
+    const notes = [step, activity, s.runs > 1 ? `${s.runs - 1} revision${s.runs > 2 ? 's' : ''}` : '', checks].filter(Boolean).join('; ');
+    return `<tr data-stage="${escapeHtml(s.stage)}">
+<td>${escapeHtml(s.stage)}</td><td class="stage-status">${escapeHtml(stageStatus(s, view))}</td>
+<td class="num">${workMs !== undefined ? escapeHtml(formatMs(workMs)) : ''}</td>
+<td class="num">${u.llmCalls || ''}</td>
+<td class="num">${u.llmCalls ? `${u.inputTokens}+${u.outputTokens}` : ''}</td>
+<td class="num">${u.costUsd > 0 ? `$${u.costUsd.toFixed(4)}` : ''}</td>
+<td>${escapeHtml(notes)}</td>
+</tr>`;
+  });
+  return `<h3>Stages</h3>
+<table class="stages">
+<thead><tr><th>stage</th><th>status</th><th class="num">time</th><th class="num">calls</th><th class="num">tokens (in+out)</th><th class="num">cost</th><th>notes</th></tr></thead>
+<tbody>
+${rows.join('\n')}
+</tbody>
+</table>`;
+}
+
+/** The open gate: its document, and approve / revise / reject naming the gate (stage and revision) shown. */
+function gateBox(input: RunPageInput, doc: StageDocument | undefined, flagged: FlaggedClaim[]): string {
+  const { view } = input.details;
+  const g = view.progress?.pendingGate;
+  if (!g || view.execution !== 'RUNNING') return '';
+  const timeout = g.decidesAt ? `; ${g.onTimeout} at ${g.decidesAt}` : '';
+  const heading = `<h3>Waiting for review: ${escapeHtml(g.stage)}${g.revisionsUsed ? `, revision ${g.revisionsUsed}` : ''}</h3>
+<p class="muted">since ${escapeHtml(g.since)}${escapeHtml(timeout)}; ${g.revisionsUsed}/${g.maxRevisions} revisions used</p>`;
+  const form = input.decisions.allowed
+    ? `<form method="post" action="/runs/${encodeURIComponent(view.runId)}/decide" class="decide">
+<input type="hidden" name="stage" value="${escapeHtml(g.stage)}">
+<input type="hidden" name="revision" value="${escapeHtml(g.revisionsUsed)}">
+<label>feedback (needed to revise; kept with approve or reject)<textarea name="feedback">${escapeHtml(input.feedback ?? '')}</textarea></label>
+${input.decisions.tokenRemembered ? '' : '<label>token (printed by lab ui at start) <input type="password" name="token" autocomplete="off"></label>'}
+<button type="submit" name="action" value="approve">approve</button>
+<button type="submit" name="action" value="revise">revise</button>
+<button type="submit" name="action" value="reject">reject</button>
+</form>`
+    : `<p>read-only console: decide with <code>${escapeHtml(decisionCommands(view.runId, g.stage, g.revisionsUsed))}</code>, or start <code>lab ui --allow-decisions</code>.</p>`;
+  return `<section class="gate">
+${heading}
+${form}
+${doc ? documentSection(doc, flagged) : ''}
+</section>`;
+}
+
+function integrity({ provenance }: RunDetails): string {
+  if (provenance.state === 'none') return '';
+  if (provenance.state === 'unreadable') return `<h3>Integrity check</h3><p>provenance.json could not be read: ${escapeHtml(provenance.error)}</p>`;
+  if (provenance.state === 'error') return `<h3>Integrity check</h3><p>the check could not run (${escapeHtml(provenance.error)}); no number was checked</p>`;
+  const rows = provenance.flagged.map(
+    (f) => `<tr><td>${escapeHtml(f.document)}:${f.line}</td><td><mark title="${escapeHtml(f.reason)}">${escapeHtml(f.text)}</mark></td><td>${escapeHtml(f.reason)}</td></tr>`,
+  );
+  return `<h3>Integrity check</h3>
+<p>${provenance.checked} number${provenance.checked === 1 ? '' : 's'} examined, ${provenance.results} result claim${provenance.results === 1 ? '' : 's'}, ${provenance.flagged.length} flagged${provenance.flagged.length ? ' (marked in the documents below)' : ''}</p>
+${rows.length ? `<table class="flagged"><thead><tr><th>where</th><th>number</th><th>why</th></tr></thead><tbody>${rows.join('')}</tbody></table>` : ''}`;
+}
+
+function documentSection(doc: StageDocument, flagged: FlaggedClaim[]): string {
+  const title = `<h3 id="doc-${escapeHtml(doc.stage)}">${escapeHtml(doc.stage)} <span class="muted">${escapeHtml(doc.path)}</span></h3>`;
+  if (doc.text === undefined) return `${title}<p>could not read it: ${escapeHtml(doc.error ?? 'unknown error')}</p>`;
+  const marks: NumberMark[] = flagged.filter((f) => f.document === doc.document);
+  const rendered = renderDocument(doc.text, marks);
+  const unplaced = rendered.unplaced.length
+    ? `<p class="muted">not found where the check saw them (the document changed since): ${rendered.unplaced.map((m) => `${escapeHtml(m.text)} at line ${m.line}`).join(', ')}</p>`
+    : '';
+  return `<section class="document" data-stage="${escapeHtml(doc.stage)}">${title}${rendered.html}${doc.truncated ? '<p class="muted">(cut at 1 MB; the whole file is in the run folder)</p>' : ''}${unplaced}</section>`;
+}

@@ -1,0 +1,47 @@
+/**
+ * The paper's flagged numbers, from the run's provenance.json (the integrity check's v2
+ * CheckReport): which result claims no measurement backs, where they are, and why, in the same
+ * words `lab show --json` uses.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { isFlagged } from '../../activities/integrity/check/render.js';
+import { VERDICT_WORDS } from '../../activities/integrity/check/summary.js';
+import type { CheckReport, Finding } from '../../activities/integrity/check/types.js';
+import type { NumberMark } from './document.js';
+
+export interface FlaggedClaim extends NumberMark {
+  /** The document the check read: `paper.md` or `results.md`. */
+  document: string;
+  verdict: Finding['verdict'];
+}
+
+export type ProvenanceFindings =
+  | { state: 'none' }
+  | { state: 'unreadable'; error: string }
+  | { state: 'error'; error: string }
+  | { state: 'ok'; checked: number; results: number; flagged: FlaggedClaim[] };
+
+export function flaggedClaims(runFolder: string): ProvenanceFindings {
+  const file = path.join(runFolder, 'provenance.json');
+  if (!existsSync(file)) return { state: 'none' };
+  let report: CheckReport;
+  try {
+    report = JSON.parse(readFileSync(file, 'utf8')) as CheckReport;
+    if (report.version !== 2 || !Array.isArray(report.findings)) throw new Error('not a v2 check report');
+  } catch (err) {
+    return { state: 'unreadable', error: (err as Error).message };
+  }
+  if (report.status === 'error') return { state: 'error', error: report.error ?? 'no reason recorded' };
+  const flagged = report.findings.filter(isFlagged).map(
+    (f): FlaggedClaim => ({
+      document: f.document,
+      line: f.line,
+      column: f.column,
+      text: f.text,
+      verdict: f.verdict,
+      reason: f.note ? `${VERDICT_WORDS[f.verdict]}: ${f.note}` : VERDICT_WORDS[f.verdict],
+    }),
+  );
+  return { state: 'ok', checked: report.checked, results: report.results, flagged };
+}

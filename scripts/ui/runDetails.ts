@@ -1,0 +1,74 @@
+/**
+ * Everything the run page shows, read the way `lab status` and `lab show` read it: the RunView
+ * (`viewRun`: progress from a worker, else memo and result), each stage's document from the
+ * artifact store (content-checked), and the integrity check's flagged numbers.
+ */
+import path from 'node:path';
+import type { Client } from '@temporalio/client';
+import { ArtifactStore } from '../../activities/artifacts.js';
+import { isValidRunId } from '../../common/runIds.js';
+import type { ArtifactRef } from '../../common/schemas.js';
+import { STAGES, type StageName } from '../../common/stages.js';
+import { viewRun, type RunView } from '../lib/runs.js';
+import { flaggedClaims, type ProvenanceFindings } from './provenance.js';
+
+/** Larger documents are cut: a page is for reading, the file stays on disk. */
+const MAX_SHOWN_BYTES = 1024 * 1024;
+
+export interface StageDocument {
+  stage: StageName;
+  /** The file inside the store (`runs/<id>/idea.md`), as `lab status` prints it. */
+  path: string;
+  /** The name the integrity check gives it (`paper.md`, `results.md`). */
+  document: string;
+  text?: string;
+  truncated?: boolean;
+  /** Why the text could not be read (another host's store, a corrupt copy). */
+  error?: string;
+  /** The version waiting at the open gate. */
+  atGate: boolean;
+}
+
+export interface RunDetails {
+  view: RunView;
+  documents: StageDocument[];
+  provenance: ProvenanceFindings;
+}
+
+export async function loadRunDetails(client: Client, store: ArtifactStore, runId: string): Promise<RunDetails> {
+  // As `lab status`: without a worker the progress query cannot be answered; do not wait long.
+  const view = await viewRun(client, runId, { queryTimeoutMs: 2000 });
+  const refs = stageArtifacts(view);
+  const gate = view.progress?.pendingGate;
+  const documents = await Promise.all(
+    STAGES.filter((s) => refs[s]).map(async (stage): Promise<StageDocument> => {
+      const ref = refs[stage]!;
+      const doc = { stage, path: ref.path, document: path.posix.basename(ref.path), atGate: gate?.stage === stage };
+      try {
+        const body = await store.get(ref);
+        const truncated = body.length > MAX_SHOWN_BYTES;
+        return { ...doc, text: body.subarray(0, MAX_SHOWN_BYTES).toString('utf8'), ...(truncated ? { truncated } : {}) };
+      } catch (err) {
+        return { ...doc, error: (err as Error).message.split('\n')[0] };
+      }
+    }),
+  );
+  const provenance = isValidRunId(runId) ? flaggedClaims(store.runFolder(runId)) : ({ state: 'none' } as const);
+  return { view, documents, provenance };
+}
+
+/**
+ * Each stage's latest document: the open gate's version, else what the live progress, the result
+ * or the memo (no worker needed) recorded, in that order.
+ */
+function stageArtifacts(view: RunView): Partial<Record<StageName, ArtifactRef>> {
+  const refs: Partial<Record<StageName, ArtifactRef>> = {};
+  for (const stage of STAGES) {
+    const ref = view.result?.artifacts[stage] ?? view.memo.completed[stage]?.artifact;
+    if (ref) refs[stage] = ref;
+  }
+  for (const s of view.progress?.stages ?? []) if (s.artifact) refs[s.stage] = s.artifact;
+  const gate = view.progress?.pendingGate;
+  if (gate) refs[gate.stage] = gate.artifact;
+  return refs;
+}

@@ -1,0 +1,220 @@
+/**
+ * The web console's HTTP server (`lab ui`): server-rendered pages over the same Temporal client
+ * and artifact store the CLI uses. It holds no state of its own besides short-lived notices, so
+ * it can be stopped and started at any time; runs and gates live in Temporal.
+ *
+ *   GET  /                       runs, newest first (?status, ?task, ?model, ?page)
+ *   GET  /runs/<id>              a run: stages, gate, documents, flagged numbers
+ *   POST /runs/<id>/decide       approve / revise / reject the gate the page showed (--allow-decisions)
+ *   GET  /health                 "ok"
+ */
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Client } from '@temporalio/client';
+import type { ArtifactStore } from '../../activities/artifacts.js';
+import { CliError } from '../lib/client.js';
+import { decideFromForm } from './decide.js';
+import { cookieToken, tokenCookie, tokenMatches } from './decisionToken.js';
+import { CONTENT_SECURITY_POLICY } from './html.js';
+import { messagePage } from './pages/message.js';
+import { runPage, type RunPageInput } from './pages/run.js';
+import { runsPage } from './pages/runs.js';
+import { loadRunDetails } from './runDetails.js';
+import { listRuns, parseFilters } from './runList.js';
+
+export interface ConsoleOptions {
+  client: Client;
+  store: ArtifactStore;
+  host: string;
+  port: number;
+  /** The token decisions need; without one the console is read-only. */
+  decisionToken?: string;
+  /** The run in the Temporal UI, when its address is known. */
+  temporalLink?: (runId: string) => string | undefined;
+  /** Unexpected errors (the page says "internal error"; the detail goes here). */
+  log?: (line: string) => void;
+}
+
+export interface ConsoleServer {
+  url: string;
+  /** Stops accepting, lets requests in flight finish for up to `graceMs`, then closes what is left. */
+  close(graceMs?: number): Promise<void>;
+}
+
+/** Form bodies are a few fields and some feedback text. */
+const MAX_FORM_BYTES = 64 * 1024;
+const NOTICE_TTL_MS = 10 * 60_000;
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
+
+class HttpError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+export async function startConsoleServer(options: ConsoleOptions): Promise<ConsoleServer> {
+  const { client, store } = options;
+  const temporalLink = options.temporalLink ?? (() => undefined);
+  /** What a decision did, shown once the browser follows the redirect (post/redirect/get). */
+  const notices = new Map<string, { kind: 'ok' | 'error'; text: string; at: number }>();
+
+  function remember(kind: 'ok' | 'error', text: string): string {
+    const now = Date.now();
+    for (const [k, v] of notices) if (now - v.at > NOTICE_TTL_MS || notices.size > 500) notices.delete(k);
+    const key = randomBytes(8).toString('hex');
+    notices.set(key, { kind, text, at: now });
+    return key;
+  }
+
+  async function runsRoute(url: URL): Promise<[number, string]> {
+    const typed = Object.fromEntries(['status', 'task', 'model'].map((k) => [k, url.searchParams.get(k) ?? '']));
+    let filters;
+    try {
+      filters = parseFilters(url.searchParams);
+    } catch (err) {
+      return [400, runsPage({ filters: {}, typed, error: (err as Error).message, temporalLink })];
+    }
+    const pageParam = url.searchParams.get('page') ?? '1';
+    if (!/^\d{1,6}$/.test(pageParam) || Number(pageParam) < 1) return [400, runsPage({ filters, typed, error: `page must be a whole number ≥ 1, got "${pageParam}"`, temporalLink })];
+    const list = await listRuns(client, filters, Number(pageParam));
+    return [200, runsPage({ filters, typed, list, temporalLink })];
+  }
+
+  async function runRoute(runId: string, req: http.IncomingMessage, extra: Partial<RunPageInput> = {}): Promise<string> {
+    const details = await loadRunDetails(client, store, runId);
+    const allowed = options.decisionToken !== undefined;
+    return runPage({
+      details,
+      temporalLink: temporalLink(runId),
+      decisions: { allowed, tokenRemembered: allowed && tokenMatches(options.decisionToken!, cookieToken(req)) },
+      ...extra,
+    });
+  }
+
+  async function decideRoute(runId: string, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    if (options.decisionToken === undefined) {
+      const html = await runRoute(runId, req, { message: { kind: 'error', text: 'decision refused: this console is read-only (start it with lab ui --allow-decisions)' } });
+      return send(res, 403, html);
+    }
+    // A page on another site may post a form here; browsers say where it came from (`null` when they will not say).
+    const origin = req.headers.origin;
+    if (origin !== undefined && origin !== `http://${req.headers.host}`) throw new HttpError(403, `decision refused: it was sent from another site's page (${origin})`);
+    const form = new URLSearchParams(await readBody(req));
+    const formToken = form.get('token') || undefined;
+    const feedback = form.get('feedback') ?? undefined;
+    if (!tokenMatches(options.decisionToken, formToken ?? cookieToken(req))) {
+      const text = formToken ? 'decision refused: that is not the token lab ui printed when it started' : 'decision refused: a token is needed (lab ui printed it when it started)';
+      return send(res, 403, await runRoute(runId, req, { message: { kind: 'error', text }, feedback }));
+    }
+    const cookie = formToken ? { 'set-cookie': tokenCookie(formToken) } : {};
+    const result = await decideFromForm(client, runId, form);
+    if (result.ok) {
+      const key = remember('ok', result.line);
+      res.writeHead(303, { ...cookie, location: `/runs/${encodeURIComponent(runId)}?notice=${key}`, 'cache-control': 'no-store' });
+      return void res.end();
+    }
+    const status = result.why === 'invalid' ? 400 : result.why === 'refused' ? 409 : 503;
+    const html = await runRoute(runId, req, { message: { kind: 'error', text: result.line }, feedback, decisions: { allowed: true, tokenRemembered: true } });
+    return send(res, status, html, cookie);
+  }
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://console.invalid');
+    // Bound to this machine only: a page on another site must not reach it through a name that resolves here (DNS rebinding).
+    if (LOOPBACK.has(options.host) && !allowedHost(req.headers.host)) throw new HttpError(421, `unexpected Host header "${req.headers.host ?? ''}"`);
+    const run = /^\/runs\/([^/]+)(\/decide)?$/.exec(url.pathname);
+    const method = req.method ?? 'GET';
+    if (url.pathname === '/health') return send(res, 200, 'ok\n', { 'content-type': 'text/plain; charset=utf-8' });
+    if (url.pathname === '/' && method === 'GET') {
+      const [status, html] = await runsRoute(url);
+      return send(res, status, html);
+    }
+    if (run && !run[2] && method === 'GET') {
+      const runId = runIdFrom(run[1]);
+      const key = url.searchParams.get('notice');
+      const message = key ? notices.get(key) : undefined;
+      return send(res, 200, await runRoute(runId, req, message ? { message } : {}));
+    }
+    if (run && run[2] && method === 'POST') return decideRoute(runIdFrom(run[1]), req, res);
+    if (url.pathname === '/' || run) throw new HttpError(405, `${method} is not allowed here`);
+    throw new HttpError(404, `no page at ${url.pathname}`);
+  }
+
+  function allowedHost(host: string | undefined): boolean {
+    if (!host) return false;
+    const port = (server.address() as AddressInfo).port;
+    return [...LOOPBACK, options.host].some((h) => host === `${h.includes(':') ? `[${h}]` : h}:${port}`);
+  }
+
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch((err) => {
+      if (res.headersSent) return void res.destroy();
+      if (err instanceof HttpError) return send(res, err.status, messagePage(err.status === 404 ? 'Not found' : err.status === 403 ? 'Refused' : 'Bad request', err.message));
+      // An unknown run and an unreachable server are the CLI's one-liners too.
+      if (err instanceof CliError) return send(res, /^no run with id/.test(err.message) ? 404 : 502, messagePage('Cannot show this', err.message));
+      options.log?.(`lab ui: ${req.method} ${req.url}: ${(err as Error).stack ?? err}`);
+      send(res, 500, messagePage('Internal error', `${(err as Error).message.split('\n')[0]} (the console's output has the detail)`));
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${shownHost}:${address.port}`,
+    async close(graceMs = 2000) {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Browsers keep idle connections open; they would hold close() back for good.
+      server.closeIdleConnections();
+      const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+      await closed;
+      clearTimeout(timer);
+    },
+  };
+}
+
+function runIdFrom(segment: string): string {
+  let runId: string;
+  try {
+    runId = decodeURIComponent(segment);
+  } catch {
+    throw new HttpError(400, 'the run id in the address is not valid URL encoding');
+  }
+  // As `lab status` checks a run id to look up.
+  if (!runId.trim() || /[\u0000-\u001f\u007f]/.test(runId)) throw new HttpError(400, `"${runId}" is not a run id`);
+  return runId;
+}
+
+function send(res: http.ServerResponse, status: number, body: string, headers: http.OutgoingHttpHeaders = {}): void {
+  res.writeHead(status, {
+    'content-type': 'text/html; charset=utf-8',
+    'content-security-policy': CONTENT_SECURITY_POLICY,
+    'x-content-type-options': 'nosniff',
+    // Not no-referrer: with it, browsers send `Origin: null` on the console's own form posts.
+    'referrer-policy': 'same-origin',
+    'cache-control': 'no-store',
+    ...headers,
+  });
+  res.end(body);
+}
+
+function readBody(req: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let bytes = 0;
+    // A body over the limit is read to its end and dropped, so the browser gets the answer rather than a reset.
+    req.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+      if (bytes <= MAX_FORM_BYTES) chunks.push(chunk);
+    });
+    req.on('end', () => (bytes > MAX_FORM_BYTES ? reject(new HttpError(413, `the form is larger than ${MAX_FORM_BYTES / 1024} KB`)) : resolve(Buffer.concat(chunks).toString('utf8'))));
+    req.on('error', reject);
+  });
+}
