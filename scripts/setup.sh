@@ -66,6 +66,19 @@ if ! command -v bwrap >/dev/null; then
   fi
 fi
 
+# Debian's Chromium, for the web console's browser test (tests/ui.test.ts drives it headless through
+# playwright-core). Nothing else needs it, so a failed install warns instead of stopping.
+if ! command -v chromium >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    say "installing chromium (apt-get), for the web console's browser test"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -qq chromium >/dev/null 2>&1 || { apt-get update -qq >/dev/null && apt-get install -y -qq chromium >/dev/null; } ||
+      say "warning: could not install chromium; tests/ui.test.ts needs it (or LAB_CHROMIUM=<path to a Chromium>)"
+  else
+    say "warning: chromium is missing; tests/ui.test.ts needs it: sudo apt-get install chromium (Debian/Ubuntu), or set LAB_CHROMIUM=<path to a Chromium>"
+  fi
+fi
+
 # The sandbox's own Python: the packages experiments use, bound read-only into every sandboxed
 # command. Made without pip and filled by .venv's pip from outside, so there is no pip inside.
 if [ ! -x .venv-sandbox/bin/python ]; then
