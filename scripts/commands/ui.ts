@@ -46,7 +46,8 @@ export const uiCommand = defineCommand({
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'EADDRINUSE') throw new CliError(`port ${portNumber} is in use (choose another with --port)`, EXIT.usage);
       if (code === 'EACCES') throw new CliError(`not allowed to listen on port ${portNumber} (ports below 1024 need root; choose another with --port)`, EXIT.usage);
-      if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') throw new CliError(`cannot listen on --host ${host} (${code}: not an address of this machine)`, EXIT.usage);
+      if (code === 'EADDRNOTAVAIL') throw new CliError(`cannot listen on --host ${host}: not an address of this machine`, EXIT.usage);
+      if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') throw new CliError(`cannot listen on --host ${host}: the name does not resolve`, EXIT.usage);
       throw err;
     }
     process.stdout.write(`lab ui: serving on ${server.url} (Temporal at ${address}; Ctrl-C stops)\n`);
