@@ -268,6 +268,9 @@ describe('lab ui in a browser', () => {
     await expect(mark.getAttribute('title')).resolves.toBe('in no measured file');
     await mark.scrollIntoViewIfNeeded();
     await shot(page, '6-paper-flagged-number');
+    // Its experiment is a workflow of its own: the console says what `lab status` says about it.
+    await page.goto(`${consoleUrl}/runs/${runs.finished}-experiment`);
+    await expect(page.locator('pre.other-workflow').textContent()).resolves.toMatch(new RegExp(`^${runs.finished}-experiment is a experimentRun workflow \\(completed\\), not a research run: see lab status`));
     await page.close();
   });
 

@@ -9,6 +9,8 @@ import { ArtifactStore } from '../../activities/artifacts.js';
 import { isValidRunId } from '../../common/runIds.js';
 import type { ArtifactRef } from '../../common/schemas.js';
 import { STAGES, type StageName } from '../../common/stages.js';
+import { workflowType } from '../lib/client.js';
+import { viewOtherWorkflow } from '../lib/otherWorkflows.js';
 import { viewRun, type RunView } from '../lib/runs.js';
 import { flaggedClaims, type ProvenanceFindings } from './provenance.js';
 
@@ -35,7 +37,15 @@ export interface RunDetails {
   provenance: ProvenanceFindings;
 }
 
-export async function loadRunDetails(client: Client, store: ArtifactStore, runId: string): Promise<RunDetails> {
+/** Another lab workflow's id (a benchmark, a review, an experiment child): what `lab status` says about it. */
+export interface OtherWorkflow {
+  runId: string;
+  text: string;
+}
+
+export async function loadRunDetails(client: Client, store: ArtifactStore, runId: string): Promise<RunDetails | OtherWorkflow> {
+  const other = await viewOtherWorkflow(client, runId, await workflowType(client, runId));
+  if (other) return { runId, text: other.text };
   // As `lab status`: without a worker the progress query cannot be answered; do not wait long.
   const view = await viewRun(client, runId, { queryTimeoutMs: 2000 });
   const refs = stageArtifacts(view);

@@ -17,7 +17,7 @@ import { CliError } from '../lib/client.js';
 import { decideFromForm } from './decide.js';
 import { cookieToken, tokenCookie, tokenMatches } from './decisionToken.js';
 import { CONTENT_SECURITY_POLICY } from './html.js';
-import { messagePage } from './pages/message.js';
+import { messagePage, otherWorkflowPage } from './pages/message.js';
 import { runPage, type RunPageInput } from './pages/run.js';
 import { runsPage } from './pages/runs.js';
 import { loadRunDetails } from './runDetails.js';
@@ -83,6 +83,7 @@ export async function startConsoleServer(options: ConsoleOptions): Promise<Conso
 
   async function runRoute(runId: string, req: http.IncomingMessage, extra: Partial<RunPageInput> = {}): Promise<string> {
     const details = await loadRunDetails(client, store, runId);
+    if ('text' in details) return otherWorkflowPage(details.runId, details.text);
     const allowed = options.decisionToken !== undefined;
     return runPage({
       details,
