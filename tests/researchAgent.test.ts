@@ -61,6 +61,8 @@ const literature = new FakeLiteratureServers();
 /** Per-test: a number the scripted paper claims that no file holds (undefined: an honest paper). */
 let plantedNumber: string | undefined;
 let experimentSteps: ScriptedSteps = SKLEARN_STEPS;
+/** Per-test: the experiment step whose replies (and re-ask) are not valid JSON. */
+let garbledStep: number | undefined;
 /** Per-test: the agent's answer when a file it wrote was not code and it is asked once more. */
 let codeAgain: ScriptedSteps[number] | undefined;
 /** Per-test: the model lists these ids at GET /models (preflight). */
@@ -97,6 +99,8 @@ beforeAll(async () => {
   scripted = await startScriptedLab(
     (req: FakeRequest) => {
       const step = experimentStep(req.prompt);
+      // The re-ask after an invalid reply is the last user turn; an agent that answers garbage keeps doing so.
+      if (garbledStep !== undefined && (step === garbledStep || (garbledStep && req.prompt.startsWith('That reply is not valid')))) return { text: '{"thought": "cut off' };
       if (step !== undefined && codeAgain && req.prompt.includes('## Your reply was not used')) return { text: JSON.stringify(codeAgain) };
       if (step !== undefined) return { text: scriptedExperimentReply(step, experimentSteps) };
       if (req.prompt.startsWith('Write a literature review')) return { text: scriptedReview(req.prompt) };
@@ -310,6 +314,23 @@ describe('the experiment loop steers a small model', () => {
     // Both answers of step 1 are counted: 2 + run + finish.
     expect(progress.stages[3].usage.llmCalls).toBe(4);
     codeAgain = undefined;
+    experimentSteps = SKLEARN_STEPS;
+  });
+
+  it('a reply that stays invalid JSON costs one step, not the experiment: the step lists the workspace and says why', async () => {
+    experimentSteps = [{ action: { action: 'list_files' } }, ...SKLEARN_STEPS];
+    garbledStep = 1;
+    const id = `agent-garbled-${Date.now()}`;
+    const handle = await start(id);
+    expect((await handle.result()).status).toBe('completed');
+    garbledStep = undefined;
+    const first = JSON.parse(readFileSync(path.join(lab.store.runFolder(id), 'experiment', 'steps', '001.json'), 'utf8'));
+    expect(first.action).toEqual({ action: 'list_files', path: '.' });
+    expect(first.thought).toMatch(/^\[Durable Lab: the model gave no usable action at this step \(.*returned invalid JSON twice.*\); the step lists the workspace instead\.\]$/);
+    const progress = await handle.query(progressQuery);
+    expect(progress.stages[3].checks!.experiment).toMatchObject({ status: 'succeeded', commands: 1 });
+    // The two failed calls of step 1 are counted with the others (2 + 4 scripted steps after it).
+    expect(progress.stages[3].usage.llmCalls).toBe(6);
     experimentSteps = SKLEARN_STEPS;
   });
 

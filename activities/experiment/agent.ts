@@ -11,6 +11,8 @@ import type { ArtifactRef, Budget, LlmCallRecord, Usage } from '../../common/sch
 import type { ArtifactStore } from '../artifacts.js';
 import { withHeartbeat } from '../heartbeat.js';
 import type { LlmCall, LlmGateway } from '../llm/gateway.js';
+import { recordingCalls } from '../llm/callLedger.js';
+import { LLM_ERROR_TYPES } from '../llm/errors.js';
 import { budgetAfter } from '../../common/budget.js';
 import { callRecords, usageOfCalls } from '../llm/usage.js';
 import { parseModelSpec } from '../../common/modelSpec.js';
@@ -93,15 +95,28 @@ export function createExperimentAgentActivities({ store, llm }: { store: Artifac
           () => ({ stage: 'experiment', step: input.step }),
         );
       const calls: LlmCall[] = [];
-      let result = await decide(prompt, '');
-      calls.push(...result.calls);
-      // Small models copy instruction text into a file's content; such a file is asked for once more, not run.
-      const prose = proseForCode(result.value.action);
-      if (prose) {
-        result = await decide(`${prompt}\n\n## Your reply was not used\n${prose} Reply again: the content must be the complete Python program itself.`, '/code-again');
-        calls.push(...result.calls);
+      const ledger: LlmCall[] = [];
+      let decided: { thought: string; action: EnvAction };
+      try {
+        decided = await recordingCalls(llm, ledger, async () => {
+          let result = await decide(prompt, '');
+          calls.push(...result.calls);
+          // Small models copy instruction text into a file's content; such a file is asked for once more, not run.
+          const prose = proseForCode(result.value.action);
+          if (prose) {
+            result = await decide(`${prompt}\n\n## Your reply was not used\n${prose} Reply again: the content must be the complete Python program itself.`, '/code-again');
+            calls.push(...result.calls);
+          }
+          return result.value;
+        });
+      } catch (err) {
+        // A reply that stays invalid JSON loses one step, not the experiment: the step looks at the
+        // workspace, says why in its thought, and the loop goes on (the calls still count).
+        if (!(err instanceof ApplicationFailure && err.type === LLM_ERROR_TYPES.badOutput)) throw err;
+        calls.splice(0, calls.length, ...ledger);
+        decided = { thought: `[Durable Lab: the model gave no usable action at this step (${err.message}); the step lists the workspace instead.]`, action: { action: 'list_files', path: '.' } };
       }
-      const { thought, action } = withoutCodeFence(result.value);
+      const { thought, action } = withoutCodeFence(decided);
       return {
         thought,
         action,

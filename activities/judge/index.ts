@@ -9,7 +9,6 @@
  * completed review is copied to `reviews/<kind>/summary.json`, so a failed re-judge never replaces
  * a good review.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { INVALID_JUDGE_ANSWER, LLM_ERROR_TYPES } from '../../common/errorTypes.js';
@@ -20,6 +19,7 @@ import type { ArtifactStore } from '../artifacts.js';
 import { withHeartbeat } from '../heartbeat.js';
 import { configError } from '../llm/errors.js';
 import type { LlmCall, LlmGateway, LlmResult } from '../llm/gateway.js';
+import { recordingCalls } from '../llm/callLedger.js';
 import { usageOfCalls } from '../llm/usage.js';
 import { withIntegrityEvidence } from './integrityEvidence.js';
 import { collectFolderDocuments, missingDocuments, missingDocumentsMessage, type FolderFiles } from './documents.js';
@@ -67,16 +67,6 @@ export interface JudgeReviewInput {
   budgetLeft?: Budget;
 }
 
-/** The calls of the judge activity running in this async context (the gateway reports every call to its listeners). */
-const judgeCalls = new AsyncLocalStorage<LlmCall[]>();
-const listening = new WeakSet<object>();
-
-function collectCalls(llm: LlmGateway): void {
-  if (listening.has(llm) || typeof llm.onCall !== 'function') return;
-  listening.add(llm);
-  llm.onCall((call) => judgeCalls.getStore()?.push(call));
-}
-
 /**
  * Why the gateway gave up on a judge's answer: `answer out of range` when the JSON was valid but
  * a score fell outside its scale, `answer does not match the rubric` for other schema problems,
@@ -111,7 +101,6 @@ function rubricOf(kind: ReviewKind): Rubric {
 }
 
 export function createJudgeActivities({ store, llm }: JudgeDeps) {
-  collectCalls(llm);
   return {
     async collectReviewDocuments(input: CollectReviewDocumentsInput): Promise<ReviewDocuments> {
       if (input.subject.source !== 'folder') throw invalidInput(`collectReviewDocuments reads folders, not a "${String(input.subject.source)}" subject`);
@@ -135,7 +124,7 @@ export function createJudgeActivities({ store, llm }: JudgeDeps) {
       let result: LlmResult<JudgeAnswer>;
       const calls: LlmCall[] = [];
       try {
-        result = await judgeCalls.run(calls, () => withHeartbeat(
+        result = await recordingCalls(llm, calls, () => withHeartbeat(
           () =>
             llm.completeJson(
               {

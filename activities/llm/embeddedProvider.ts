@@ -114,7 +114,9 @@ export class EmbeddedProvider implements LlmProvider {
       }
       const budget = contextSize() - req.maxTokens - 64;
       // Every string and array is bounded so that the largest answer the grammar admits fits maxTokens.
-      const bounded = req.json ? boundJsonSchema(boundedIntegersAsEnums(req.json.schema), req.maxTokens) : undefined;
+      // The bounds count a string's characters, the tokens its JSON text: code's escapes (\n, \", \\)
+      // and indentation made an experiment step's reply twice its characters' worth of tokens and cut it.
+      const bounded = req.json ? boundJsonSchema(boundedIntegersAsEnums(req.json.schema), Math.floor(req.maxTokens / JSON_TEXT_FACTOR)) : undefined;
       const prompt = this.fitToContext(m.model, bounded ? `${last.content}\n\n${describeBounds(bounded)}` : last.content, budget);
       const grammar = bounded ? await m.llama.createGrammarForJsonSchema(bounded.schema as never) : undefined;
       const inputTokens = m.model.tokenize(`${req.system ?? ''}\n${history.map((t) => t.content).join('\n')}\n${prompt}`).length;
@@ -170,6 +172,9 @@ export class EmbeddedProvider implements LlmProvider {
     return `${head}\n\n[... ${tokens.length - 2 * keep} tokens left out to fit the model's context ...]\n\n${tail}`;
   }
 }
+
+/** How much longer, in tokens, a JSON reply's text may be than its strings' characters suggest. */
+const JSON_TEXT_FACTOR = 2;
 
 /** How long a verbatim repeat must be to count as a loop: longer than any phrase prose repeats on purpose. */
 const LOOP_CHARS = 160;
