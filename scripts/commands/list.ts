@@ -91,7 +91,7 @@ export function statusFilters(status: (typeof ALL_STATUSES)[number]): Array<[str
 }
 
 /** Durable Lab's status while the run is open or when it completed; Temporal's once it closed otherwise. */
-function rowStatus(execution: string, labStatus: string | undefined): string {
+export function rowStatus(execution: string, labStatus: string | undefined): string {
   if (execution === 'RUNNING' || execution === 'COMPLETED') return labStatus ?? execution.toLowerCase();
   return execution.toLowerCase();
 }

@@ -150,7 +150,7 @@ export function formatRun(view: RunView, artifactRoot: string, nowMs = Date.now(
  * A run that was terminated, cancelled or timed out could not update its own progress: a stage it
  * was in is shown as stopped (failed), the ones after it as skipped.
  */
-function asClosed(stages: StageProgress[], execution: string): StageProgress[] {
+export function asClosed(stages: StageProgress[], execution: string): StageProgress[] {
   if (execution === 'RUNNING' || execution === 'COMPLETED') return stages;
   return stages.map((s) =>
     s.status === 'running' || s.status === 'awaiting_review' ? { ...s, status: 'failed' } : s.status === 'pending' ? { ...s, status: 'skipped' } : s,

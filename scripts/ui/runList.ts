@@ -5,7 +5,7 @@
  */
 import type { Client } from '@temporalio/client';
 import { LAB_MODEL, LAB_STATUS, LAB_TASK } from '../../common/searchAttributes.js';
-import { listCommand, statusFilters, type RunRow } from '../commands/list.js';
+import { listCommand, rowStatus, statusFilters, type RunRow } from '../commands/list.js';
 
 /** The statuses `lab list --status` takes (its usage line is checked against this list in tests/ui.test.ts). */
 export const RUN_STATUSES = ['running', 'awaiting_review', 'completed', 'rejected', 'budget_exhausted', 'failed', 'terminated', 'cancelled', 'timed_out'] as const;
@@ -68,8 +68,3 @@ export async function listRuns(client: Client, filters: RunFilters, page = 1): P
   return { rows: found.slice((current - 1) * PAGE_SIZE, current * PAGE_SIZE), total: found.length, truncated, page: current, pages };
 }
 
-/** As `lab list`: Durable Lab's status while open or completed, Temporal's once closed otherwise. */
-function rowStatus(execution: string, labStatus: string | undefined): string {
-  if (execution === 'RUNNING' || execution === 'COMPLETED') return labStatus ?? execution.toLowerCase();
-  return execution.toLowerCase();
-}

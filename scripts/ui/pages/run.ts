@@ -4,7 +4,7 @@
  * stage's document with the paper's flagged numbers marked.
  */
 import { ZERO_USAGE, type StageProgress } from '../../../common/schemas.js';
-import { decisionCommands, displayStatus, endedEarly, formatActive, formatChecks, formatMs, formatUsage, stageWorkMs, stagesFromMemo, workerWaitLines } from '../../lib/format.js';
+import { asClosed, decisionCommands, displayStatus, endedEarly, formatActive, formatChecks, formatMs, formatUsage, stageWorkMs, stagesFromMemo, workerWaitLines } from '../../lib/format.js';
 import type { RunView } from '../../lib/runs.js';
 import { renderDocument, type NumberMark } from '../document.js';
 import { escapeHtml, notice, page } from '../html.js';
@@ -76,11 +76,7 @@ ${notes.map((n) => `<p class="muted">${escapeHtml(n)}</p>`).join('\n')}`;
  * outside shows the stage it was in as stopped, later ones skipped), else the run's memo.
  */
 function stageRows(view: RunView): StageProgress[] {
-  if (!view.progress) return stagesFromMemo(view);
-  if (view.execution === 'RUNNING' || view.execution === 'COMPLETED') return view.progress.stages;
-  return view.progress.stages.map((s) =>
-    s.status === 'running' || s.status === 'awaiting_review' ? { ...s, status: 'failed' } : s.status === 'pending' ? { ...s, status: 'skipped' } : s,
-  );
+  return view.progress ? asClosed(view.progress.stages, view.execution) : stagesFromMemo(view);
 }
 
 function stageStatus(s: StageProgress, view: RunView): string {
