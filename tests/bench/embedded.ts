@@ -123,7 +123,8 @@ async function researchRuns(tasks: string[]): Promise<void> {
         const { workflowId, input } = await prepareRun({ task, model: 'embedded', experiment: EMBEDDED_EXPERIMENT }, store);
         const handle = await startRun(client, workflowId, input);
         console.log(`\n${task}: run ${workflowId} started (outputs in ${store.runFolder(workflowId)})`);
-        const result = await handle.result();
+        // A failed run is a figure too, not the end of the benchmark.
+        const result = await handle.result().catch((err: Error) => ({ status: `failed (${err.cause instanceof Error ? err.cause.message : err.message})` }));
         const seconds = (performance.now() - started) / 1000;
         const progress = await handle.query(progressQuery);
         const experimentStage = progress.stages.find((s) => s.stage === 'experiment');
