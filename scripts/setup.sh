@@ -53,31 +53,27 @@ if [ ! -s "$model" ]; then
   rm -rf "$parts"
 fi
 
-# The sandbox's default backend, bubblewrap, from Debian. Without it, LAB_SANDBOX=docker or
-# LAB_SANDBOX=unsafe-process still work, so a failed install warns instead of stopping.
-if ! command -v bwrap >/dev/null; then
+# A Debian package the project can do without (a warning, not a stop, when it cannot be had):
+# installed with apt-get when it is missing and this runs as root, else the user is told how.
+# apt_install <command> <package> <what needs it> <how to do without it> <how to install it by hand>
+apt_install() {
+  command -v "$1" >/dev/null && return 0
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    say "installing bubblewrap (apt-get)"
+    say "installing $2 (apt-get), for $3"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get install -y -qq bubblewrap >/dev/null 2>&1 || { apt-get update -qq >/dev/null && apt-get install -y -qq bubblewrap >/dev/null; } ||
-      say "warning: could not install bubblewrap; the sandbox needs it (or LAB_SANDBOX=docker / unsafe-process)"
+    apt-get install -y -qq "$2" >/dev/null 2>&1 || { apt-get update -qq >/dev/null && apt-get install -y -qq "$2" >/dev/null; } ||
+      say "warning: could not install $2; $3 needs it (or $4)"
   else
-    say "warning: bubblewrap (bwrap) is missing; the sandbox needs it: sudo apt-get install bubblewrap (Debian/Ubuntu), sudo dnf install bubblewrap (Fedora), or set LAB_SANDBOX=docker / unsafe-process"
+    say "warning: $1 is missing; $3 needs it: $5, or $4"
   fi
-fi
+}
 
-# Debian's Chromium, for the web console's browser test (tests/ui.test.ts drives it headless through
-# playwright-core). Nothing else needs it, so a failed install warns instead of stopping.
-if ! command -v chromium >/dev/null; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    say "installing chromium (apt-get), for the web console's browser test"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get install -y -qq chromium >/dev/null 2>&1 || { apt-get update -qq >/dev/null && apt-get install -y -qq chromium >/dev/null; } ||
-      say "warning: could not install chromium; tests/ui.test.ts needs it (or LAB_CHROMIUM=<path to a Chromium>)"
-  else
-    say "warning: chromium is missing; tests/ui.test.ts needs it: sudo apt-get install chromium (Debian/Ubuntu), or set LAB_CHROMIUM=<path to a Chromium>"
-  fi
-fi
+# The sandbox's default backend, bubblewrap. Without it, LAB_SANDBOX=docker or unsafe-process still work.
+apt_install bwrap bubblewrap "the sandbox" "set LAB_SANDBOX=docker / unsafe-process" \
+  "sudo apt-get install bubblewrap (Debian/Ubuntu), sudo dnf install bubblewrap (Fedora)"
+# Debian's Chromium, for the web console's browser test (tests/ui.test.ts drives it headless through playwright-core).
+apt_install chromium chromium "the web console's browser test (tests/ui.test.ts)" "set LAB_CHROMIUM=<path to a Chromium>" \
+  "sudo apt-get install chromium (Debian/Ubuntu)"
 
 # The sandbox's own Python: the packages experiments use, bound read-only into every sandboxed
 # command. Made without pip and filled by .venv's pip from outside, so there is no pip inside.

@@ -1,5 +1,6 @@
 /** `lab list`: research runs, newest first, filtered by status, task or model. */
 import Table from 'cli-table3';
+import type { WorkflowExecutionInfo } from '@temporalio/client';
 import { z } from 'zod';
 import type { RunStatus } from '../../common/schemas.js';
 import { LAB_MODEL, LAB_STATUS, LAB_TASK } from '../../common/searchAttributes.js';
@@ -10,7 +11,7 @@ import { print, printJson, withClient } from '../lib/output.js';
 const STATUSES: RunStatus[] = ['running', 'awaiting_review', 'completed', 'rejected', 'budget_exhausted', 'failed'];
 /** Temporal's own end states, for runs that closed without Durable Lab setting a status. */
 const EXECUTION_STATUSES = ['terminated', 'cancelled', 'timed_out'] as const;
-const ALL_STATUSES = [...STATUSES, ...EXECUTION_STATUSES];
+export const ALL_STATUSES = [...STATUSES, ...EXECUTION_STATUSES];
 /** Runs looked at to sort newest first; the dev server's list order is not by start time. */
 const SCAN_LIMIT = 10_000;
 
@@ -36,22 +37,10 @@ export const listCommand = defineCommand({
     json: booleanFlag,
   }),
   async run({ status, task, model, limit = 20, json }) {
-    const quote = (v: string) => `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-    const filters = [`WorkflowType = 'researchRun'`];
-    if (status) filters.push(...statusFilters(status).map(([key, value]) => `${key} = ${quote(value)}`));
-    if (task) filters.push(`${LAB_TASK.name} = ${quote(task)}`);
-    if (model) filters.push(`${LAB_MODEL.name} = ${quote(model)}`);
     const rows = await withClient(async ({ client }) => {
       const found: RunRow[] = [];
-      for await (const w of client.workflow.list({ query: filters.join(' AND '), pageSize: 1000 })) {
-        found.push({
-          runId: w.workflowId,
-          status: rowStatus(w.status.name, w.typedSearchAttributes.get(LAB_STATUS)),
-          execution: w.status.name,
-          task: w.typedSearchAttributes.get(LAB_TASK),
-          model: w.typedSearchAttributes.get(LAB_MODEL),
-          started: w.startTime.toISOString(),
-        });
+      for await (const w of client.workflow.list({ query: runListQuery({ status, task, model }), pageSize: 1000 })) {
+        found.push(runRowOf(w));
         if (found.length >= SCAN_LIMIT) break;
       }
       return found.sort((a, b) => b.started.localeCompare(a.started)).slice(0, limit);
@@ -88,6 +77,28 @@ export function statusFilters(status: (typeof ALL_STATUSES)[number]): Array<[str
     case 'timed_out':
       return [execution('TimedOut')];
   }
+}
+
+/** The visibility query for research runs with these filters (`lab list` and the web console). */
+export function runListQuery(filters: { status?: (typeof ALL_STATUSES)[number]; task?: string; model?: string }): string {
+  const quote = (v: string) => `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+  const query = [`WorkflowType = 'researchRun'`];
+  if (filters.status) query.push(...statusFilters(filters.status).map(([key, value]) => `${key} = ${quote(value)}`));
+  if (filters.task) query.push(`${LAB_TASK.name} = ${quote(filters.task)}`);
+  if (filters.model) query.push(`${LAB_MODEL.name} = ${quote(filters.model)}`);
+  return query.join(' AND ');
+}
+
+/** One listed run as a row. */
+export function runRowOf(w: WorkflowExecutionInfo): RunRow {
+  return {
+    runId: w.workflowId,
+    status: rowStatus(w.status.name, w.typedSearchAttributes.get(LAB_STATUS)),
+    execution: w.status.name,
+    task: w.typedSearchAttributes.get(LAB_TASK),
+    model: w.typedSearchAttributes.get(LAB_MODEL),
+    started: w.startTime.toISOString(),
+  };
 }
 
 /** Durable Lab's status while the run is open or when it completed; Temporal's once it closed otherwise. */

@@ -4,8 +4,8 @@ import path from 'node:path';
 import { z } from 'zod';
 import { ArtifactStore } from '../../activities/artifacts.js';
 import { isFlagged, markedSentence } from '../../activities/integrity/check/render.js';
-import { checkCounts, VERDICT_WORDS } from '../../activities/integrity/check/summary.js';
-import type { CheckReport, SourceValue, Verdict } from '../../activities/integrity/check/types.js';
+import { checkCounts, flaggedReason, parseCheckReport } from '../../activities/integrity/check/summary.js';
+import type { SourceValue, Verdict } from '../../activities/integrity/check/types.js';
 import { citationReportSchema, type CitationReport } from '../../common/citations.js';
 import type { ReviewResult } from '../../common/reviews.js';
 import { artifactRoot } from '../../activities/config.js';
@@ -221,8 +221,7 @@ function provenanceOf(folder: string, view: RunView): ProvenanceView | null {
   const file = path.join(folder, 'provenance.json');
   if (existsSync(file)) {
     try {
-      const report = JSON.parse(readFileSync(file, 'utf8')) as CheckReport;
-      if (report.version !== 2 || !Array.isArray(report.findings)) throw new Error('not a v2 check report');
+      const report = parseCheckReport(readFileSync(file, 'utf8'));
       const counts = checkCounts(report);
       const flagged = report.findings.filter(isFlagged).map(
         (f): FlaggedClaimView => ({
@@ -230,7 +229,7 @@ function provenanceOf(folder: string, view: RunView): ProvenanceView | null {
           line: f.line,
           text: f.text,
           verdict: f.verdict,
-          reason: f.note ? `${VERDICT_WORDS[f.verdict]}: ${f.note}` : VERDICT_WORDS[f.verdict],
+          reason: flaggedReason(f),
           excerpt: markedSentence(f, { open: '⟦', close: '⟧', width: 160 }),
           ...(f.match ? { match: f.match } : {}),
           ...(f.nearest?.length ? { nearest: f.nearest.slice(0, 3) } : {}),

@@ -4,6 +4,7 @@
  * a workflow, so a session outlives this server and any worker, and a client can carry on with the
  * same sessionId after either restarts. Endpoints and formats: docs/gym.md.
  */
+import { closeHttpServer } from './httpClose.js';
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import {
@@ -247,14 +248,8 @@ export async function startEnvServer(options: EnvServerOptions): Promise<EnvServ
   const host = address.address.includes(':') ? `[${address.address}]` : address.address;
   return {
     url: `http://${host}:${address.port}`,
-    async close(graceMs = 2000) {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      // A step still running stays in its workflow; its client gets the result by re-sending the same stepId.
-      const timer = setTimeout(() => server.closeAllConnections(), graceMs);
-      await closed;
-      clearTimeout(timer);
-    },
+    // A step still running stays in its workflow; its client gets the result by re-sending the same stepId.
+    close: (graceMs = 2000) => closeHttpServer(server, graceMs),
   };
 }
 

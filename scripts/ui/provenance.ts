@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isFlagged } from '../../activities/integrity/check/render.js';
-import { VERDICT_WORDS } from '../../activities/integrity/check/summary.js';
+import { flaggedReason, parseCheckReport } from '../../activities/integrity/check/summary.js';
 import type { CheckReport, Finding } from '../../activities/integrity/check/types.js';
 import type { NumberMark } from './document.js';
 
@@ -27,8 +27,7 @@ export function flaggedClaims(runFolder: string): ProvenanceFindings {
   if (!existsSync(file)) return { state: 'none' };
   let report: CheckReport;
   try {
-    report = JSON.parse(readFileSync(file, 'utf8')) as CheckReport;
-    if (report.version !== 2 || !Array.isArray(report.findings)) throw new Error('not a v2 check report');
+    report = parseCheckReport(readFileSync(file, 'utf8'));
   } catch (err) {
     return { state: 'unreadable', error: (err as Error).message };
   }
@@ -40,7 +39,7 @@ export function flaggedClaims(runFolder: string): ProvenanceFindings {
       column: f.column,
       text: f.text,
       verdict: f.verdict,
-      reason: f.note ? `${VERDICT_WORDS[f.verdict]}: ${f.note}` : VERDICT_WORDS[f.verdict],
+      reason: flaggedReason(f),
     }),
   );
   return { state: 'ok', checked: report.checked, results: report.results, flagged };

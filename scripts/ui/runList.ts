@@ -1,14 +1,13 @@
 /**
  * The runs `lab list` shows, for the console: research runs, newest first, filtered by status,
  * task or model, one page at a time. Filters are checked by `lab list`'s own schema (same rules,
- * same messages) and turned into the same visibility query (`statusFilters`).
+ * same messages) and turned into the same visibility query (`runListQuery`).
  */
 import type { Client } from '@temporalio/client';
-import { LAB_MODEL, LAB_STATUS, LAB_TASK } from '../../common/searchAttributes.js';
-import { listCommand, rowStatus, statusFilters, type RunRow } from '../commands/list.js';
+import { ALL_STATUSES, listCommand, runListQuery, runRowOf, type RunRow } from '../commands/list.js';
 
-/** The statuses `lab list --status` takes (its usage line is checked against this list in tests/ui.test.ts). */
-export const RUN_STATUSES = ['running', 'awaiting_review', 'completed', 'rejected', 'budget_exhausted', 'failed', 'terminated', 'cancelled', 'timed_out'] as const;
+/** The statuses `lab list --status` takes. */
+export const RUN_STATUSES = ALL_STATUSES;
 export type ListStatus = (typeof RUN_STATUSES)[number];
 
 export interface RunFilters {
@@ -41,22 +40,10 @@ export interface RunPage {
 }
 
 export async function listRuns(client: Client, filters: RunFilters, page = 1): Promise<RunPage> {
-  const quote = (v: string) => `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-  const query = [`WorkflowType = 'researchRun'`];
-  if (filters.status) query.push(...statusFilters(filters.status).map(([key, value]) => `${key} = ${quote(value)}`));
-  if (filters.task) query.push(`${LAB_TASK.name} = ${quote(filters.task)}`);
-  if (filters.model) query.push(`${LAB_MODEL.name} = ${quote(filters.model)}`);
   const found: RunRow[] = [];
   let truncated = false;
-  for await (const w of client.workflow.list({ query: query.join(' AND '), pageSize: 1000 })) {
-    found.push({
-      runId: w.workflowId,
-      status: rowStatus(w.status.name, w.typedSearchAttributes.get(LAB_STATUS)),
-      execution: w.status.name,
-      task: w.typedSearchAttributes.get(LAB_TASK),
-      model: w.typedSearchAttributes.get(LAB_MODEL),
-      started: w.startTime.toISOString(),
-    });
+  for await (const w of client.workflow.list({ query: runListQuery(filters), pageSize: 1000 })) {
+    found.push(runRowOf(w));
     if (found.length >= SCAN_LIMIT) {
       truncated = true;
       break;

@@ -8,6 +8,7 @@
  *   POST /runs/<id>/decide       approve / revise / reject the gate the page showed (--allow-decisions)
  *   GET  /health                 "ok"
  */
+import { closeHttpServer } from '../lib/httpClose.js';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -170,14 +171,7 @@ export async function startConsoleServer(options: ConsoleOptions): Promise<Conso
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
     url: `http://${shownHost}:${address.port}`,
-    async close(graceMs = 2000) {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      // Browsers keep idle connections open; they would hold close() back for good.
-      server.closeIdleConnections();
-      const timer = setTimeout(() => server.closeAllConnections(), graceMs);
-      await closed;
-      clearTimeout(timer);
-    },
+    close: (graceMs = 2000) => closeHttpServer(server, graceMs),
   };
 }
 

@@ -67,3 +67,15 @@ export function integritySection(report: CheckReport, detailsIn = 'provenance.js
   }
   return `${lines.join('\n')}\n`;
 }
+
+/** A stored provenance.json read back: a v2 check report, or an error saying it is not one. */
+export function parseCheckReport(text: string): CheckReport {
+  const report = JSON.parse(text) as CheckReport;
+  if (report.version !== 2 || !Array.isArray(report.findings)) throw new Error('not a v2 check report');
+  return report;
+}
+
+/** Why a flagged claim is flagged, in a reader's words (with the check's note, if any). */
+export function flaggedReason(f: Pick<Finding, 'verdict' | 'note'>): string {
+  return f.note ? `${VERDICT_WORDS[f.verdict]}: ${f.note}` : VERDICT_WORDS[f.verdict];
+}
