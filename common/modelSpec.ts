@@ -52,6 +52,15 @@ const AUTO_ORDER: Array<[string, string]> = [
 ];
 
 /** The spec that lets a worker choose the model (see resolveAutoModel); the default of lab run, compete, bench and judge. */
+/** Whether a spec names the embedded model (embedded, embedded:<file.gguf>); false for one that does not parse. */
+export function isEmbeddedModel(spec: string): boolean {
+  try {
+    return parseModelSpec(spec).provider === 'embedded';
+  } catch {
+    return false;
+  }
+}
+
 export const AUTO_MODEL = 'auto';
 
 export function isAutoModel(spec: string | undefined): boolean {

@@ -15,7 +15,7 @@ import { recordingCalls } from '../llm/callLedger.js';
 import { LLM_ERROR_TYPES } from '../llm/errors.js';
 import { budgetAfter } from '../../common/budget.js';
 import { callRecords, usageOfCalls } from '../llm/usage.js';
-import { parseModelSpec } from '../../common/modelSpec.js';
+import { isEmbeddedModel } from '../../common/modelSpec.js';
 import { digest } from './digest.js';
 import { nextStepHint, proseForCode, scriptToFix, withoutCodeFence } from './nextStep.js';
 import { COMPETITION_BRIEF, EXPERIMENT_BRIEF, EXPERIMENT_SYSTEM, stepInstruction } from './prompts.js';
@@ -81,9 +81,9 @@ export function createExperimentAgentActivities({ store, llm }: { store: Artifac
                 system: EXPERIMENT_SYSTEM,
                 prompt: text,
                 // A small model's script is ~1,000 tokens; a higher cap only lets a runaway string run for minutes.
-                maxTokens: isEmbedded(input.model) ? EMBEDDED_STEP_TOKENS : 4000,
+                maxTokens: isEmbeddedModel(input.model) ? EMBEDDED_STEP_TOKENS : 4000,
                 // A small model's code breaks often enough at its default sampling temperature; near-greedy keeps it to what it knows.
-                ...(isEmbedded(input.model) ? { temperature: 0.2 } : {}),
+                ...(isEmbeddedModel(input.model) ? { temperature: 0.2 } : {}),
                 reasoningEffort: input.reasoningEffort,
                 budgetLeft: budgetAfter(input.budgetLeft, usageOfCalls(calls)),
                 cacheKey: `${input.runId}/experiment/revision-${input.revision?.number ?? 0}/step-${input.step}${attempt}`,
@@ -155,7 +155,7 @@ export async function appendPending(store: ArtifactStore, input: Pick<Experiment
  * possible prefix with the last one and ends with what to do.
  */
 async function experimentPrompt(store: ArtifactStore, input: ExperimentStepInput, records: StepRecord[], brief: 'research' | 'competition'): Promise<string> {
-  const small = isEmbedded(input.model);
+  const small = isEmbeddedModel(input.model);
   const shorten = (name: string, text: string) => (small ? digest(text, EMBEDDED_INPUT_CHARS[name] ?? 0) : clip(text));
   const sections = [brief === 'competition' ? COMPETITION_BRIEF : EXPERIMENT_BRIEF, `## Task\n${shorten('task', await store.getText(input.task))}`];
   const left: string[] = [];
@@ -170,14 +170,6 @@ async function experimentPrompt(store: ArtifactStore, input: ExperimentStepInput
   if (script) sections.push(`## ${script.path} as you last wrote it (it failed)\n\`\`\`python\n${script.content}\n\`\`\``);
   sections.push(stepInstruction({ brief, step: input.step, maxSteps: input.maxSteps, secondsLeft: input.secondsLeft, hint: nextStepHint(records, brief) }));
   return sections.join('\n\n');
-}
-
-function isEmbedded(model: string): boolean {
-  try {
-    return parseModelSpec(model).provider === 'embedded';
-  } catch {
-    return false;
-  }
 }
 
 function clip(text: string): string {

@@ -47,13 +47,13 @@ export function examplesRun(records: readonly StepRecord[]): Array<{ path: strin
     if (r.action.action === 'write_file' && /\.py$/i.test(r.action.path)) written.set(r.action.path, r.action.content);
     if (r.action.action !== 'run') continue;
     const command = r.action.command;
-    const ran = [...written].filter(([file]) => command.includes(file));
-    const example = ran.map(([file, content]) => ({ path: file, copy: exampleCopy(content) })).find((e) => e.copy);
-    const exampleOnly = example && ran.every(([, content]) => exampleCopy(content));
+    // The run counts as the example's only when every script it names is a copy of it.
+    const ran = [...written].filter(([file]) => command.includes(file)).map(([file, content]) => ({ path: file, copy: exampleCopy(content) }));
+    const example = ran.length && ran.every((s) => s.copy) ? { path: ran[0].path, copy: ran[0].copy! } : undefined;
     for (const change of r.observation.filesChanged) {
       if (!RESULT_DATA.test(change.path)) continue;
       if (change.change === 'deleted') writer.delete(change.path);
-      else writer.set(change.path, exampleOnly ? (example as { path: string; copy: ExampleCopy }) : undefined);
+      else writer.set(change.path, example);
     }
   }
   const found = new Map<string, ExampleCopy>();

@@ -28,8 +28,9 @@ export function nextStepHint(records: readonly StepRecord[], brief: 'research' |
       'writes results/metrics.csv with one row per method, and prints the same table.'
     );
   }
-  if (lastScript && (!lastRun || lastScript.step > lastRun.step)) {
-    return `You wrote ${lastScript.action.action === 'write_file' ? lastScript.action.path : 'the script'} and have not run it since: run it now, e.g. {"action":"run","command":"python ${lastScript.action.action === 'write_file' ? lastScript.action.path : 'main.py'}"}.`;
+  if (lastScript?.action.action === 'write_file' && (!lastRun || lastScript.step > lastRun.step)) {
+    const script = lastScript.action.path;
+    return `You wrote ${script} and have not run it since: run it now, e.g. {"action":"run","command":"python ${script}"}.`;
   }
   if (runFailed) return failure;
   if (!resultFiles.length) {

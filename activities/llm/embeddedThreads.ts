@@ -39,10 +39,10 @@ export function chooseEmbeddedThreads({ cores, load, env }: ThreadInputs): numbe
 
 /** The thread count for this process now: the cores less those busy over the last `sampleMs`. */
 export async function embeddedThreads(env: NodeJS.ProcessEnv = process.env, sampleMs = 500): Promise<number> {
-  // Settled first: an explicit count or a test run needs no sample.
-  const without = chooseEmbeddedThreads({ cores: os.availableParallelism(), load: 0, env });
-  if (env.LAB_EMBEDDED_THREADS?.trim() || isSet(env.VITEST) || isSet(env.CI)) return without;
-  return chooseEmbeddedThreads({ cores: os.availableParallelism(), load: (await busyCores(sampleMs)) ?? os.loadavg()[0] ?? 0, env });
+  // An explicit count or a test run settles it without a sample.
+  const settled = Boolean(env.LAB_EMBEDDED_THREADS?.trim()) || isSet(env.VITEST) || isSet(env.CI);
+  const load = settled ? 0 : ((await busyCores(sampleMs)) ?? os.loadavg()[0] ?? 0);
+  return chooseEmbeddedThreads({ cores: os.availableParallelism(), load, env });
 }
 
 /** How many cores were busy over `sampleMs`, from two readings of /proc/stat; undefined where there is none. */

@@ -14,7 +14,7 @@ import { configError } from '../llm/errors.js';
 import { DEFAULT_MAX_CONTINUATIONS, type LlmCall, type LlmGateway } from '../llm/gateway.js';
 import { callRecords, usageOfCalls } from '../llm/usage.js';
 import { STAGE_HOOKS } from './hooks.js';
-import { parseModelSpec } from '../../common/modelSpec.js';
+import { isEmbeddedModel } from '../../common/modelSpec.js';
 import type { StageActivityInput } from '../types.js';
 import { closingInstruction, EMBEDDED_STAGE_MAX_TOKENS, STAGE_MAX_TOKENS, stagePrompt } from './prompts.js';
 
@@ -36,7 +36,7 @@ export function createStageActivities({ store, llm }: StageDeps) {
         ? { ...input.revision, previous: await readOrFail(store, input.revision.previous, `previous ${input.stage}`) }
         : undefined;
       const hooks = STAGE_HOOKS[input.stage] ?? {};
-      const base = stagePrompt(input.stage, { task, inputs, revision }, { short: parseSafe(input.model)?.provider === 'embedded' });
+      const base = stagePrompt(input.stage, { task, inputs, revision }, { short: isEmbeddedModel(input.model) });
       const extraPrompt = await hooks.extraPrompt?.(store, input);
       const { system } = base;
       const prompt = [base.prompt, extraPrompt, closingInstruction(input.stage)].filter(Boolean).join('\n\n---\n\n');
@@ -85,7 +85,7 @@ export type StageActivities = ReturnType<typeof createStageActivities>;
 function outputLimits(stage: StageName, model: string): { maxTokens: number; maxContinuations: number; raise: string[] } {
   const cap = STAGE_MAX_TOKENS[stage];
   const maxContinuations = countFromEnv('LAB_LLM_MAX_CONTINUATIONS', DEFAULT_MAX_CONTINUATIONS);
-  if (parseSafe(model)?.provider !== 'embedded') return { maxTokens: cap, maxContinuations, raise: [] };
+  if (!isEmbeddedModel(model)) return { maxTokens: cap, maxContinuations, raise: [] };
   const configured = process.env.LAB_EMBEDDED_MAX_TOKENS?.trim();
   const embeddedCap = configured ? Number(configured) : EMBEDDED_STAGE_MAX_TOKENS[stage];
   if (embeddedCap >= cap) return { maxTokens: cap, maxContinuations, raise: [] };
@@ -98,14 +98,6 @@ function countFromEnv(name: string, fallback: number): number {
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 0) throw configError(`${name} must be a whole number of 0 or more, not "${raw}"`);
   return value;
-}
-
-function parseSafe(model: string) {
-  try {
-    return parseModelSpec(model);
-  } catch {
-    return undefined;
-  }
 }
 
 async function readOrFail(store: ArtifactStore, ref: ArtifactRef, what: string): Promise<string> {

@@ -58,7 +58,7 @@ const SHORT_LENGTHS: Partial<Record<StageName, [string, string]>> = {
   proposal: ['(about 2000 words)', '(about 450 words)'],
   paper: ['as markdown with these sections', 'as markdown (about 700 words in all) with these sections'],
 };
-/** Characters of each input a small model reads (a digest of its sections); the task and results.md stay whole up to the last entry. */
+/** Characters of each input a small model reads (a digest of its sections); `other` is for the task and any input not named. */
 const SHORT_INPUT_CHARS: Partial<Record<StageName, number>> & { other: number } = { idea: 1500, literature: 1500, proposal: 2500, experiment: 4000, other: 2500 };
 
 /** What ends every stage prompt: the instruction again, so a model answers it rather than continuing the inputs as a document. */

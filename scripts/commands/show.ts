@@ -4,7 +4,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { ArtifactStore } from '../../activities/artifacts.js';
 import { isFlagged, markedSentence } from '../../activities/integrity/check/render.js';
-import { checkCounts, flaggedReason, parseCheckReport } from '../../activities/integrity/check/summary.js';
+import { checkCounts, flaggedClaim, parseCheckReport } from '../../activities/integrity/check/summary.js';
 import type { SourceValue, Verdict } from '../../activities/integrity/check/types.js';
 import { citationReportSchema, type CitationReport } from '../../common/citations.js';
 import type { ReviewResult } from '../../common/reviews.js';
@@ -225,11 +225,7 @@ function provenanceOf(folder: string, view: RunView): ProvenanceView | null {
       const counts = checkCounts(report);
       const flagged = report.findings.filter(isFlagged).map(
         (f): FlaggedClaimView => ({
-          document: f.document,
-          line: f.line,
-          text: f.text,
-          verdict: f.verdict,
-          reason: flaggedReason(f),
+          ...flaggedClaim(f),
           excerpt: markedSentence(f, { open: '⟦', close: '⟧', width: 160 }),
           ...(f.match ? { match: f.match } : {}),
           ...(f.nearest?.length ? { nearest: f.nearest.slice(0, 3) } : {}),

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isFlagged } from '../../activities/integrity/check/render.js';
-import { flaggedReason, parseCheckReport } from '../../activities/integrity/check/summary.js';
+import { flaggedClaim, parseCheckReport } from '../../activities/integrity/check/summary.js';
 import type { CheckReport, Finding } from '../../activities/integrity/check/types.js';
 import type { NumberMark } from './document.js';
 
@@ -33,14 +33,7 @@ export function flaggedClaims(runFolder: string): ProvenanceFindings {
   }
   if (report.status === 'error') return { state: 'error', error: report.error ?? 'no reason recorded' };
   const flagged = report.findings.filter(isFlagged).map(
-    (f): FlaggedClaim => ({
-      document: f.document,
-      line: f.line,
-      column: f.column,
-      text: f.text,
-      verdict: f.verdict,
-      reason: flaggedReason(f),
-    }),
+    (f): FlaggedClaim => ({ ...flaggedClaim(f), column: f.column }),
   );
   return { state: 'ok', checked: report.checked, results: report.results, flagged };
 }

@@ -76,6 +76,11 @@ export function parseCheckReport(text: string): CheckReport {
 }
 
 /** Why a flagged claim is flagged, in a reader's words (with the check's note, if any). */
-export function flaggedReason(f: Pick<Finding, 'verdict' | 'note'>): string {
+function flaggedReason(f: Pick<Finding, 'verdict' | 'note'>): string {
   return f.note ? `${VERDICT_WORDS[f.verdict]}: ${f.note}` : VERDICT_WORDS[f.verdict];
+}
+
+/** A flagged finding as readers are shown it (`lab show --json`, the web console): where it is, what it says, why. */
+export function flaggedClaim(f: Finding): { document: string; line: number; text: string; verdict: Verdict; reason: string } {
+  return { document: f.document, line: f.line, text: f.text, verdict: f.verdict, reason: flaggedReason(f) };
 }
