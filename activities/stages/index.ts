@@ -82,21 +82,21 @@ export function createStageActivities({ store, llm }: StageDeps) {
 export type StageActivities = ReturnType<typeof createStageActivities>;
 
 /** Output tokens per call, continuations allowed, and the settings an OutputTruncated failure names. */
-function outputLimits(stage: StageName, model: string): { maxTokens: number; maxContinuations: number; raise: string[] } {
+export function outputLimits(stage: StageName, model: string, env: NodeJS.ProcessEnv = process.env): { maxTokens: number; maxContinuations: number; raise: string[] } {
   const cap = STAGE_MAX_TOKENS[stage];
-  const maxContinuations = countFromEnv('LAB_LLM_MAX_CONTINUATIONS', DEFAULT_MAX_CONTINUATIONS);
+  const maxContinuations = countFromEnv(env, 'LAB_LLM_MAX_CONTINUATIONS', DEFAULT_MAX_CONTINUATIONS);
   if (!isEmbeddedModel(model)) return { maxTokens: cap, maxContinuations, raise: [] };
-  const configured = process.env.LAB_EMBEDDED_MAX_TOKENS?.trim();
-  const embeddedCap = configured ? Number(configured) : EMBEDDED_STAGE_MAX_TOKENS[stage];
+  const embeddedCap = countFromEnv(env, 'LAB_EMBEDDED_MAX_TOKENS', EMBEDDED_STAGE_MAX_TOKENS[stage], 1);
   if (embeddedCap >= cap) return { maxTokens: cap, maxContinuations, raise: [] };
   return { maxTokens: embeddedCap, maxContinuations, raise: [`LAB_EMBEDDED_MAX_TOKENS (${embeddedCap} now)`] };
 }
 
-function countFromEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
+/** A whole number from the environment, at least `min`; a bad value is a config error naming the variable. */
+function countFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
+  const raw = env[name];
   if (raw === undefined || raw.trim() === '') return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0) throw configError(`${name} must be a whole number of 0 or more, not "${raw}"`);
+  if (!Number.isInteger(value) || value < min) throw configError(`${name} must be a whole number of ${min} or more, not "${raw}"`);
   return value;
 }
 
