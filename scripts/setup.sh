@@ -75,6 +75,22 @@ apt_install bwrap bubblewrap "the sandbox" "set LAB_SANDBOX=docker / unsafe-proc
 apt_install chromium chromium "the web console's browser test (tests/ui.test.ts)" "set LAB_CHROMIUM=<path to a Chromium>" \
   "sudo apt-get install chromium (Debian/Ubuntu)"
 
+# go_install <binary> <module/path@version> <what needs it>: a Go program built from the Go module
+# proxy into .venv/go/bin, once per version (a stamp file records what was built).
+go_install() {
+  local bin=$1 pkg=$2 why=$3 dir=.venv/go/bin
+  if [ -x "$dir/$bin" ] && [ "$(cat "$dir/.$bin.version" 2>/dev/null)" = "$pkg" ]; then return 0; fi
+  command -v go >/dev/null || { say "warning: go is missing; $why needs $bin ($pkg)"; return 0; }
+  say "building $bin from the Go module proxy ($pkg), for $why"
+  mkdir -p "$dir"
+  GOBIN="$PWD/$dir" GOFLAGS=-mod=mod go install "$pkg" || { say "warning: could not build $bin; $why needs it"; return 0; }
+  printf '%s' "$pkg" >"$dir/.$bin.version"
+}
+
+# An S3-compatible server (Versity S3 Gateway, Apache-2.0, a real S3 API over a folder), for the
+# S3 artifact store's tests and the two-host test; users point LAB_S3_* at their own S3 instead.
+go_install versitygw github.com/versity/versitygw/cmd/versitygw@v1.8.0 "the S3 store's tests (tests/s3Store.test.ts)"
+
 # The sandbox's own Python: the packages experiments use, bound read-only into every sandboxed
 # command. Made without pip and filled by .venv's pip from outside, so there is no pip inside.
 if [ ! -x .venv-sandbox/bin/python ]; then
