@@ -1,79 +1,81 @@
 /**
- * Content-addressed artifact store on the local file system.
+ * The artifact store: what activities and the CLI may assume about it, whichever backend holds
+ * the bytes (a local folder, or an S3-compatible bucket shared by workers on other hosts).
  *
- * Content lives once under `objects/sha256/<aa>/<hex>`; each run also gets a readable
- * copy under `runs/<runId>/<name>` so people can open `idea.md` directly. History only
- * ever holds the returned {@link ArtifactRef}; paths in it are relative to the store root,
- * so no machine path leaks into history.
+ * Content is addressed by sha256; each run also gets a readable copy under `runs/<runId>/<name>`
+ * so people can open `idea.md` directly. History only ever holds the returned {@link ArtifactRef},
+ * whose `path` is relative to the store, so no machine path or bucket leaks into history.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { isValidRunId, RUN_ID_RULE } from '../common/runIds.js';
 import type { ArtifactRef } from '../common/schemas.js';
 
 export class ArtifactIntegrityError extends Error {}
 
-export class ArtifactStore {
-  constructor(readonly root: string) {}
+/** The content an {@link ArtifactRef} names is not in the store (deleted, or another store). */
+export class ArtifactMissingError extends Error {
+  readonly code = 'ENOENT';
+}
 
-  async put(runId: string, name: string, content: string | Buffer, mediaType = 'text/markdown'): Promise<ArtifactRef> {
-    const readable = this.readablePath(runId, name);
-    const body = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
-    const sha256 = createHash('sha256').update(body).digest('hex');
-    const objectPath = this.objectPath(sha256);
-    if (!(await exists(objectPath))) await writeAtomic(objectPath, body);
-    await writeAtomic(path.join(this.root, readable), body);
-    return { uri: `artifact:sha256/${sha256}`, sha256, bytes: body.length, path: readable, mediaType };
-  }
-
+export interface ArtifactStore {
+  /** Where the store is, for messages: a folder, or `s3://bucket/prefix`. */
+  readonly location: string;
+  /** Stores `content` once by its sha256 and as `runs/<runId>/<name>`; the same call twice writes the same objects. */
+  put(runId: string, name: string, content: string | Buffer, mediaType?: string): Promise<ArtifactRef>;
   /**
    * Gives `runId` a readable copy of an artifact another run wrote (a resumed run reuses its
    * predecessor's stages), under the same name it had there. The content is verified first.
    */
-  async copyToRun(runId: string, ref: ArtifactRef): Promise<ArtifactRef> {
-    const name = ref.path.split('/').slice(2).join('/');
-    return this.put(runId, name, await this.get(ref), ref.mediaType);
-  }
-
+  copyToRun(runId: string, ref: ArtifactRef): Promise<ArtifactRef>;
   /** Reads an artifact by its content address and checks the bytes still match. */
-  async get(ref: ArtifactRef): Promise<Buffer> {
-    const body = await fs.readFile(this.objectPath(ref.sha256));
-    const actual = createHash('sha256').update(body).digest('hex');
-    if (actual !== ref.sha256) throw new ArtifactIntegrityError(`artifact ${ref.path} is corrupt (sha256 ${actual}, expected ${ref.sha256})`);
-    return body;
-  }
+  get(ref: ArtifactRef): Promise<Buffer>;
+  getText(ref: ArtifactRef): Promise<string>;
+  /** A run's readable copy by name (`paper.md`, `results/metrics.csv`), or undefined when it has none. */
+  readRunFile(runId: string, name: string): Promise<Buffer | undefined>;
+  /** Names of a run's readable copies, relative to its folder, sorted. */
+  listRun(runId: string): Promise<string[]>;
+  /** Where a person opens an artifact: a file path, or an `s3://` URL. */
+  locate(ref: ArtifactRef): string;
+  /** Where a person finds a run's readable copies. */
+  locateRun(runId: string): string;
+}
 
-  async getText(ref: ArtifactRef): Promise<string> {
-    return (await this.get(ref)).toString('utf8');
+/** `runs/<runId>/<name>`, refused unless every part is a plain name and the result stays inside the run's folder. */
+export function readableKey(runId: string, name: string): string {
+  assertValidRunId(runId);
+  const parts = name.split('/');
+  for (const part of parts) {
+    if (!isPlainSegment(part)) throw new Error(`invalid artifact name: ${JSON.stringify(name)}`);
   }
+  const readable = path.posix.join('runs', runId, ...parts);
+  if (!readable.startsWith(`runs/${runId}/`)) throw new Error(`artifact name escapes its run folder: ${JSON.stringify(name)}`);
+  return readable;
+}
 
-  /** Where a person finds the readable copy of an artifact. */
-  localPath(ref: ArtifactRef): string {
-    return path.join(this.root, ref.path);
-  }
+/** The name a ref had inside its run's folder (`runs/<id>/results/a.csv` → `results/a.csv`). */
+export function nameInRun(ref: ArtifactRef): string {
+  return ref.path.split('/').slice(2).join('/');
+}
 
-  runFolder(runId: string): string {
-    assertValidRunId(runId);
-    return path.join(this.root, 'runs', runId);
-  }
+export function sha256Of(body: Buffer): string {
+  return createHash('sha256').update(body).digest('hex');
+}
 
-  /** `runs/<runId>/<name>`, refused unless every part is a plain name and the result stays inside the store. */
-  private readablePath(runId: string, name: string): string {
-    assertValidRunId(runId);
-    const parts = name.split('/');
-    for (const part of parts) {
-      if (!SEGMENT.test(part) || part === '.' || part === '..') throw new Error(`invalid artifact name: ${JSON.stringify(name)}`);
-    }
-    const readable = path.posix.join('runs', runId, ...parts);
-    const runFolder = path.resolve(this.root, 'runs', runId);
-    if (!path.resolve(this.root, readable).startsWith(runFolder + path.sep)) throw new Error(`artifact name escapes its run folder: ${JSON.stringify(name)}`);
-    return readable;
-  }
+export function refOf(runId: string, name: string, body: Buffer, mediaType: string): ArtifactRef {
+  const sha256 = sha256Of(body);
+  return { uri: `artifact:sha256/${sha256}`, sha256, bytes: body.length, path: readableKey(runId, name), mediaType };
+}
 
-  private objectPath(sha256: string): string {
-    return path.join(this.root, 'objects', 'sha256', sha256.slice(0, 2), sha256);
-  }
+/** Throws {@link ArtifactIntegrityError} unless `body` is what `ref` names. */
+export function verified(ref: ArtifactRef, body: Buffer): Buffer {
+  const actual = sha256Of(body);
+  if (actual !== ref.sha256) throw new ArtifactIntegrityError(`artifact ${ref.path} is corrupt (sha256 ${actual}, expected ${ref.sha256})`);
+  return body;
+}
+
+export function toBuffer(content: string | Buffer): Buffer {
+  return typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
 }
 
 const SEGMENT = /^[A-Za-z0-9._-][A-Za-z0-9 ._+-]{0,199}$/;
@@ -108,21 +110,7 @@ export function plainArtifactName(name: string, options: { hashChars?: number; a
     .join('/');
 }
 
-function assertValidRunId(runId: string): void {
+export function assertValidRunId(runId: string): void {
   if (!isValidRunId(runId)) throw new Error(`invalid run id ${JSON.stringify(runId)}: ${RUN_ID_RULE}`);
 }
 
-async function exists(file: string): Promise<boolean> {
-  return fs.access(file).then(
-    () => true,
-    () => false,
-  );
-}
-
-/** Write to a temp file then rename, so a crash never leaves a half-written artifact. */
-async function writeAtomic(file: string, body: Buffer): Promise<void> {
-  await fs.mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
-  await fs.writeFile(tmp, body);
-  await fs.rename(tmp, file);
-}

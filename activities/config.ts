@@ -12,8 +12,9 @@ export function labHome(env: NodeJS.ProcessEnv = process.env): string {
   return path.resolve(env.LAB_HOME ?? '.lab');
 }
 
-export function artifactRoot(): string {
-  return path.resolve(process.env.LAB_ARTIFACT_DIR ?? path.join(labHome(), 'artifacts'));
+/** The local artifact store's folder (when no S3 bucket is configured). */
+export function artifactRoot(env: NodeJS.ProcessEnv = process.env): string {
+  return path.resolve(env.LAB_ARTIFACT_DIR ?? path.join(labHome(env), 'artifacts'));
 }
 
 /** Finished LLM calls, so a retried activity never pays twice. */

@@ -1,12 +1,13 @@
 /** Builds every activity with its dependencies; workers register the result. */
-import { ArtifactStore } from './artifacts.js';
+import { type ArtifactStore } from './artifacts.js';
+import { openArtifactStore } from './store/open.js';
 import { createArtifactActivities } from './artifactActivities.js';
 import { createBenchActivities } from './bench/index.js';
 import { createCompetitionActivities } from './competition/index.js';
 import { createCompetitionWriteupActivities } from './competitionWriteup.js';
 import { createEnvironmentActivities } from './environment/index.js';
 import { createEnvSessionActivities } from './envSession.js';
-import { artifactRoot, llmCacheDir } from './config.js';
+import { llmCacheDir } from './config.js';
 import { LlmGateway } from './llm/gateway.js';
 import { createJudgeActivities } from './judge/index.js';
 import { createLiteratureActivities, type LiteratureDeps } from './literature/index.js';
@@ -27,7 +28,7 @@ export interface ActivityDeps {
 
 export function defaultActivityDeps(): ActivityDeps {
   return {
-    store: new ArtifactStore(artifactRoot()),
+    store: openArtifactStore(),
     llm: new LlmGateway({ cacheDir: llmCacheDir() }),
   };
 }

@@ -10,7 +10,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { ArtifactStore } from '../activities/artifacts.js';
+import { LocalArtifactStore } from '../activities/store/localStore.js';
 import { artifactRoot, defaultServerDbFile, labHome, PROJECT_ROOT } from '../activities/config.js';
 import { resolveAutoModel } from '../common/modelSpec.js';
 import { connectClient } from './lib/client.js';
@@ -151,7 +151,7 @@ async function main(): Promise<number> {
 
     const { client, close } = await connectClient();
     try {
-      const store = new ArtifactStore(artifactRoot());
+      const store = new LocalArtifactStore(artifactRoot());
       const experiment = model.startsWith('embedded') ? EMBEDDED_EXPERIMENT : undefined;
       const { workflowId, input } = await prepareRun({ task, model, experiment }, store);
       await startRun(client, workflowId, input);

@@ -12,7 +12,8 @@ import path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ArtifactStore } from '../activities/artifacts.js';
+import { type ArtifactStore } from '../activities/artifacts.js';
+import { LocalArtifactStore } from '../activities/store/localStore.js';
 import { NOT_APPLICABLE_MLRC } from '../activities/competition/audit/index.js';
 import {
   createCompetitionActivities,
@@ -67,7 +68,7 @@ describe('competition tasks through the scorer (bubblewrap)', () => {
 
   const saved = { ...process.env };
   let root: string;
-  let store: ArtifactStore;
+  let store: LocalArtifactStore;
   let acts: CompetitionActivities;
 
   beforeAll(() => {
@@ -76,7 +77,7 @@ describe('competition tasks through the scorer (bubblewrap)', () => {
     process.env.LAB_COMPETITION_HIDDEN_DIR = path.join(root, 'hidden');
     process.env.LAB_COMPETITION_SCORING_DIR = path.join(root, 'scoring');
     process.env.LAB_COMPETITIONS_DIR = path.join(root, 'extra');
-    store = new ArtifactStore(path.join(root, 'artifacts'));
+    store = new LocalArtifactStore(path.join(root, 'artifacts'));
     acts = createCompetitionActivities({ store, backend: new BubblewrapBackend() });
   });
 

@@ -7,7 +7,7 @@ import { type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ArtifactStore } from '../activities/artifacts.js';
+import { LocalArtifactStore } from '../activities/store/localStore.js';
 import type { ResearchRunResult, StageName } from '../common/schemas.js';
 import { spawnDevServer, waitForPort } from '../scripts/lib/devServer.js';
 import { prepareRun, startRun } from '../scripts/lib/runs.js';
@@ -52,7 +52,7 @@ async function startResearchRun(runId: string) {
       // A short heartbeat timeout so an activity lost with its worker is retried within seconds.
       stageTimeouts: { startToCloseSeconds: 120, heartbeatSeconds: 2, maxAttempts: 20 },
     },
-    new ArtifactStore(path.join(labHome, 'artifacts')),
+    new LocalArtifactStore(path.join(labHome, 'artifacts')),
   );
   return startRun(client, runId, input);
 }

@@ -10,7 +10,8 @@ import { ApplicationFailure, defaultPayloadConverter } from '@temporalio/common'
 import { MockActivityEnvironment, type TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ArtifactStore } from '../activities/artifacts.js';
+import { type ArtifactStore } from '../activities/artifacts.js';
+import { LocalArtifactStore } from '../activities/store/localStore.js';
 import { createEnvironmentActivities, snapshotWorkspace, readWorkspaceFile } from '../activities/environment/index.js';
 import {
   BubblewrapBackend,
@@ -66,7 +67,7 @@ describe('environment activities on the sandbox queue', () => {
     const dir = tempDir('env');
     process.env.LAB_WORKSPACE_DIR = path.join(dir, 'workspaces');
     mkdirSync(process.env.LAB_WORKSPACE_DIR);
-    store = new ArtifactStore(path.join(dir, 'artifacts'));
+    store = new LocalArtifactStore(path.join(dir, 'artifacts'));
     env = await createDevServerEnv();
     const bundle = await bundleWorkflowCode({
       workflowsPath: fileURLToPath(new URL('./helpers/sandbox.ts', import.meta.url)),
@@ -256,7 +257,7 @@ describe('backend choice (LAB_SANDBOX)', () => {
     const saved = process.env.LAB_WORKSPACE_DIR;
     process.env.LAB_WORKSPACE_DIR = tempDir('nobwrap-ws');
     try {
-      const { envStep } = createEnvironmentActivities({ store: new ArtifactStore(tempDir('nobwrap-store')), backend: missing });
+      const { envStep } = createEnvironmentActivities({ store: new LocalArtifactStore(tempDir('nobwrap-store')), backend: missing });
       const failure = await quietActivityEnvironment().run(envStep, { runId: 'r1', step: 1, action: { action: 'run' as const, command: 'true' } }).catch((e: unknown) => e);
       expect(failure).toBeInstanceOf(ApplicationFailure);
       expect(failure).toMatchObject({ type: 'ConfigError', nonRetryable: true, message: BWRAP_MISSING });
@@ -270,7 +271,7 @@ describe('backend choice (LAB_SANDBOX)', () => {
     const saved = process.env.LAB_WORKSPACE_DIR;
     process.env.LAB_WORKSPACE_DIR = tempDir('unsafe-ws');
     try {
-      const { envStep } = createEnvironmentActivities({ store: new ArtifactStore(tempDir('unsafe-store')), backend: new UnsafeProcessBackend() });
+      const { envStep } = createEnvironmentActivities({ store: new LocalArtifactStore(tempDir('unsafe-store')), backend: new UnsafeProcessBackend() });
       const observation: Observation = await quietActivityEnvironment().run(envStep, { runId: 'r1', step: 1, action: { action: 'run' as const, command: 'echo hi' } });
       expect(observation.text.split('\n')[0]).toBe(UNSAFE_WARNING);
       expect(observation).toMatchObject({ ok: true, exitCode: 0, stdoutBytes: 3 });

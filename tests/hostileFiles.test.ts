@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { DefaultLogger } from '@temporalio/worker';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ArtifactStore, isPlainArtifactName, plainArtifactName } from '../activities/artifacts.js';
+import { isPlainArtifactName, plainArtifactName } from '../activities/artifacts.js';
+import type { LocalArtifactStore } from '../activities/store/localStore.js';
 import { listTree } from '../activities/competition/files.js';
 import { createEnvironmentActivities, snapshotWorkspace } from '../activities/environment/index.js';
 import { diffSnapshots, SNAPSHOT_MAX_ENTRIES } from '../activities/environment/workspace.js';
@@ -24,7 +25,7 @@ import { useScratchEnv } from './helpers/scratchEnv.js';
 import { tempDir } from './helpers/temporal.js';
 
 const scratch = useScratchEnv('hostile', { LAB_WORKSPACE_DIR: 'workspaces' });
-let store: ArtifactStore;
+let store: LocalArtifactStore;
 beforeAll(() => {
   store = scratch.store;
 });

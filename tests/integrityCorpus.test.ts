@@ -7,7 +7,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ArtifactStore } from '../activities/artifacts.js';
+import { LocalArtifactStore } from '../activities/store/localStore.js';
 import { checkDocuments } from '../activities/integrity/check/engine.js';
 import { collectFolderDocuments } from '../activities/judge/documents.js';
 import { withIntegrityEvidence } from '../activities/judge/integrityEvidence.js';
@@ -94,7 +94,7 @@ describe('the integrity check on MLR-Bench’s published papers', () => {
   });
 
   it('the hallucination check of a published folder reads the flagged claims at the end of the paper', async () => {
-    const store = new ArtifactStore(path.join(corpus, '.store'));
+    const store = new LocalArtifactStore(path.join(corpus, '.store'));
     const folder = path.join(corpus, 'iclr2025_dl4c');
     const docs = await collectFolderDocuments(store, 'hallucination-dl4c', folder);
     const withEvidence = await withIntegrityEvidence(store, 'hallucination-dl4c', folder, docs);

@@ -12,7 +12,8 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ArtifactStore } from '../activities/artifacts.js';
+import { type ArtifactStore } from '../activities/artifacts.js';
+import { LocalArtifactStore } from '../activities/store/localStore.js';
 import { createJudgeActivities, invalidAnswerReason, type JudgeReviewInput } from '../activities/judge/index.js';
 import { documentsInFolder, missingDocuments, requiredDocuments } from '../activities/judge/documents.js';
 import { judgePrompt, rubricOfPrompt, shorten } from '../activities/judge/prompt.js';
@@ -42,7 +43,7 @@ const FACTS: Record<ReviewKind, string[]> = {
 
 let tmp: string;
 let fake: FakeLlmServer;
-let store: ArtifactStore;
+let store: LocalArtifactStore;
 let llm: LlmGateway;
 let activities: ReturnType<typeof createJudgeActivities>;
 let cachedLlm: LlmGateway;
@@ -128,7 +129,7 @@ function writeFolder(name: string, omit: string[] = [], extra: Record<string, st
 beforeAll(async () => {
   tmp = mkdtempSync(path.join(os.tmpdir(), 'lab-judge-'));
   fake = await new FakeLlmServer(script).start();
-  store = new ArtifactStore(path.join(tmp, 'artifacts'));
+  store = new LocalArtifactStore(path.join(tmp, 'artifacts'));
   llm = new LlmGateway({ env: {} });
   activities = createJudgeActivities({ store, llm });
   cachedLlm = new LlmGateway({ env: {}, cacheDir: path.join(tmp, 'llm-cache') });

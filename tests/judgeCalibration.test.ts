@@ -10,7 +10,7 @@ import path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ArtifactStore } from '../activities/artifacts.js';
+import { LocalArtifactStore } from '../activities/store/localStore.js';
 import { PROJECT_ROOT } from '../activities/config.js';
 import { createJudgeActivities, uncalibratedMark } from '../activities/judge/index.js';
 import { loadRubric } from '../activities/judge/rubrics.js';
@@ -103,7 +103,7 @@ describe('reviews by an embedded judge', () => {
     new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') }).run(fn, ...args);
 
   async function review(judge: string, model: string, reviewId: string): Promise<{ verdict: JudgeVerdict; summary: Record<string, unknown>; latest: Record<string, unknown> }> {
-    const store = new ArtifactStore(path.join(tmp, 'artifacts'));
+    const store = new LocalArtifactStore(path.join(tmp, 'artifacts'));
     const activities = createJudgeActivities({ store, llm: llmAnswering(model) });
     const storeId = `run-${reviewId}`;
     const documents = {

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ArtifactStore } from '../activities/artifacts.js';
+import { LocalArtifactStore } from '../activities/store/localStore.js';
 import { LLM_ERROR_TYPES } from '../common/errorTypes.js';
 import type { ReviewResult } from '../common/reviews.js';
 import type { RunProgress } from '../common/schemas.js';
@@ -127,7 +127,7 @@ describe('a run waiting at a gate', () => {
 describe('lab show --json (11g)', () => {
   it('reports a finished run\'s reviews as lab judge wrote them (summary, judges, attempts, a failed re-judge marked) and its v2 provenance report', async () => {
     const id = `show-json-${process.pid}`;
-    const { input } = await prepareRun({ task: 'calibration-under-shift', model: model(), workflowId: id }, new ArtifactStore(artifacts));
+    const { input } = await prepareRun({ task: 'calibration-under-shift', model: model(), workflowId: id }, new LocalArtifactStore(artifacts));
     await (await startRun(client, id, { ...input, skipPreflight: true })).result();
 
     // A good review, then a re-judge whose judge fails: the real lab judge writes summary.json and both attempts.
@@ -200,7 +200,7 @@ describe('a dead worker (7)', () => {
     slowStep = 2;
     const { input } = await prepareRun(
       { task: 'calibration-under-shift', model: model(), workflowId: `dead-worker-${process.pid}`, stageTimeouts: { startToCloseSeconds: 600, heartbeatSeconds: 5, maxAttempts: 5 } },
-      new ArtifactStore(artifacts),
+      new LocalArtifactStore(artifacts),
     );
     const runId = (deadRunId = `dead-worker-${process.pid}`);
     await startRun(client, runId, { ...input, skipPreflight: true });

@@ -6,7 +6,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ArtifactStore } from '../activities/artifacts.js';
+import type { LocalArtifactStore } from '../activities/store/localStore.js';
 import { createResultsActivities } from '../activities/experiment/results.js';
 import { checkDocuments } from '../activities/integrity/check/engine.js';
 import { parseStated, sameNumber, STATED_NUMBER } from '../activities/integrity/check/numbers.js';
@@ -19,7 +19,7 @@ import type { StageActivityInput } from '../activities/types.js';
 import { useScratchEnv } from './helpers/scratchEnv.js';
 
 const scratch = useScratchEnv('provscale', { LAB_WORKSPACE_DIR: 'workspaces' });
-let store: ArtifactStore;
+let store: LocalArtifactStore;
 beforeAll(() => {
   store = scratch.store;
 });

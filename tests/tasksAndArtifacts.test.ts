@@ -3,7 +3,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ArtifactIntegrityError, ArtifactStore } from '../activities/artifacts.js';
+import { ArtifactIntegrityError } from '../activities/artifacts.js';
+import { LocalArtifactStore } from '../activities/store/localStore.js';
 import { costUsd, priceFor, resetPriceTable } from '../activities/llm/prices.js';
 import { parseModelSpec, resolveAutoModel } from '../common/modelSpec.js';
 import { listTasks, loadTask, MAX_TASK_BYTES, taskTitle } from '../activities/tasks.js';
@@ -34,7 +35,7 @@ describe('tasks', () => {
 
 describe('artifact store', () => {
   it('stores content once by sha256, with a readable copy per run', async () => {
-    const store = new ArtifactStore(tempDir('store'));
+    const store = new LocalArtifactStore(tempDir('store'));
     const a = await store.put('run-a', 'idea.md', '# Idea\n');
     const b = await store.put('run-b', 'idea.md', '# Idea\n');
     expect(a.sha256).toBe(b.sha256);
@@ -46,7 +47,7 @@ describe('artifact store', () => {
   });
 
   it('detects corrupted content and refuses unsafe names', async () => {
-    const store = new ArtifactStore(tempDir('store'));
+    const store = new LocalArtifactStore(tempDir('store'));
     const ref = await store.put('run', 'x.md', 'original');
     await fs.writeFile(path.join(store.root, 'objects', 'sha256', ref.sha256.slice(0, 2), ref.sha256), 'tampered');
     await expect(store.get(ref)).rejects.toThrow(ArtifactIntegrityError);
@@ -132,7 +133,7 @@ describe('issue-6 guards at the unit level', () => {
   });
 
   it('the artifact store keeps every write inside its run folder', async () => {
-    const store = new ArtifactStore(tempDir('store'));
+    const store = new LocalArtifactStore(tempDir('store'));
     for (const id of ['../x', 'a/b', '.hidden', 'a..b', '', 'x'.repeat(201)]) {
       await expect(store.put(id, 'idea.md', 'x'), id).rejects.toThrow(/invalid run id/);
     }
@@ -143,7 +144,7 @@ describe('issue-6 guards at the unit level', () => {
   });
 
   it('a resumed run gets readable copies of the artifacts it reuses', async () => {
-    const store = new ArtifactStore(tempDir('store'));
+    const store = new LocalArtifactStore(tempDir('store'));
     const original = await store.put('run-1', 'experiment/main.py', 'print(1)', 'text/x-python');
     const copy = await store.copyToRun('run-1-resume1', original);
     expect(copy).toMatchObject({ sha256: original.sha256, path: 'runs/run-1-resume1/experiment/main.py', mediaType: 'text/x-python' });

@@ -1,7 +1,7 @@
 /** `lab run`: validate everything, start a research run, and follow it (asking at gates in a terminal). */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { z } from 'zod';
-import { ArtifactStore } from '../../activities/artifacts.js';
+import { LocalArtifactStore } from '../../activities/store/localStore.js';
 import { artifactRoot } from '../../activities/config.js';
 import { unenforceableBudget } from '../../activities/llm/prices.js';
 import { AUTO_MODEL, isAutoModel, parseModelSpec } from '../../common/modelSpec.js';
@@ -119,7 +119,7 @@ export const runCommand = defineCommand({
     const requested = a.model ?? AUTO_MODEL;
     const auto = isAutoModel(requested);
     let model = requested;
-    const store = new ArtifactStore(artifactRoot());
+    const store = new LocalArtifactStore(artifactRoot());
     // Validate everything before connecting, so bad input is reported as such and never starts anything
     // (for `auto`, the budget once the model is chosen: the placeholder only stands in for the spec check).
     const plan = await planRun({

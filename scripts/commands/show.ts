@@ -2,7 +2,8 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { ArtifactStore } from '../../activities/artifacts.js';
+import { type ArtifactStore } from '../../activities/artifacts.js';
+import { LocalArtifactStore } from '../../activities/store/localStore.js';
 import { isFlagged, markedSentence } from '../../activities/integrity/check/render.js';
 import { checkCounts, flaggedClaim, parseCheckReport } from '../../activities/integrity/check/summary.js';
 import type { SourceValue, Verdict } from '../../activities/integrity/check/types.js';
@@ -24,7 +25,7 @@ export const showCommand = defineCommand({
   positionals: ['runId'],
   schema: z.object({ runId: runIdPositional, json: booleanFlag }),
   async run({ runId, json }) {
-    const store = new ArtifactStore(artifactRoot());
+    const store = new LocalArtifactStore(artifactRoot());
     return withClient(async ({ client }) => {
       const other = await viewOtherWorkflow(client, runId, await workflowType(client, runId));
       if (other) {
@@ -138,7 +139,7 @@ export function reviewsIn(store: ArtifactStore, folder: string): ReviewView[] {
             ...(v.overall !== undefined ? { overall: v.overall } : {}),
             ...(v.hasHallucination !== undefined ? { hasHallucination: v.hasHallucination } : {}),
             ...(v.calibrated === false ? { calibrated: false as const } : {}),
-            path: store.localPath(v.artifact),
+            path: store.locate(v.artifact),
           })),
           ...(summary?.calibrated === false ? { calibrated: false as const, ...(summary.calibration ? { calibration: summary.calibration } : {}) } : {}),
           attempts,

@@ -1,6 +1,6 @@
 /** `lab ui`: the web console (runs, a run's stages and documents, decisions at gates). */
 import { z } from 'zod';
-import { ArtifactStore } from '../../activities/artifacts.js';
+import { LocalArtifactStore } from '../../activities/store/localStore.js';
 import { artifactRoot } from '../../activities/config.js';
 import { handleShutdown } from '../../workers/env.js';
 import { CliError, connectClient } from '../lib/client.js';
@@ -34,7 +34,7 @@ export const uiCommand = defineCommand({
     try {
       server = await startConsoleServer({
         client,
-        store: new ArtifactStore(artifactRoot()),
+        store: new LocalArtifactStore(artifactRoot()),
         host,
         port: portNumber,
         decisionToken: token,

@@ -3,8 +3,7 @@
  * CheckReport): which result claims no measurement backs, where they are, and why, in the same
  * words `lab show --json` uses.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
+import type { ArtifactStore } from '../../activities/artifacts.js';
 import { isFlagged } from '../../activities/integrity/check/render.js';
 import { flaggedClaim, parseCheckReport } from '../../activities/integrity/check/summary.js';
 import type { CheckReport, Finding } from '../../activities/integrity/check/types.js';
@@ -22,12 +21,12 @@ export type ProvenanceFindings =
   | { state: 'error'; error: string }
   | { state: 'ok'; checked: number; results: number; flagged: FlaggedClaim[] };
 
-export function flaggedClaims(runFolder: string): ProvenanceFindings {
-  const file = path.join(runFolder, 'provenance.json');
-  if (!existsSync(file)) return { state: 'none' };
+export async function flaggedClaims(store: ArtifactStore, runId: string): Promise<ProvenanceFindings> {
   let report: CheckReport;
   try {
-    report = parseCheckReport(readFileSync(file, 'utf8'));
+    const body = await store.readRunFile(runId, 'provenance.json');
+    if (!body) return { state: 'none' };
+    report = parseCheckReport(body.toString('utf8'));
   } catch (err) {
     return { state: 'unreadable', error: (err as Error).message };
   }

@@ -63,7 +63,7 @@ export async function loadRunDetails(client: Client, store: ArtifactStore, runId
       }
     }),
   );
-  const provenance = isValidRunId(runId) ? flaggedClaims(store.runFolder(runId)) : ({ state: 'none' } as const);
+  const provenance = isValidRunId(runId) ? await flaggedClaims(store, runId) : ({ state: 'none' } as const);
   return { view, documents, provenance };
 }
 

@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { lastEmbeddedCall } from '../../activities/llm/embeddedProvider.js';
 import { LlmGateway } from '../../activities/llm/gateway.js';
-import { ArtifactStore } from '../../activities/artifacts.js';
+import { LocalArtifactStore } from '../../activities/store/localStore.js';
 import { progressQuery } from '../../workflows/definitions.js';
 import { EMBEDDED_EXPERIMENT, startWorker } from '../../scripts/demo.js';
 import { spawnDevServer, waitForPort } from '../../scripts/lib/devServer.js';
@@ -116,7 +116,7 @@ async function researchRuns(tasks: string[]): Promise<void> {
     process.env.TEMPORAL_ADDRESS = `127.0.0.1:${port}`;
     worker = await startWorker(path.join(home, 'worker.log'));
     const { client, close } = await connectClient();
-    const store = new ArtifactStore(path.join(home, 'artifacts'));
+    const store = new LocalArtifactStore(path.join(home, 'artifacts'));
     try {
       for (const task of tasks) {
         const started = performance.now();

@@ -7,27 +7,27 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
-import { ArtifactStore } from '../../activities/artifacts.js';
+import { LocalArtifactStore } from '../../activities/store/localStore.js';
 import { tempDir } from './temporal.js';
 
 export interface ScratchEnv {
   /** The temporary root (set in beforeAll). */
   readonly root: string;
   /** An artifact store under the root. */
-  readonly store: ArtifactStore;
+  readonly store: LocalArtifactStore;
 }
 
 /** `vars`: variable name → folder under the root (created), e.g. { LAB_WORKSPACE_DIR: 'workspaces' }. */
 export function useScratchEnv(prefix: string, vars: Record<string, string>): ScratchEnv {
   const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
-  const state: { root?: string; store?: ArtifactStore } = {};
+  const state: { root?: string; store?: LocalArtifactStore } = {};
   beforeAll(() => {
     state.root = tempDir(prefix);
     for (const [name, rel] of Object.entries(vars)) {
       process.env[name] = path.join(state.root, rel);
       mkdirSync(process.env[name]!, { recursive: true });
     }
-    state.store = new ArtifactStore(path.join(state.root, 'artifacts'));
+    state.store = new LocalArtifactStore(path.join(state.root, 'artifacts'));
   });
   afterAll(() => {
     for (const [name, value] of Object.entries(saved)) {

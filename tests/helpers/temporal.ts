@@ -5,7 +5,7 @@ import path from 'node:path';
 import proto from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Runtime, DefaultLogger, type Logger, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { ArtifactStore } from '../../activities/artifacts.js';
+import { LocalArtifactStore } from '../../activities/store/localStore.js';
 import { createActivities } from '../../activities/index.js';
 import { LlmGateway } from '../../activities/llm/gateway.js';
 import { LAB_SEARCH_ATTRIBUTES } from '../../common/searchAttributes.js';
@@ -63,7 +63,7 @@ export function tempDir(prefix: string): string {
 }
 
 export interface TestLab {
-  store: ArtifactStore;
+  store: LocalArtifactStore;
   llm: LlmGateway;
   workers: Worker[];
   /** Resolves when all workers stopped; call `shutdown()` first. */
@@ -81,7 +81,7 @@ export async function startTestLab(
   /** Literature backends' settings; default: none enabled (no request leaves the machine). */
   literatureEnv: NodeJS.ProcessEnv = { ...process.env, LAB_LITERATURE_BACKENDS: 'none' },
 ): Promise<TestLab> {
-  const store = new ArtifactStore(path.join(dir, 'artifacts'));
+  const store = new LocalArtifactStore(path.join(dir, 'artifacts'));
   const llm = new LlmGateway({ cacheDir: path.join(dir, 'llm-cache'), env: llmEnv });
   // Sandbox workspaces of this lab live in its own folder.
   process.env.LAB_WORKSPACE_DIR ??= path.join(dir, 'workspaces');

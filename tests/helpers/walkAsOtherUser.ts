@@ -5,14 +5,14 @@
  * Arguments: <workspace root> <run id> <artifact store root>.
  */
 import path from 'node:path';
-import { ArtifactStore } from '../../activities/artifacts.js';
+import { LocalArtifactStore } from '../../activities/store/localStore.js';
 import { listTree } from '../../activities/competition/files.js';
 import { snapshotWorkspace } from '../../activities/environment/workspace.js';
 import { createResultsActivities } from '../../activities/experiment/results.js';
 
 const [workspaces, runId, storeRoot] = process.argv.slice(2);
 process.env.LAB_WORKSPACE_DIR = workspaces;
-const store = new ArtifactStore(storeRoot);
+const store = new LocalArtifactStore(storeRoot);
 const snapshot = await snapshotWorkspace(runId);
 const listing = await listTree(path.join(workspaces, runId));
 const result = await createResultsActivities({ store }).collectExperimentResults({
