@@ -33,12 +33,19 @@ export function s3SettingsFrom(env: NodeJS.ProcessEnv = process.env): S3StoreSet
   }
   const pathStyle = env.LAB_S3_PATH_STYLE?.trim();
   if (pathStyle && !['0', '1', 'true', 'false'].includes(pathStyle)) throw new StoreConfigError(`LAB_S3_PATH_STYLE must be 1 or 0, got "${pathStyle}"`);
+  // The AWS SDK's own chain (profiles, roles) when no keys are given here; keys from the same env otherwise.
+  const accessKeyId = env.AWS_ACCESS_KEY_ID?.trim();
+  const secretAccessKey = env.AWS_SECRET_ACCESS_KEY?.trim();
+  if (Boolean(accessKeyId) !== Boolean(secretAccessKey)) throw new StoreConfigError('AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY go together: one is set without the other');
   return {
     bucket,
     prefix: env.LAB_S3_PREFIX?.trim() || undefined,
     endpoint,
     region: env.LAB_S3_REGION?.trim() || env.AWS_REGION?.trim() || env.AWS_DEFAULT_REGION?.trim() || undefined,
     ...(pathStyle ? { forcePathStyle: pathStyle === '1' || pathStyle === 'true' } : {}),
+    ...(accessKeyId && secretAccessKey
+      ? { credentials: { accessKeyId, secretAccessKey, ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}) } }
+      : {}),
   };
 }
 

@@ -17,6 +17,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import type { ArtifactRef } from '../../common/schemas.js';
 import {
+  ArtifactIntegrityError,
   ArtifactMissingError,
   assertValidRunId,
   nameInRun,
@@ -153,6 +154,8 @@ export class S3ArtifactStore implements ArtifactStore {
       return Buffer.from(await reply.Body.transformToByteArray());
     } catch (err) {
       if (isNotFound(err)) return undefined;
+      // The SDK checks the server's stored checksum as it reads: bytes changed at rest fail there first.
+      if (/checksum mismatch/i.test((err as Error).message)) throw new ArtifactIntegrityError(`${key} in ${this.location} is corrupt: ${(err as Error).message}`);
       throw err;
     }
   }
