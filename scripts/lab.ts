@@ -10,6 +10,7 @@ import { print } from './lib/output.js';
 import { benchCommand } from './commands/bench.js';
 import { cancelCommand } from './commands/cancel.js';
 import { checkCommand } from './commands/check.js';
+import { clusterCommand } from './commands/cluster.js';
 import { competeCommand } from './commands/compete.js';
 import { envCommand } from './commands/env.js';
 import { exportCommand } from './commands/export.js';
@@ -28,6 +29,7 @@ import { workerCommand } from './commands/worker.js';
 
 const COMMANDS: Record<string, Command<any>> = {
   server: serverCommand,
+  cluster: clusterCommand,
   worker: workerCommand,
   run: runCommand,
   status: statusCommand,
