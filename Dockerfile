@@ -1,16 +1,20 @@
-# Worker image for docker-compose and clusters: Node 20 + the project's npm packages.
-# The Temporal server comes from its own images in docker-compose.yml, so no .venv is needed here.
-# Target `sandbox` adds bubblewrap and the sandbox Python for the worker that runs experiment code.
+# Worker image for docker-compose.yml and clusters: Node 20 + the project's npm packages.
+# The Temporal server and the S3 store come from their own images, so no .venv is needed here.
+# Two targets, each named by a service's `build.target` (without one, docker builds the last):
+#   worker   workflows, literature search and LLM calls (the research and llm pools)
+#   sandbox  adds bubblewrap and the sandbox Python, for the pool that runs experiment code
 FROM node:20-bookworm-slim AS worker
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm install --no-audit --no-fund --omit=dev && npm cache clean --force
+RUN npm ci --no-audit --no-fund --omit=dev && npm cache clean --force
 COPY common ./common
 COPY workflows ./workflows
 COPY activities ./activities
 COPY workers ./workers
 COPY scripts ./scripts
 COPY tasks ./tasks
+# The judges' rubrics, read at run time by the review activities.
+COPY rubrics ./rubrics
 COPY tsconfig.json ./
 ENV LAB_HOME=/data
 CMD ["node", "--import", "tsx", "workers/main.ts"]
