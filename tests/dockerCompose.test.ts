@@ -237,6 +237,11 @@ function projectProblems(c: Compose, dockerfile: string, neededFolders: string[]
     if (!llmOnly && keys.length) problems.push(`${at} provider keys ${keys.join(', ')} outside the LLM pool`);
     if (llmOnly && keys.length !== PROVIDER_KEYS.length) problems.push(`${at} the LLM pool lacks ${PROVIDER_KEYS.filter((k) => !keys.includes(k)).join(', ')}`);
 
+    // Workers poll the namespace whose search attributes the job registered (`default` when unset).
+    if (saJobs.length === 1) {
+      const registeredIn = environmentOf(services[saJobs[0]]).TEMPORAL_NAMESPACE ?? 'default';
+      if ((env.TEMPORAL_NAMESPACE ?? 'default') !== registeredIn) problems.push(`${at} TEMPORAL_NAMESPACE ${env.TEMPORAL_NAMESPACE} is not ${registeredIn}, where ${saJobs[0]} registers the search attributes`);
+    }
     const deps = dependsOn(w);
     for (const job of [...saJobs, ...bucketJobs])
       if (deps[job] !== 'service_completed_successfully') problems.push(`${at} does not wait for ${job} to complete`);
@@ -323,6 +328,7 @@ describe('docker-compose.yml', () => {
     }, 'are not common/searchAttributes.ts'],
     ['workers keyed differently from the gateway', (c) => void ((c.services['worker-sandbox'].environment as Env).AWS_SECRET_ACCESS_KEY = '${AWS_SECRET_ACCESS_KEY:-lab-local-secret}'), "worker-sandbox: AWS credentials are not the S3 gateway's root key when the host sets its variables"],
     ['a bucket other than the one created', (c) => void ((c.services['worker-research'].environment as Env).LAB_S3_BUCKET = 'other-bucket'), 'worker-research: LAB_S3_BUCKET is not the bucket s3-bucket creates'],
+    ['a pool on another namespace', (c) => void ((c.services['worker-llm'].environment as Env).TEMPORAL_NAMESPACE = 'lab'), 'worker-llm: TEMPORAL_NAMESPACE lab is not default, where temporal-setup registers'],
     ['a queue nobody serves', (c) => void ((c.services['worker-research'].environment as Env).LAB_WORKER_QUEUES = 'research'), 'no worker serves literature'],
     ['a worker that starts before the bucket exists', (c) => void delete (c.services['worker-llm'].depends_on as Record<string, unknown>)['s3-bucket'], 'worker-llm: does not wait for s3-bucket'],
     ['a build without a target', (c) => void (c.services['worker-research'].build = '.'), 'worker-research: build names no Dockerfile target'],
