@@ -33,7 +33,7 @@ describe('worker tuning', () => {
   });
 
   it('connects to Temporal Cloud with TLS when an API key is set', () => {
-    expect(temporalTarget({})).toEqual({ address: 'localhost:7233', namespace: 'default', apiKey: undefined, tls: false });
+    expect(temporalTarget({})).toMatchObject({ address: 'localhost:7233', namespace: 'default', apiKey: undefined, tls: false });
     expect(temporalTarget({ TEMPORAL_ADDRESS: 'ns.acct.tmprl.cloud:7233', TEMPORAL_API_KEY: 'k' })).toMatchObject({ tls: true, apiKey: 'k' });
   });
 });

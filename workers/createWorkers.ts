@@ -3,6 +3,7 @@
  * that provider's LLM-calling activities, `sandbox` runs experiment code, `literature` searches.
  * Each queue can also run alone, on its own hosts.
  */
+import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { formatWithOptions } from 'node:util';
 import { LLM_ERROR_TYPES } from '../common/errorTypes.js';
@@ -21,6 +22,7 @@ import { createActivities } from '../activities/index.js';
 import type { ProviderName } from '../common/modelSpec.js';
 import { LLM_QUEUES, TASK_QUEUES, type TaskQueueName } from '../common/queues.js';
 import { workerTuning } from './env.js';
+import { runContextLogInterceptor } from './logContext.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -37,10 +39,27 @@ export interface LabWorkerOptions {
    * logger). Unless `verbose`, its warnings are logged again as WARN so a quiet logger still shows them.
    */
   verbose?: boolean;
+  /** Add the lab run id and stage to activities' log lines (the JSON log format shows them). */
+  logRunContext?: boolean;
+}
+
+/**
+ * What a sandbox worker offers: this host's cores and how many sandboxed commands it runs at once
+ * (LAB_SANDBOX_CONCURRENCY). Its ready line and its worker identity (shown in the Temporal UI's
+ * task queue view and on each activity) say both, so an operator sees where experiments can run.
+ */
+export function sandboxCapacity(env: NodeJS.ProcessEnv = process.env): { cores: number; concurrency: number } {
+  return { cores: os.availableParallelism(), concurrency: workerTuning(env).sandbox.maxConcurrentActivityTaskExecutions };
+}
+
+export function sandboxIdentity(env: NodeJS.ProcessEnv = process.env): string {
+  const { cores, concurrency } = sandboxCapacity(env);
+  return `sandbox:${process.pid}@${os.hostname()} cores=${cores} concurrency=${concurrency}`;
 }
 
 export async function createLabWorkers(options: LabWorkerOptions): Promise<Worker[]> {
   const tuning = workerTuning(options.env);
+  const interceptors = options.logRunContext ? { activity: [runContextLogInterceptor] } : {};
   const activities = options.activities ?? createActivities();
   const workers: Worker[] = [];
   for (const queue of options.queues) {
@@ -54,6 +73,7 @@ export async function createLabWorkers(options: LabWorkerOptions): Promise<Worke
             ? { workflowBundle: options.workflowBundle }
             : { workflowsPath: WORKFLOWS_PATH, ...(options.verbose ? {} : { bundlerOptions: quietBundlerOptions() }) }),
           activities,
+          interceptors,
           ...tuning.research,
         }),
       );
@@ -64,6 +84,8 @@ export async function createLabWorkers(options: LabWorkerOptions): Promise<Worke
           namespace: options.namespace,
           taskQueue: queue,
           activities,
+          interceptors,
+          ...(queue === 'sandbox' ? { identity: sandboxIdentity(options.env) } : {}),
           ...(queue === 'sandbox' ? tuning.sandbox : queue === 'literature' ? tuning.literature : tuning.llm(queue.slice('llm.'.length) as ProviderName)),
         }),
       );
@@ -172,7 +194,7 @@ function budgetStop(message: string, meta?: LogMetadata): { message: string; met
   const error = meta?.error as { type?: unknown; message?: unknown } | undefined;
   if (message !== 'Activity failed' || !error || error.type !== LLM_ERROR_TYPES.budget) return undefined;
   const { error: _error, ...rest } = meta!;
-  const keep = Object.fromEntries(['activityType', 'workflowId', 'attempt'].filter((k) => rest[k] !== undefined).map((k) => [k, rest[k]]));
+  const keep = Object.fromEntries(['activityType', 'workflowId', 'attempt', 'labRunId', 'stage'].filter((k) => rest[k] !== undefined).map((k) => [k, rest[k]]));
   return { message: `Activity stopped: budget exhausted (${String(error.message)})`, meta: keep };
 }
 

@@ -4,32 +4,14 @@ import type { ProviderName } from '../common/modelSpec.js';
 
 /**
  * Connection and tuning from the environment, shared by workers and the CLI.
- * The same code talks to the local dev server, a self-hosted cluster or Temporal Cloud.
+ * The same code talks to the local dev server, a self-hosted cluster or Temporal Cloud; the
+ * connection settings are read in temporalConfig.ts (profiles, TLS, API key).
  */
-export interface TemporalTarget {
-  address: string;
-  namespace: string;
-  /** Temporal Cloud API key; implies TLS. Read from TEMPORAL_API_KEY, never logged. */
-  apiKey?: string;
-  tls: boolean;
-}
+export { SettingError, temporalTarget, unreachableHint, type TemporalConnectionOptions, type TemporalTarget } from './temporalConfig.js';
+import type { TemporalConnectionOptions, TemporalTarget } from './temporalConfig.js';
 
-export function temporalTarget(env: NodeJS.ProcessEnv = process.env): TemporalTarget {
-  const apiKey = env.TEMPORAL_API_KEY || undefined;
-  return {
-    address: env.TEMPORAL_ADDRESS || 'localhost:7233',
-    namespace: env.TEMPORAL_NAMESPACE || 'default',
-    apiKey,
-    tls: Boolean(apiKey) || env.TEMPORAL_TLS === '1' || env.TEMPORAL_TLS === 'true',
-  };
-}
-
-export function connectionOptions(target: TemporalTarget) {
-  return {
-    address: target.address,
-    ...(target.tls ? { tls: true as const } : {}),
-    ...(target.apiKey ? { apiKey: target.apiKey } : {}),
-  };
+export function connectionOptions(target: TemporalTarget): TemporalConnectionOptions {
+  return target.connection;
 }
 
 function positiveNumber(env: NodeJS.ProcessEnv, name: string, fallback: number): number {

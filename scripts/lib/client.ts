@@ -1,5 +1,6 @@
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
-import { connectionOptions, temporalTarget } from '../../workers/env.js';
+import { connectionOptions, SettingError, temporalTarget, unreachableHint, type TemporalTarget } from '../../workers/env.js';
+import { EXIT } from './exitCodes.js';
 
 export class CliError extends Error {
   constructor(message: string, readonly exitCode = 1) {
@@ -7,15 +8,23 @@ export class CliError extends Error {
   }
 }
 
+/** The connection settings (profile, TEMPORAL_* variables); a wrong one is a usage error naming it. */
+export function cliTemporalTarget(env: NodeJS.ProcessEnv = process.env): TemporalTarget {
+  try {
+    return temporalTarget(env);
+  } catch (err) {
+    if (err instanceof SettingError) throw new CliError(err.message, EXIT.usage);
+    throw err;
+  }
+}
+
 export async function connectClient(): Promise<{ client: Client; close: () => Promise<void>; address: string }> {
-  const target = temporalTarget();
+  const target = cliTemporalTarget();
   let connection: Connection;
   try {
     connection = await Connection.connect({ ...connectionOptions(target), connectTimeout: '5s' });
   } catch (err) {
-    throw new CliError(
-      `cannot reach Temporal at ${target.address} (${(err as Error).message.split('\n')[0]}); start it with \`lab server\` or set TEMPORAL_ADDRESS`,
-    );
+    throw new CliError(`cannot reach Temporal at ${target.address} (${(err as Error).message.split('\n')[0]}); ${unreachableHint(target)}`);
   }
   return { client: new Client({ connection, namespace: target.namespace }), close: () => connection.close(), address: target.address };
 }
