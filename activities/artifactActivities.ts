@@ -5,6 +5,10 @@ import { ArtifactIntegrityError, type ArtifactStore } from './artifacts.js';
 
 export function createArtifactActivities({ store }: { store: ArtifactStore }) {
   return {
+    /** The run's task text into the store as `task.md` (the first thing a run does; a retry writes the same object). */
+    async storeTaskText(input: { runId: string; text: string }): Promise<ArtifactRef> {
+      return store.put(input.runId, 'task.md', input.text);
+    },
     /** Readable copies of other runs' artifacts in `runId`'s folder (a resumed run's reused stages). */
     async copyArtifactsToRun(input: { runId: string; refs: ArtifactRef[] }): Promise<ArtifactRef[]> {
       const copies: ArtifactRef[] = [];

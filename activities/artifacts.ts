@@ -28,17 +28,26 @@ export interface ArtifactStore {
    * predecessor's stages), under the same name it had there. The content is verified first.
    */
   copyToRun(runId: string, ref: ArtifactRef): Promise<ArtifactRef>;
+  /** Stores content by its sha256 only, with no readable copy (uploads); returns the sha256. */
+  putContent(content: Buffer): Promise<string>;
   /** Reads an artifact by its content address and checks the bytes still match. */
   get(ref: ArtifactRef): Promise<Buffer>;
   getText(ref: ArtifactRef): Promise<string>;
   /** A run's readable copy by name (`paper.md`, `results/metrics.csv`), or undefined when it has none. */
   readRunFile(runId: string, name: string): Promise<Buffer | undefined>;
-  /** Names of a run's readable copies, relative to its folder, sorted. */
-  listRun(runId: string): Promise<string[]>;
+  /** A run's readable copies (names relative to its folder), sorted by name. */
+  listRun(runId: string): Promise<RunFile[]>;
   /** Where a person opens an artifact: a file path, or an `s3://` URL. */
   locate(ref: ArtifactRef): string;
   /** Where a person finds a run's readable copies. */
   locateRun(runId: string): string;
+}
+
+export interface RunFile {
+  name: string;
+  bytes: number;
+  /** When it was last written (ms since the epoch), to order attempts and steps by time. */
+  modifiedMs: number;
 }
 
 /** `runs/<runId>/<name>`, refused unless every part is a plain name and the result stays inside the run's folder. */

@@ -22,6 +22,11 @@ export function llmCacheDir(): string {
   return path.join(labHome(), 'llm-cache');
 }
 
+/** Folders uploaded through the store (`lab judge --dir`, `--outputs`), rebuilt on this worker once each. */
+export function uploadsCacheDir(): string {
+  return path.join(labHome(), 'uploads');
+}
+
 /** Search and look-up answers of the literature backends, so a retried or resumed run does not ask again. */
 export function literatureCacheDir(): string {
   return path.join(labHome(), 'literature-cache');

@@ -24,6 +24,8 @@ export const benchmarkInputSchema = z.object({
   reviews: z.array(reviewKindSchema).min(1),
   /** Judge-only mode: a folder of published MLR-Bench outputs (`ideas_and_proposals/<task>/...`) or of run folders. */
   outputs: z.string().optional(),
+  /** Judge-only mode: the outputs folder as the CLI uploaded it through the store (its manifest); `outputs` then only names it. */
+  outputsUpload: artifactRefSchema.optional(),
   /** Competition mode: attempts per task and agent (MLRC-Bench reports the best of several). */
   runs: z.number().int().min(1).max(20).default(1),
   /** Items (research run + its reviews) in flight at once. */
@@ -59,8 +61,10 @@ export const preparedBenchSchema = z.object({
   agents: z.array(z.string()),
   /** Judge-only: how the outputs folder is laid out (see activities/bench/outputs.ts). */
   layout: z.enum(['mlrbench-published', 'task-folders']).optional(),
-  /** Judge-only: the folder holding one folder per task (absolute, on the workers' host). */
+  /** Judge-only: the folder holding one folder per task (absolute on the workers' host; inside the upload when there is one). */
   outputsRoot: z.string().optional(),
+  /** Judge-only: the uploaded outputs (each item's review rebuilds them on its own worker). */
+  outputsUpload: artifactRefSchema.optional(),
   /** Item keys with no outputs to judge (judge-only); they are not items. */
   missing: z.array(z.string()).default([]),
 });
@@ -163,13 +167,15 @@ export function defaultReviews(mode: BenchMode, stages: StageName[]): ReviewKind
  * proposal side by side (`<task>/idea/idea_<model>.md`); run folders hold one agent's files each.
  */
 export function outputsSubject(prepared: PreparedBench, item: Pick<BenchItem, 'task' | 'agent'>) {
-  const path = `${prepared.outputsRoot}/${item.task}`;
+  const path = `${prepared.outputsRoot}/${item.task}`.replace(/^\.\//, '');
+  const upload = prepared.outputsUpload ? { upload: prepared.outputsUpload, name: item.task } : {};
   if (prepared.layout === 'mlrbench-published') {
     return {
       source: 'folder' as const,
       path,
+      ...upload,
       files: { idea: `idea/idea_${item.agent}.md`, proposal: `proposal/proposal_${item.agent}.md`, related_work: 'related_work.md' },
     };
   }
-  return { source: 'folder' as const, path };
+  return { source: 'folder' as const, path, ...upload };
 }

@@ -44,7 +44,12 @@ export const reviewSubjectSchema = z.discriminatedUnion('source', [
    */
   z.object({
     source: z.literal('folder'),
+    /** The folder on the worker; with `upload`, a path inside the uploaded folder (`.` for all of it). */
     path: z.string().min(1),
+    /** The folder as the CLI uploaded it through the store (its manifest), so no disk is shared. */
+    upload: artifactRefSchema.optional(),
+    /** What the subject is called in reviews (default: the folder's last name). */
+    name: z.string().min(1).optional(),
     files: z.partialRecord(z.enum(['task', 'idea', 'related_work', 'proposal', 'results', 'log', 'paper']), z.string().min(1)).optional(),
   }),
 ]);

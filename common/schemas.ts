@@ -121,8 +121,19 @@ export const stageOutcomeSchema = z.object({
 });
 export type StageOutcome = z.infer<typeof stageOutcomeSchema>;
 
+/** Task texts travel in the run's input; MLR-Bench's longest is under 10 KB. */
+export const MAX_TASK_TEXT_CHARS = 100_000;
+
+/** A task already in the store (benchmark items, runs started before task texts travelled in the input). */
+export const storedTaskSchema = z.object({ name: z.string().min(1), ref: artifactRefSchema });
+export type StoredTask = z.infer<typeof storedTaskSchema>;
+
 export const researchRunInputSchema = z.object({
-  task: z.object({ name: z.string().min(1), ref: artifactRefSchema }),
+  /**
+   * The task: its text, which the run's first activity puts into the store (so the CLI needs no
+   * access to the workers' store), or a reference to it already stored.
+   */
+  task: z.union([storedTaskSchema, z.object({ name: z.string().min(1), text: z.string().min(1).max(MAX_TASK_TEXT_CHARS) })]),
   /** Model spec, e.g. `embedded`, `openai:gpt-4.1`, `anthropic:claude-sonnet-4-5`. */
   model: z.string().min(1),
   /** For OpenAI reasoning models (o-series, gpt-5); ignored by other models. */
@@ -144,6 +155,8 @@ export const researchRunInputSchema = z.object({
 });
 export type ResearchRunInput = z.input<typeof researchRunInputSchema>;
 export type ResearchRunConfig = z.output<typeof researchRunInputSchema>;
+/** A run's settings once its task is in the store: what the stages read. */
+export type StoredRunConfig = Omit<ResearchRunConfig, 'task'> & { task: StoredTask };
 
 export const reviewDecisionSchema = z.discriminatedUnion('action', [
   z.object({ action: z.literal('approve'), feedback: z.string().optional() }),

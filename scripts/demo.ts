@@ -5,13 +5,13 @@
  *   npm run demo [-- <task-folder|task-name>] [-- --model SPEC]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { LocalArtifactStore } from '../activities/store/localStore.js';
-import { artifactRoot, defaultServerDbFile, labHome, PROJECT_ROOT } from '../activities/config.js';
+import { openArtifactStore } from '../activities/store/open.js';
+import { defaultServerDbFile, labHome, PROJECT_ROOT } from '../activities/config.js';
 import { resolveAutoModel } from '../common/modelSpec.js';
 import { connectClient } from './lib/client.js';
 import { portOpen, readServerState, spawnDevServer, waitForPort, type ServerState } from './lib/devServer.js';
@@ -99,13 +99,8 @@ export function startWorker(logFile: string): Promise<ChildProcess> {
  * The result tables of results.md (copied there from the files the experiment's code wrote), to
  * show what the run measured; undefined when it measured nothing.
  */
-export function measuredResults(resultsFile: string): string | undefined {
-  let text: string;
-  try {
-    text = readFileSync(resultsFile, 'utf8');
-  } catch {
-    return undefined;
-  }
+export function measuredResults(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
   const section = (heading: string) => new RegExp(`^## ${heading}\\n([\\s\\S]*?)(?=^## |(?![\\s\\S]))`, 'm').exec(text)?.[1].trim();
   const measured = section('Measured results');
   if (!measured) return undefined;
@@ -151,9 +146,9 @@ async function main(): Promise<number> {
 
     const { client, close } = await connectClient();
     try {
-      const store = new LocalArtifactStore(artifactRoot());
+      const store = openArtifactStore();
       const experiment = model.startsWith('embedded') ? EMBEDDED_EXPERIMENT : undefined;
-      const { workflowId, input } = await prepareRun({ task, model, experiment }, store);
+      const { workflowId, input } = await prepareRun({ task, model, experiment });
       await startRun(client, workflowId, input);
       console.log(`\nTemporal UI  ${runLink(workflowId)}`);
       console.log(`run id       ${workflowId}`);
@@ -166,10 +161,10 @@ async function main(): Promise<number> {
             '              wrote it. Set ANTHROPIC_API_KEY or OPENAI_API_KEY for real research.)',
         );
       }
-      console.log(`outputs      ${store.runFolder(workflowId)}\n`);
-      const view = await followRun(client, workflowId, { artifactRoot: store.root });
-      console.log(`\n${formatRun(view, store.root)}`);
-      const measured = measuredResults(path.join(store.runFolder(workflowId), 'results', 'results.md'));
+      console.log(`outputs      ${store.locateRun(workflowId)}\n`);
+      const view = await followRun(client, workflowId, { locate: (ref) => store.locate(ref) });
+      console.log(`\n${formatRun(view, (ref) => store.locate(ref))}`);
+      const measured = measuredResults((await store.readRunFile(workflowId, 'results/results.md'))?.toString('utf8'));
       if (measured) console.log(`\n${measured}`);
       console.log(`\nnext: \`npx lab show ${workflowId}\` prints the paper; \`npx lab server\` brings the UI back with this run in it.`);
       return view.result?.status === 'completed' ? 0 : 1;

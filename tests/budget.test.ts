@@ -76,7 +76,6 @@ describe('budgets and cut-short replies in a research run', () => {
         workflowId: id,
         stageTimeouts: { startToCloseSeconds: 60, heartbeatSeconds: 10, maxAttempts: 2 },
       },
-      lab.store,
     );
     // Set after planning, as another client could: planRun itself refuses unenforceable budgets.
     return startRun(env.client, id, { ...input, budget: budget ?? {} });

@@ -52,7 +52,6 @@ async function startResearchRun(runId: string) {
       // A short heartbeat timeout so an activity lost with its worker is retried within seconds.
       stageTimeouts: { startToCloseSeconds: 120, heartbeatSeconds: 2, maxAttempts: 20 },
     },
-    new LocalArtifactStore(path.join(labHome, 'artifacts')),
   );
   return startRun(client, runId, input);
 }

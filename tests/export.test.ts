@@ -7,6 +7,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalArtifactStore } from '../activities/store/localStore.js';
 import type { ResearchRunResult } from '../common/schemas.js';
 import { PROJECT_ROOT } from '../scripts/lib/paths.js';
 import { prepareRun, startRun } from '../scripts/lib/runs.js';
@@ -114,7 +115,7 @@ describe('env-session records → transitions and chat samples', () => {
       envRecord(2, { action: 'execute_code' }, 0.25, false, { split: 'dev', status: 'scored', score: 0.91, normalised: 0.25 }),
       envRecord(3, { action: 'submit' }, 0.4, true, { split: 'test', status: 'scored', score: 0.93, normalised: 0.4, relativeImprovement: 40, endReason: 'submitted' }),
     ]);
-    const episode = envEpisode(base, await readEnvSteps(folder));
+    const episode = envEpisode(base, await readEnvSteps(new LocalArtifactStore(root), 'sess-1'));
     const steps = transitions(episode);
     expect(steps.map((s) => [s.metadata.step, s.reward, s.done])).toEqual([
       [1, 0, false],
@@ -165,23 +166,25 @@ describe('env-session records → transitions and chat samples', () => {
     expect(() => envEpisode(base, [{ ...envRecord(1, { action: 'validate_code' }, 0, false), reward: undefined }] as never)).toThrow(StepRecordError);
     const folder = writeSession(root, 'sess-bad', []);
     writeFileSync(path.join(folder, 'env', 'steps', '001.json'), '{ not json');
-    await expect(readEnvSteps(folder)).rejects.toThrow(/001\.json is not JSON/);
+    await expect(readEnvSteps(new LocalArtifactStore(root), 'sess-bad')).rejects.toThrow(/001\.json is not JSON/);
   });
 });
 
 describe('experiment step records', () => {
   it('are read from the transcript, which holds only the latest revision, else from the step files', async () => {
-    const folder = path.join(tempDir('export-steps'), 'runs', 'r');
+    const root = tempDir('export-steps');
+    const store = new LocalArtifactStore(root);
+    const folder = path.join(root, 'runs', 'r');
     const stepsDir = path.join(folder, 'experiment', 'steps');
     mkdirSync(stepsDir, { recursive: true });
     const record = (step: number) => ({ step, action: { action: 'list_files' }, observation: { action: 'list_files', ok: true, text: `rev ${step}`, filesChanged: [] } });
     for (const step of [1, 2, 3]) writeFileSync(path.join(stepsDir, `00${step}.json`), JSON.stringify(record(step)));
     writeFileSync(path.join(stepsDir, '001-prompt.md'), 'Experiment step 1 of at most 3');
     writeFileSync(path.join(stepsDir, '002-output.txt'), 'not a record');
-    expect((await readExperimentSteps(folder)).records.map((r) => r.step)).toEqual([1, 2, 3]);
+    expect((await readExperimentSteps(store, 'r')).records.map((r) => r.step)).toEqual([1, 2, 3]);
     // A revision that took two steps: step 3 is left over from the first try.
     writeFileSync(path.join(folder, 'experiment', 'transcript.jsonl'), [record(1), record(2)].map((r) => JSON.stringify(r)).join('\n') + '\n');
-    const { records, prompts } = await readExperimentSteps(folder);
+    const { records, prompts } = await readExperimentSteps(store, 'r');
     expect(records.map((r) => r.step)).toEqual([1, 2]);
     expect([...prompts.keys()]).toEqual([1]);
   });
@@ -248,9 +251,9 @@ describe('lab export on a finished research run', () => {
     const model = `openai-compatible:scripted@${scripted.fake.openaiBaseURL}`;
     const stageTimeouts = { startToCloseSeconds: 120, heartbeatSeconds: 30, maxAttempts: 2 };
     runId = `export-run-${Date.now()}`;
-    const { input } = await prepareRun({ task: 'calibration-under-shift', model, workflowId: runId, stageTimeouts }, scripted.lab.store);
+    const { input } = await prepareRun({ task: 'calibration-under-shift', model, workflowId: runId, stageTimeouts });
     failedId = `export-failed-${Date.now()}`;
-    const failing = await prepareRun({ task: 'reproducible-ml-pipelines', model, workflowId: failedId, stageTimeouts }, scripted.lab.store);
+    const failing = await prepareRun({ task: 'reproducible-ml-pipelines', model, workflowId: failedId, stageTimeouts });
     const [result] = await Promise.all([
       startRun(scripted.env.client, runId, input).then((h) => h.result() as Promise<ResearchRunResult>),
       // However the run ends, its experiment stage has finished with a failed check.
@@ -259,7 +262,7 @@ describe('lab export on a finished research run', () => {
     expect(result.status).toBe('completed');
     // A run held at its first gate: no step records yet.
     gatedId = `export-gated-${Date.now()}`;
-    const gated = await prepareRun({ task: 'calibration-under-shift', model, workflowId: gatedId, gates: { stages: ['idea'] }, stageTimeouts }, scripted.lab.store);
+    const gated = await prepareRun({ task: 'calibration-under-shift', model, workflowId: gatedId, gates: { stages: ['idea'] }, stageTimeouts });
     const gatedHandle = await startRun(scripted.env.client, gatedId, gated.input);
     await waitFor(async () => (await gatedHandle.query(progressQuery)).pendingGate, 'the idea gate');
   });

@@ -32,7 +32,6 @@ async function runWithGate(onTimeout: 'approve' | 'reject', id: string) {
       gates: { stages: ['idea'], timeoutSeconds: 24 * 3600, onTimeout },
       workflowId: id,
     },
-    lab.store,
   );
   return startRun(env.client, id, input);
 }

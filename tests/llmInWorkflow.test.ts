@@ -58,7 +58,6 @@ async function run(id: string, model = 'openai:gpt-4.1-mini', reasoningEffort?: 
       workflowId: `${id}-${Date.now()}`,
       stageTimeouts: { startToCloseSeconds: 60, heartbeatSeconds: 10, maxAttempts: 4 },
     },
-    lab.store,
   );
   return startRun(env.client, workflowId, input);
 }
@@ -174,7 +173,6 @@ describe('LLM errors and accounting inside a research run', () => {
   it('refuses at preflight, before any call, when the provider key is missing', async () => {
     const { workflowId, input } = await prepareRun(
       { task: 'calibration-under-shift', model: 'anthropic:claude-sonnet-4-5', workflowId: `nokey-${Date.now()}` },
-      lab.store,
     );
     const handle = await startRun(env.client, workflowId, input);
     const err = await handle.result().catch((e) => e);

@@ -127,7 +127,7 @@ describe('a run waiting at a gate', () => {
 describe('lab show --json (11g)', () => {
   it('reports a finished run\'s reviews as lab judge wrote them (summary, judges, attempts, a failed re-judge marked) and its v2 provenance report', async () => {
     const id = `show-json-${process.pid}`;
-    const { input } = await prepareRun({ task: 'calibration-under-shift', model: model(), workflowId: id }, new LocalArtifactStore(artifacts));
+    const { input } = await prepareRun({ task: 'calibration-under-shift', model: model(), workflowId: id });
     await (await startRun(client, id, { ...input, skipPreflight: true })).result();
 
     // A good review, then a re-judge whose judge fails: the real lab judge writes summary.json and both attempts.
@@ -200,7 +200,6 @@ describe('a dead worker (7)', () => {
     slowStep = 2;
     const { input } = await prepareRun(
       { task: 'calibration-under-shift', model: model(), workflowId: `dead-worker-${process.pid}`, stageTimeouts: { startToCloseSeconds: 600, heartbeatSeconds: 5, maxAttempts: 5 } },
-      new LocalArtifactStore(artifacts),
     );
     const runId = (deadRunId = `dead-worker-${process.pid}`);
     await startRun(client, runId, { ...input, skipPreflight: true });

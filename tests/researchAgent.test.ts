@@ -126,7 +126,6 @@ function searchRequests(): number {
 async function start(id: string, gates?: { stages: Array<'idea' | 'literature' | 'proposal' | 'experiment' | 'paper'> }, model = `openai-compatible:scripted@${fake.openaiBaseURL}`) {
   const { input } = await prepareRun(
     { task: 'calibration-under-shift', model, workflowId: id, gates, stageTimeouts: { startToCloseSeconds: 120, heartbeatSeconds: 30, maxAttempts: 2 } },
-    lab.store,
   );
   return startRun(env.client, id, input);
 }

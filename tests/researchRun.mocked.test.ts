@@ -181,7 +181,7 @@ describe('run rendering (pure)', () => {
         closeTime: new Date('2026-01-01T00:02:05Z'),
         failure: 'request rejected (400)',
       }),
-      '/store',
+      (ref) => `/store/${ref.path}`,
     );
     const lines = text.split('\n');
     expect(lines.filter((l) => l.startsWith('status '))).toEqual(['status failed  took 2m05s']);

@@ -46,7 +46,6 @@ async function start(gates: { stages?: StageName[]; maxRevisions?: number } = {}
       workflowId,
       stageTimeouts: { startToCloseSeconds: 60, heartbeatSeconds: 10, maxAttempts: 3 },
     },
-    lab.store,
   );
   const handle = await startRun(env.client, workflowId, input);
   return handle;

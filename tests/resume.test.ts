@@ -51,7 +51,6 @@ async function start(id: string, budget?: { tokens?: number; usd?: number }) {
       budget,
       stageTimeouts: { startToCloseSeconds: 60, heartbeatSeconds: 10, maxAttempts: 2 },
     },
-    lab.store,
   );
   return startRun(env.client, id, input);
 }

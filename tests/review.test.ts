@@ -40,7 +40,6 @@ beforeAll(async () => {
   t.fake.models = ['agent', 'judge-a', 'judge-b', 'judge-broken'];
   const { workflowId, input } = await prepareRun(
     { task: 'calibration-under-shift', model: model('agent'), workflowId: `review-subject-${Date.now()}` },
-    t.lab.store,
   );
   runId = workflowId;
   await (await startRun(t.env.client, workflowId, { ...input, stopAfter: 'proposal' })).result();

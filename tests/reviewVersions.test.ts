@@ -25,7 +25,7 @@ const lab$ = (...args: string[]) => runLab(args, { TEMPORAL_ADDRESS: t.env.addre
 beforeAll(async () => {
   t = await startScriptedLab(judgeScript('judge-broken'));
   t.fake.models = ['agent', 'judge-a', 'judge-broken'];
-  const { workflowId, input } = await prepareRun({ task: 'calibration-under-shift', model: model('agent'), workflowId: `rejudge-${Date.now()}` }, t.lab.store);
+  const { workflowId, input } = await prepareRun({ task: 'calibration-under-shift', model: model('agent'), workflowId: `rejudge-${Date.now()}` });
   runId = workflowId;
   await (await startRun(t.env.client, workflowId, { ...input, stopAfter: 'idea' })).result();
 }, 120_000);

@@ -53,7 +53,9 @@ describe.each(backends)('artifact store contract: $name', ({ open, objectFile })
     expect(ref.uri).toBe(`artifact:sha256/${ref.sha256}`);
     expect(await store.getText(ref)).toBe('# An idea\n');
     await store.put('run-a', 'results/metrics.csv', 'model,acc\na,0.9\n', 'text/csv');
-    expect(await store.listRun('run-a')).toEqual(['idea.md', 'results/metrics.csv']);
+    const listed = await store.listRun('run-a');
+    expect(listed.map((f) => [f.name, f.bytes])).toEqual([['idea.md', 10], ['results/metrics.csv', 16]]);
+    expect(Math.abs(listed[0].modifiedMs - Date.now())).toBeLessThan(60_000);
     expect((await store.readRunFile('run-a', 'results/metrics.csv'))?.toString()).toBe('model,acc\na,0.9\n');
     expect(await store.readRunFile('run-a', 'paper.md')).toBeUndefined();
     expect(await store.listRun('run-never')).toEqual([]);

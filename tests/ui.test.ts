@@ -82,7 +82,7 @@ const progress = (id: string) => s.env.client.workflow.getHandle(id).query<RunPr
 const shot = (page: Page, name: string) => page.screenshot({ path: path.join(screenshots, `${name}.png`), fullPage: true });
 
 async function startResearchRun(id: string, gates: StageName[]): Promise<string> {
-  const { input } = await prepareRun({ task: 'calibration-under-shift', model: model(), workflowId: id, gates: { stages: gates } }, s.lab.store);
+  const { input } = await prepareRun({ task: 'calibration-under-shift', model: model(), workflowId: id, gates: { stages: gates } });
   await startRun(s.env.client, id, { ...input, skipPreflight: true });
   return id;
 }

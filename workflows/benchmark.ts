@@ -204,11 +204,20 @@ export function itemRunId(benchId: string, item: Pick<BenchItem, 'task' | 'agent
 async function prepare(benchId: string, input: BenchmarkConfig): Promise<PreparedBench> {
   const { prepareBenchmark } = proxyActivities<BenchActivities>({
     taskQueue: 'research',
-    startToCloseTimeout: '2m',
+    // Long enough to rebuild an uploaded outputs folder (MLR-Bench's published one: 8,300 files, 88 MB) from the store.
+    startToCloseTimeout: '10m',
     retry: { maximumAttempts: 3, nonRetryableErrorTypes: ['InvalidInput'] },
     summary: `resolve task set "${input.tasks}"`,
   });
-  return prepareBenchmark({ benchId, tasks: input.tasks, mode: input.mode, agents: input.agents, reviews: input.reviews, outputs: input.outputs });
+  return prepareBenchmark({
+    benchId,
+    tasks: input.tasks,
+    mode: input.mode,
+    agents: input.agents,
+    reviews: input.reviews,
+    outputs: input.outputs,
+    ...(input.outputsUpload ? { outputsUpload: input.outputsUpload } : {}),
+  });
 }
 
 function selectedItems(prepared: PreparedBench, input: BenchmarkConfig): BenchItem[] {

@@ -33,6 +33,7 @@ import {
   type ResearchRunConfig,
   type ResearchRunInput,
   type ResearchRunResult,
+  type StoredRunConfig,
   type ReviewDecision,
   type ReviewOutcome,
   type RunMemo,
@@ -53,12 +54,14 @@ import { STAGE_RUNNERS } from './stages.js';
 export { NON_RETRYABLE_STAGE_ERRORS };
 
 export async function researchRun(rawInput: ResearchRunInput): Promise<ResearchRunResult> {
-  let input = parseInput(rawInput);
-  const run = new RunState(input);
+  const parsed = parseInput(rawInput);
+  const run = new RunState(parsed);
   setHandler(progressQuery, () => run.progress);
   setHandler(reviewUpdate, (decision) => run.decide(decision), {
     validator: (decision) => run.validateDecision(decision),
   });
+  // A task given as text goes into the store first (inputs that carry a stored reference schedule nothing here, so they replay).
+  let input = await withStoredTask(parsed);
   // `auto` is chosen by a worker, where the keys are (inputs recorded before this step never say `auto`, so they replay).
   let unusableChoice: string | undefined;
   if (isAutoModel(input.model)) {
@@ -184,13 +187,13 @@ export async function researchRun(rawInput: ResearchRunInput): Promise<ResearchR
 }
 
 /** Whether `stage` is part of this run: not reused and not after the stage the run stops at. */
-function willRun(input: ResearchRunConfig, stage: StageName): boolean {
+function willRun(input: StoredRunConfig, stage: StageName): boolean {
   if (input.reuse[stage]) return false;
   return !input.stopAfter || STAGES.indexOf(stage) <= STAGES.indexOf(input.stopAfter);
 }
 
 /** A resumed run's folder gets readable copies of the task and of every stage output it reuses. */
-async function copyReusedArtifacts(input: ResearchRunConfig): Promise<void> {
+async function copyReusedArtifacts(input: StoredRunConfig): Promise<void> {
   const refs = [input.task.ref];
   for (const stage of STAGES) {
     const reused = input.reuse[stage];
@@ -203,6 +206,19 @@ async function copyReusedArtifacts(input: ResearchRunConfig): Promise<void> {
     summary: `copy ${refs.length} reused artifacts from ${input.resumedFrom}`,
   });
   await copyArtifactsToRun({ runId: workflowInfo().workflowId, refs });
+}
+
+/** The run's settings with its task in the store: as given, or stored now by an activity on the research queue. */
+async function withStoredTask(input: ResearchRunConfig): Promise<StoredRunConfig> {
+  if ('ref' in input.task) return { ...input, task: input.task };
+  const { storeTaskText } = proxyActivities<ArtifactActivities>({
+    taskQueue: TASK_QUEUES.research,
+    startToCloseTimeout: '2m',
+    retry: { maximumAttempts: 10 },
+    summary: `store the task ${input.task.name}`,
+  });
+  const ref = await storeTaskText({ runId: workflowInfo().workflowId, text: input.task.text });
+  return { ...input, task: { name: input.task.name, ref } };
 }
 
 function parseInput(raw: ResearchRunInput): ResearchRunConfig {

@@ -95,7 +95,7 @@ export async function review(raw: ReviewInput): Promise<ReviewResult> {
     kind: input.kind,
     rubricVersion: verdicts[0]?.rubricVersion ?? failures.find((f) => f.rubricVersion)?.rubricVersion ?? 'unknown',
     status: failures.length ? 'failed' : 'completed',
-    subject: subject.source === 'run' ? subject.runId : subject.path.split('/').filter(Boolean).pop() ?? subject.path,
+    subject: subject.source === 'run' ? subject.runId : (subject.name ?? subject.path.split('/').filter(Boolean).pop() ?? subject.path),
     ...(CODE_AWARE_KINDS.has(input.kind) ? { withCode } : {}),
     verdicts,
     failures,

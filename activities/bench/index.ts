@@ -11,6 +11,10 @@ import { TaskError } from '../tasks.js';
 import { selectTasks } from '../taskSets.js';
 import { selectCompetitions } from './competitions.js';
 import { findOutputs, OutputsError } from './outputs.js';
+import path from 'node:path';
+import type { ArtifactRef } from '../../common/schemas.js';
+import { uploadsCacheDir } from '../config.js';
+import { materializeUpload, UploadError } from '../uploads.js';
 
 export interface PrepareBenchmarkInput {
   benchId: string;
@@ -19,6 +23,8 @@ export interface PrepareBenchmarkInput {
   agents: string[];
   reviews: ReviewKind[];
   outputs?: string;
+  /** The outputs folder uploaded through the store by the CLI; `outputs` then only names it. */
+  outputsUpload?: ArtifactRef;
 }
 
 export function createBenchActivities({ store }: { store: ArtifactStore }) {
@@ -38,10 +44,12 @@ export function createBenchActivities({ store }: { store: ArtifactStore }) {
       if (input.mode !== 'judge-only') return { tasks: stored, agents: input.agents, missing: [] };
 
       let outputs;
+      let uploadRoot: string | undefined;
       try {
-        outputs = await findOutputs(input.outputs ?? '', input.reviews);
+        uploadRoot = input.outputsUpload ? await materializeUpload(store, input.outputsUpload, uploadsCacheDir()) : undefined;
+        outputs = await findOutputs(uploadRoot ?? input.outputs ?? '', input.reviews);
       } catch (err) {
-        if (err instanceof OutputsError) throw ApplicationFailure.nonRetryable(err.message, 'InvalidInput');
+        if (err instanceof OutputsError || err instanceof UploadError) throw ApplicationFailure.nonRetryable(err.message, 'InvalidInput');
         throw err;
       }
       const missing: string[] = [];
@@ -51,7 +59,9 @@ export function createBenchActivities({ store }: { store: ArtifactStore }) {
       if (missing.length === stored.length * outputs.agents.length) {
         throw ApplicationFailure.nonRetryable(`no outputs to judge: none of the ${stored.length} selected task(s) has outputs in ${input.outputs}`, 'InvalidInput');
       }
-      return { tasks: stored, agents: outputs.agents, layout: outputs.layout, outputsRoot: outputs.root, missing };
+      // With an upload, items name their folders inside it: each review's worker rebuilds the upload itself.
+      const outputsRoot = uploadRoot ? path.relative(uploadRoot, outputs.root) || '.' : outputs.root;
+      return { tasks: stored, agents: outputs.agents, layout: outputs.layout, outputsRoot, ...(input.outputsUpload ? { outputsUpload: input.outputsUpload } : {}), missing };
     },
   };
 }

@@ -22,6 +22,8 @@ import type { LlmCall, LlmGateway, LlmResult } from '../llm/gateway.js';
 import { recordingCalls } from '../llm/callLedger.js';
 import { usageOfCalls } from '../llm/usage.js';
 import { withIntegrityEvidence } from './integrityEvidence.js';
+import { uploadsCacheDir } from '../config.js';
+import { insideFolder, materializeUpload, UploadError } from '../uploads.js';
 import { collectFolderDocuments, missingDocuments, missingDocumentsMessage, type FolderFiles } from './documents.js';
 import { judgePrompt, type JudgeMaterial, type NamedText } from './prompt.js';
 import { answerHasHallucination, answerSchema, answerScores, loadRubric, reviewFolder, RubricError, showsCode, type JudgeAnswer, type Rubric } from './rubrics.js';
@@ -45,11 +47,13 @@ export interface JudgeDeps {
   llm: LlmGateway;
 }
 
+type FolderSubject = { source: 'folder'; path: string; files?: FolderFiles; upload?: ArtifactRef; name?: string };
+
 export interface CollectReviewDocumentsInput {
   reviewId: string;
   /** Where the documents are stored (default: the review id). */
   storeId?: string;
-  subject: { source: 'folder'; path: string; files?: FolderFiles };
+  subject: FolderSubject;
   /** The hallucination check also gets the integrity check's findings on the folder, as a run's paper carries them. */
   kind?: ReviewKind;
 }
@@ -100,13 +104,26 @@ function rubricOf(kind: ReviewKind): Rubric {
   }
 }
 
+/** The subject's folder on this worker: rebuilt from the store when the CLI uploaded it, else the path as given. */
+async function subjectFolder(store: ArtifactStore, subject: FolderSubject): Promise<string> {
+  if (!subject.upload) return subject.path;
+  try {
+    return insideFolder(await materializeUpload(store, subject.upload, uploadsCacheDir()), subject.path);
+  } catch (err) {
+    // A manifest that is not there or not valid will not appear by retrying.
+    if (err instanceof UploadError || (err as NodeJS.ErrnoException).code === 'ENOENT') throw invalidInput(`the uploaded folder ${subject.name ?? subject.path}: ${(err as Error).message}`);
+    throw err;
+  }
+}
+
 export function createJudgeActivities({ store, llm }: JudgeDeps) {
   return {
     async collectReviewDocuments(input: CollectReviewDocumentsInput): Promise<ReviewDocuments> {
       if (input.subject.source !== 'folder') throw invalidInput(`collectReviewDocuments reads folders, not a "${String(input.subject.source)}" subject`);
       const storeId = input.storeId ?? input.reviewId;
-      const docs = await collectFolderDocuments(store, storeId, input.subject.path, input.subject.files);
-      return input.kind === 'hallucination' ? withIntegrityEvidence(store, storeId, input.subject.path, docs) : docs;
+      const folder = await subjectFolder(store, input.subject);
+      const docs = await collectFolderDocuments(store, storeId, folder, input.subject.files);
+      return input.kind === 'hallucination' ? withIntegrityEvidence(store, storeId, folder, docs) : docs;
     },
 
     async judgeReview(input: JudgeReviewInput): Promise<JudgeVerdict> {

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { ArtifactRef } from '../../common/schemas.js';
-import { assertValidRunId, nameInRun, readableKey, refOf, toBuffer, verified, type ArtifactStore } from '../artifacts.js';
+import { assertValidRunId, nameInRun, readableKey, refOf, sha256Of, toBuffer, verified, type ArtifactStore, type RunFile } from '../artifacts.js';
 
 export class LocalArtifactStore implements ArtifactStore {
   constructor(readonly root: string) {}
@@ -18,10 +18,16 @@ export class LocalArtifactStore implements ArtifactStore {
   async put(runId: string, name: string, content: string | Buffer, mediaType = 'text/markdown'): Promise<ArtifactRef> {
     const body = toBuffer(content);
     const ref = refOf(runId, name, body, mediaType);
-    const objectPath = this.objectPath(ref.sha256);
-    if (!(await exists(objectPath))) await writeAtomic(objectPath, body);
+    await this.putContent(body);
     await writeAtomic(path.join(this.root, ref.path), body);
     return ref;
+  }
+
+  async putContent(body: Buffer): Promise<string> {
+    const sha256 = sha256Of(body);
+    const objectPath = this.objectPath(sha256);
+    if (!(await exists(objectPath))) await writeAtomic(objectPath, body);
+    return sha256;
   }
 
   async copyToRun(runId: string, ref: ArtifactRef): Promise<ArtifactRef> {
@@ -45,16 +51,23 @@ export class LocalArtifactStore implements ArtifactStore {
     }
   }
 
-  async listRun(runId: string): Promise<string[]> {
+  async listRun(runId: string): Promise<RunFile[]> {
     const folder = this.runFolder(runId);
     const entries = await fs.readdir(folder, { recursive: true, withFileTypes: true }).catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') return [];
       throw err;
     });
-    return entries
-      .filter((e) => e.isFile() && !e.name.endsWith('.tmp'))
-      .map((e) => path.relative(folder, path.join(e.parentPath, e.name)).split(path.sep).join('/'))
-      .sort();
+    const files = await Promise.all(
+      entries
+        .filter((e) => e.isFile() && !e.name.endsWith('.tmp'))
+        .map(async (e): Promise<RunFile | undefined> => {
+          const file = path.join(e.parentPath, e.name);
+          // A file removed between the listing and the stat is simply not listed.
+          const stat = await fs.stat(file).catch(() => undefined);
+          return stat && { name: path.relative(folder, file).split(path.sep).join('/'), bytes: stat.size, modifiedMs: stat.mtimeMs };
+        }),
+    );
+    return files.filter((f): f is RunFile => Boolean(f)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
   locate(ref: ArtifactRef): string {

@@ -23,9 +23,11 @@ import {
   nameInRun,
   readableKey,
   refOf,
+  sha256Of,
   toBuffer,
   verified,
   type ArtifactStore,
+  type RunFile,
 } from '../artifacts.js';
 
 export interface S3StoreSettings {
@@ -67,10 +69,16 @@ export class S3ArtifactStore implements ArtifactStore {
   async put(runId: string, name: string, content: string | Buffer, mediaType = 'text/markdown'): Promise<ArtifactRef> {
     const body = toBuffer(content);
     const ref = refOf(runId, name, body, mediaType);
-    const objectKey = this.objectKey(ref.sha256);
-    if (!(await this.exists(objectKey))) await this.upload(objectKey, body, mediaType, ref.sha256);
+    await this.putContent(body, mediaType);
     await this.upload(this.key(ref.path), body, mediaType, ref.sha256);
     return ref;
+  }
+
+  async putContent(body: Buffer, mediaType = 'application/octet-stream'): Promise<string> {
+    const sha256 = sha256Of(body);
+    const objectKey = this.objectKey(sha256);
+    if (!(await this.exists(objectKey))) await this.upload(objectKey, body, mediaType, sha256);
+    return sha256;
   }
 
   async copyToRun(runId: string, ref: ArtifactRef): Promise<ArtifactRef> {
@@ -91,17 +99,19 @@ export class S3ArtifactStore implements ArtifactStore {
     return this.download(this.key(readableKey(runId, name)));
   }
 
-  async listRun(runId: string): Promise<string[]> {
+  async listRun(runId: string): Promise<RunFile[]> {
     assertValidRunId(runId);
     const folder = this.key(`runs/${runId}/`);
-    const names: string[] = [];
+    const files: RunFile[] = [];
     let token: string | undefined;
     do {
       const page = await this.client.send(new ListObjectsV2Command({ Bucket: this.settings.bucket, Prefix: folder, ContinuationToken: token }));
-      for (const object of page.Contents ?? []) if (object.Key) names.push(object.Key.slice(folder.length));
+      for (const object of page.Contents ?? []) {
+        if (object.Key) files.push({ name: object.Key.slice(folder.length), bytes: object.Size ?? 0, modifiedMs: object.LastModified?.getTime() ?? 0 });
+      }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
-    return names.sort();
+    return files.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
   locate(ref: ArtifactRef): string {

@@ -23,6 +23,7 @@ import { EXIT } from '../lib/exitCodes.js';
 import { onInterrupt } from '../lib/interrupt.js';
 import { list, modelSpec, newRunId, nonEmptyText, runIdToFind, wholeNumber } from '../lib/options.js';
 import { print, printJson, withClient } from '../lib/output.js';
+import { cliStore, uploadForWorkers } from '../lib/store.js';
 import { runLink } from '../lib/uiLink.js';
 import { budgetOf, budgetOptions } from './run.js';
 import { reportStopped, stopWorkflow } from './cancel.js';
@@ -243,6 +244,8 @@ export const benchCommand = defineCommand({
     };
     return withClient(async ({ client }) => {
       if (await benchExists(client, benchId)) throw new CliError(`a workflow with id "${benchId}" already exists; choose another --id (or lab bench resume ${benchId})`, 2);
+      // The workers may be on other hosts: the outputs go to them through the store.
+      if (a.outputs) input.outputsUpload = (await uploadForWorkers(cliStore(), benchId, a.outputs, a.json)).manifest;
       await startBench(client, benchId, input);
       if (!a.json) {
         print(`started benchmark ${benchId}`);

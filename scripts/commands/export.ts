@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { artifactRoot, exportsDir } from '../../activities/config.js';
+import { exportsDir } from '../../activities/config.js';
+import { cliStore } from '../lib/store.js';
 import { booleanFlag, defineCommand, flag, required } from '../lib/command.js';
 import { nonEmptyText, oneOf, runIdToFind } from '../lib/options.js';
 import { withClient } from '../lib/output.js';
@@ -28,7 +29,7 @@ export const exportCommand = defineCommand({
     'include-failed': booleanFlag,
   }),
   async run({ id, format, out, 'include-failed': includeFailed }) {
-    const result = await withClient(({ client }) => exportTrajectories(client, id, { format, artifactRoot: artifactRoot(), includeFailed }));
+    const result = await withClient(({ client }) => exportTrajectories(client, id, { format, store: cliStore(), includeFailed }));
     const body = result.lines.join('\n') + '\n';
     let where = 'standard output';
     if (out === '-') process.stdout.write(body);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import Table from 'cli-table3';
 import { z } from 'zod';
 import { documentsInFolder, missingDocuments, requiredDocuments } from '../../activities/judge/documents.js';
-import { artifactRoot } from '../../activities/config.js';
+import { cliStore, uploadForWorkers } from '../lib/store.js';
 import { unenforceableBudget } from '../../activities/llm/prices.js';
 import { splitBudget } from '../../common/budget.js';
 import { ALLOW_UNCALIBRATED_JUDGE_FLAG, isEmbeddedJudge, UNCALIBRATED_NOTE, uncalibratedJudgeRefusal } from '../../common/judgeCalibration.js';
@@ -112,9 +112,9 @@ export const judgeCommand = defineCommand({
         subjectName = a.runId;
         available = (kind) => !missingDocuments(kind, documents).length;
       } else {
-        subject = { source: 'folder', path: a.dir! };
-        subjectName = path.basename(a.dir!).replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._-]+/, '') || 'folder';
+        subjectName = path.basename(path.resolve(a.dir!)).replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._-]+/, '') || 'folder';
         available = (kind) => !missingDocuments(kind, documentsInFolder(a.dir!)).length;
+        subject = { source: 'folder', path: '.', name: subjectName, upload: 'pending' as never };
       }
       const kinds = a.kind === undefined || a.kind === 'auto' ? AUTO_KINDS.filter(available) : a.kind;
       if (!kinds.length) throw new CliError(`nothing to review: ${subjectName} has none of the documents a review reads`, 2);
@@ -146,6 +146,11 @@ export const judgeCommand = defineCommand({
         ),
       ];
 
+      if (subject.source === 'folder') {
+        // The workers may be on other hosts: the folder goes to them through the store.
+        const upload = await uploadForWorkers(cliStore(), subjectName, a.dir!, a.json);
+        subject = { ...subject, upload: upload.manifest };
+      }
       const started = [];
       for (const kind of kinds) {
         const input: ReviewInput = {
@@ -174,7 +179,7 @@ export const judgeCommand = defineCommand({
       try {
         const outcomes = await Promise.all(started.map((s) => awaitReview(client, s)));
         if (a.json) printJson(outcomes);
-        else print(`${formatOutcomes(outcomes)}\n(files under ${artifactRoot()})`);
+        else print(`${formatOutcomes(outcomes)}\n(files under ${cliStore().location})`);
         // Failures go to stderr, once each, in both modes.
         for (const o of outcomes) if (o.error) process.stderr.write(`${failureLines(o)}\n`);
         return outcomes.some((o) => o.error) ? EXIT.runFailed : EXIT.ok;

@@ -1,6 +1,6 @@
 /** `lab resume`: a new run from a failed, cancelled, terminated or out-of-budget one, reusing its finished stages. */
 import { z } from 'zod';
-import { artifactRoot } from '../../activities/config.js';
+import { cliStore, locator } from '../lib/store.js';
 import { booleanFlag, defineCommand, flag } from '../lib/command.js';
 import { EXIT, EXIT_CODES_HELP, runExitCode } from '../lib/exitCodes.js';
 import { followRun } from '../lib/follow.js';
@@ -33,9 +33,9 @@ export const resumeCommand = defineCommand({
         process.exit(EXIT.interrupted);
       });
       try {
-        const view = await followRun(client, resumed.workflowId, { artifactRoot: artifactRoot(), write: a.json ? () => {} : undefined });
+        const view = await followRun(client, resumed.workflowId, { locate: locator(cliStore()), write: a.json ? () => {} : undefined });
         if (a.json) printJson(view);
-        else print(formatRun(view, artifactRoot()));
+        else print(formatRun(view, locator(cliStore())));
         return runExitCode(view);
       } finally {
         stop();

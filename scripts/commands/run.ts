@@ -1,8 +1,7 @@
 /** `lab run`: validate everything, start a research run, and follow it (asking at gates in a terminal). */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { z } from 'zod';
-import { LocalArtifactStore } from '../../activities/store/localStore.js';
-import { artifactRoot } from '../../activities/config.js';
+import { cliStore, locator } from '../lib/store.js';
 import { unenforceableBudget } from '../../activities/llm/prices.js';
 import { AUTO_MODEL, isAutoModel, parseModelSpec } from '../../common/modelSpec.js';
 import { CliError } from '../lib/client.js';
@@ -13,7 +12,7 @@ import { formatRun } from '../lib/format.js';
 import { createGatePrompter } from '../lib/gatePrompt.js';
 import { duration, modelSpec, newRunId, nonEmptyText, oneOf, positiveNumber, stageList, wholeNumber } from '../lib/options.js';
 import { print, printJson, withClient } from '../lib/output.js';
-import { planRun, startRun, storeTask } from '../lib/runs.js';
+import { planRun, startRun } from '../lib/runs.js';
 import { runLink } from '../lib/uiLink.js';
 import { onInterrupt } from '../lib/interrupt.js';
 import { runPreflight } from '../lib/preflight.js';
@@ -119,7 +118,7 @@ export const runCommand = defineCommand({
     const requested = a.model ?? AUTO_MODEL;
     const auto = isAutoModel(requested);
     let model = requested;
-    const store = new LocalArtifactStore(artifactRoot());
+    const store = cliStore();
     // Validate everything before connecting, so bad input is reported as such and never starts anything
     // (for `auto`, the budget once the model is chosen: the placeholder only stands in for the spec check).
     const plan = await planRun({
@@ -158,7 +157,8 @@ export const runCommand = defineCommand({
         if (unenforceable) throw new CliError(`--model auto chose ${model} on the workers: ${unenforceable}; nothing was started`, 2);
       }
       // Still `auto` when no preflight chose: the run then chooses on its worker and checks the budget there, before any paid call.
-      const { workflowId, input } = await storeTask({ ...plan, input: { ...plan.input, model, budget: budgetOf(a) ?? {} } }, store);
+      const { workflowId } = plan;
+      const input = { ...plan.input, model, budget: budgetOf(a) ?? {} };
       await startRun(client, workflowId, input).catch((err) => {
         if (/already (started|running|exists)/i.test((err as Error).message)) throw new CliError(`a run with id "${workflowId}" already exists (see \`lab status ${workflowId}\`)`, 2);
         throw err;
@@ -171,7 +171,7 @@ export const runCommand = defineCommand({
       if (!a.json) {
         const how = !auto ? '' : isAutoModel(model) ? ' (a worker chooses from its keys when the run starts; lab status shows which)' : ' (auto: chosen by a worker from its keys)';
         print(`started run ${workflowId}\n  task   ${input.task.name}\n  model  ${model}${how}${model === 'embedded' ? ' (embedded model: small and weak; set a provider key on the workers for real research)' : ''}`);
-        print(`  UI     ${link}\n  files  ${store.runFolder(workflowId)}`);
+        print(`  UI     ${link}\n  files  ${store.locateRun(workflowId)}`);
       }
       if (a.detach) {
         print(`follow it with: lab status ${workflowId} --follow`);
@@ -183,16 +183,16 @@ export const runCommand = defineCommand({
         process.exit(EXIT.interrupted);
       });
       const interactive = !a.json && (a.interactive || (process.stdin.isTTY && process.stdout.isTTY));
-      const prompter = interactive ? createGatePrompter(process.stdin, process.stdout, store.root) : undefined;
+      const prompter = interactive ? createGatePrompter(process.stdin, process.stdout, locator(store)) : undefined;
       try {
         const view = await followRun(client, workflowId, {
-          artifactRoot: store.root,
+          locate: locator(store),
           write: a.json ? () => {} : undefined,
           onGate: prompter ? (gate) => prompter.decide(client, workflowId, gate) : undefined,
           stopAtGate: !prompter && !a.follow,
         });
         if (a.json) printJson(view);
-        else print(formatRun(view, store.root));
+        else print(formatRun(view, locator(store)));
         const gate = view.execution === 'RUNNING' ? view.progress?.pendingGate : undefined;
         if (gate && !a.json) {
           print(`run ${workflowId} waits at the ${gate.stage} gate for a decision (see decide: above); it goes on in Temporal: lab status ${workflowId} --follow`);

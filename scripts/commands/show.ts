@@ -1,15 +1,12 @@
 /** `lab show`: a run's artifact paths and its final paper. */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import path from 'node:path';
 import { z } from 'zod';
-import { type ArtifactStore } from '../../activities/artifacts.js';
-import { LocalArtifactStore } from '../../activities/store/localStore.js';
+import type { ArtifactStore, RunFile } from '../../activities/artifacts.js';
 import { isFlagged, markedSentence } from '../../activities/integrity/check/render.js';
 import { checkCounts, flaggedClaim, parseCheckReport } from '../../activities/integrity/check/summary.js';
 import type { SourceValue, Verdict } from '../../activities/integrity/check/types.js';
 import { citationReportSchema, type CitationReport } from '../../common/citations.js';
 import type { ReviewResult } from '../../common/reviews.js';
-import { artifactRoot } from '../../activities/config.js';
+import { cliStore, locator } from '../lib/store.js';
 import { booleanFlag, defineCommand } from '../lib/command.js';
 import { formatRun, noPaperLine } from '../lib/format.js';
 import { print, printJson, withClient } from '../lib/output.js';
@@ -25,26 +22,26 @@ export const showCommand = defineCommand({
   positionals: ['runId'],
   schema: z.object({ runId: runIdPositional, json: booleanFlag }),
   async run({ runId, json }) {
-    const store = new LocalArtifactStore(artifactRoot());
+    const store = cliStore();
     return withClient(async ({ client }) => {
       const other = await viewOtherWorkflow(client, runId, await workflowType(client, runId));
       if (other) {
         if (json) printJson(other.json);
         else print(other.text);
-        const paper = path.join(store.runFolder(runId), 'paper.md');
-        if (!json && existsSync(paper)) print(`\n${'='.repeat(30)} paper.md ${'='.repeat(30)}\n${readFileSync(paper, 'utf8')}`);
+        const paper = json ? undefined : await store.readRunFile(runId, 'paper.md');
+        if (paper) print(`\n${'='.repeat(30)} paper.md ${'='.repeat(30)}\n${paper.toString('utf8')}`);
         return other.exitCode;
       }
       const view = await viewRun(client, runId, { queryTimeoutMs: 2000 });
       const artifacts = view.result?.artifacts ?? Object.fromEntries(Object.entries(view.memo.completed).map(([k, v]) => [k, v!.artifact]));
-      const paths = Object.fromEntries(Object.entries(artifacts).map(([stage, ref]) => [stage, store.localPath(ref!)]));
-      const folder = store.runFolder(runId);
+      const paths = Object.fromEntries(Object.entries(artifacts).map(([stage, ref]) => [stage, store.locate(ref!)]));
+      const folder = store.locateRun(runId);
       if (json) {
         const stopped = view.stopped ? { stopped: view.stopped } : {};
         const ended = view.result && view.result.status !== 'completed' ? { stoppedAt: view.result.stoppedAt, reason: view.result.reason } : {};
-        return void printJson({ runId, status: view.stopped?.how ?? view.status, ...stopped, ...ended, folder, artifacts: paths, reviews: reviewsIn(store, folder), provenance: provenanceOf(folder, view), citations: citationsIn(folder) });
+        return void printJson({ runId, status: view.stopped?.how ?? view.status, ...stopped, ...ended, folder, artifacts: paths, reviews: await reviewsIn(store, runId), provenance: await provenanceOf(store, runId, view), citations: await citationsIn(store, runId) });
       }
-      print(markStopped(formatRun(view, store.root), view));
+      print(markStopped(formatRun(view, locator(store)), view));
       print(`folder: ${folder}`);
       if (artifacts.paper) print(`\n${'='.repeat(30)} paper.md ${'='.repeat(30)}\n${await store.getText(artifacts.paper)}`);
       else print(noPaperLine(view));
@@ -102,18 +99,14 @@ export interface ReviewView {
  * the latest completed review (`summary.json`) with its mean and its judges' scores, and every
  * attempt (`attempts/<attempt>/summary.json`), a failed re-judge marked as such.
  */
-export function reviewsIn(store: ArtifactStore, folder: string): ReviewView[] {
-  const root = path.join(folder, 'reviews');
-  if (!existsSync(root)) return [];
-  return readdirSync(root, { withFileTypes: true })
-    .filter((d) => d.isDirectory())
-    .map((d) => d.name)
-    .sort()
-    .flatMap((name) => {
-      const dir = path.join(root, name);
-      const file = path.join(dir, 'summary.json');
-      const summary = readSummary(file);
-      const attempts = attemptsIn(dir, summary?.attempt);
+export async function reviewsIn(store: ArtifactStore, runId: string): Promise<ReviewView[]> {
+  const files = (await store.listRun(runId)).filter((f) => f.name.startsWith('reviews/'));
+  const kinds = [...new Set(files.map((f) => f.name.split('/')[1]).filter((k) => k && files.some((f) => f.name.startsWith(`reviews/${k}/`))))].sort();
+  const views = await Promise.all(
+    kinds.map(async (name): Promise<ReviewView[]> => {
+      const dir = `reviews/${name}`;
+      const summary = await readSummary(store, runId, `${dir}/summary.json`);
+      const attempts = await attemptsIn(store, runId, files, dir, summary?.attempt);
       if (!summary && !attempts.length) return [];
       const latest = attempts.at(-1);
       const kind = summary?.kind ?? name.replace(/-no-code$/, '');
@@ -123,7 +116,7 @@ export function reviewsIn(store: ArtifactStore, folder: string): ReviewView[] {
           kind,
           ...(withCode !== undefined ? { withCode } : {}),
           status: summary?.status === 'completed' ? 'completed' : (latest?.status ?? 'unfinished'),
-          path: summary ? file : dir,
+          path: locateInRun(store, runId, summary ? `${dir}/summary.json` : dir),
           ...(summary
             ? {
                 rubricVersion: summary.rubricVersion,
@@ -145,13 +138,21 @@ export function reviewsIn(store: ArtifactStore, folder: string): ReviewView[] {
           attempts,
         } satisfies ReviewView,
       ];
-    });
+    }),
+  );
+  return views.flat();
+}
+
+/** `name` inside a run's folder, as a person would open it (a path, or an s3:// URL). */
+function locateInRun(store: ArtifactStore, runId: string, name: string): string {
+  return `${store.locateRun(runId).replace(/\/+$/, '')}/${name}`;
 }
 
 /** A review's summary.json, or undefined when there is none or it cannot be read. */
-function readSummary(file: string): ReviewResult | undefined {
+async function readSummary(store: ArtifactStore, runId: string, name: string): Promise<ReviewResult | undefined> {
   try {
-    const s = JSON.parse(readFileSync(file, 'utf8')) as ReviewResult;
+    const body = await store.readRunFile(runId, name);
+    const s = body && (JSON.parse(body.toString('utf8')) as ReviewResult);
     return s && typeof s === 'object' && Array.isArray(s.verdicts) ? s : undefined;
   } catch {
     return undefined;
@@ -159,27 +160,27 @@ function readSummary(file: string): ReviewResult | undefined {
 }
 
 /** A kind's attempt folders, oldest first (by when each wrote its summary, or was last written to). */
-function attemptsIn(dir: string, current: string | undefined): ReviewAttemptView[] {
-  const root = path.join(dir, 'attempts');
-  if (!existsSync(root)) return [];
-  return readdirSync(root, { withFileTypes: true })
-    .filter((d) => d.isDirectory())
-    .map((d) => {
-      const file = path.join(root, d.name, 'summary.json');
-      const s = readSummary(file);
+async function attemptsIn(store: ArtifactStore, runId: string, files: RunFile[], dir: string, current: string | undefined): Promise<ReviewAttemptView[]> {
+  const root = `${dir}/attempts/`;
+  const names = [...new Set(files.filter((f) => f.name.startsWith(root)).map((f) => f.name.slice(root.length).split('/')[0]))];
+  const attempts = await Promise.all(
+    names.map(async (name) => {
+      const summaryName = `${root}${name}/summary.json`;
+      const s = await readSummary(store, runId, summaryName);
       const view: ReviewAttemptView = {
-        attempt: d.name,
+        attempt: name,
         status: s ? (s.status === 'completed' ? 'completed' : 'failed') : 'unfinished',
-        current: d.name === current,
-        path: s ? file : path.join(root, d.name),
+        current: name === current,
+        path: locateInRun(store, runId, s ? summaryName : `${root}${name}`),
         judges: (s?.verdicts ?? []).map((v) => v.judge),
         failures: (s?.failures ?? []).map((f) => ({ judge: f.judge, error: f.error })),
         ...(s?.mean ? { mean: s.mean } : {}),
       };
-      return { view, at: statSync(view.path).mtimeMs };
-    })
-    .sort((a, b) => a.at - b.at || a.view.attempt.localeCompare(b.view.attempt))
-    .map((a) => a.view);
+      const written = files.filter((f) => (s ? f.name === summaryName : f.name.startsWith(`${root}${name}/`))).map((f) => f.modifiedMs);
+      return { view, at: Math.max(0, ...written) };
+    }),
+  );
+  return attempts.sort((a, b) => a.at - b.at || a.view.attempt.localeCompare(b.view.attempt)).map((a) => a.view);
 }
 
 /** A result claim the provenance check flagged, with why. */
@@ -218,11 +219,11 @@ export interface ProvenanceView {
   notes?: string[];
 }
 
-function provenanceOf(folder: string, view: RunView): ProvenanceView | null {
-  const file = path.join(folder, 'provenance.json');
-  if (existsSync(file)) {
+async function provenanceOf(store: ArtifactStore, runId: string, view: RunView): Promise<ProvenanceView | null> {
+  const body = await store.readRunFile(runId, 'provenance.json').catch(() => undefined);
+  if (body) {
     try {
-      const report = parseCheckReport(readFileSync(file, 'utf8'));
+      const report = parseCheckReport(body.toString('utf8'));
       const counts = checkCounts(report);
       const flagged = report.findings.filter(isFlagged).map(
         (f): FlaggedClaimView => ({
@@ -232,7 +233,7 @@ function provenanceOf(folder: string, view: RunView): ProvenanceView | null {
           ...(f.nearest?.length ? { nearest: f.nearest.slice(0, 3) } : {}),
         }),
       );
-      return { path: file, status: report.status, ...(report.error ? { error: report.error } : {}), numbers: report.status === 'ok' ? report.checked : 0, ...counts, flagged, notes: report.notes ?? [] };
+      return { path: locateInRun(store, runId, 'provenance.json'), status: report.status, ...(report.error ? { error: report.error } : {}), numbers: report.status === 'ok' ? report.checked : 0, ...counts, flagged, notes: report.notes ?? [] };
     } catch {
       // fall through to the summary the run recorded
     }
@@ -242,19 +243,18 @@ function provenanceOf(folder: string, view: RunView): ProvenanceView | null {
 }
 
 /** What the citation check found in each document it checked (`citations/<document>.json`). */
-export function citationsIn(folder: string): Array<{ document: string; path: string } & Omit<CitationReport, 'verifiedIds'>> {
-  const root = path.join(folder, 'citations');
-  if (!existsSync(root)) return [];
-  return readdirSync(root)
-    .filter((f) => f.endsWith('.json'))
-    .sort()
-    .flatMap((f) => {
-      const file = path.join(root, f);
+export async function citationsIn(store: ArtifactStore, runId: string): Promise<Array<{ document: string; path: string } & Omit<CitationReport, 'verifiedIds'>>> {
+  const names = (await store.listRun(runId)).map((f) => f.name).filter((n) => /^citations\/[^/]+\.json$/.test(n));
+  const reports = await Promise.all(
+    names.map(async (name) => {
       try {
-        const r = citationReportSchema.parse(JSON.parse(readFileSync(file, 'utf8')));
-        return [{ document: f.slice(0, -'.json'.length), path: file, checked: r.checked, verified: r.verified, flagged: r.flagged }];
+        const r = citationReportSchema.parse(JSON.parse((await store.readRunFile(runId, name))?.toString('utf8') ?? ''));
+        const document = name.slice('citations/'.length, -'.json'.length);
+        return [{ document, path: locateInRun(store, runId, name), checked: r.checked, verified: r.verified, flagged: r.flagged }];
       } catch {
         return [];
       }
-    });
+    }),
+  );
+  return reports.flat();
 }

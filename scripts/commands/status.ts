@@ -1,6 +1,6 @@
 /** `lab status`: a run's state, printed once (or followed with --follow); the exit code says how it ended. */
 import { z } from 'zod';
-import { artifactRoot } from '../../activities/config.js';
+import { cliStore, locator } from '../lib/store.js';
 import { booleanFlag, defineCommand, required } from '../lib/command.js';
 import { EXIT, EXIT_CODES_HELP, runExitCode } from '../lib/exitCodes.js';
 import { followRun } from '../lib/follow.js';
@@ -23,7 +23,7 @@ export const statusCommand = defineCommand({
     .object({ runId: runIdPositional, follow: booleanFlag, once: booleanFlag, json: booleanFlag })
     .refine((a) => !(a.follow && a.once), { message: '--follow and --once contradict each other' }),
   async run({ runId, follow, json }) {
-    const root = artifactRoot();
+    const locate = locator(cliStore());
     return withClient(async ({ client }) => {
       const other = await viewOtherWorkflow(client, runId, await workflowType(client, runId));
       if (other) {
@@ -39,13 +39,13 @@ export const statusCommand = defineCommand({
           process.exit(EXIT.interrupted);
         });
         try {
-          view = await followRun(client, runId, { artifactRoot: root, live: process.stdout.isTTY && !json, write: json ? () => {} : undefined });
+          view = await followRun(client, runId, { locate, live: process.stdout.isTTY && !json, write: json ? () => {} : undefined });
         } finally {
           stop();
         }
       }
       if (json) printJson(view);
-      else print(markStopped(formatRun(view, root), view));
+      else print(markStopped(formatRun(view, locate), view));
       return runExitCode(view);
     });
   },

@@ -1,7 +1,6 @@
 /** `lab ui`: the web console (runs, a run's stages and documents, decisions at gates). */
 import { z } from 'zod';
-import { LocalArtifactStore } from '../../activities/store/localStore.js';
-import { artifactRoot } from '../../activities/config.js';
+import { cliStore } from '../lib/store.js';
 import { handleShutdown } from '../../workers/env.js';
 import { CliError, connectClient } from '../lib/client.js';
 import { booleanFlag, defineCommand, flag } from '../lib/command.js';
@@ -34,7 +33,7 @@ export const uiCommand = defineCommand({
     try {
       server = await startConsoleServer({
         client,
-        store: new LocalArtifactStore(artifactRoot()),
+        store: cliStore(),
         host,
         port: portNumber,
         decisionToken: token,

@@ -1,11 +1,12 @@
 /** Follows a run until it closes, reporting each stage as it changes. */
 import type { Client } from '@temporalio/client';
 import type { PendingGate, RunProgress, StageProgress } from '../../common/schemas.js';
-import { decisionCommands, formatActive, formatProgress, formatStageLine, workerWaitLines } from './format.js';
+import { decisionCommands, formatActive, formatProgress, formatStageLine, workerWaitLines, type LocateArtifact } from './format.js';
 import { queryProgress, viewRun, type RunView } from './runs.js';
 
 export interface FollowOptions {
-  artifactRoot: string;
+  /** Where a person opens an artifact (the store's `locate`). */
+  locate: LocateArtifact;
   /** Redraw a live block (terminal) instead of printing one line per change. */
   live?: boolean;
   pollMs?: number;
@@ -33,7 +34,7 @@ export async function followRun(client: Client, runId: string, o: FollowOptions)
     if (progress) {
       lastProgress = progress;
       if (o.live) {
-        const block = formatProgress(runId, progress, o.artifactRoot, view.activeStage);
+        const block = formatProgress(runId, progress, o.locate, view.activeStage);
         write((drawnLines ? `\x1b[${drawnLines}F\x1b[J` : '') + block + '\n');
         drawnLines = block.split('\n').length;
       } else {
@@ -41,7 +42,7 @@ export async function followRun(client: Client, runId: string, o: FollowOptions)
           const key = `${s.status}:${s.runs}`;
           if (REPORTED.includes(s.status) && seen.get(s.stage) !== key) {
             seen.set(s.stage, key);
-            write(formatStageLine(s, o.artifactRoot) + '\n');
+            write(formatStageLine(s, o.locate) + '\n');
             if (s.status === 'awaiting_review' && !o.onGate) {
               write(`  waiting for review: ${decisionCommands(runId, s.stage, Math.max(0, s.runs - 1))}\n`);
             }

@@ -1,9 +1,12 @@
 /** Text rendering of run state for the terminal. */
 import path from 'node:path';
-import type { RunProgress, StageChecks, StageProgress, Usage } from '../../common/schemas.js';
+import type { ArtifactRef, RunProgress, StageChecks, StageProgress, Usage } from '../../common/schemas.js';
 import { ZERO_USAGE } from '../../common/schemas.js';
 import { STAGES } from '../../common/stages.js';
 import type { ActiveStage, RunView, WorkerWait } from './runs.js';
+
+/** Where a person opens an artifact: a file path or an `s3://` URL (the store's `locate`). */
+export type LocateArtifact = (ref: ArtifactRef) => string;
 
 const MARK: Record<StageProgress['status'], string> = {
   pending: '·',
@@ -43,7 +46,7 @@ export function stageWorkMs(s: StageProgress, nowMs = Date.now()): number | unde
   return undefined;
 }
 
-export function formatStageLine(s: StageProgress, artifactRoot?: string, active?: ActiveStage, nowMs = Date.now(), step?: RunView['experimentStep']): string {
+export function formatStageLine(s: StageProgress, locate?: LocateArtifact, active?: ActiveStage, nowMs = Date.now(), step?: RunView['experimentStep']): string {
   // A finished experiment that produced no results is not a success, whatever the run did next.
   const failedExperiment = s.checks?.experiment?.status === 'failed_experiment' && (s.status === 'done' || s.status === 'reused');
   const parts = [failedExperiment ? `✗ ${s.stage.padEnd(11)} ${'failed_experiment'.padEnd(17)}` : `${MARK[s.status]} ${s.stage.padEnd(11)} ${s.status.padEnd(17)}`];
@@ -53,7 +56,7 @@ export function formatStageLine(s: StageProgress, artifactRoot?: string, active?
   if (s.status === 'running' && active) parts.push(formatActive(active));
   if (s.usage.llmCalls) parts.push(formatUsage(s.usage));
   if (s.runs > 1) parts.push(`${s.runs - 1} revision${s.runs > 2 ? 's' : ''}`);
-  if (s.artifact && artifactRoot) parts.push(path.join(artifactRoot, s.artifact.path));
+  if (s.artifact && locate) parts.push(locate(s.artifact));
   const line = parts.filter(Boolean).join('  ');
   const checks = s.checks ? formatChecks(s.checks) : '';
   return checks ? `${line}\n      ${checks}` : line;
@@ -97,15 +100,15 @@ export function formatActive(a: ActiveStage): string {
 }
 
 /** A live view of a running run (the block `lab status --follow` redraws). */
-export function formatProgress(runId: string, p: RunProgress, artifactRoot?: string, active?: ActiveStage): string {
+export function formatProgress(runId: string, p: RunProgress, locate?: LocateArtifact, active?: ActiveStage): string {
   const lines = [
     `run ${runId}  task ${p.task}  model ${p.model}`,
     `status ${p.status}${p.currentStage ? ` (stage ${p.currentStage})` : ''}  elapsed ${duration(p.startedAt)}${p.resumedFrom ? `  resumed from ${p.resumedFrom}` : ''}`,
-    ...p.stages.map((s) => '  ' + formatStageLine(s, artifactRoot, active)),
+    ...p.stages.map((s) => '  ' + formatStageLine(s, locate, active)),
     ...workerWaitLines(active),
     ...preflightLines(p),
     ...totalLines(p.totals, p.lineageTotals, p),
-    ...gateLines(runId, p, artifactRoot),
+    ...gateLines(runId, p, locate),
   ];
   return lines.join('\n');
 }
@@ -121,7 +124,7 @@ export function displayStatus(view: RunView): string {
  * Everything known about a run, printed once: from the live progress when a worker answers,
  * else from what the server keeps without one (memo, search attributes, result).
  */
-export function formatRun(view: RunView, artifactRoot: string, nowMs = Date.now()): string {
+export function formatRun(view: RunView, locate: LocateArtifact, nowMs = Date.now()): string {
   const p = view.progress;
   const status = displayStatus(view);
   const stage = p?.currentStage ?? (view.execution === 'RUNNING' ? view.stage : undefined);
@@ -137,12 +140,12 @@ export function formatRun(view: RunView, artifactRoot: string, nowMs = Date.now(
   if (view.result?.reason) lines.push(`reason: ${view.result.reason}`);
   if (!p && view.execution === 'RUNNING') lines.push('(no worker answered; stages below are those the run has recorded; start one with `lab worker`)');
   const stages = p ? asClosed(p.stages, view.execution) : stagesFromMemo(view);
-  lines.push(...stages.map((s) => '  ' + formatStageLine(s, artifactRoot, view.activeStage, nowMs, view.experimentStep)));
+  lines.push(...stages.map((s) => '  ' + formatStageLine(s, locate, view.activeStage, nowMs, view.experimentStep)));
   if (view.execution === 'RUNNING') lines.push(...workerWaitLines(view.activeStage, nowMs));
   if (p) lines.push(...preflightLines(p));
   const totals = p?.totals ?? view.result?.totals ?? view.memo.spent;
   if (totals) lines.push(...totalLines(totals, p?.lineageTotals, p));
-  if (p) lines.push(...gateLines(view.runId, p, artifactRoot));
+  if (p) lines.push(...gateLines(view.runId, p, locate));
   return lines.join('\n');
 }
 
@@ -217,12 +220,12 @@ function totalLines(totals: Usage, lineage: Usage | undefined, p: RunProgress | 
   return lines;
 }
 
-function gateLines(runId: string, p: RunProgress, artifactRoot?: string): string[] {
+function gateLines(runId: string, p: RunProgress, locate?: LocateArtifact): string[] {
   const g = p.pendingGate;
   if (!g) return [];
   return [
     `waiting for review of ${g.stage} (since ${g.since}${g.decidesAt ? `; ${g.onTimeout} at ${g.decidesAt}` : ''}; ${g.revisionsUsed}/${g.maxRevisions} revisions used)`,
-    `  read it:   ${artifactRoot ? path.join(artifactRoot, g.artifact.path) : g.artifact.path}`,
+    `  read it:   ${locate ? locate(g.artifact) : g.artifact.path}`,
     `  decide:    ${decisionCommands(runId, g.stage, g.revisionsUsed)}`,
   ];
 }

@@ -1,9 +1,8 @@
 /** Asks at the terminal what to do with a stage waiting for review, while `lab run` follows the run. */
-import path from 'node:path';
 import readline from 'node:readline';
 import type { Client } from '@temporalio/client';
 import type { PendingGate, ReviewDecision } from '../../common/schemas.js';
-import { decisionCommands } from './format.js';
+import { decisionCommands, type LocateArtifact } from './format.js';
 import { sendReview } from './runs.js';
 
 export interface GatePrompter {
@@ -11,7 +10,7 @@ export interface GatePrompter {
   close(): void;
 }
 
-export function createGatePrompter(input: NodeJS.ReadableStream, output: NodeJS.WritableStream, artifactRoot: string): GatePrompter {
+export function createGatePrompter(input: NodeJS.ReadableStream, output: NodeJS.WritableStream, locate: LocateArtifact): GatePrompter {
   const rl = readline.createInterface({ input, output, terminal: false });
   const lines = rl[Symbol.asyncIterator]();
   const ask = async (question: string): Promise<string | undefined> => {
@@ -21,7 +20,7 @@ export function createGatePrompter(input: NodeJS.ReadableStream, output: NodeJS.
   };
   return {
     async decide(client, runId, gate) {
-      output.write(`\n${gate.stage} is ready for review: ${path.join(artifactRoot, gate.artifact.path)}\n`);
+      output.write(`\n${gate.stage} is ready for review: ${locate(gate.artifact)}\n`);
       for (;;) {
         const answer = (await ask('[a]pprove, [r]evise, re[j]ect, or Enter to leave it waiting: '))?.toLowerCase();
         if (!answer) {

@@ -7,6 +7,7 @@ import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { TASK_QUEUES } from '../../common/queues.js';
 import { documentsOfRun, type ReviewDocuments, type ReviewInput, type ReviewKind, type ReviewResult } from '../../common/reviews.js';
 import type { ResearchRunInput, RunMemo } from '../../common/schemas.js';
+import { taskRefOfRun } from './runs.js';
 import { LAB_KIND, LAB_MODEL, LAB_STATUS } from '../../common/searchAttributes.js';
 import { review } from '../../workflows/review.js';
 import { CliError, explainNotFound } from './client.js';
@@ -24,7 +25,8 @@ export async function documentsOfRunId(client: Client, runId: string): Promise<R
   const memo = ((await d.memo) ?? {}) as Partial<RunMemo>;
   const completed = memo.completed ?? {};
   if (!Object.keys(completed).length) throw new CliError(`run "${runId}" has no finished stage to review yet`, 2);
-  return documentsOfRun({ ...input.task.ref, mediaType: input.task.ref.mediaType ?? 'text/markdown' }, completed);
+  const task = taskRefOfRun(runId, input);
+  return documentsOfRun({ ...task, mediaType: task.mediaType ?? 'text/markdown' }, completed);
 }
 
 export interface StartedReview {

@@ -11,7 +11,7 @@ import {
   type Client,
   type WorkflowExecutionDescription,
 } from '@temporalio/client';
-import type { ArtifactStore } from '../../activities/artifacts.js';
+import { refOf } from '../../activities/artifacts.js';
 import { unenforceableBudget } from '../../activities/llm/prices.js';
 import { isAutoModel, parseModelSpec, type ModelSpec } from '../../common/modelSpec.js';
 import { loadTask, TaskError } from '../../activities/tasks.js';
@@ -20,6 +20,7 @@ import {
   addUsage,
   researchRunInputSchema,
   ZERO_USAGE,
+  type ArtifactRef,
   type Budget,
   type GatePolicy,
   type ResearchRunInput,
@@ -55,11 +56,10 @@ export function newRunId(taskName: string): string {
   return `${taskName.slice(0, 60).replace(/\.{2,}/g, '.')}-${randomBytes(3).toString('hex')}`;
 }
 
-/** A validated run that has not touched the artifact store or the server yet. */
+/** A validated run that has not touched the server yet. */
 export interface PlannedRun {
   workflowId: string;
   input: ResearchRunInput;
-  taskContent: string;
 }
 
 /** Validates model, task and options without writing anything; throws CliError (exit 2) on bad input. */
@@ -85,7 +85,7 @@ export async function planRun(req: RunRequest): Promise<PlannedRun> {
   }
   const workflowId = req.workflowId ?? newRunId(task.name);
   const input: ResearchRunInput = {
-    task: { name: task.name, ref: { uri: 'pending', sha256: '0'.repeat(64), bytes: 0, path: 'pending', mediaType: 'text/markdown' } },
+    task: { name: task.name, text: task.content },
     model: req.model,
     ...(req.reasoningEffort ? { reasoningEffort: req.reasoningEffort } : {}),
     gates: { stages: [], ...req.gates },
@@ -98,18 +98,21 @@ export async function planRun(req: RunRequest): Promise<PlannedRun> {
   if (!checked.success) {
     throw new CliError(checked.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '), 2);
   }
-  return { workflowId, input, taskContent: task.content };
+  return { workflowId, input };
 }
 
-/** Stores the planned run's task in the artifact store, filling in the input's task reference. */
-export async function storeTask(plan: PlannedRun, store: ArtifactStore): Promise<{ workflowId: string; input: ResearchRunInput }> {
-  const ref = await store.put(plan.workflowId, 'task.md', plan.taskContent);
-  return { workflowId: plan.workflowId, input: { ...plan.input, task: { ...plan.input.task, ref } } };
+/** Validates everything; the task's text travels in the input (the run stores it on a worker), so nothing is written here. */
+export async function prepareRun(req: RunRequest): Promise<{ workflowId: string; input: ResearchRunInput }> {
+  const { workflowId, input } = await planRun(req);
+  return { workflowId, input };
 }
 
-/** Validates everything, then stores the task; nothing is written when the input is bad. */
-export async function prepareRun(req: RunRequest, store: ArtifactStore): Promise<{ workflowId: string; input: ResearchRunInput }> {
-  return storeTask(await planRun(req), store);
+/**
+ * Where a run's task is in the store: the reference its input carries, or the one the run's first
+ * activity wrote for the text it carried (content-addressed, so computed here without the store).
+ */
+export function taskRefOfRun(runId: string, input: Pick<ResearchRunInput, 'task'>): ArtifactRef {
+  return 'ref' in input.task ? { ...input.task.ref, mediaType: input.task.ref.mediaType ?? 'text/markdown' } : refOf(runId, 'task.md', Buffer.from(input.task.text, 'utf8'), 'text/markdown');
 }
 
 export async function startRun(client: Client, workflowId: string, input: ResearchRunInput) {

@@ -6,6 +6,7 @@
  */
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
+import type { ArtifactStore } from '../../activities/artifacts.js';
 import { isValidRunId } from '../../common/runIds.js';
 import { CliError } from './client.js';
 import { envEpisode, experimentEpisode, readEnvSteps, readExperimentSteps, sftSamples, StepRecordError, transitions, type Episode } from './trajectories/episodes.js';
@@ -19,8 +20,8 @@ export { envEpisode, envSystemPrompt, experimentEpisode, sftSamples, transitions
 
 export interface ExportOptions {
   format: ExportFormat;
-  /** The artifact store's root (runs/<id>/ below it). */
-  artifactRoot: string;
+  /** The artifact store the workers write to (the step records are read through it). */
+  store: ArtifactStore;
   /** Also export episodes that failed, were aborted or are still running. */
   includeFailed?: boolean;
   sanitise?: Sanitiser;
@@ -45,7 +46,7 @@ export async function exportTrajectories(client: Client, id: string, options: Ex
   for (const ref of refs) {
     let episode: Episode | undefined;
     try {
-      episode = await loadEpisode(ref, options.artifactRoot);
+      episode = await loadEpisode(ref, options.store);
     } catch (err) {
       if (!(err instanceof StepRecordError)) throw err;
       withRecords++;
@@ -69,7 +70,7 @@ export async function exportTrajectories(client: Client, id: string, options: Ex
     throw new CliError(
       kind === 'benchmark'
         ? `benchmark "${id}" has no step records (${refs.length} runs or sessions, none with steps)`
-        : `"${id}" has no step records (nothing under runs/${id}/${refs[0].source === 'env' ? 'env' : 'experiment'}/steps/ in ${options.artifactRoot})`,
+        : `"${id}" has no step records (nothing under runs/${id}/${refs[0].source === 'env' ? 'env' : 'experiment'}/steps/ in ${options.store.location})`,
       1,
     );
   }
@@ -101,19 +102,18 @@ function appendRecords(episode: Episode, format: ExportFormat, sanitise: Sanitis
   }
 }
 
-async function loadEpisode(ref: EpisodeRef, root: string): Promise<Episode | undefined> {
+async function loadEpisode(ref: EpisodeRef, store: ArtifactStore): Promise<Episode | undefined> {
   // A workflow id that is no plain folder name cannot have a run folder.
   if (!isValidRunId(ref.runId)) return undefined;
-  const folder = path.join(root, 'runs', ref.runId);
   if (ref.source === 'env') {
-    const records = await readEnvSteps(folder);
+    const records = await readEnvSteps(store, ref.runId);
     if (!records.length) return undefined;
     const { info: _unused, execution, ...rest } = ref;
     const episode = envEpisode({ ...rest, task: ref.task, closed: execution !== 'RUNNING' }, records);
     // Only a reset so far: no transition yet.
     return episode.steps.length ? episode : undefined;
   }
-  const { records, prompts } = await readExperimentSteps(folder);
+  const { records, prompts } = await readExperimentSteps(store, ref.runId);
   if (!records.length) return undefined;
   return experimentEpisode(ref.info!, records, prompts);
 }

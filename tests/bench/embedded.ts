@@ -120,7 +120,7 @@ async function researchRuns(tasks: string[]): Promise<void> {
     try {
       for (const task of tasks) {
         const started = performance.now();
-        const { workflowId, input } = await prepareRun({ task, model: 'embedded', experiment: EMBEDDED_EXPERIMENT }, store);
+        const { workflowId, input } = await prepareRun({ task, model: 'embedded', experiment: EMBEDDED_EXPERIMENT });
         const handle = await startRun(client, workflowId, input);
         console.log(`\n${task}: run ${workflowId} started (outputs in ${store.runFolder(workflowId)})`);
         // A failed run is a figure too, not the end of the benchmark.

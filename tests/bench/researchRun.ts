@@ -24,7 +24,6 @@ const handles = await Promise.all(
   Array.from({ length: runs }, async (_, i) => {
     const { workflowId, input } = await prepareRun(
       { task: 'calibration-under-shift', model: `openai-compatible:scripted@${fake.openaiBaseURL}`, workflowId: `bench-${Date.now()}-${i}` },
-      lab.store,
     );
     const t = performance.now();
     const handle = await startRun(env.client, workflowId, input);

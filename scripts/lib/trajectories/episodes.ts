@@ -2,9 +2,9 @@
  * Episodes from stored step records, and the two export formats made from them. Pure, apart from
  * the two readers at the end: workflow look-ups (task, model, outcome) happen in sources.ts.
  */
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import type { ArtifactStore } from '../../../activities/artifacts.js';
 import { EXPERIMENT_SYSTEM } from '../../../activities/experiment/prompts.js';
 import {
   envStepRecordSchema,
@@ -205,41 +205,39 @@ export function transitions(episode: Episode): StepTransition[] {
 const STEP_FILE = /^(\d+)\.json$/;
 
 /**
- * A run folder's experiment step records and their `experiment/steps/NNN-prompt.md`. The records
- * are read from `experiment/transcript.jsonl` (the same records as `steps/NNN.json`, of the latest
- * revision only: a revised experiment leaves step files of a longer earlier revision behind), else
- * from the step files. Empty when there are none.
+ * A run's experiment step records and their `experiment/steps/NNN-prompt.md`, read through the
+ * artifact store. The records are read from `experiment/transcript.jsonl` (the same records as
+ * `steps/NNN.json`, of the latest revision only: a revised experiment leaves step files of a longer
+ * earlier revision behind), else from the step files. Empty when there are none.
  */
-export async function readExperimentSteps(runFolder: string): Promise<{ records: ExperimentStepRecord[]; prompts: Map<number, string> }> {
-  const dir = path.join(runFolder, 'experiment', 'steps');
-  const transcript = await fs.readFile(path.join(runFolder, 'experiment', 'transcript.jsonl'), 'utf8').catch(() => undefined);
+export async function readExperimentSteps(store: ArtifactStore, runId: string): Promise<{ records: ExperimentStepRecord[]; prompts: Map<number, string> }> {
+  const transcript = (await store.readRunFile(runId, 'experiment/transcript.jsonl'))?.toString('utf8');
   let raw: unknown[];
   if (transcript?.trim()) raw = transcript.split('\n').filter((l) => l.trim()).map((l, i) => parseJson(l, `experiment/transcript.jsonl line ${i + 1}`));
-  else {
-    const names = await fs.readdir(dir).catch(() => [] as string[]);
-    raw = await Promise.all(names.filter((n) => STEP_FILE.test(n)).map((n) => readJson(path.join(dir, n))));
-  }
+  else raw = await readStepFiles(store, runId, 'experiment/steps/');
   const records = raw.map((r) => checked(experimentStepRecordSchema, r, 'experiment step record')).sort((a, b) => a.step - b.step);
   const prompts = new Map<number, string>();
   await Promise.all(
     records.map(async (r) => {
-      const prompt = await fs.readFile(path.join(dir, `${String(r.step).padStart(3, '0')}-prompt.md`), 'utf8').catch(() => undefined);
+      const prompt = (await store.readRunFile(runId, `experiment/steps/${String(r.step).padStart(3, '0')}-prompt.md`))?.toString('utf8');
       if (prompt?.trim()) prompts.set(r.step, prompt);
     }),
   );
   return { records, prompts };
 }
 
-/** `env/steps/NNN.json` of a session folder; empty when there are none. */
-export async function readEnvSteps(sessionFolder: string): Promise<EnvStepRecord[]> {
-  const dir = path.join(sessionFolder, 'env', 'steps');
-  const names = (await fs.readdir(dir).catch(() => [] as string[])).filter((n) => STEP_FILE.test(n));
-  const raw = await Promise.all(names.map((n) => readJson(path.join(dir, n))));
+/** A session's `env/steps/NNN.json`, read through the artifact store; empty when there are none. */
+export async function readEnvSteps(store: ArtifactStore, sessionId: string): Promise<EnvStepRecord[]> {
+  const raw = await readStepFiles(store, sessionId, 'env/steps/');
   return raw.map((r) => checked(envStepRecordSchema, r, 'env step record')).sort((a, b) => a.step - b.step);
 }
 
-async function readJson(file: string): Promise<unknown> {
-  return parseJson(await fs.readFile(file, 'utf8'), path.basename(file));
+/** The `NNN.json` records right under `folder` of a run, parsed. */
+async function readStepFiles(store: ArtifactStore, runId: string, folder: string): Promise<unknown[]> {
+  const names = (await store.listRun(runId)).map((f) => f.name).filter((n) => n.startsWith(folder) && STEP_FILE.test(n.slice(folder.length)));
+  return Promise.all(
+    names.map(async (name) => parseJson((await store.readRunFile(runId, name))?.toString('utf8') ?? '', path.posix.basename(name))),
+  );
 }
 
 function parseJson(text: string, where: string): unknown {
