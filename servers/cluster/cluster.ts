@@ -7,9 +7,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { ensureBinary, SQL_TOOL, TEMPORAL_SERVER, TEMPORAL_SERVER_VERSION, UI_SERVER } from './binaries.js';
 import { ClusterError } from './errors.js';
-import { clusterPaths, clusterPorts, defaultPostgresDataDir, portRoles, type ClusterPaths, type ClusterPorts } from './layout.js';
+import { clusterPaths, clusterPorts, defaultPostgresDataDir, portRoles, rootFallbackDataDir, type ClusterPaths, type ClusterPorts } from './layout.js';
 import { ensureNamespace, frontendHealthy, waitUntilHealthy } from './namespace.js';
 import * as postgres from './postgres.js';
 import { logTail, portFree, processRuns, sleep, spawnDetached, stopProcess } from './processes.js';
@@ -81,8 +82,25 @@ function readOrMakePassword(paths: ClusterPaths): string {
   return password;
 }
 
-async function postgresInstance(dataDir: string, port: number, paths: ClusterPaths): Promise<postgres.PostgresInstance> {
-  return { install: postgres.findPostgres(), user: await postgres.postgresUser(), dataDir, port, logFile: paths.postgresLog };
+async function postgresInstance(dataDir: string, port: number): Promise<postgres.PostgresInstance> {
+  return { install: postgres.findPostgres(), user: await postgres.postgresUser(), dataDir, port };
+}
+
+/** Where PostgreSQL's data is: --pg-data, else where an earlier up put it, else under LAB_HOME (or, under root, where its user can reach). */
+async function chooseDataDir(o: UpOptions, known: Array<string | undefined>, user: postgres.PostgresUser | undefined, log: Log): Promise<string> {
+  if (o.pgDataDir) return path.resolve(o.pgDataDir);
+  for (const dir of known) if (dir && postgres.isInitialised(dir)) return dir;
+  const preferred = defaultPostgresDataDir();
+  if (postgres.isInitialised(preferred) || (await postgres.makeDataDir(user, preferred))) return preferred;
+  const fallback = rootFallbackDataDir();
+  log(`PostgreSQL runs as user ${user!.name}, who cannot reach ${preferred} (a folder above it is closed to other users); its data goes to ${fallback}`);
+  return fallback;
+}
+
+/** The data folder of the cluster recorded here, for status and down. */
+function knownDataDir(paths: ClusterPaths, state: ClusterState | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  const record = readDatabaseRecord(paths.databaseFile);
+  return state?.postgres.dataDir ?? record?.dataDir ?? defaultPostgresDataDir(env);
 }
 
 /** The part of the state that `status` and `down` can trust: the recorded processes that still run. */
@@ -128,9 +146,9 @@ async function bringUp(o: UpOptions, paths: ClusterPaths, log: Log): Promise<Clu
     }
   }
 
-  const dataDir = o.pgDataDir ?? previous?.postgres.dataDir ?? defaultPostgresDataDir();
-  const pg = await postgresInstance(dataDir, o.pgPort, paths);
   const record = readDatabaseRecord(paths.databaseFile);
+  const dataDir = await chooseDataDir(o, [previous?.postgres.dataDir, record?.dataDir], await postgres.postgresUser(), log);
+  const pg = await postgresInstance(dataDir, o.pgPort);
   const database = record && record.dataDir === dataDir && postgres.isInitialised(dataDir) ? record : undefined;
   const historyShards = o.historyShards ?? database?.historyShards ?? DEFAULT_HISTORY_SHARDS;
   if (database && database.historyShards !== historyShards) {
@@ -173,7 +191,7 @@ async function bringUp(o: UpOptions, paths: ClusterPaths, log: Log): Promise<Clu
     removeFile(paths.databaseFile);
   }
   if (pgPid === undefined) {
-    log(`starting PostgreSQL on 127.0.0.1:${o.pgPort} (log ${paths.postgresLog})`);
+    log(`starting PostgreSQL on 127.0.0.1:${o.pgPort} (log ${postgres.logFile(dataDir)})`);
     await postgres.start(pg);
   }
 
@@ -234,7 +252,7 @@ async function bringUp(o: UpOptions, paths: ClusterPaths, log: Log): Promise<Clu
     ports: { ...ports, ui: ui ? o.uiPort : null },
     server: { pid: serverPid, bin: serverBin, log: paths.serverLog, config: paths.serverConfig },
     ui,
-    postgres: { dataDir, port: o.pgPort, binDir: pg.install.binDir, version: pg.install.version, user: pg.user?.name ?? null, log: paths.postgresLog },
+    postgres: { dataDir, port: o.pgPort, binDir: pg.install.binDir, version: pg.install.version, user: pg.user?.name ?? null, log: postgres.logFile(dataDir) },
     startedAt: was.server && previous ? previous.startedAt : new Date().toISOString(),
   };
   writeJson(paths.stateFile, state);
@@ -263,11 +281,11 @@ export interface ClusterStatus {
   stateFile: string;
 }
 
-export async function status(): Promise<ClusterStatus> {
-  const paths = clusterPaths();
+export async function status(env: NodeJS.ProcessEnv = process.env): Promise<ClusterStatus> {
+  const paths = clusterPaths(env);
   const state = readState(paths.stateFile);
   const now = running(state);
-  const dataDir = state?.postgres.dataDir ?? defaultPostgresDataDir();
+  const dataDir = knownDataDir(paths, state, env);
   let pgPid: number | undefined;
   try {
     pgPid = await postgres.postgresPid({ install: postgres.findPostgres(), user: await postgres.postgresUser(), dataDir });
@@ -309,9 +327,9 @@ export async function down(o: { deleteData: boolean }, log: Log): Promise<DownRe
       if (how === 'killed') log(`the Temporal server did not stop within ${SERVER_STOP_GRACE_MS / 1000} s and was killed`);
       stopped.push('server');
     }
-    const dataDir = state?.postgres.dataDir ?? defaultPostgresDataDir();
+    const dataDir = knownDataDir(paths, state);
     if (postgres.isInitialised(dataDir)) {
-      const pg = await postgresInstance(dataDir, state?.postgres.port ?? 0, paths);
+      const pg = await postgresInstance(dataDir, state?.postgres.port ?? 0);
       if ((await postgres.postgresPid(pg)) !== undefined) {
         log('stopping PostgreSQL (fast shutdown: nothing committed is lost)');
         await postgres.stop(pg);
@@ -347,11 +365,11 @@ export async function install(o: { ui: boolean }, log: Log): Promise<string[]> {
 }
 
 /** For tests and operators' scripts: restart the cluster's PostgreSQL in place (the server reconnects by itself). */
-export async function restartPostgres(): Promise<void> {
-  const paths = clusterPaths();
+export async function restartPostgres(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const paths = clusterPaths(env);
   const state = readState(paths.stateFile);
   if (!state) throw new ClusterError('no cluster is recorded here (run lab cluster up)');
-  const pg = await postgresInstance(state.postgres.dataDir, state.postgres.port, paths);
+  const pg = await postgresInstance(state.postgres.dataDir, state.postgres.port);
   await postgres.restart(pg);
 }
 

@@ -2,6 +2,7 @@
  * Where a cluster keeps its files (all under `<LAB_HOME>/cluster/`) and which ports it listens on.
  * Pure: nothing here touches the disk or the network.
  */
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { labHome } from '../../activities/config.js';
 
@@ -21,7 +22,6 @@ export interface ClusterPaths {
   logs: string;
   serverLog: string;
   uiLog: string;
-  postgresLog: string;
 }
 
 export function clusterPaths(env: NodeJS.ProcessEnv = process.env): ClusterPaths {
@@ -38,13 +38,21 @@ export function clusterPaths(env: NodeJS.ProcessEnv = process.env): ClusterPaths
     logs,
     serverLog: path.join(logs, 'temporal-server.log'),
     uiLog: path.join(logs, 'temporal-ui.log'),
-    postgresLog: path.join(logs, 'postgres.log'),
   };
 }
 
 /** PostgreSQL's data folder unless `--pg-data` says otherwise. */
 export function defaultPostgresDataDir(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(clusterPaths(env).root, 'postgres');
+}
+
+/**
+ * Under root PostgreSQL runs as another user, who may not reach LAB_HOME (under /root, or in a
+ * private temp folder); its data then goes here instead, one folder per LAB_HOME.
+ */
+export function rootFallbackDataDir(env: NodeJS.ProcessEnv = process.env): string {
+  const id = createHash('sha256').update(labHome(env)).digest('hex').slice(0, 12);
+  return path.join('/var/lib/durable-lab', `postgres-${id}`);
 }
 
 /**

@@ -114,7 +114,11 @@ export interface PostgresInstance {
   user: PostgresUser | undefined;
   dataDir: string;
   port: number;
-  logFile: string;
+}
+
+/** The server's log, inside its data folder: the one place its user can always write. */
+export function logFile(dataDir: string): string {
+  return path.join(dataDir, 'log', 'postgres.log');
 }
 
 /** True once initdb has filled the data folder. */
@@ -128,16 +132,33 @@ function handOver(user: PostgresUser | undefined, file: string): void {
 }
 
 /**
- * Under root, PostgreSQL's user must be able to reach the data folder through every folder above it
- * (a LAB_HOME under /root is not reachable by anyone else). Checked by asking as that user.
+ * Under root, PostgreSQL's user must be able to reach its folder through every folder above it (a
+ * LAB_HOME under /root, or in a private temp folder, is closed to other users). Asked as that user.
  */
+export async function reachable(user: PostgresUser | undefined, dir: string): Promise<boolean> {
+  if (!user) return true;
+  const [cmd, args] = asUser(user, 'test', ['-w', dir]);
+  return (await run(cmd, args)).code === 0;
+}
+
+/** Makes `dir` (mode 0700) for PostgreSQL's user; false when that user cannot reach it, and then nothing is left behind. */
+export async function makeDataDir(user: PostgresUser | undefined, dir: string): Promise<boolean> {
+  const made = !existsSync(dir);
+  // The folders above get the usual mode (a recursive mkdir would give them 0700 too, closing them to the user).
+  mkdirSync(path.dirname(dir), { recursive: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+  handOver(user, dir);
+  if (await reachable(user, dir)) return true;
+  if (made) rmSync(dir, { recursive: true, force: true });
+  return false;
+}
+
 async function checkReachable(pg: PostgresInstance): Promise<void> {
-  if (!pg.user) return;
-  const [cmd, args] = asUser(pg.user, 'test', ['-w', pg.dataDir]);
-  const r = await run(cmd, args);
-  if (r.code !== 0) {
+  if (!(await reachable(pg.user, pg.dataDir))) {
+    const user = pg.user!;
     throw new ClusterError(
-      `running as root, PostgreSQL runs as the user "${pg.user.name}", which cannot write ${pg.dataDir} ` +
+      `running as root, PostgreSQL runs as the user "${user.name}", which cannot write ${pg.dataDir} ` +
         `(a folder above it is closed to other users); choose a data folder it can reach with --pg-data (e.g. /var/lib/durable-lab/postgres), or run lab cluster as a normal user`,
       true,
     );
@@ -146,10 +167,7 @@ async function checkReachable(pg: PostgresInstance): Promise<void> {
 
 /** initdb: UTF-8, the `temporal` superuser with `password`, scram-sha-256 on TCP and the socket. */
 export async function initialise(pg: PostgresInstance, password: string): Promise<void> {
-  mkdirSync(pg.dataDir, { recursive: true, mode: 0o700 });
-  chmodSync(pg.dataDir, 0o700);
-  handOver(pg.user, pg.dataDir);
-  await checkReachable(pg);
+  if (!(await makeDataDir(pg.user, pg.dataDir))) await checkReachable(pg);
   // initdb reads the password from a file; it lives only as long as initdb runs.
   const pwDir = path.join(os.tmpdir(), `lab-pg-${process.pid}-${Date.now()}`);
   mkdirSync(pwDir, { mode: 0o700 });
@@ -174,10 +192,11 @@ function serverOptions(port: number): string {
 }
 
 function ensureLog(pg: PostgresInstance): void {
-  mkdirSync(path.dirname(pg.logFile), { recursive: true });
-  if (!existsSync(pg.logFile)) writeFileSync(pg.logFile, '');
-  handOver(pg.user, pg.logFile);
-  // Under root the log's folder must be reachable too; it is under LAB_HOME like the data folder.
+  const file = logFile(pg.dataDir);
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  handOver(pg.user, path.dirname(file));
+  if (!existsSync(file)) writeFileSync(file, '');
+  handOver(pg.user, file);
 }
 
 async function pgCtl(pg: PostgresInstance, args: string[]): Promise<RunResult> {
@@ -196,9 +215,9 @@ export async function postgresPid(pg: Pick<PostgresInstance, 'install' | 'user' 
 export async function start(pg: PostgresInstance): Promise<void> {
   ensureLog(pg);
   await checkReachable(pg);
-  const r = await pgCtl(pg, ['-l', pg.logFile, '-w', '-t', '60', '-o', serverOptions(pg.port), 'start']);
+  const r = await pgCtl(pg, ['-l', logFile(pg.dataDir), '-w', '-t', '60', '-o', serverOptions(pg.port), 'start']);
   if (r.code !== 0) {
-    throw new ClusterError(`PostgreSQL did not start on 127.0.0.1:${pg.port} (pg_ctl exit ${r.code}); see ${pg.logFile}: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' / ')}`);
+    throw new ClusterError(`PostgreSQL did not start on 127.0.0.1:${pg.port} (pg_ctl exit ${r.code}); see ${logFile(pg.dataDir)}: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' / ')}`);
   }
 }
 
@@ -212,6 +231,6 @@ export async function stop(pg: PostgresInstance): Promise<boolean> {
 
 /** Stops and starts it again with the same settings (what an operator does after a config change or an upgrade). */
 export async function restart(pg: PostgresInstance): Promise<void> {
-  const r = await pgCtl(pg, ['-m', 'fast', '-w', '-t', '60', '-l', pg.logFile, '-o', serverOptions(pg.port), 'restart']);
-  if (r.code !== 0) throw new ClusterError(`PostgreSQL did not restart (pg_ctl exit ${r.code}); see ${pg.logFile}`);
+  const r = await pgCtl(pg, ['-m', 'fast', '-w', '-t', '60', '-l', logFile(pg.dataDir), '-o', serverOptions(pg.port), 'restart']);
+  if (r.code !== 0) throw new ClusterError(`PostgreSQL did not restart (pg_ctl exit ${r.code}); see ${logFile(pg.dataDir)}`);
 }

@@ -68,10 +68,10 @@ async function freePorts(): Promise<void> {
 const cluster = (...args: string[]): Promise<LabResult> => runLab(['cluster', ...args], labEnv);
 const upArgs = () => ['up', '--port', String(base), '--ui-port', String(uiPort), '--pg-port', String(pgPort)];
 const state = (): ClusterState => JSON.parse(readFileSync(clusterPaths(labEnv).stateFile, 'utf8')) as ClusterState;
+/** A process that ran and has not exited (a zombie waiting for init to reap it has exited). */
 const alive = (pid: number) => {
   try {
-    process.kill(pid, 0);
-    return true;
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {
     return false;
   }
@@ -139,9 +139,12 @@ describe('lab cluster: a Temporal server on PostgreSQL, without Docker', () => {
     const attributes = await connection.operatorService.listSearchAttributes({ namespace: 'default' });
     for (const key of LAB_SEARCH_ATTRIBUTES) expect(Object.keys(attributes.customAttributes ?? {})).toContain(key.name);
 
+    // The UI serves its web app, and its API answers from the cluster (the namespace registered above).
     const page = await fetch(`http://127.0.0.1:${uiPort}/`);
     expect(page.status).toBe(200);
     expect(await page.text()).toMatch(/<html/i);
+    const namespaces = (await (await fetch(`http://127.0.0.1:${uiPort}/api/v1/namespaces`)).json()) as { namespaces: Array<{ namespaceInfo: { name: string } }> };
+    expect(namespaces.namespaces.map((n) => n.namespaceInfo.name)).toContain('default');
 
     const again = await timed('up (again, idempotent)', () => cluster(...upArgs()));
     expect(again.code, again.stderr).toBe(0);
@@ -207,6 +210,6 @@ describe('lab cluster: a Temporal server on PostgreSQL, without Docker', () => {
 
     const purge = await timed('down --delete-data', () => cluster('down', '--delete-data'));
     expect(purge.code, purge.stderr).toBe(0);
-    expect(existsSync(path.join(clusterPaths(labEnv).root, 'postgres'))).toBe(false);
+    expect(existsSync(running.postgres.dataDir)).toBe(false);
   });
 });
