@@ -68,11 +68,22 @@ export function isAutoModel(spec: string | undefined): boolean {
 }
 
 /**
- * Resolves `auto` (the default) to a concrete spec: the first provider with a key set,
- * else the embedded model. Only the variable names are looked at here, never their values.
- * Workers call it (activities/preflight/modelChoice.ts) with their own environment, where the keys are.
+ * Resolves `auto` (the default) to a concrete spec: `LAB_AUTO_MODEL` when set, else the first
+ * provider with a key set, else the embedded model. Only the variable names are looked at here,
+ * never their values. Research workers call it (activities/preflight/modelChoice.ts) with their own
+ * environment; when the keys live only on the LLM pool (other hosts), LAB_AUTO_MODEL on the
+ * research pool names the model those keys serve.
  */
 export function resolveAutoModel(env: NodeJS.ProcessEnv = process.env): string {
+  const named = env.LAB_AUTO_MODEL?.trim();
+  if (named && !isAutoModel(named)) {
+    try {
+      parseModelSpec(named);
+    } catch (err) {
+      throw new Error(`LAB_AUTO_MODEL: ${(err as Error).message}`);
+    }
+    return named;
+  }
   for (const [variable, spec] of AUTO_ORDER) if (env[variable]) return spec;
   return 'embedded';
 }

@@ -74,6 +74,9 @@ describe('model specs and stage lists', () => {
   it('auto picks a provider from the keys that are set, else the embedded model', () => {
     expect(resolveAutoModel({})).toBe('embedded');
     expect(resolveAutoModel({ OPENAI_API_KEY: 'k' })).toBe('openai:gpt-4.1-mini');
+    // Split pools: the research worker that chooses has no keys; LAB_AUTO_MODEL names what the LLM pool serves.
+    expect(resolveAutoModel({ LAB_AUTO_MODEL: 'anthropic:claude-sonnet-4-5' })).toBe('anthropic:claude-sonnet-4-5');
+    expect(() => resolveAutoModel({ LAB_AUTO_MODEL: 'nonsense:model' })).toThrow(/LAB_AUTO_MODEL/);
     expect(resolveAutoModel({ OPENAI_API_KEY: 'k', ANTHROPIC_API_KEY: 'k' })).toMatch(/^anthropic:/);
   });
 
