@@ -75,6 +75,10 @@ apt_install bwrap bubblewrap "the sandbox" "set LAB_SANDBOX=docker / unsafe-proc
 apt_install chromium chromium "the web console's browser test (tests/ui.test.ts)" "set LAB_CHROMIUM=<path to a Chromium>" \
   "sudo apt-get install chromium (Debian/Ubuntu)"
 
+# PostgreSQL for `lab cluster` (a real Temporal cluster without Docker) and `npm run test:cluster`.
+apt_install pg_ctlcluster postgresql "lab cluster (a Temporal cluster on PostgreSQL) and npm run test:cluster" "use lab server, the dev server" \
+  "sudo apt-get install postgresql (Debian/Ubuntu), or set LAB_PG_BIN to a folder with initdb and pg_ctl"
+
 # go_install <binary> <module/path@version> <what needs it>: a Go program built from the Go module
 # proxy into .venv/go/bin, once per version (a stamp file records what was built).
 go_install() {
@@ -90,6 +94,14 @@ go_install() {
 # An S3-compatible server (Versity S3 Gateway, Apache-2.0, a real S3 API over a folder), for the
 # S3 artifact store's tests and the two-host test; users point LAB_S3_* at their own S3 instead.
 go_install versitygw github.com/versity/versitygw/cmd/versitygw@v1.8.0 "the S3 store's tests (tests/s3Store.test.ts)"
+
+# The cluster's Go programs (Temporal server, its SQL tool, the UI server), built once per machine into
+# ~/.cache/durable-lab/cluster-bin by the same code that lab cluster up uses. A first build takes 5-10 min
+# on 2 cores, so only when asked (LAB_SETUP_CLUSTER=1, as .ci/run does); else the first lab cluster up builds them.
+if [ "${LAB_SETUP_CLUSTER:-}" = 1 ]; then
+  say "building the cluster's Go programs if missing (lab cluster install)"
+  node scripts/lab.mjs cluster install >/dev/null || say "warning: could not build the cluster's programs; lab cluster and npm run test:cluster need them"
+fi
 
 # The sandbox's own Python: the packages experiments use, bound read-only into every sandboxed
 # command. Made without pip and filled by .venv's pip from outside, so there is no pip inside.

@@ -23,6 +23,8 @@ import { runLab, sigkill, startWorkerProcess, type LabResult } from '../helpers/
 import { tempDir } from '../helpers/temporal.js';
 import { waitFor } from '../helpers/wait.js';
 
+/** The first `lab cluster up` on a machine builds the Temporal server, its SQL tool and the UI server (5-10 min on 2 cores). */
+const FIRST_UP_TIMEOUT_MS = 1_200_000;
 const dir = tempDir('cluster');
 const labHome = path.join(dir, 'lab');
 const labEnv = { LAB_HOME: labHome, LAB_LITERATURE_BACKENDS: 'none' };
@@ -158,7 +160,7 @@ describe('lab cluster: a Temporal server on PostgreSQL, without Docker', () => {
     expect(st.code, st.stdout).toBe(0);
     expect(st.stdout).toMatch(/Temporal server v1\.32\.1: running \(pid \d+\), healthy/);
     expect(st.stdout).toMatch(/PostgreSQL \d+: running \(pid \d+\) on 127\.0\.0\.1:/);
-  });
+  }, FIRST_UP_TIMEOUT_MS);
 
   it('a research run completes against the cluster while PostgreSQL restarts mid-stage, each stage calling the LLM once', async () => {
     worker = await timed('worker ready', () => startWorkerProcess({ port: base, labHome, logFile: path.join(dir, 'worker.log'), readyWithinMs: 120_000 }));
@@ -183,7 +185,7 @@ describe('lab cluster: a Temporal server on PostgreSQL, without Docker', () => {
     expect(result.status).toBe('completed');
     for (const stage of ['idea', 'literature', 'proposal', 'paper'] as const) expect(calls.get(stage), stage).toBe(1);
     expect(calls.get('experiment')).toBe(3); // the experiment agent's write, run, finish
-  });
+  }, 300_000);
 
   it('down stops everything; up again finds the finished run in PostgreSQL; down --delete-data removes the data', async () => {
     await sigkill(worker);
@@ -211,5 +213,5 @@ describe('lab cluster: a Temporal server on PostgreSQL, without Docker', () => {
     const purge = await timed('down --delete-data', () => cluster('down', '--delete-data'));
     expect(purge.code, purge.stderr).toBe(0);
     expect(existsSync(running.postgres.dataDir)).toBe(false);
-  });
+  }, 180_000);
 });
