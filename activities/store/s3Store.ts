@@ -51,6 +51,9 @@ export class S3ArtifactStore implements ArtifactStore {
   private readonly prefix: string;
 
   constructor(readonly settings: S3StoreSettings) {
+    // The SDK warns on every process under Node 22 that its releases after January 2027 will need
+    // Node 22; the locked version works on Node 20 (this project's floor), and the README says so.
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
     this.prefix = settings.prefix ? `${settings.prefix.replace(/^\/+|\/+$/g, '')}/` : '';
     this.client = new S3Client({
       region: settings.region ?? 'us-east-1',

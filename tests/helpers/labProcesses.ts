@@ -31,7 +31,15 @@ export function sigkill(child: ChildProcess | undefined): Promise<void> {
  * `node --import tsx workers/main.ts` against the server on `port`, its output appended to
  * `logFile`; resolves once the research and LLM queues report ready.
  */
-export async function startWorkerProcess(o: { port: number; labHome: string; logFile: string; env?: NodeJS.ProcessEnv; readyWithinMs?: number }): Promise<ChildProcess> {
+export async function startWorkerProcess(o: {
+  port: number;
+  labHome: string;
+  logFile: string;
+  env?: NodeJS.ProcessEnv;
+  readyWithinMs?: number;
+  /** When the worker counts as ready, from its output so far (default: its research and LLM queues). */
+  readyWhen?: (output: string) => boolean;
+}): Promise<ChildProcess> {
   const log = createWriteStream(o.logFile, { flags: 'a' });
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'workers', 'main.ts')], {
     cwd: PROJECT_ROOT,
@@ -46,7 +54,8 @@ export async function startWorkerProcess(o: { port: number; labHome: string; log
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
-      if (out.includes('worker ready: research') && (out.includes('worker ready: llm') || !/llm/.test(o.env?.LAB_WORKER_QUEUES ?? 'all'))) {
+      const ready = o.readyWhen ? o.readyWhen(out) : out.includes('worker ready: research') && (out.includes('worker ready: llm') || !/llm/.test(o.env?.LAB_WORKER_QUEUES ?? 'all'));
+      if (ready) {
         clearTimeout(timer);
         resolve();
       }

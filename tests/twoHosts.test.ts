@@ -1,0 +1,138 @@
+/**
+ * Two hosts that share nothing but Temporal and the store: a research worker (workflows, LLM calls,
+ * literature) and a sandbox worker (experiment code) run as separate processes with their own
+ * LAB_HOME folders, the artifact store is a real S3 server, and the `lab` CLI runs from a third
+ * folder. A research run with a real sandboxed experiment and a 3-task benchmark with reviews
+ * complete; `lab show`, `lab export`, `lab judge --dir` and `lab report` work from the CLI's folder.
+ */
+import { type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ResearchRunResult } from '../common/schemas.js';
+import { spawnDevServer, waitForPort } from '../scripts/lib/devServer.js';
+import { FakeLlmServer } from './fakes/fakeLlmServer.js';
+import { scriptedReply } from './fakes/recordedOutputs.js';
+import { freePort, runLab, sigkill, startWorkerProcess } from './helpers/labProcesses.js';
+import { startS3Server, type S3TestServer } from './helpers/s3Server.js';
+import { tempDir } from './helpers/temporal.js';
+
+const dir = tempDir('two-hosts');
+const hosts = { research: path.join(dir, 'research-host'), sandbox: path.join(dir, 'sandbox-host'), cli: path.join(dir, 'cli-host') };
+let s3: S3TestServer;
+let fake: FakeLlmServer;
+let server: ChildProcess | undefined;
+const workers: ChildProcess[] = [];
+let connection: Connection;
+let client: Client;
+let port: number;
+let model: string;
+
+/** What a host needs: the Temporal address and the store settings, nothing else shared. */
+const hostEnv = (home: string): NodeJS.ProcessEnv => ({ ...s3.env, TEMPORAL_ADDRESS: `127.0.0.1:${port}`, LAB_HOME: path.join(home, '.lab'), LAB_LITERATURE_BACKENDS: 'none' });
+const lab = (...args: string[]) => runLab(args, hostEnv(hosts.cli), hosts.cli);
+
+beforeAll(async () => {
+  for (const h of Object.values(hosts)) mkdirSync(h, { recursive: true });
+  s3 = await startS3Server(dir);
+  fake = await new FakeLlmServer((req) => {
+    const text = scriptedReply(req.prompt, req.system);
+    return text === undefined ? { status: 400, text: 'no scripted reply' } : { text };
+  }).start();
+  model = `openai-compatible:scripted-model@${fake.openaiBaseURL}`;
+  port = await freePort();
+  server = spawnDevServer({ port, uiPort: 0, dbFile: path.join(dir, 'temporal.db'), headless: true, logFile: path.join(dir, 'server.log') });
+  await waitForPort(port, 60_000, server);
+  connection = await Connection.connect({ address: `127.0.0.1:${port}` });
+  client = new Client({ connection });
+  const start = (home: string, queues: string, ready: (out: string) => boolean) =>
+    startWorkerProcess({ port, labHome: path.join(home, '.lab'), logFile: path.join(home, 'worker.log'), env: { ...hostEnv(home), LAB_WORKER_QUEUES: queues }, readyWhen: ready, readyWithinMs: 120_000 });
+  workers.push(
+    ...(await Promise.all([
+      start(hosts.research, 'research,llm,literature', (out) => out.includes('worker ready: research') && out.includes('worker ready: llm')),
+      start(hosts.sandbox, 'sandbox', (out) => out.includes('worker ready: sandbox')),
+    ])),
+  );
+}, 240_000);
+
+afterAll(async () => {
+  for (const w of workers) await sigkill(w);
+  await connection?.close().catch(() => undefined);
+  await sigkill(server);
+  await fake?.stop();
+  await s3?.stop();
+});
+
+/** Every key the S3 server holds under `runs/<id>/`. */
+function storedNames(id: string): string[] {
+  const root = path.join(s3.dataDir, s3.bucket, 'runs', id);
+  return existsSync(root) ? (readdirSync(root, { recursive: true, withFileTypes: true }) as import('node:fs').Dirent[]).filter((e) => e.isFile()).map((e) => path.relative(root, path.join(e.parentPath, e.name))) : [];
+}
+
+describe('two hosts, one store', () => {
+  let runId: string;
+
+  it('a research run with a sandboxed experiment completes with each host on its own disk', async () => {
+    const started = await lab('run', 'small-lm-data-efficiency', '--model', model, '--detach', '--json');
+    expect(started.code, started.stderr).toBe(0);
+    runId = JSON.parse(started.stdout).runId;
+    const result = (await client.workflow.getHandle(runId).result()) as ResearchRunResult;
+    expect(result.status).toBe('completed');
+
+    // The experiment's code ran on the sandbox host: its workspace is there, not on the research host.
+    expect(existsSync(path.join(hosts.sandbox, '.lab', 'workspaces', runId))).toBe(true);
+    expect(existsSync(path.join(hosts.research, '.lab', 'workspaces', runId))).toBe(false);
+    // No host holds a local artifact store: every artifact is in the bucket.
+    for (const h of Object.values(hosts)) expect(existsSync(path.join(h, '.lab', 'artifacts')), h).toBe(false);
+    const names = storedNames(runId);
+    for (const name of ['task.md', 'idea.md', 'proposal.md', 'paper.md', 'results/results.md']) expect(names).toContain(name);
+    expect(names.some((n) => n.startsWith('experiment/steps/'))).toBe(true);
+  }, 300_000);
+
+  it('lab show and lab export read the run through the store from the CLI folder', async () => {
+    const shown = await lab('show', runId, '--json');
+    expect(shown.code, shown.stderr).toBe(0);
+    const view = JSON.parse(shown.stdout);
+    expect(view.folder).toBe(`s3://${s3.bucket}/runs/${runId}/`);
+    expect(view.artifacts.paper).toBe(`s3://${s3.bucket}/runs/${runId}/paper.md`);
+    expect(view.provenance?.path).toBe(`s3://${s3.bucket}/runs/${runId}/provenance.json`);
+
+    const text = await lab('show', runId);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toContain('paper.md');
+    expect(text.stdout).toContain(readFileSync(path.join(s3.dataDir, s3.bucket, 'runs', runId, 'paper.md'), 'utf8').split('\n')[0]);
+
+    const exported = await lab('export', runId, '--format', 'steps', '--out', 'steps.jsonl');
+    expect(exported.code, exported.stderr).toBe(0);
+    const lines = readFileSync(path.join(hosts.cli, 'steps.jsonl'), 'utf8').trim().split('\n');
+    expect(lines.length).toBeGreaterThanOrEqual(2);
+    expect(JSON.parse(lines[0]).metadata.runId).toBe(runId);
+  }, 120_000);
+
+  it('lab judge --dir uploads a folder only the CLI host has, and the research host reviews it', async () => {
+    const folder = path.join(hosts.cli, 'outside-agent');
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(path.join(folder, 'task.md'), readFileSync(path.join(s3.dataDir, s3.bucket, 'runs', runId, 'task.md')));
+    writeFileSync(path.join(folder, 'idea.md'), readFileSync(path.join(s3.dataDir, s3.bucket, 'runs', runId, 'idea.md')));
+    const judged = await lab('judge', '--dir', folder, '--kind', 'idea', '--judge', model, '--json');
+    expect(judged.code, judged.stderr).toBe(0);
+    const [outcome] = JSON.parse(judged.stdout);
+    expect(outcome.error).toBeUndefined();
+    expect(existsSync(path.join(hosts.research, '.lab', 'uploads'))).toBe(true);
+  }, 120_000);
+
+  it('a 3-task benchmark with reviews completes, and lab report reads it from the CLI folder', async () => {
+    const tasks = 'calibration-under-shift,small-lm-data-efficiency,reproducible-ml-pipelines';
+    const started = await lab('bench', '--tasks', tasks, '--agent', model, '--judge', model, '--stages', 'idea', '--reviews', 'idea', '--detach', '--json');
+    expect(started.code, started.stderr).toBe(0);
+    const benchId = JSON.parse(started.stdout).benchId;
+    await client.workflow.getHandle(benchId).result();
+    const report = await lab('report', benchId, '--json', '--out', 'report');
+    expect(report.code, report.stderr).toBe(0);
+    const body = JSON.parse(report.stdout);
+    expect(JSON.stringify(body)).toContain('idea');
+    expect(existsSync(path.join(hosts.cli, 'report'))).toBe(true);
+    for (const h of Object.values(hosts)) expect(existsSync(path.join(h, '.lab', 'artifacts')), h).toBe(false);
+  }, 300_000);
+});
