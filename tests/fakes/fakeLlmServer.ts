@@ -27,6 +27,13 @@ export type Script = (req: FakeRequest) => FakeReply | Promise<FakeReply>;
 
 export class FakeLlmServer {
   readonly requests: FakeRequest[] = [];
+  /**
+   * Requests whose reply has not gone out in full yet and whose client is still connected: the
+   * calls in flight, e.g. at the moment a test kills a worker.
+   */
+  readonly inFlight = new Set<FakeRequest>();
+  /** When the last reply went out in full (ms since the epoch; 0 before the first). */
+  lastReplyAt = 0;
   private server?: http.Server;
   private readonly sockets = new Set<import('node:net').Socket>();
 
@@ -95,6 +102,9 @@ export class FakeLlmServer {
       n: this.requests.length + 1,
     };
     this.requests.push(request);
+    this.inFlight.add(request);
+    res.once('finish', () => (this.lastReplyAt = Date.now()));
+    res.once('close', () => this.inFlight.delete(request));
     let reply: FakeReply;
     try {
       reply = await this.script(request);
