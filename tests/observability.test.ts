@@ -53,7 +53,10 @@ async function failedWorker(args: string[], extra: NodeJS.ProcessEnv): Promise<{
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
+  // One that starts anyway (the check is broken) is stopped, so the test fails on its output, not a timeout.
+  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
   const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+  clearTimeout(timer);
   return { code, output };
 }
 
