@@ -54,7 +54,7 @@ async function failedWorker(args: string[], extra: NodeJS.ProcessEnv): Promise<{
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
   // One that starts anyway (the check is broken) is stopped, so the test fails on its output, not a timeout.
-  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
   const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
   clearTimeout(timer);
   return { code, output };
@@ -237,5 +237,5 @@ describe('a worker pool found through a config profile, with metrics and JSON lo
       expect(r.output.trim().split('\n')[0]).toBe(line);
       expect(r.code).toBe(2);
     }
-  }, 120_000);
+  }, 180_000);
 });

@@ -35,7 +35,8 @@ function installRuntime(verbose: boolean, format: LogFormat, metrics: { address:
         // The SDK core's own (Rust) log lines go through the lab's logger too: one format, no colour
         // codes, and a line repeated while the server is unreachable is shown once a minute.
         logging: { filter: { core: verbose ? 'INFO' : 'WARN', other: 'WARN' }, forward: {} },
-        // Durations in seconds, as Prometheus names them (`..._latency_seconds_bucket`).
+        // Durations in seconds, Prometheus' base unit (the SDK's default is milliseconds); the names
+        // stay the SDK's own (`temporal_activity_schedule_to_start_latency_bucket`), as the README lists them.
         ...(metrics ? { metrics: { prometheus: { bindAddress: metrics.address, useSecondsForDurations: true } } } : {}),
       },
     });
