@@ -96,17 +96,8 @@ export function goVersion(env: NodeJS.ProcessEnv = process.env): Promise<string 
  */
 export async function ensureBinary(binary: ClusterBinary, log: (line: string) => void, env: NodeJS.ProcessEnv = process.env): Promise<string> {
   const target = binaryPath(binary, env);
-  if (isExecutableFile(target)) return target;
-  if (env.LAB_CLUSTER_BIN_DIR) {
-    throw new ClusterError(`${binary.what} is not in LAB_CLUSTER_BIN_DIR: ${target} is missing or not executable (build it with go install ${binary.pkg}@${binary.version})`);
-  }
-  const go = await goVersion(env);
-  if (!go) {
-    throw new ClusterError(
-      `go is missing: ${binary.what} is built with go install ${binary.pkg}@${binary.version}; install Go 1.26 or newer ` +
-        '(Debian: apt-get install golang-go, if its version is new enough), or set LAB_CLUSTER_BIN_DIR to a folder holding temporal-server, temporal-sql-tool and temporal-ui-server',
-    );
-  }
+  const go = await checkObtainable(binary, env);
+  if (go === 'installed') return target;
   const cache = clusterCacheDir(env);
   // A private GOBIN per build: `go install` names the file after the package (`server`, `sql`),
   // and two builds at once (two `lab cluster up`) must not overwrite each other's half-written file.
@@ -129,6 +120,27 @@ export async function ensureBinary(binary: ClusterBinary, log: (line: string) =>
     clearInterval(ticker);
     rmSync(gobin, { recursive: true, force: true });
   }
+}
+
+/**
+ * 'installed' when the binary is there, else the `go version` that will build it; throws (bad input:
+ * nothing can start) when it is missing and cannot be built here.
+ */
+export async function checkObtainable(binary: ClusterBinary, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const target = binaryPath(binary, env);
+  if (isExecutableFile(target)) return 'installed';
+  if (env.LAB_CLUSTER_BIN_DIR) {
+    throw new ClusterError(`${binary.what} is not in LAB_CLUSTER_BIN_DIR: ${target} is missing or not executable (build it with go install ${binary.pkg}@${binary.version})`, true);
+  }
+  const go = await goVersion(env);
+  if (!go) {
+    throw new ClusterError(
+      `go is missing: ${binary.what} is built with go install ${binary.pkg}@${binary.version}; install Go 1.26 or newer ` +
+        '(Debian: apt-get install golang-go, if its version is new enough), or set LAB_CLUSTER_BIN_DIR to a folder holding temporal-server, temporal-sql-tool and temporal-ui-server',
+      true,
+    );
+  }
+  return go;
 }
 
 function runGoInstall(spec: string, gobin: string, env: NodeJS.ProcessEnv): Promise<{ code: number; text: string }> {

@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ensureBinary, SQL_TOOL, TEMPORAL_SERVER, TEMPORAL_SERVER_VERSION, UI_SERVER } from './binaries.js';
+import { checkObtainable, ensureBinary, SQL_TOOL, TEMPORAL_SERVER, TEMPORAL_SERVER_VERSION, UI_SERVER } from './binaries.js';
 import { ClusterError } from './errors.js';
 import { clusterPaths, clusterPorts, defaultPostgresDataDir, portRoles, rootFallbackDataDir, type ClusterPaths, type ClusterPorts } from './layout.js';
 import { ensureNamespace, frontendHealthy, waitUntilHealthy } from './namespace.js';
@@ -146,8 +146,13 @@ async function bringUp(o: UpOptions, paths: ClusterPaths, log: Log): Promise<Clu
     }
   }
 
+  // Missing programs that cannot be built here, before anything is made on disk.
+  postgres.findPostgres();
+  const pgUser = await postgres.postgresUser();
+  for (const binary of [TEMPORAL_SERVER, SQL_TOOL]) await checkObtainable(binary);
+
   const record = readDatabaseRecord(paths.databaseFile);
-  const dataDir = await chooseDataDir(o, [previous?.postgres.dataDir, record?.dataDir], await postgres.postgresUser(), log);
+  const dataDir = await chooseDataDir(o, [previous?.postgres.dataDir, record?.dataDir], pgUser, log);
   const pg = await postgresInstance(dataDir, o.pgPort);
   const database = record && record.dataDir === dataDir && postgres.isInitialised(dataDir) ? record : undefined;
   const historyShards = o.historyShards ?? database?.historyShards ?? DEFAULT_HISTORY_SHARDS;
@@ -177,7 +182,7 @@ async function bringUp(o: UpOptions, paths: ClusterPaths, log: Log): Promise<Clu
     try {
       uiBin = await ensureBinary(UI_SERVER, log);
     } catch (err) {
-      log(`warning: no Temporal UI (${(err as Error).message.split('\n')[0]}); the README says how to point a Temporal UI at the cluster`);
+      log(`warning: no Temporal UI (${(err as Error).message.split('\n')[0]}); the README, "A real cluster without Docker", says how to have one`);
     }
   }
 

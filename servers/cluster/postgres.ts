@@ -85,9 +85,14 @@ export async function postgresUser(env: NodeJS.ProcessEnv = process.env): Promis
   return { name, uid, gid: Number(gids.stdout.trim()) };
 }
 
+/** util-linux's runuser, which root's PATH has but a trimmed PATH may not (it lives in sbin). */
+function runuserPath(): string {
+  return ['/usr/sbin/runuser', '/sbin/runuser'].find(executable) ?? 'runuser';
+}
+
 /** `cmd args`, as the PostgreSQL user when there is one (runuser keeps the environment it is given). */
 function asUser(user: PostgresUser | undefined, cmd: string, args: string[]): [string, string[]] {
-  return user ? ['runuser', ['-u', user.name, '--', cmd, ...args]] : [cmd, args];
+  return user ? [runuserPath(), ['-u', user.name, '--', cmd, ...args]] : [cmd, args];
 }
 
 interface RunResult {

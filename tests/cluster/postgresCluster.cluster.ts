@@ -104,12 +104,13 @@ describe('lab cluster: a Temporal server on PostgreSQL, without Docker', () => {
     const blocker = net.createServer();
     await new Promise<void>((resolve) => blocker.listen(base + 3, '127.0.0.1', resolve));
     try {
-      const [zero, word, busy, noAction, stray] = await Promise.all([
+      const [zero, word, busy, noAction, stray, noPrograms] = await Promise.all([
         cluster('up', '--shards', '0'),
         cluster('up', '--shards', 'many'),
         cluster(...upArgs()),
         cluster(),
         cluster('status', '--shards', '4'),
+        runLab(['cluster', 'up', '--port', String(base + 100), '--pg-port', String(pgPort), '--no-ui'], { ...labEnv, LAB_CLUSTER_BIN_DIR: path.join(dir, 'no-programs') }),
       ]);
       expect(zero.code).toBe(2);
       expect(zero.stderr).toMatch(/--shards must be a whole number from 1 to 16384, got "0"/);
@@ -119,6 +120,8 @@ describe('lab cluster: a Temporal server on PostgreSQL, without Docker', () => {
       expect(noAction.code).toBe(2);
       expect(noAction.stderr).toMatch(/missing action: one of up, down, status, install/);
       expect(stray.stderr).toMatch(/--shards does not apply to lab cluster status/);
+      expect(noPrograms.code).toBe(2);
+      expect(noPrograms.stderr).toMatch(/the Temporal server is not in LAB_CLUSTER_BIN_DIR/);
     } finally {
       await new Promise((r) => blocker.close(r));
     }
