@@ -67,8 +67,10 @@ export async function ensureNamespace(port: number, namespace: string, retention
     while (Date.now() < deadline) {
       try {
         addedAttributes ??= await addMissingSearchAttributes(c, namespace);
-        // Goes through the frontend's namespace cache, as starting a workflow does.
-        await c.workflowService.countWorkflowExecutions({ namespace, query: '' });
+        // Goes through the frontend's namespace cache, as starting a workflow does, and names every
+        // attribute: it fails until the cache knows them all.
+        const query = LAB_SEARCH_ATTRIBUTES.map((k) => `${k.name} = 'lab-cluster-probe'`).join(' OR ');
+        await c.workflowService.countWorkflowExecutions({ namespace, query });
         return { created, addedAttributes };
       } catch (err) {
         lastError = (err as Error).message;

@@ -88,17 +88,12 @@ export function renderServerConfig(c: ServerConfigInput): string {
 
 /**
  * Dynamic config: the same memo warning mark as `lab server` (a run's memo passes the 2 KB default
- * after a stage or two), and search attributes read fresh so the ones `up` registers work at once.
+ * after a stage or two). Not `system.forceSearchAttributesCacheRefreshOnRead`, which the dev server
+ * sets: it reads the namespace from PostgreSQL under one lock on every search-attribute lookup;
+ * `up` waits instead until the attributes it registered are known.
  */
 export function renderDynamicConfig(): string {
-  return [
-    '# Written by `lab cluster up`.',
-    'limit.memoSize.warn:',
-    '  - value: 65536',
-    'system.forceSearchAttributesCacheRefreshOnRead:',
-    '  - value: true',
-    '',
-  ].join('\n');
+  return ['# Written by `lab cluster up`.', 'limit.memoSize.warn:', '  - value: 65536', ''].join('\n');
 }
 
 /** The UI server's `base.yaml`: served on 127.0.0.1 only, talking to the frontend on 127.0.0.1. */

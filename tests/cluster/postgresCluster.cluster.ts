@@ -188,6 +188,9 @@ describe('lab cluster: a Temporal server on PostgreSQL, without Docker', () => {
     expect(result.status).toBe('completed');
     for (const stage of ['idea', 'literature', 'proposal', 'paper'] as const) expect(calls.get(stage), stage).toBe(1);
     expect(calls.get('experiment')).toBe(3); // the experiment agent's write, run, finish
+    // The search attributes `up` registered were known at once: no workflow task failed upserting them.
+    const history = await client.workflow.getHandle(runId).fetchHistory();
+    expect(history.events!.filter((e) => e.workflowTaskFailedEventAttributes)).toHaveLength(0);
   }, 300_000);
 
   it('down stops everything; up again finds the finished run in PostgreSQL; down --delete-data removes the data', async () => {
