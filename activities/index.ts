@@ -17,6 +17,7 @@ import { createResultsActivities } from './experiment/results.js';
 import { createCodingAgentActivities } from './experiment/cliAgent.js';
 import { createLlmPreflightActivities } from './preflight/llm.js';
 import { createStageActivities } from './stages/index.js';
+import { createSandboxHostActivities } from './sandbox/host.js';
 import { createLiteratureStageActivities } from './stages/literature.js';
 
 export interface ActivityDeps {
@@ -43,6 +44,7 @@ export function createActivities(deps: ActivityDeps = defaultActivityDeps()) {
     ...createCompetitionActivities(deps),
     ...createCompetitionWriteupActivities(deps),
     ...createEnvSessionActivities(deps),
+    ...createSandboxHostActivities(),
     ...literature,
     ...createLiteratureRunActivities({ store: deps.store, literature }),
     ...createLiteratureStageActivities(deps),

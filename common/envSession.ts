@@ -162,6 +162,8 @@ export interface EnvSessionState extends EnvSessionView {
   last?: { stepId: string; result: EnvStepResult };
   /** Wall-time limits of the task's scoring runs, for the scorer's activity timeout. */
   scoringSeconds?: { full: number; validate: number };
+  /** The sandbox host holding the session's workspace and hidden split (claimed when the session starts). */
+  sandboxQueue?: string;
 }
 
 /** `runs/<sessionId>/env/steps/NNN.json` (step 0: the reset). */

@@ -24,6 +24,8 @@ export const experimentStateSchema = z.object({
   resultFiles: z.array(z.string()).optional(),
   /** Times a finish was refused for want of a result file. */
   finishRefusals: z.number().int().nonnegative().optional(),
+  /** The queue of the sandbox host the workspace lives on (claimed at the first step). */
+  sandboxQueue: z.string().optional(),
 });
 export type ExperimentState = z.output<typeof experimentStateSchema>;
 
@@ -40,6 +42,8 @@ export const experimentRunInputSchema = z.object({
   /** What the agent is told to do: a research experiment, or improve a competition's methods/. */
   brief: z.enum(['research', 'competition']).default('research'),
   state: experimentStateSchema.optional(),
+  /** The sandbox host's queue when the parent already claimed one (a competition's prepared workspace is there). */
+  sandboxQueue: z.string().optional(),
 });
 export type ExperimentRunInput = z.input<typeof experimentRunInputSchema>;
 

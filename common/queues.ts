@@ -37,3 +37,12 @@ export function parseQueues(list: string): TaskQueueName[] {
   }
   return [...queues];
 }
+
+/**
+ * One sandbox host's own queue. An experiment's workspace (and a competition's hidden split) lives
+ * on the host that made it, so a run's later sandbox steps go to that host's queue: the run claims a
+ * host once on `sandbox` (any host answers with its own queue) and keeps it.
+ */
+export function sandboxHostQueue(hostId: string): string {
+  return `sandbox@${hostId}`;
+}

@@ -28,6 +28,8 @@ const copies: Array<{ runId: string; refs: ArtifactRef[] }> = [];
 
 /** Every activity a research run calls, mocked: stages answer at once, the experiment agent runs one command that writes a result and finishes. */
 const mocks = {
+  // One sandbox "host": the shared queue this test serves.
+  claimSandboxHost: async () => 'sandbox',
   async runStage(input: StageActivityInput) {
     stageCalls.push(input);
     return outcome(input.runId, input.stage);

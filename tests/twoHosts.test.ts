@@ -1,6 +1,6 @@
 /**
- * Two hosts that share nothing but Temporal and the store: a research worker (workflows, LLM calls,
- * literature) and a sandbox worker (experiment code) run as separate processes with their own
+ * Hosts that share nothing but Temporal and the store: a research worker (workflows, LLM calls,
+ * literature) and two sandbox workers (experiment code) run as separate processes with their own
  * LAB_HOME folders, the artifact store is a real S3 server, and the `lab` CLI runs from a third
  * folder. A research run with a real sandboxed experiment and a 3-task benchmark with reviews
  * complete; `lab show`, `lab export`, `lab judge --dir` and `lab report` work from the CLI's folder.
@@ -19,7 +19,12 @@ import { startS3Server, type S3TestServer } from './helpers/s3Server.js';
 import { tempDir } from './helpers/temporal.js';
 
 const dir = tempDir('two-hosts');
-const hosts = { research: path.join(dir, 'research-host'), sandbox: path.join(dir, 'sandbox-host'), cli: path.join(dir, 'cli-host') };
+const hosts = {
+  research: path.join(dir, 'research-host'),
+  sandbox: path.join(dir, 'sandbox-host'),
+  sandbox2: path.join(dir, 'sandbox-host-2'),
+  cli: path.join(dir, 'cli-host'),
+};
 let s3: S3TestServer;
 let fake: FakeLlmServer;
 let server: ChildProcess | undefined;
@@ -52,6 +57,8 @@ beforeAll(async () => {
     ...(await Promise.all([
       start(hosts.research, 'research,llm,literature', (out) => out.includes('worker ready: research') && out.includes('worker ready: llm')),
       start(hosts.sandbox, 'sandbox', (out) => out.includes('worker ready: sandbox')),
+      // A second sandbox host: a run's steps must all go to the host that holds its workspace.
+      start(hosts.sandbox2, 'sandbox', (out) => out.includes('worker ready: sandbox')),
     ])),
   );
 }, 240_000);
@@ -80,9 +87,12 @@ describe('two hosts, one store', () => {
     const result = (await client.workflow.getHandle(runId).result()) as ResearchRunResult;
     expect(result.status).toBe('completed');
 
-    // The experiment's code ran on the sandbox host: its workspace is there, not on the research host.
-    expect(existsSync(path.join(hosts.sandbox, '.lab', 'workspaces', runId))).toBe(true);
-    expect(existsSync(path.join(hosts.research, '.lab', 'workspaces', runId))).toBe(false);
+    // The experiment's code ran on one sandbox host (it claimed it; every step went there), not on the research host.
+    const holders = [hosts.sandbox, hosts.sandbox2, hosts.research].filter((h) => existsSync(path.join(h, '.lab', 'workspaces', runId)));
+    expect(holders).toHaveLength(1);
+    expect(holders[0]).not.toBe(hosts.research);
+    expect(result.artifacts.experiment).toBeDefined();
+    expect(readFileSync(path.join(s3.dataDir, s3.bucket, 'runs', runId, 'results', 'results.md'), 'utf8')).not.toMatch(/failed experiment/);
     // No host holds a local artifact store: every artifact is in the bucket.
     for (const h of Object.values(hosts)) expect(existsSync(path.join(h, '.lab', 'artifacts')), h).toBe(false);
     const names = storedNames(runId);

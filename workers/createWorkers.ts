@@ -20,7 +20,8 @@ import {
 } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
 import type { ProviderName } from '../common/modelSpec.js';
-import { LLM_QUEUES, TASK_QUEUES, type TaskQueueName } from '../common/queues.js';
+import { LLM_QUEUES, sandboxHostQueue, TASK_QUEUES, type TaskQueueName } from '../common/queues.js';
+import { sandboxHostId } from '../activities/sandbox/host.js';
 import { workerTuning } from './env.js';
 import { runContextLogInterceptor } from './logContext.js';
 
@@ -89,6 +90,20 @@ export async function createLabWorkers(options: LabWorkerOptions): Promise<Worke
           ...(queue === 'sandbox' ? tuning.sandbox : queue === 'literature' ? tuning.literature : tuning.llm(queue.slice('llm.'.length) as ProviderName)),
         }),
       );
+      if (queue === 'sandbox') {
+        // This host's own queue: runs that claimed it send every later step here, where their workspaces are.
+        workers.push(
+          await Worker.create({
+            connection: options.connection,
+            namespace: options.namespace,
+            taskQueue: sandboxHostQueue(sandboxHostId(options.env)),
+            activities,
+            interceptors,
+            identity: sandboxIdentity(options.env),
+            ...tuning.sandbox,
+          }),
+        );
+      }
     }
   }
   return workers;

@@ -14,6 +14,7 @@ import { ZERO_USAGE } from '../common/schemas.js';
 import { LAB_KIND, LAB_MODEL, LAB_STATUS, LAB_TASK } from '../common/searchAttributes.js';
 import { experimentRun } from './experimentRun.js';
 import { chooseModel } from './preflight.js';
+import { sandboxQueueFor } from './sandboxHost.js';
 
 export async function competitionRun(raw: CompetitionRunInput): Promise<CompetitionRunResult> {
   const parsed = competitionRunInputSchema.safeParse(raw);
@@ -41,8 +42,10 @@ export async function competitionRun(raw: CompetitionRunInput): Promise<Competit
     throw ApplicationFailure.nonRetryable(choice.problem, 'PreflightFailed');
   }
 
+  // The prepared workspace and hidden split stay on one sandbox host: preparing, the experiment and scoring all go there.
+  const sandboxQueue = await sandboxQueueFor(undefined);
   const sandbox = proxyActivities<CompetitionActivities>({
-    taskQueue: TASK_QUEUES.sandbox,
+    taskQueue: sandboxQueue,
     // Preparing data and one scoring run stay well inside the task's own limits plus start-up.
     startToCloseTimeout: '30m',
     heartbeatTimeout: '2m',
@@ -58,7 +61,7 @@ export async function competitionRun(raw: CompetitionRunInput): Promise<Competit
   const limits = { ...input.limits, sandbox: { ...input.limits.sandbox, wallSeconds: input.limits.sandbox.wallSeconds ?? prepared.spec.limits.wallSeconds * 2 } };
   const outcome = await executeChild(experimentRun, {
     workflowId: `${runId}-experiment`,
-    args: [{ runId, model: input.model, reasoningEffort: input.reasoningEffort, task: prepared.taskRef, inputs: {}, limits, budgetLeft: input.budget, brief: 'competition' }],
+    args: [{ runId, model: input.model, reasoningEffort: input.reasoningEffort, task: prepared.taskRef, inputs: {}, limits, budgetLeft: input.budget, brief: 'competition', ...(sandboxQueue !== TASK_QUEUES.sandbox ? { sandboxQueue } : {}) }],
   });
   const score = await sandbox.scoreCompetition({ runId, task: input.task, split: 'test' });
   const writeup = await research.writeCompetitionWriteup({ runId, task: input.task, title: prepared.spec.title, model: outcome.model, transcript: outcome.transcript });

@@ -42,6 +42,7 @@ import {
 } from '../common/envSession.js';
 import { TASK_QUEUES } from '../common/queues.js';
 import { LAB_KIND, LAB_STATUS, LAB_TASK } from '../common/searchAttributes.js';
+import { sandboxQueueFor } from './sandboxHost.js';
 
 /** One step: validated before it is accepted (a rejected step leaves no trace in history). */
 export const envStepUpdate = defineUpdate<EnvStepResult, [SessionAction]>('step');
@@ -59,13 +60,15 @@ const records = proxyActivities<EnvSessionActivities>({
   retry: { initialInterval: '1s', maximumAttempts: 10, nonRetryableErrorTypes: ['InvalidInput'] },
 });
 
-const setup = proxyActivities<CompetitionActivities>({
-  summary: 'competition set-up',
-  taskQueue: TASK_QUEUES.sandbox,
-  startToCloseTimeout: '10m',
-  heartbeatTimeout: '60s',
-  retry: { initialInterval: '2s', maximumAttempts: 5, nonRetryableErrorTypes: ['InvalidInput', 'ConfigError'] },
-});
+function setup(taskQueue: string) {
+  return proxyActivities<CompetitionActivities>({
+    summary: 'competition set-up',
+    taskQueue,
+    startToCloseTimeout: '10m',
+    heartbeatTimeout: '60s',
+    retry: { initialInterval: '2s', maximumAttempts: 5, nonRetryableErrorTypes: ['InvalidInput', 'ConfigError'] },
+  });
+}
 
 export async function envSession(raw: EnvSessionInput): Promise<EnvSessionView> {
   const parsed = envSessionInputSchema.safeParse(raw);
@@ -135,8 +138,11 @@ export async function envSession(raw: EnvSessionInput): Promise<EnvSessionView> 
       { key: LAB_STATUS, value: 'running' },
     ]);
     try {
-      const p = await setup.prepareCompetition({ runId: sessionId, task });
-      const described = await setup.describeCompetition({ task });
+      // The workspace and hidden split stay on one sandbox host: every step of the session goes there.
+      const hostQueue = await sandboxQueueFor(undefined);
+      if (hostQueue !== TASK_QUEUES.sandbox) s.sandboxQueue = hostQueue;
+      const p = await setup(hostQueue).prepareCompetition({ runId: sessionId, task });
+      const described = await setup(hostQueue).describeCompetition({ task });
       s.scoringSeconds = { full: p.spec.limits.wallSeconds, validate: p.spec.validateLimits.wallSeconds };
       s.title = p.spec.title;
       s.metric = { name: p.spec.metric.name, direction: p.spec.metric.direction };
@@ -186,7 +192,7 @@ export async function envSession(raw: EnvSessionInput): Promise<EnvSessionView> 
     try {
       switch (action.action) {
         case 'request_info': {
-          const d = await setup.describeCompetition({ task });
+          const d = await setup(s.sandboxQueue ?? TASK_QUEUES.sandbox).describeCompetition({ task });
           const text = action.topic === 'overview' ? d.overview : action.topic === 'data' ? d.data : metricText(d, s, limits);
           observation = { action: 'request_info', ok: true, text, filesChanged: [] };
           break;
@@ -215,7 +221,7 @@ export async function envSession(raw: EnvSessionInput): Promise<EnvSessionView> 
           break;
         }
         default: {
-          observation = await sandbox(limits).envStep({ runId: sessionId, step, action, limits: limits.sandbox });
+          observation = await sandbox(limits, s.sandboxQueue ?? TASK_QUEUES.sandbox).envStep({ runId: sessionId, step, action, limits: limits.sandbox });
           if (!observation.ok && observation.error) info.reason = observation.error;
         }
       }
@@ -253,7 +259,7 @@ export async function envSession(raw: EnvSessionInput): Promise<EnvSessionView> 
     const seconds = s.scoringSeconds?.[mode] ?? 3600;
     return proxyActivities<CompetitionActivities>({
       summary: mode === 'validate' ? 'validate_code' : 'scoring',
-      taskQueue: TASK_QUEUES.sandbox,
+      taskQueue: s.sandboxQueue ?? TASK_QUEUES.sandbox,
       // The scoring run's own limit is enforced in the sandbox; this is the outer bound.
       startToCloseTimeout: `${Math.ceil(seconds + 300)}s`,
       // The scorer heartbeats: a run lost with its worker is retried within a minute.
@@ -263,11 +269,11 @@ export async function envSession(raw: EnvSessionInput): Promise<EnvSessionView> 
   }
 }
 
-function sandbox(limits: EnvSessionLimits) {
+function sandbox(limits: EnvSessionLimits, taskQueue: string) {
   const seconds = limits.sandbox.wallSeconds ?? 600;
   return proxyActivities<EnvironmentActivities>({
     summary: 'env step',
-    taskQueue: TASK_QUEUES.sandbox,
+    taskQueue,
     startToCloseTimeout: `${Math.ceil(seconds + 120)}s`,
     heartbeatTimeout: '60s',
     retry: { initialInterval: '2s', maximumAttempts: 3, nonRetryableErrorTypes: ['InvalidInput', 'ConfigError'] },
@@ -275,7 +281,7 @@ function sandbox(limits: EnvSessionLimits) {
 }
 
 function view(s: EnvSessionState): EnvSessionView {
-  const { reset: _reset, last: _last, scoringSeconds: _seconds, ...rest } = s;
+  const { reset: _reset, last: _last, scoringSeconds: _seconds, sandboxQueue: _host, ...rest } = s;
   return rest;
 }
 

@@ -25,6 +25,7 @@ import { addUsage, ZERO_USAGE } from '../common/schemas.js';
 import { NON_RETRYABLE_STAGE_ERRORS } from '../common/errorTypes.js';
 import { CODING_AGENT_DEFAULT_SECONDS } from '../common/limits.js';
 import { finishRefusal, resultFilesAfter } from '../common/experimentSteering.js';
+import { sandboxQueueFor } from './sandboxHost.js';
 
 export const experimentProgressQuery = defineQuery<ExperimentProgress>('experimentProgress');
 
@@ -52,9 +53,11 @@ export async function experimentRun(raw: ExperimentRunInput): Promise<Experiment
     retry: { initialInterval: '2s', maximumInterval: '2m', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE_STAGE_ERRORS },
   });
   const commandSeconds = limits.sandbox.wallSeconds ?? 600;
+  // Every step of the run goes to the host that holds its workspace.
+  state.sandboxQueue = await sandboxQueueFor(state.sandboxQueue ?? input.sandboxQueue);
   const sandbox = proxyActivities<EnvironmentActivities & ResultsActivities>({
     summary: 'sandbox',
-    taskQueue: TASK_QUEUES.sandbox,
+    taskQueue: state.sandboxQueue,
     // A command's own wall limit is enforced inside the sandbox; this is the outer bound.
     startToCloseTimeout: `${Math.ceil(commandSeconds + 120)}s`,
     heartbeatTimeout: '60s',
@@ -164,7 +167,7 @@ async function codingAgentCliRun(input: ReturnType<typeof experimentRunInputSche
   };
   const sandbox = proxyActivities<CodingAgentActivities & ResultsActivities>({
     summary: 'coding agent CLI in the sandbox',
-    taskQueue: TASK_QUEUES.sandbox,
+    taskQueue: await sandboxQueueFor(input.sandboxQueue),
     // The command's wall limit is enforced inside the sandbox (plus the CLI check); this is the outer bound.
     startToCloseTimeout: `${Math.ceil(commandLimits.wallSeconds + 180)}s`,
     heartbeatTimeout: '60s',
