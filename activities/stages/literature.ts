@@ -46,10 +46,16 @@ export function createLiteratureStageActivities({ store, llm }: { store: Artifac
       const prompt =
         `${QUERY_PROMPT_START} for the research idea below: 2 to 5 queries of 2 to 5 keywords each (arXiv matches every keyword), ` +
         `covering the method, the problem, and the closest prior work.${feedback}\n\n# Research idea\n\n${idea}`;
-      const result = await llm.completeJson(
-        { model: input.model, system: SYSTEM, prompt, maxTokens: 400, reasoningEffort: input.reasoningEffort, budgetLeft: input.budgetLeft, cacheKey: `${revisionKey(input)}/queries` },
-        queriesSchema,
-        'search_queries',
+      // Heartbeats while the model answers: without them a reply slower than the heartbeat timeout
+      // had the activity retried beside the live attempt, and the call paid twice (chaos test).
+      const result = await withHeartbeat(
+        () =>
+          llm.completeJson(
+            { model: input.model, system: SYSTEM, prompt, maxTokens: 400, reasoningEffort: input.reasoningEffort, budgetLeft: input.budgetLeft, cacheKey: `${revisionKey(input)}/queries` },
+            queriesSchema,
+            'search_queries',
+          ),
+        () => ({ stage: 'literature' }),
       );
       return { queries: [...new Set(result.value.queries.map((q) => q.trim()))], outcome: outcomeOf(result.calls, input.model) };
     },
@@ -63,10 +69,14 @@ export function createLiteratureStageActivities({ store, llm }: { store: Artifac
       const byId = new Map(records.map((r) => [r.id, r]));
       const list = records.map((r) => `- id: ${r.id}\n  title: ${r.title}\n  year: ${r.year ?? '?'}\n  abstract: ${(r.abstract ?? '(none)').slice(0, 600)}`).join('\n');
       const rankPrompt = `${RANK_PROMPT_START} below by how closely they relate to the research idea; keep at most ${MAX_KEPT} that are truly relevant (fewer is fine), using only ids from the list.\n\n# Research idea\n\n${idea}\n\n# Retrieved papers\n\n${list}`;
-      const ranked = await llm.completeJson(
-        { model: input.model, system: SYSTEM, prompt: rankPrompt, maxTokens: 1500, reasoningEffort: input.reasoningEffort, budgetLeft: input.budgetLeft, cacheKey: `${revisionKey(input)}/rank` },
-        rankingSchema,
-        'ranking',
+      const ranked = await withHeartbeat(
+        () =>
+          llm.completeJson(
+            { model: input.model, system: SYSTEM, prompt: rankPrompt, maxTokens: 1500, reasoningEffort: input.reasoningEffort, budgetLeft: input.budgetLeft, cacheKey: `${revisionKey(input)}/rank` },
+            rankingSchema,
+            'ranking',
+          ),
+        () => ({ stage: 'literature' }),
       );
       const kept = [...new Set(ranked.value.selected.map((s) => s.id))].map((id) => byId.get(id)).filter((r): r is PaperRecord => Boolean(r)).slice(0, MAX_KEPT);
       const usedSoFar = usageOfCalls(ranked.calls);
