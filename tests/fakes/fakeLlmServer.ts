@@ -34,6 +34,8 @@ export class FakeLlmServer {
   readonly inFlight = new Set<FakeRequest>();
   /** When the last reply went out in full (ms since the epoch; 0 before the first). */
   lastReplyAt = 0;
+  /** Requests whose connection closed before their reply went out in full (the client died, or a hangUp reply). */
+  readonly cutOff = new Set<FakeRequest>();
   private server?: http.Server;
   private readonly sockets = new Set<import('node:net').Socket>();
 
@@ -104,7 +106,10 @@ export class FakeLlmServer {
     this.requests.push(request);
     this.inFlight.add(request);
     res.once('finish', () => (this.lastReplyAt = Date.now()));
-    res.once('close', () => this.inFlight.delete(request));
+    res.once('close', () => {
+      this.inFlight.delete(request);
+      if (!res.writableFinished) this.cutOff.add(request);
+    });
     let reply: FakeReply;
     try {
       reply = await this.script(request);
