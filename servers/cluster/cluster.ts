@@ -137,10 +137,16 @@ async function bringUp(o: UpOptions, paths: ClusterPaths, log: Log): Promise<Clu
   const previous = readState(paths.stateFile);
   const was = running(previous);
   if (previous && was.server) {
-    const same = previous.ports.frontend === o.port && previous.postgres.port === o.pgPort && (o.historyShards ?? previous.historyShards) === previous.historyShards && previous.namespace === o.namespace;
+    const same =
+      previous.ports.frontend === o.port &&
+      previous.postgres.port === o.pgPort &&
+      (o.historyShards ?? previous.historyShards) === previous.historyShards &&
+      previous.namespace === o.namespace &&
+      (!was.ui || previous.ports.ui === o.uiPort);
     if (!same) {
+      const ui = was.ui ? `, UI on ${previous.ports.ui}` : '';
       throw new ClusterError(
-        `the cluster already runs (${previous.address}, ${previous.historyShards} shards, PostgreSQL on ${previous.postgres.port}, namespace ${previous.namespace}); run lab cluster down first to change its settings`,
+        `the cluster already runs (${previous.address}, ${previous.historyShards} shards, PostgreSQL on ${previous.postgres.port}, namespace ${previous.namespace}${ui}); run lab cluster down first to change its settings`,
         true,
       );
     }
@@ -233,11 +239,24 @@ async function bringUp(o: UpOptions, paths: ClusterPaths, log: Log): Promise<Clu
     if (!was.server) await stopProcess(serverPid, 5_000);
     throw new ClusterError(`${(err as Error).message}; the end of ${paths.serverLog}:\n${logTail(paths.serverLog)}`);
   }
+  const state: ClusterState = {
+    address: `127.0.0.1:${o.port}`,
+    namespace: o.namespace,
+    historyShards,
+    temporalVersion: TEMPORAL_SERVER_VERSION,
+    ports: { ...ports, ui: null },
+    server: { pid: serverPid, bin: serverBin, log: paths.serverLog, config: paths.serverConfig },
+    ui: null,
+    postgres: { dataDir, port: o.pgPort, binDir: pg.install.binDir, version: pg.install.version, user: pg.user?.name ?? null, log: postgres.logFile(dataDir) },
+    startedAt: was.server && previous ? previous.startedAt : new Date().toISOString(),
+  };
+  // Recorded as soon as the server runs, so that `down` finds it even if a step below fails.
+  writeJson(paths.stateFile, state);
+
   const ns = await ensureNamespace(o.port, o.namespace, o.retentionDays);
   if (ns.created) log(`registered namespace ${o.namespace} (retention ${o.retentionDays} days)`);
   if (ns.addedAttributes.length) log(`registered search attributes ${ns.addedAttributes.join(', ')}`);
 
-  let ui: ClusterState['ui'] = null;
   if (uiBin && o.uiPort !== null) {
     let uiPid = was.ui && previous?.ui ? previous.ui.pid : 0;
     if (!uiPid) {
@@ -246,21 +265,10 @@ async function bringUp(o: UpOptions, paths: ClusterPaths, log: Log): Promise<Clu
       uiPid = spawnDetached(uiBin, ['--root', paths.root, '--config', 'ui', '--env', 'cluster', 'start'], paths.uiLog, { cwd: paths.root });
       await waitForUi(o.uiPort, uiPid, uiBin, paths);
     }
-    ui = { pid: uiPid, bin: uiBin, log: paths.uiLog, url: `http://localhost:${o.uiPort}`, version: UI_SERVER.version };
+    state.ui = { pid: uiPid, bin: uiBin, log: paths.uiLog, url: `http://localhost:${o.uiPort}`, version: UI_SERVER.version };
+    state.ports.ui = o.uiPort;
+    writeJson(paths.stateFile, state);
   }
-
-  const state: ClusterState = {
-    address: `127.0.0.1:${o.port}`,
-    namespace: o.namespace,
-    historyShards,
-    temporalVersion: TEMPORAL_SERVER_VERSION,
-    ports: { ...ports, ui: ui ? o.uiPort : null },
-    server: { pid: serverPid, bin: serverBin, log: paths.serverLog, config: paths.serverConfig },
-    ui,
-    postgres: { dataDir, port: o.pgPort, binDir: pg.install.binDir, version: pg.install.version, user: pg.user?.name ?? null, log: postgres.logFile(dataDir) },
-    startedAt: was.server && previous ? previous.startedAt : new Date().toISOString(),
-  };
-  writeJson(paths.stateFile, state);
   return state;
 }
 
