@@ -60,7 +60,8 @@ describe('lab cluster config', () => {
     };
     expect(refusal('up', '--shards', '0')).toBe('--shards must be a whole number from 1 to 16384, got "0"');
     expect(refusal('up', '--shards', '4.5')).toMatch(/--shards must be a whole number/);
-    expect(refusal('up', '--port', '65530')).toBe('--port must be a whole number from 1024 to 65526, got "65530"');
+    // The server keeps membership ports (--port + 4 to + 7) in a PostgreSQL smallint.
+    expect(refusal('up', '--port', '32761')).toBe('--port must be a whole number from 1024 to 32760, got "32761"');
     expect(refusal('up', '--no-ui', '--ui-port', '9000')).toBe('--ui-port and --no-ui contradict each other');
     expect(refusal('up', '--retention', '2h')).toMatch(/--retention must be at least 1d/);
     expect(refusal('down', '--shards', '4')).toBe('--shards does not apply to lab cluster down');

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { ClusterError } from '../../servers/cluster/errors.js';
 import { DEFAULT_HISTORY_SHARDS, MAX_HISTORY_SHARDS, down, install, status, up, type ClusterStatus } from '../../servers/cluster/cluster.js';
-import { DEFAULT_FRONTEND_PORT, DEFAULT_POSTGRES_PORT, PORTS_ABOVE_FRONTEND, portRoles } from '../../servers/cluster/layout.js';
+import { DEFAULT_FRONTEND_PORT, DEFAULT_POSTGRES_PORT, MAX_FRONTEND_PORT, PORTS_ABOVE_FRONTEND, portRoles } from '../../servers/cluster/layout.js';
 import { CliError } from '../lib/client.js';
 import { booleanFlag, defineCommand, flag, required } from '../lib/command.js';
 import { EXIT } from '../lib/exitCodes.js';
@@ -47,7 +47,8 @@ export const clusterCommand = defineCommand({
   schema: z
     .object({
       action: required(`missing action: one of ${ACTIONS.join(', ')}`, oneOf('action', ACTIONS)),
-      port: flag(wholeNumber('--port', 1024, 65_535 - PORTS_ABOVE_FRONTEND)),
+      // Membership ports above 32767 do not fit the server's PostgreSQL column (see MAX_FRONTEND_PORT).
+      port: flag(wholeNumber('--port', 1024, MAX_FRONTEND_PORT)),
       'ui-port': flag(port('--ui-port')),
       'no-ui': booleanFlag,
       'pg-port': flag(port('--pg-port')),

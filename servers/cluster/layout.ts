@@ -79,6 +79,11 @@ export interface ClusterPorts {
 
 /** How many ports above `--port` the server takes. */
 export const PORTS_ABOVE_FRONTEND = 9;
+/**
+ * The highest `--port`: the server records its membership ports (`--port` + 4 to + 7) in a
+ * PostgreSQL smallint column, and refuses to start with one above 32767.
+ */
+export const MAX_FRONTEND_PORT = 32_767 - 7;
 export const DEFAULT_FRONTEND_PORT = 7233;
 /** Beside a system PostgreSQL's 5432, which a private instance must not take. */
 export const DEFAULT_POSTGRES_PORT = 5433;

@@ -88,11 +88,28 @@ export function portFree(port: number): Promise<boolean> {
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** The last `lines` lines of a log file, for error messages; '' when it cannot be read. */
-export function logTail(file: string, lines = 8): string {
+/**
+ * The last `lines` lines of a log file, for error messages; '' when it cannot be read. The server
+ * logs JSON with a stack trace in each line: only level, message and error are kept.
+ */
+export function logTail(file: string, lines = 6): string {
+  let text: string;
   try {
-    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+    text = readFileSync(file, 'utf8');
   } catch {
     return '';
   }
+  return text
+    .trimEnd()
+    .split('\n')
+    .slice(-lines)
+    .map((line) => {
+      try {
+        const entry = JSON.parse(line) as { level?: string; msg?: string; error?: string };
+        return [entry.level, entry.msg, entry.error].filter(Boolean).join(': ');
+      } catch {
+        return line;
+      }
+    })
+    .join('\n');
 }

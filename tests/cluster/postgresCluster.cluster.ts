@@ -57,7 +57,8 @@ function listening(port: number): Promise<boolean> {
 /** A block of free ports for the server (--port and the nine above it), plus the UI's and PostgreSQL's. */
 async function freePorts(): Promise<void> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    const b = 20_000 + Math.floor(Math.random() * 2_000) * 10;
+    // Below 32767 with its membership ports (see MAX_FRONTEND_PORT), above the usual services.
+    const b = 20_000 + Math.floor(Math.random() * 1_200) * 10;
     const all = [...Array(PORTS_ABOVE_FRONTEND + 1).keys()].map((i) => b + i).concat([b + 1000, b + 20]);
     if ((await Promise.all(all.map(listening))).every(Boolean)) {
       [base, uiPort, pgPort] = [b, b + 1000, b + 20];
