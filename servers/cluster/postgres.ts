@@ -204,7 +204,7 @@ function ensureLog(pg: PostgresInstance): void {
   handOver(pg.user, file);
 }
 
-async function pgCtl(pg: PostgresInstance, args: string[]): Promise<RunResult> {
+async function pgCtl(pg: Pick<PostgresInstance, 'install' | 'user' | 'dataDir'>, args: string[]): Promise<RunResult> {
   const [cmd, full] = asUser(pg.user, pg.install.pgCtl, ['-D', pg.dataDir, ...args]);
   return run(cmd, full, { ...process.env, LC_ALL: 'C' });
 }
@@ -212,7 +212,7 @@ async function pgCtl(pg: PostgresInstance, args: string[]): Promise<RunResult> {
 /** The postmaster's pid, or undefined when it does not run. */
 export async function postgresPid(pg: Pick<PostgresInstance, 'install' | 'user' | 'dataDir'>): Promise<number | undefined> {
   if (!isInitialised(pg.dataDir)) return undefined;
-  const r = await pgCtl(pg as PostgresInstance, ['status']);
+  const r = await pgCtl(pg, ['status']);
   const m = /PID: (\d+)/.exec(r.stdout);
   return r.code === 0 && m ? Number(m[1]) : undefined;
 }
