@@ -43,7 +43,7 @@ import { judgeSlug } from '../common/reviews.js';
 import { addUsage, ZERO_USAGE, type Budget, type Usage } from '../common/schemas.js';
 import { LAB_BENCH, LAB_KIND, LAB_MODEL, LAB_STATUS, LAB_TASK } from '../common/searchAttributes.js';
 import { benchProgressQuery } from './definitions.js';
-import { benchItem } from './benchItem.js';
+import { benchItem, type BenchItemInput } from './benchItem.js';
 import { chooseModel, preflight } from './preflight.js';
 import { isAutoModel } from '../common/modelSpec.js';
 
@@ -93,6 +93,8 @@ export async function benchmark(raw: BenchmarkInput): Promise<BenchResult> {
   progress.status = 'running';
   const skip = new Set(input.skip);
 
+  // Decided once per execution, before the first item (see runItem).
+  const inline = patched('bench-items-inline');
   const inFlight = new Map<string, Promise<void>>();
   let next = carried?.next ?? 0;
   let startedHere = 0;
@@ -110,7 +112,7 @@ export async function benchmark(raw: BenchmarkInput): Promise<BenchResult> {
       continue;
     }
     startedHere++;
-    const work = runItemChild(benchId, input, prepared, item, share, tally).finally(() => {
+    const work = runItem(benchId, input, prepared, item, share, tally, inline).finally(() => {
       inFlight.delete(item.key);
       progress.inFlight = [...inFlight.keys()];
       sync(progress, tally, inFlight.size);
@@ -136,38 +138,42 @@ export async function benchmark(raw: BenchmarkInput): Promise<BenchResult> {
 }
 
 /**
- * One item as one child workflow (research run and reviews inside it): the benchmark workflow then
- * handles one start and one completion per item, which keeps its history and its lock light.
+ * One item: its research (or competition) run and its reviews, each a child workflow. Items of
+ * benchmarks started before `bench-items-inline` ran inside one `benchItem` child workflow per
+ * item; that child added its own start, about six workflow tasks and a completion per item and
+ * kept nothing apart that the runs and reviews, each its own workflow, do not. Now the benchmark
+ * starts them itself (benchItem's code, run here), and recorded benchmarks replay as they ran.
  */
-async function runItemChild(benchId: string, input: BenchmarkConfig, prepared: PreparedBench, item: BenchItem, budget: Budget, tally: BenchTally): Promise<void> {
+async function runItem(benchId: string, input: BenchmarkConfig, prepared: PreparedBench, item: BenchItem, budget: Budget, tally: BenchTally, inline: boolean): Promise<void> {
   const runId = itemRunId(benchId, item);
   const itemId = `${runId}.item`;
   try {
-    const result = await executeChild(benchItem, {
-      workflowId: itemId,
-      args: [
-        {
-          benchId,
-          item,
-          runId,
-          mode: input.mode,
-          stages: input.stages,
-          reviews: input.reviews,
-          judges: input.judges,
-          stageTimeouts: input.stageTimeouts,
-          ...(input.experiment ? { experiment: input.experiment } : {}),
-          ...(input.mode === 'judge-only' ? { outputs: outputsSubject(prepared, item) } : {}),
-          budget,
-        },
-      ],
-      typedSearchAttributes: [
-        { key: LAB_BENCH, value: benchId },
-        { key: LAB_KIND, value: 'bench-item' },
-        { key: LAB_TASK, value: item.task },
-        { key: LAB_MODEL, value: item.agent },
-      ],
-      parentClosePolicy: ParentClosePolicy.TERMINATE,
-    });
+    const itemInput: BenchItemInput = {
+      benchId,
+      item,
+      runId,
+      mode: input.mode,
+      stages: input.stages,
+      reviews: input.reviews,
+      judges: input.judges,
+      stageTimeouts: input.stageTimeouts,
+      ...(input.experiment ? { experiment: input.experiment } : {}),
+      ...(input.mode === 'judge-only' ? { outputs: outputsSubject(prepared, item) } : {}),
+      budget,
+    };
+    const result = inline
+      ? await benchItem(itemInput)
+      : await executeChild(benchItem, {
+          workflowId: itemId,
+          args: [itemInput],
+          typedSearchAttributes: [
+            { key: LAB_BENCH, value: benchId },
+            { key: LAB_KIND, value: 'bench-item' },
+            { key: LAB_TASK, value: item.task },
+            { key: LAB_MODEL, value: item.agent },
+          ],
+          parentClosePolicy: ParentClosePolicy.TERMINATE,
+        });
     addSpent(tally, result.spent);
     for (const f of result.failures) recordFailure(tally, item, f.part, f.reason, f.workflowId);
     if (result.failures.length) tally.failed++;
@@ -176,7 +182,8 @@ async function runItemChild(benchId: string, input: BenchmarkConfig, prepared: P
     // A cancelled benchmark stops: its items' cancellation is not an item failure to count and go on
     // from (histories recorded before this counted it).
     if (isCancellation(err) && patched('bench-cancel-stops')) throw err;
-    fail(tally, item, 'item', innermostMessage(err), itemId);
+    // Inline, the item has no workflow of its own: the benchmark is where its failure happened.
+    fail(tally, item, 'item', innermostMessage(err), inline ? benchId : itemId);
   }
 }
 

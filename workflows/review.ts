@@ -8,7 +8,7 @@
  * failed judge's calls still count in the review's usage. Each review writes into its own attempt
  * folder; a failed one never replaces the latest good review (see writeReviewSummary).
  */
-import { ApplicationFailure, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo, ActivityFailure } from '@temporalio/workflow';
+import { ApplicationFailure, patched, proxyActivities, proxyLocalActivities, setHandler, upsertSearchAttributes, workflowInfo, ActivityFailure } from '@temporalio/workflow';
 import type { JudgeActivities } from '../activities/judge/index.js';
 import { splitBudget } from '../common/budget.js';
 import { NON_RETRYABLE_STAGE_ERRORS } from '../common/errorTypes.js';
@@ -105,7 +105,11 @@ export async function review(raw: ReviewInput): Promise<ReviewResult> {
     ...(input.bench ? { bench: input.bench } : {}),
     attempt: reviewAttemptName(storeId, reviewId),
   };
-  result.summary = await research.writeReviewSummary({ storeId, result });
+  // The summary is bookkeeping (one small store write) that needs no queue of its own: as a local
+  // activity it runs inside the workflow task that saw the last judge finish, which saves a workflow
+  // task, an activity task and three events per review. Reviews recorded before this replay as they ran.
+  const summaryWriter = patched('review-summary-local') ? summaryLocally().writeReviewSummary : research.writeReviewSummary;
+  result.summary = await summaryWriter({ storeId, result });
   progress.status = result.status;
   upsertSearchAttributes([{ key: LAB_STATUS, value: result.status }]);
   if (failures.length) {
@@ -114,6 +118,14 @@ export async function review(raw: ReviewInput): Promise<ReviewResult> {
     throw ApplicationFailure.nonRetryable(`${failures.length} of ${input.judges.length} judge(s) gave no valid ${input.kind} review: ${who}`, 'ReviewFailed', result);
   }
   return result;
+}
+
+/** writeReviewSummary on the workflow's own worker (the research pool, which holds the store). */
+function summaryLocally() {
+  return proxyLocalActivities<JudgeActivities>({
+    startToCloseTimeout: '1m',
+    retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['InvalidInput'] },
+  });
 }
 
 function judgeActivity(input: ReviewConfig, judge: string) {
