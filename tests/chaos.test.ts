@@ -21,6 +21,12 @@
  * a kill during one costs its run minutes before the step is retried (a server kill too, when the
  * completion is lost). That is recovery, but too slow for this test, so the kills avoid them.
  *
+ * The idea, proposal and paper replies come in two turns (the first cut short at the output limit,
+ * answered at once; the continuation slow and held), so a kill cuts off calls whose first turn is
+ * answered: a retry must take that turn from the worker's LLM call cache and ask only for the
+ * continuation. Repeats must equal exactly the requests cut off with a killed worker, each traced to
+ * its request; with the call cache switched off this fails (tried: 20 first turns asked again).
+ *
  * The store is the local folder by default; with LAB_S3_BUCKET (and LAB_S3_ENDPOINT, AWS keys)
  * set, both batches use that bucket under their own prefix and each worker gets its own LAB_HOME,
  * as on hosts that share nothing but Temporal and the store.
@@ -33,7 +39,7 @@ import { openArtifactStore } from '../activities/store/open.js';
 import type { ResearchRunResult } from '../common/schemas.js';
 import { STAGES } from '../common/stages.js';
 import { prepareRun, startRun } from '../scripts/lib/runs.js';
-import { CallLedger, callKey } from './fakes/callLedger.js';
+import { CallLedger, callKey, firstPrompt, turnOf } from './fakes/callLedger.js';
 import { FakeLlmServer, type FakeRequest } from './fakes/fakeLlmServer.js';
 import { scriptedReply, stageOfPrompt } from './fakes/recordedOutputs.js';
 import { ReplyGate } from './fakes/replyGate.js';
@@ -208,7 +214,7 @@ async function lineUpKill(stack: LabStack, startedAt: number, target: 'server' |
     lineUpS: (Date.now() - lineUpStart) / 1000,
     runsDone: runsDone(),
     inFlight: open,
-    inFlightByStage: countBy(open, (r) => stageOfPrompt(r.prompt) ?? 'other'),
+    inFlightByStage: countBy(open, (r) => `${stageOfPrompt(firstPrompt(r)) ?? 'other'}${turnOf(r) ? ' (continued)' : ''}`),
     cutOff: [],
   };
   if (target === 'server') {
@@ -236,13 +242,20 @@ const stacks: LabStack[] = [];
 
 beforeAll(async () => {
   fake = await new FakeLlmServer(async (req) => {
-    const text = scriptedReply(req.prompt, req.system);
+    const prompt = firstPrompt(req);
+    const text = scriptedReply(prompt, req.system);
     if (text === undefined) return { status: 400, body: { error: { message: 'no scripted answer for this prompt' } } };
     ledger.record(req);
-    if (stageOfPrompt(req.prompt) === 'experiment') return { text, delayMs: EXPERIMENT_LATENCY_MS };
+    const stage = stageOfPrompt(prompt);
+    if (stage === 'experiment') return { text, delayMs: EXPERIMENT_LATENCY_MS };
+    // Written stages come in two turns: the first, cut short at its output limit, answered at once;
+    // the continuation held and slow. A kill then finds answered first turns in the call cache.
+    const cut = Math.floor(text.length / 2);
+    const twoTurns = stage === 'idea' || stage === 'proposal' || stage === 'paper';
+    if (twoTurns && turnOf(req) === 0) return { text: text.slice(0, cut), truncated: true };
     if (stageLatencyMs) await new Promise((r) => setTimeout(r, stageLatencyMs));
     await gate.pass();
-    return { text };
+    return { text: twoTurns ? text.slice(cut) : text };
   }).start();
 }, 30_000);
 
@@ -309,7 +322,7 @@ describe('chaos: 20 research runs through worker and server kills', () => {
           (k) =>
             `| ${k.target} | ${k.atS.toFixed(1)} s | ${k.lineUpS.toFixed(1)} s | ${k.runsDone}/${RUNS} | ${k.inFlight.length} (${listCounts(k.inFlightByStage)}) | ${k.cutOff.length} | ${k.inFlight.filter((r) => ledger.askedAgainAfter(r)).length} |`,
         ),
-        `LLM calls: clean batch ${clean.ledger.received}; chaos batch ${ledger.received} (${ledger.byCall.size} distinct), repeated ${ledger.repeated} (${listCounts(ledger.repeatedByStage())}); in flight at the kills ${inFlightAtKills}, cut off ${lost.length}`,
+        `LLM calls: clean batch ${clean.ledger.received}; chaos batch ${ledger.received} (${ledger.byCall.size} distinct), repeated ${ledger.repeated} (${listCounts(ledger.repeatedByStage())}); in flight at the kills ${inFlightAtKills}, cut off ${lost.length} (${lost.filter((r) => turnOf(r) > 0).length} of them continuations of an answered first turn)`,
         `wall time: clean batch ${s(clean.wallMs)} (no LLM latency); chaos batch ${s(chaos.wallMs)} (stage calls ${STAGE_LATENCY_MS} ms, first call after ${s(ledger.firstAt - startedAt)})`,
       ].join('\n'),
     );
@@ -327,6 +340,9 @@ describe('chaos: 20 research runs through worker and server kills', () => {
       .filter(([key, c]) => c.count - 1 !== lostKeys.filter((k) => k === key).length)
       .map(([key, c]) => `${c.model} ${c.stage}: asked ${c.count} times, cut off ${lostKeys.filter((k) => k === key).length} times`);
     expect(unexplained).toEqual([]);
+    // The kills cut off continuations whose first turn had been answered: their retries asked only
+    // for the continuation, the first turn coming from the call cache (a missing cache fails above).
+    expect(lost.filter((r) => turnOf(r) > 0).length).toBeGreaterThan(0);
   }, 300_000);
 
   it('every artifact of every chaos run has the clean run\'s sha256', async () => {

@@ -7,6 +7,18 @@ import { createHash } from 'node:crypto';
 import type { FakeRequest } from './fakeLlmServer.js';
 import { stageOfPrompt } from './recordedOutputs.js';
 
+/** The call's own prompt: its first user message (later turns ask to continue, or to fix the JSON). */
+export function firstPrompt(req: FakeRequest): string {
+  const first = (req.body.messages ?? []).find((m: { role: string }) => m.role === 'user');
+  const content = first?.content;
+  return typeof content === 'string' ? content : Array.isArray(content) ? content.map((p: { text?: string }) => p.text ?? '').join('') : req.prompt;
+}
+
+/** 0 for a call's first request, 1 for its first continuation or re-ask, and so on. */
+export function turnOf(req: FakeRequest): number {
+  return (req.body.messages ?? []).filter((m: { role: string }) => m.role === 'assistant').length;
+}
+
 export function callKey(req: FakeRequest): string {
   return createHash('sha256').update(JSON.stringify(req.body)).digest('hex');
 }
@@ -32,7 +44,7 @@ export class CallLedger {
     if (seen) {
       seen.count++;
       seen.requests.push(req.n);
-    } else this.byCall.set(key, { model: String(req.body.model), stage: stageOfPrompt(req.prompt) ?? 'other', count: 1, requests: [req.n] });
+    } else this.byCall.set(key, { model: String(req.body.model), stage: stageOfPrompt(firstPrompt(req)) ?? 'other', count: 1, requests: [req.n] });
   }
 
   /** Requests beyond the first of each call. */
