@@ -105,14 +105,12 @@ function newStack(batch: string): LabStack {
 /** Starts the 20 runs (tasks in turn, one model name per run so the fake can tell runs apart). */
 async function startBatch(stack: LabStack): Promise<void> {
   for (const [i, runId] of runIds.entries()) {
-    const { input } = await prepareRun(
-      {
-        task: TASKS[i % TASKS.length],
-        model: `openai-compatible:scripted-${String(i + 1).padStart(2, '0')}@${fake.openaiBaseURL}`,
-        workflowId: runId,
-        stageTimeouts: { startToCloseSeconds: 180, heartbeatSeconds: STAGE_HEARTBEAT_SECONDS, maxAttempts: 20 },
-      },
-    );
+    const { input } = await prepareRun({
+      task: TASKS[i % TASKS.length],
+      model: `openai-compatible:scripted-${String(i + 1).padStart(2, '0')}@${fake.openaiBaseURL}`,
+      workflowId: runId,
+      stageTimeouts: { startToCloseSeconds: 180, heartbeatSeconds: STAGE_HEARTBEAT_SECONDS, maxAttempts: 20 },
+    });
     await startRun(stack.client, runId, input);
   }
 }
