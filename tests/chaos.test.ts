@@ -29,7 +29,10 @@
  *
  * The store is the local folder by default; with LAB_S3_BUCKET (and LAB_S3_ENDPOINT, AWS keys)
  * set, both batches use that bucket under their own prefix and each worker gets its own LAB_HOME,
- * as on hosts that share nothing but Temporal and the store.
+ * as on hosts that share nothing but Temporal and the store. Tried once that way (Versity gateway):
+ * all 20 runs complete with matching artifacts, but the exact repeat check fails (15 first turns
+ * asked again) because the LLM call cache lives in each worker's LAB_HOME, so a retry on the other
+ * worker misses it: for hosts that share nothing, that cache has to move into the store.
  */
 import path from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
