@@ -1,6 +1,8 @@
 /** Builds every activity with its dependencies; workers register the result. */
 import { type ArtifactStore } from './artifacts.js';
 import { openArtifactStore } from './store/open.js';
+import { LocalArtifactStore } from './store/localStore.js';
+import { folderCallCache, storeCallCache } from './llm/callCache.js';
 import { createArtifactActivities } from './artifactActivities.js';
 import { createBenchActivities } from './bench/index.js';
 import { createCompetitionActivities } from './competition/index.js';
@@ -28,10 +30,11 @@ export interface ActivityDeps {
 }
 
 export function defaultActivityDeps(): ActivityDeps {
-  return {
-    store: openArtifactStore(),
-    llm: new LlmGateway({ cacheDir: llmCacheDir() }),
-  };
+  const store = openArtifactStore();
+  // With a local store, finished calls stay in this host's folder; with a shared store they go there,
+  // so a retry that lands on another LLM worker finds the call the first worker paid for.
+  const cache = store instanceof LocalArtifactStore ? folderCallCache(llmCacheDir()) : storeCallCache(store);
+  return { store, llm: new LlmGateway({ cache }) };
 }
 
 export function createActivities(deps: ActivityDeps = defaultActivityDeps()) {

@@ -9,6 +9,9 @@ import { ArtifactIntegrityError, ArtifactMissingError, type ArtifactStore } from
 import { LocalArtifactStore } from '../activities/store/localStore.js';
 import { openArtifactStore, s3SettingsFrom, StoreConfigError } from '../activities/store/open.js';
 import { S3ArtifactStore } from '../activities/store/s3Store.js';
+import { storeCallCache } from '../activities/llm/callCache.js';
+import { LlmGateway } from '../activities/llm/gateway.js';
+import { FakeLlmServer } from './fakes/fakeLlmServer.js';
 import { startS3Server, type S3TestServer } from './helpers/s3Server.js';
 import { tempDir } from './helpers/temporal.js';
 
@@ -127,6 +130,26 @@ describe('S3 store', () => {
   it('a wrong secret is refused by the server with an error, not taken as a missing object', async () => {
     const store = new S3ArtifactStore({ bucket: s3.bucket, endpoint: s3.endpoint, credentials: { accessKeyId: s3.env.AWS_ACCESS_KEY_ID!, secretAccessKey: 'wrong' } });
     await expect(store.readRunFile('run-a', 'idea.md')).rejects.toThrow(/signature|denied|match/i);
+  });
+});
+
+describe('LLM call cache in the store', () => {
+  it('a call one host paid for is served to another host from the bucket, not asked again', async () => {
+    const fake = await new FakeLlmServer(() => ({ text: 'a paid answer' })).start();
+    try {
+      const req = { model: `openai-compatible:paid@${fake.openaiBaseURL}`, prompt: 'Answer once.', maxTokens: 20, cacheKey: 'run-x/idea/0' };
+      const first = await new LlmGateway({ env: {}, cache: storeCallCache(s3Store('cache')) }).complete(req);
+      expect(first.calls[0].cached).toBe(false);
+      // Another worker process on another host: its own gateway and store client, the same bucket.
+      const second = await new LlmGateway({ env: {}, cache: storeCallCache(s3Store('cache')) }).complete(req);
+      expect(second).toMatchObject({ text: 'a paid answer', calls: [{ cached: true }] });
+      expect(fake.requests).toHaveLength(1);
+      // Another prefix is another deployment: nothing shared.
+      await new LlmGateway({ env: {}, cache: storeCallCache(s3Store('other-team')) }).complete(req);
+      expect(fake.requests).toHaveLength(2);
+    } finally {
+      await fake.stop();
+    }
   });
 });
 

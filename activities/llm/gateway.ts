@@ -6,8 +6,6 @@
  * caches finished calls so a retried activity never pays twice, and reports tokens and cost.
  */
 import { createHash } from 'node:crypto';
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import { budgetAfter } from '../../common/budget.js';
@@ -19,6 +17,7 @@ import { ModelSpecError, parseModelSpec, type ModelSpec } from '../../common/mod
 import { OpenAIProvider } from './openaiProvider.js';
 import { costUsd, priceFor, unenforceableBudget, type Price } from './prices.js';
 import type { ChatMessage, LlmProvider, ProviderReply } from './provider.js';
+import { folderCallCache, type CallCache } from './callCache.js';
 
 export interface LlmRequest {
   /** Model spec, e.g. `openai:gpt-4.1-mini` or `embedded`. */
@@ -77,7 +76,12 @@ export class LlmGateway {
   private readonly providers = new Map<string, LlmProvider>();
   private readonly listeners: CallListener[] = [];
 
-  constructor(private readonly options: { cacheDir?: string; env?: NodeJS.ProcessEnv } = {}) {}
+  private readonly cache: CallCache | undefined;
+
+  /** `cache` (else a folder cache in `cacheDir`, else none) keeps finished calls. */
+  constructor(private readonly options: { cacheDir?: string; cache?: CallCache; env?: NodeJS.ProcessEnv } = {}) {
+    this.cache = options.cache ?? (options.cacheDir ? folderCallCache(options.cacheDir) : undefined);
+  }
 
   /** The environment providers read keys and endpoints from (the worker's, unless a test gave one). */
   get env(): NodeJS.ProcessEnv {
@@ -193,8 +197,8 @@ export class LlmGateway {
     const price = priceFor(spec.provider, spec.model);
     this.checkBudget(spec, req, messages, price);
     const maxTokens = req.maxTokens;
-    const cacheFile = this.cacheFile(req, spec, messages, maxTokens, json, turn);
-    const cached = cacheFile ? await readCache(cacheFile) : undefined;
+    const cacheKey = this.cacheDigest(req, spec, messages, maxTokens, json, turn);
+    const cached = cacheKey ? await this.cache!.read(cacheKey) : undefined;
     let reply: ProviderReply;
     let latencyMs = 0;
     if (cached) {
@@ -212,7 +216,7 @@ export class LlmGateway {
         onProgress: req.onProgress,
       });
       latencyMs = Date.now() - started;
-      if (cacheFile) await writeCache(cacheFile, reply);
+      if (cacheKey) await this.cache!.write(cacheKey, reply);
     }
     const call: LlmCall = {
       provider: spec.provider,
@@ -257,7 +261,7 @@ export class LlmGateway {
     }
   }
 
-  private cacheFile(
+  private cacheDigest(
     req: LlmRequest,
     spec: ModelSpec,
     messages: ChatMessage[],
@@ -265,11 +269,10 @@ export class LlmGateway {
     json: unknown,
     turn: number,
   ): string | undefined {
-    if (!req.cacheKey || !this.options.cacheDir) return undefined;
-    const digest = createHash('sha256')
+    if (!req.cacheKey || !this.cache) return undefined;
+    return createHash('sha256')
       .update(JSON.stringify([req.cacheKey, spec.spec, req.system ?? '', messages, maxTokens, json ?? null, turn]))
       .digest('hex');
-    return path.join(this.options.cacheDir, digest.slice(0, 2), `${digest}.json`);
   }
 }
 
@@ -297,17 +300,3 @@ export function parseJson<S extends z.ZodType>(text: string, schema: S): { ok: t
   return { ok: false, error: result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ') };
 }
 
-async function readCache(file: string): Promise<ProviderReply | undefined> {
-  try {
-    return JSON.parse(await fs.readFile(file, 'utf8')) as ProviderReply;
-  } catch {
-    return undefined;
-  }
-}
-
-async function writeCache(file: string, reply: ProviderReply): Promise<void> {
-  await fs.mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  await fs.writeFile(tmp, JSON.stringify(reply));
-  await fs.rename(tmp, file);
-}
