@@ -27,18 +27,19 @@
  * continuation. Repeats must equal exactly the requests cut off with a killed worker, each traced to
  * its request; with the call cache switched off this fails (tried: 20 first turns asked again).
  *
- * The store is the local folder by default; with LAB_S3_BUCKET (and LAB_S3_ENDPOINT, AWS keys)
- * set, both batches use that bucket under their own prefix and each worker gets its own LAB_HOME,
- * as on hosts that share nothing but Temporal and the store. Tried once that way (Versity gateway):
- * all 20 runs complete with matching artifacts, but the exact repeat check fails (15 first turns
- * asked again) because the LLM call cache lives in each worker's LAB_HOME, so a retry on the other
- * worker misses it: for hosts that share nothing, that cache has to move into the store.
+ * The store is S3 (a Versity S3 Gateway the test starts, or the bucket LAB_S3_BUCKET names) and
+ * each worker has its own LAB_HOME, as on hosts that share nothing but Temporal and the store; both
+ * batches use the bucket under their own prefix. The exact repeat check holds there only because
+ * finished calls are cached in the store: with the cache in each worker's LAB_HOME, a retry on the
+ * other worker missed it (tried: 15 first turns asked again). LAB_CHAOS_STORE=local runs the same
+ * test on one local folder shared by both workers.
  */
 import path from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nameInRun, type ArtifactStore } from '../activities/artifacts.js';
 import { openArtifactStore } from '../activities/store/open.js';
+import { startS3Server, type S3TestServer } from './helpers/s3Server.js';
 import type { ResearchRunResult } from '../common/schemas.js';
 import { STAGES } from '../common/stages.js';
 import { prepareRun, startRun } from '../scripts/lib/runs.js';
@@ -72,7 +73,8 @@ const KILL_PLAN: Array<{ share: number; target: 'server' | number }> = [
 ];
 
 const dir = tempDir('chaos');
-const s3 = Boolean(process.env.LAB_S3_BUCKET);
+const s3 = process.env.LAB_CHAOS_STORE !== 'local';
+let s3Server: S3TestServer | undefined;
 const stamp = Date.now().toString(36);
 
 /** The store settings of one batch: its own folder, or its own prefix in the bucket. */
@@ -242,6 +244,11 @@ let chaos: Batch & { kills: KillRecord[] };
 const stacks: LabStack[] = [];
 
 beforeAll(async () => {
+  if (s3 && !process.env.LAB_S3_BUCKET) {
+    // Workers inherit this process's environment: they all reach the same bucket.
+    s3Server = await startS3Server(dir);
+    Object.assign(process.env, s3Server.env);
+  }
   fake = await new FakeLlmServer(async (req) => {
     const prompt = firstPrompt(req);
     const text = scriptedReply(prompt, req.system);
@@ -264,6 +271,7 @@ afterAll(async () => {
   gate.release();
   for (const s of stacks) await s.stop();
   await fake?.stop();
+  await s3Server?.stop();
 });
 
 describe('chaos: 20 research runs through worker and server kills', () => {
