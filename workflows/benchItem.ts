@@ -129,7 +129,7 @@ export async function benchItem(input: BenchItemInput): Promise<BenchItemResult>
       try {
         const result = await executeChild(review, {
           workflowId: reviewId,
-          args: [reviewInput],
+          args: [{ ...reviewInput, summaryLocally: true }],
           typedSearchAttributes: searchAttributes(`review:${kind}`),
           parentClosePolicy: ParentClosePolicy.TERMINATE,
         });

@@ -8,7 +8,7 @@
  * failed judge's calls still count in the review's usage. Each review writes into its own attempt
  * folder; a failed one never replaces the latest good review (see writeReviewSummary).
  */
-import { ApplicationFailure, patched, proxyActivities, proxyLocalActivities, setHandler, upsertSearchAttributes, workflowInfo, ActivityFailure } from '@temporalio/workflow';
+import { ApplicationFailure, proxyActivities, proxyLocalActivities, setHandler, upsertSearchAttributes, workflowInfo, ActivityFailure } from '@temporalio/workflow';
 import type { JudgeActivities } from '../activities/judge/index.js';
 import { splitBudget } from '../common/budget.js';
 import { NON_RETRYABLE_STAGE_ERRORS } from '../common/errorTypes.js';
@@ -33,7 +33,19 @@ import { reviewProgressQuery, type ReviewProgress } from './definitions.js';
 /** Kinds whose judge may read the code; the others never see it. */
 const CODE_AWARE_KINDS = new Set(['end_to_end', 'hallucination', 'mlrc', 'experiment']);
 
-export async function review(raw: ReviewInput): Promise<ReviewResult> {
+/**
+ * How a review workflow runs, chosen by whoever starts it. A flag in the input rather than a patch
+ * marker: reviews recorded before lack it and replay as they ran, and it costs no event, while a
+ * patch adds a marker and a TemporalChangeVersion search-attribute upsert (a visibility write) to
+ * every review, about what the local activity saves.
+ */
+export interface ReviewShape {
+  /** Write the summary with a local activity (see below). */
+  summaryLocally?: boolean;
+}
+
+export async function review(raw: ReviewInput & ReviewShape): Promise<ReviewResult> {
+  const summaryLocally = raw.summaryLocally === true;
   const input = parseInput(raw);
   const reviewId = workflowInfo().workflowId;
   const progress: ReviewProgress = {
@@ -107,8 +119,8 @@ export async function review(raw: ReviewInput): Promise<ReviewResult> {
   };
   // The summary is bookkeeping (one small store write) that needs no queue of its own: as a local
   // activity it runs inside the workflow task that saw the last judge finish, which saves a workflow
-  // task, an activity task and three events per review. Reviews recorded before this replay as they ran.
-  const summaryWriter = patched('review-summary-local') ? summaryLocally().writeReviewSummary : research.writeReviewSummary;
+  // task, an activity task and two events per review.
+  const summaryWriter = summaryLocally ? localResearch().writeReviewSummary : research.writeReviewSummary;
   result.summary = await summaryWriter({ storeId, result });
   progress.status = result.status;
   upsertSearchAttributes([{ key: LAB_STATUS, value: result.status }]);
@@ -121,7 +133,7 @@ export async function review(raw: ReviewInput): Promise<ReviewResult> {
 }
 
 /** writeReviewSummary on the workflow's own worker (the research pool, which holds the store). */
-function summaryLocally() {
+function localResearch() {
   return proxyLocalActivities<JudgeActivities>({
     startToCloseTimeout: '1m',
     retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['InvalidInput'] },
