@@ -111,7 +111,12 @@ describe('lab cluster: a Temporal server on PostgreSQL, without Docker', () => {
         cluster(...upArgs()),
         cluster(),
         cluster('status', '--shards', '4'),
-        runLab(['cluster', 'up', '--port', String(base + 100), '--pg-port', String(pgPort), '--no-ui'], { ...labEnv, LAB_CLUSTER_BIN_DIR: path.join(dir, 'no-programs') }),
+        // Its own LAB_HOME: of two `lab cluster` commands on one LAB_HOME at once, one is refused by the other's lock (exit 1).
+        runLab(['cluster', 'up', '--port', String(base + 100), '--pg-port', String(pgPort), '--no-ui'], {
+          ...labEnv,
+          LAB_HOME: path.join(dir, 'lab-without-programs'),
+          LAB_CLUSTER_BIN_DIR: path.join(dir, 'no-programs'),
+        }),
       ]);
       expect(zero.code).toBe(2);
       expect(zero.stderr).toMatch(/--shards must be a whole number from 1 to 16384, got "0"/);
