@@ -166,6 +166,8 @@ describe('benchmark sweep', () => {
     const scheduled = (reviewHistory.events ?? []).flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
     expect(scheduled.sort()).toEqual(['judgeReview', 'judgeReview']);
     expect((reviewHistory.events ?? []).filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')).toHaveLength(1);
+    // Its search attributes were set at its start: its one upsert is its final status.
+    expect((reviewHistory.events ?? []).filter((e) => e.upsertWorkflowSearchAttributesEventAttributes)).toHaveLength(1);
 
     // History stays small: children's results carry references and numbers, never documents.
     const history = await handle.fetchHistory();

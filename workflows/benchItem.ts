@@ -11,7 +11,7 @@ import { documentsOfRun, type ReviewInput, type ReviewKind, type ReviewSubject }
 import type { ArtifactRef, Budget, ResearchRunInput, ResearchRunResult, StageName, Usage } from '../common/schemas.js';
 import { addUsage, ZERO_USAGE } from '../common/schemas.js';
 import type { ExperimentLimits } from '../common/limits.js';
-import { LAB_BENCH, LAB_KIND, LAB_MODEL, LAB_TASK } from '../common/searchAttributes.js';
+import { LAB_BENCH, LAB_KIND, LAB_MODEL, LAB_STATUS, LAB_TASK } from '../common/searchAttributes.js';
 import { STAGES } from '../common/stages.js';
 import { competitionRun } from './competitionRun.js';
 import { researchRun } from './researchRun.js';
@@ -129,8 +129,9 @@ export async function benchItem(input: BenchItemInput): Promise<BenchItemResult>
       try {
         const result = await executeChild(review, {
           workflowId: reviewId,
-          args: [{ ...reviewInput, summaryLocally: true }],
-          typedSearchAttributes: searchAttributes(`review:${kind}`),
+          args: [{ ...reviewInput, summaryLocally: true, attributesAtStart: true }],
+          // Everything the review would upsert at its start (its kind, the benchmark, task and agent, running).
+          typedSearchAttributes: [...searchAttributes(`review:${kind}`), { key: LAB_STATUS, value: 'running' }],
           parentClosePolicy: ParentClosePolicy.TERMINATE,
         });
         spent = addUsage(spent, result.usage);

@@ -42,6 +42,8 @@ const CODE_AWARE_KINDS = new Set(['end_to_end', 'hallucination', 'mlrc', 'experi
 export interface ReviewShape {
   /** Write the summary with a local activity (see below). */
   summaryLocally?: boolean;
+  /** The starter set every search attribute, LabStatus `running` included: no upsert at the start. */
+  attributesAtStart?: boolean;
 }
 
 export async function review(raw: ReviewInput & ReviewShape): Promise<ReviewResult> {
@@ -54,7 +56,8 @@ export async function review(raw: ReviewInput & ReviewShape): Promise<ReviewResu
     judges: input.judges.map((judge) => ({ judge, status: 'pending' })),
   };
   setHandler(reviewProgressQuery, () => progress);
-  upsertSearchAttributes([
+  // Each upsert is an event and a visibility write; a starter that set them all saves this one.
+  if (raw.attributesAtStart !== true) upsertSearchAttributes([
     { key: LAB_KIND, value: `review:${input.kind}` },
     { key: LAB_STATUS, value: 'running' },
     // In a benchmark, LabModel names the agent under review (set by the benchmark), so the UI filters by it.
