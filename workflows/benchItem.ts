@@ -2,6 +2,8 @@
  * One benchmark item: the agent's work on one task (a research run, a competition run, or, when
  * judging existing outputs, nothing), then each of its reviews, all as child workflows. It never
  * fails for a failed child: it returns what failed and why, so the benchmark counts it and goes on.
+ * The benchmark runs this function in its own workflow; benchmarks started before `bench-items-inline`
+ * ran it as a child workflow per item, and those histories still replay through the registered workflow.
  */
 import { ApplicationFailure, executeChild, ParentClosePolicy } from '@temporalio/workflow';
 import type { BenchItem, BenchMode } from '../common/benchmark.js';
