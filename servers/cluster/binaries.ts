@@ -10,6 +10,7 @@ import { mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ClusterError } from './errors.js';
+import { runCollecting } from './processes.js';
 
 /**
  * v1.32.2 needs Go ≥ 1.26.10; v1.32.1 builds with the Go 1.26.8 that the project's machines have.
@@ -144,17 +145,7 @@ export async function checkObtainable(binary: ClusterBinary, env: NodeJS.Process
 }
 
 function runGoInstall(spec: string, gobin: string, env: NodeJS.ProcessEnv): Promise<{ code: number; text: string }> {
-  return new Promise((resolve) => {
-    // GOTOOLCHAIN=local: a module that wants a newer Go says so, instead of go trying to fetch one.
-    const child = spawn('go', ['install', spec], {
-      env: { ...env, GOBIN: gobin, GOFLAGS: '-mod=mod', GOTOOLCHAIN: env.GOTOOLCHAIN || 'local' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let text = '';
-    child.stdout.on('data', (d) => (text += d));
-    child.stderr.on('data', (d) => (text += d));
-    child.once('error', (err) => resolve({ code: -1, text: err.message }));
-    child.once('close', (code) => resolve({ code: code ?? -1, text }));
-  });
+  // GOTOOLCHAIN=local: a module that wants a newer Go says so, instead of go trying to fetch one.
+  return runCollecting('go', ['install', spec], { ...env, GOBIN: gobin, GOFLAGS: '-mod=mod', GOTOOLCHAIN: env.GOTOOLCHAIN || 'local' });
 }
 

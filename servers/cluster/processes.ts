@@ -113,3 +113,15 @@ export function logTail(file: string, lines = 6): string {
     })
     .join('\n');
 }
+
+/** Runs a program to its end and gives its exit code and its stdout and stderr together. */
+export function runCollecting(bin: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; text: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(bin, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let text = '';
+    child.stdout.on('data', (d) => (text += d));
+    child.stderr.on('data', (d) => (text += d));
+    child.once('error', (err) => resolve({ code: -1, text: err.message }));
+    child.once('close', (code) => resolve({ code: code ?? -1, text }));
+  });
+}

@@ -5,8 +5,8 @@
  * tool's release (update-schema). The schema files are the ones embedded in the tool, i.e. the
  * module source's schema/postgresql/v12/{temporal,visibility}/versioned folders at the pinned version.
  */
-import { spawn } from 'node:child_process';
 import { ClusterError } from './errors.js';
+import { runCollecting } from './processes.js';
 import { POSTGRES_ROLE } from './postgres.js';
 
 export const TEMPORAL_DATABASE = 'temporal';
@@ -24,18 +24,9 @@ interface Connection {
 }
 
 function sqlTool(c: Connection, database: string, args: string[]): Promise<{ code: number; text: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(c.sqlTool, ['--plugin', 'postgres12', '--endpoint', '127.0.0.1', '--port', String(c.port), '--user', POSTGRES_ROLE, '--database', database, ...args], {
-      // The password through the environment, not the command line (which `ps` shows to every user).
-      env: { ...process.env, SQL_PASSWORD: c.password },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let text = '';
-    child.stdout.on('data', (d) => (text += d));
-    child.stderr.on('data', (d) => (text += d));
-    child.once('error', (err) => resolve({ code: -1, text: err.message }));
-    child.once('close', (code) => resolve({ code: code ?? -1, text }));
-  });
+  const connection = ['--plugin', 'postgres12', '--endpoint', '127.0.0.1', '--port', String(c.port), '--user', POSTGRES_ROLE, '--database', database];
+  // The password through the environment, not the command line (which `ps` shows to every user).
+  return runCollecting(c.sqlTool, [...connection, ...args], { ...process.env, SQL_PASSWORD: c.password });
 }
 
 function failure(step: string, r: { code: number; text: string }): ClusterError {
