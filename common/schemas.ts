@@ -133,7 +133,9 @@ export const researchRunInputSchema = z.object({
    * The task: its text, which the run's first activity puts into the store (so the CLI needs no
    * access to the workers' store), or a reference to it already stored.
    */
-  task: z.union([storedTaskSchema, z.object({ name: z.string().min(1), text: z.string().min(1).max(MAX_TASK_TEXT_CHARS) })]),
+  task: z.union([storedTaskSchema, z.object({ name: z.string().min(1), text: z.string().min(1).max(MAX_TASK_TEXT_CHARS) })], {
+    error: `give its text ({ name, text }, at most ${MAX_TASK_TEXT_CHARS} characters) or a stored reference ({ name, ref })`,
+  }),
   /** Model spec, e.g. `embedded`, `openai:gpt-4.1`, `anthropic:claude-sonnet-4-5`. */
   model: z.string().min(1),
   /** For OpenAI reasoning models (o-series, gpt-5); ignored by other models. */
