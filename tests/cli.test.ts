@@ -408,8 +408,10 @@ describe('lab CLI: UI links, list, racing decisions, Ctrl-C', () => {
     const id = `cli-reused-id-${Date.now()}`;
     const first = await lab$('run', 'calibration-under-shift', '--gate', 'idea', '--model', model(), '--detach', '--json', '--id', id);
     expect(first.code, first.stderr).toBe(0);
-    await env.client.workflow.getHandle(id).terminate('test: the first run ended');
     const taskFile = path.join(lab.store.runFolder(id), 'task.md');
+    // The run's first activity stores the task it was sent.
+    await waitFor(async () => existsSync(taskFile) || undefined, 'the first run to store its task');
+    await env.client.workflow.getHandle(id).terminate('test: the first run ended');
     const before = readFileSync(taskFile, 'utf8');
     const again = await lab$('run', 'reproducible-ml-pipelines', '--model', model(), '--detach', '--id', id);
     expectUsageError(again, new RegExp(`^lab run: a run with id "${id}" already exists`));
