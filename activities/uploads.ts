@@ -11,6 +11,7 @@ import { z } from 'zod';
 import type { ArtifactRef } from '../common/schemas.js';
 import { mapLimited } from '../common/mapLimited.js';
 import type { ArtifactStore } from './artifacts.js';
+import { SKIPPED_FOLDERS } from './judge/documents.js';
 
 const manifestSchema = z.object({
   version: z.literal(1),
@@ -30,8 +31,6 @@ export interface UploadLimits {
 
 export const DEFAULT_UPLOAD_LIMITS: UploadLimits = { maxFileBytes: 20 * 1024 * 1024, maxFiles: 50_000, maxTotalBytes: 2 * 1024 * 1024 * 1024 };
 
-/** Folders no review reads: version control, environments, caches. */
-const SKIPPED_FOLDERS = new Set(['.git', 'node_modules', '__pycache__', '.venv', 'venv', '.ipynb_checkpoints', '.mypy_cache', '.pytest_cache', '.cache', 'wandb', '.idea', '.vscode']);
 
 export class UploadError extends Error {}
 
