@@ -59,7 +59,6 @@ const IMAGE_TYPES: Record<string, string> = {
 };
 
 /** Folders that hold tooling or caches, never the experiment's own code or figures. */
-/** Folders no review reads: version control, environments, caches. */
 export const SKIPPED_FOLDERS = new Set(['.git', 'node_modules', '__pycache__', '.venv', 'venv', '.ipynb_checkpoints', '.mypy_cache', '.pytest_cache', '.cache', 'wandb', '.idea', '.vscode']);
 
 export type FolderFiles = Partial<Record<ReviewDocumentName, string>>;
