@@ -23,6 +23,8 @@ import { runPage, type RunPageInput } from './pages/run.js';
 import { runsPage } from './pages/runs.js';
 import { loadRunDetails } from './runDetails.js';
 import { listRuns, parseFilters } from './runList.js';
+import type { Authorization, RouteContext, UiRoute } from './routes/types.js';
+import { ROUTES } from './routes/index.js';
 
 export interface ConsoleOptions {
   client: Client;
@@ -31,6 +33,8 @@ export interface ConsoleOptions {
   port: number;
   /** The token decisions need; without one the console is read-only. */
   decisionToken?: string;
+  /** Who decides with that token, as the run's history records it (never the token itself). */
+  decider?: string;
   /** The run in the Temporal UI, when its address is known. */
   temporalLink?: (runId: string) => string | undefined;
   /** Unexpected errors (the page says "internal error"; the detail goes here). */
@@ -95,21 +99,11 @@ export async function startConsoleServer(options: ConsoleOptions): Promise<Conso
   }
 
   async function decideRoute(runId: string, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    if (options.decisionToken === undefined) {
-      const html = await runRoute(runId, req, { message: { kind: 'error', text: 'decision refused: this console is read-only (start it with lab ui --allow-decisions)' } });
-      return send(res, 403, html);
-    }
-    // A page on another site may post a form here; browsers say where it came from (`null` when they will not say).
-    const origin = req.headers.origin;
-    if (origin !== undefined && origin !== `http://${req.headers.host}`) throw new HttpError(403, `decision refused: it was sent from another site's page (${origin})`);
-    const form = new URLSearchParams(await readBody(req));
-    const formToken = form.get('token') || undefined;
+    const form = await readForm(req);
     const feedback = form.get('feedback') ?? undefined;
-    if (!tokenMatches(options.decisionToken, formToken ?? cookieToken(req))) {
-      const text = formToken ? 'decision refused: that is not the token lab ui printed when it started' : 'decision refused: a token is needed (lab ui printed it when it started)';
-      return send(res, 403, await runRoute(runId, req, { message: { kind: 'error', text }, feedback }));
-    }
-    const cookie = formToken ? { 'set-cookie': tokenCookie(formToken) } : {};
+    const auth = authorize(req, form);
+    if (!auth.ok) return send(res, auth.status, await runRoute(runId, req, { message: { kind: 'error', text: auth.text }, feedback }));
+    const cookie = auth.headers;
     const result = await decideFromForm(client, runId, form);
     if (result.ok) {
       const key = remember('ok', result.line);
@@ -119,6 +113,40 @@ export async function startConsoleServer(options: ConsoleOptions): Promise<Conso
     const status = result.why === 'invalid' ? 400 : result.why === 'refused' ? 409 : 503;
     const html = await runRoute(runId, req, { message: { kind: 'error', text: result.line }, feedback, decisions: { allowed: true, tokenRemembered: true } });
     return send(res, status, html, cookie);
+  }
+
+  /** The decision token from the form or the cookie, on a post from the console's own pages. */
+  function authorize(req: http.IncomingMessage, form: URLSearchParams): Authorization {
+    if (options.decisionToken === undefined) return { ok: false, status: 403, text: 'decision refused: this console is read-only (start it with lab ui --allow-decisions)' };
+    // A page on another site may post a form here; browsers say where it came from (`null` when they will not say).
+    const origin = req.headers.origin;
+    if (origin !== undefined && origin !== `http://${req.headers.host}`) return { ok: false, status: 403, text: `decision refused: it was sent from another site's page (${origin})` };
+    const formToken = form.get('token') || undefined;
+    if (!tokenMatches(options.decisionToken, formToken ?? cookieToken(req))) {
+      const text = formToken ? 'decision refused: that is not the token lab ui printed when it started' : 'decision refused: a token is needed (lab ui printed it when it started)';
+      return { ok: false, status: 403, text };
+    }
+    return { ok: true, headers: formToken ? { 'set-cookie': tokenCookie(formToken) } : {}, decider: options.decider ?? 'lab ui' };
+  }
+
+  function routeContext(route: UiRoute, match: RegExpExecArray, url: URL, req: http.IncomingMessage, res: http.ServerResponse): RouteContext {
+    const allowed = options.decisionToken !== undefined;
+    return {
+      client,
+      store,
+      url,
+      req,
+      res,
+      params: match.slice(1).map((p) => segment(p ?? '')),
+      temporalLink,
+      decisionsAllowed: allowed,
+      tokenRemembered: allowed && tokenMatches(options.decisionToken!, cookieToken(req)),
+      readForm: () => readForm(req),
+      authorize: (form) => authorize(req, form),
+      send: (status, body, headers) => send(res, status, body, headers),
+      remember,
+      notice: (key) => (key ? notices.get(key) : undefined),
+    };
   }
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -140,6 +168,14 @@ export async function startConsoleServer(options: ConsoleOptions): Promise<Conso
     }
     if (run && run[2] && method === 'POST') return decideRoute(runIdFrom(run[1]), req, res);
     if (url.pathname === '/' || run) throw new HttpError(405, `${method} is not allowed here`);
+    let pathMatched = false;
+    for (const route of ROUTES) {
+      const match = route.path.exec(url.pathname);
+      if (!match) continue;
+      pathMatched = true;
+      if (route.method === method) return route.handle(routeContext(route, match, url, req, res));
+    }
+    if (pathMatched) throw new HttpError(405, `${method} is not allowed here`);
     throw new HttpError(404, `no page at ${url.pathname}`);
   }
 
@@ -175,19 +211,22 @@ export async function startConsoleServer(options: ConsoleOptions): Promise<Conso
   };
 }
 
-function runIdFrom(segment: string): string {
-  let runId: string;
+function segment(encoded: string): string {
   try {
-    runId = decodeURIComponent(segment);
+    return decodeURIComponent(encoded);
   } catch {
-    throw new HttpError(400, 'the run id in the address is not valid URL encoding');
+    throw new HttpError(400, 'the address is not valid URL encoding');
   }
+}
+
+function runIdFrom(encoded: string): string {
+  const runId = segment(encoded);
   // As `lab status` checks a run id to look up.
   if (!runId.trim() || /[\u0000-\u001f\u007f]/.test(runId)) throw new HttpError(400, `"${runId}" is not a run id`);
   return runId;
 }
 
-function send(res: http.ServerResponse, status: number, body: string, headers: http.OutgoingHttpHeaders = {}): void {
+function send(res: http.ServerResponse, status: number, body: string | Buffer, headers: http.OutgoingHttpHeaders = {}): void {
   res.writeHead(status, {
     'content-type': 'text/html; charset=utf-8',
     'content-security-policy': CONTENT_SECURITY_POLICY,
@@ -198,6 +237,10 @@ function send(res: http.ServerResponse, status: number, body: string, headers: h
     ...headers,
   });
   res.end(body);
+}
+
+async function readForm(req: http.IncomingMessage): Promise<URLSearchParams> {
+  return new URLSearchParams(await readBody(req));
 }
 
 function readBody(req: http.IncomingMessage): Promise<string> {
