@@ -160,10 +160,16 @@ export type ResearchRunConfig = z.output<typeof researchRunInputSchema>;
 /** A run's settings once its task is in the store: what the stages read. */
 export type StoredRunConfig = Omit<ResearchRunConfig, 'task'> & { task: StoredTask };
 
+/**
+ * Who decided, as the run's history records it with the decision: `alice (lab approve)`,
+ * `reviewers (lab ui)`. A name, never a token. Older clients send none.
+ */
+const decidedBy = z.string().trim().min(1).max(200).optional();
+
 export const reviewDecisionSchema = z.discriminatedUnion('action', [
-  z.object({ action: z.literal('approve'), feedback: z.string().optional() }),
-  z.object({ action: z.literal('revise'), feedback: z.string().trim().min(1, 'revise needs feedback text') }),
-  z.object({ action: z.literal('reject'), feedback: z.string().optional() }),
+  z.object({ action: z.literal('approve'), feedback: z.string().optional(), by: decidedBy }),
+  z.object({ action: z.literal('revise'), feedback: z.string().trim().min(1, 'revise needs feedback text'), by: decidedBy }),
+  z.object({ action: z.literal('reject'), feedback: z.string().optional(), by: decidedBy }),
 ]);
 export type ReviewDecision = z.infer<typeof reviewDecisionSchema>;
 

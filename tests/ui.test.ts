@@ -19,6 +19,7 @@ import { prepareRun, startRun } from '../scripts/lib/runs.js';
 import { PROJECT_ROOT } from '../scripts/lib/paths.js';
 import { tokenMatches } from '../scripts/ui/decisionToken.js';
 import { renderDocument } from '../scripts/ui/document.js';
+import { parseTranscript } from '../activities/experiment/transcript.js';
 import { escapeHtml } from '../scripts/ui/html.js';
 import { RUN_STATUSES } from '../scripts/ui/runList.js';
 import type { FakeRequest } from './fakes/fakeLlmServer.js';
@@ -59,7 +60,9 @@ describe('console building blocks (pure)', () => {
 const CHROMIUM = process.env.LAB_CHROMIUM ?? '/usr/bin/chromium';
 const dir = tempDir('ui');
 const screenshots = path.join(dir, 'screenshots');
-const TEMPORAL_UI = 'http://temporal-ui.invalid:8233';
+/** The dev server's own Temporal UI, where the test finds a run's stage activities. */
+let TEMPORAL_UI = '';
+const DECIDER = 'Ada Reviewer';
 /** The idea carries markup: the page must show it as text, never run it. */
 const IDEA_TITLE = 'Shift-aware <script>window.__labXss = 1</script> calibration & "ensembles"';
 const IDEA = `# ${IDEA_TITLE}\n\n## Motivation\nModels are over-confident under shift.\n\n## Main Idea\nTemperature-scale per domain.`;
@@ -104,7 +107,7 @@ async function startConsole(args: string[]): Promise<{ child: ChildProcess; url:
     const timer = setTimeout(() => reject(new Error(`lab ui did not start within 30 s: ${stdout}${stderr}`)), 30_000);
     child.stdout!.on('data', (d) => {
       stdout += d;
-      if (/lab ui: (decisions allowed; token: \S+|read-only)/.test(stdout)) {
+      if (/lab ui: (decisions allowed.*; token: \S+|read-only)/.test(stdout)) {
         clearTimeout(timer);
         resolve(stdout);
       }
@@ -125,6 +128,8 @@ function stopConsole(child: ChildProcess): Promise<number | null> {
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run npm run setup as root (it installs Debian's chromium), apt-get install chromium, or set LAB_CHROMIUM`);
   mkdirSync(screenshots, { recursive: true });
+  const uiPort = await freePort();
+  TEMPORAL_UI = `http://127.0.0.1:${uiPort}`;
   s = await startScriptedLab(
     (req: FakeRequest) => {
       if (req.prompt.startsWith('Propose one research idea')) return { text: req.prompt.includes(FEEDBACK) ? `# ${REVISED_TITLE}\n\n## Motivation\nAs before.\n\n## Main Idea\nAgainst named baselines.` : IDEA };
@@ -133,7 +138,7 @@ beforeAll(async () => {
       if (step !== undefined) return { text: scriptedExperimentReply(step) };
       return { text: scriptedReply(req.prompt) ?? recordedOutput('idea') };
     },
-    { dir },
+    { dir, uiPort },
   );
   s.fake.models = ['scripted'];
   const t = Date.now();
@@ -141,7 +146,7 @@ beforeAll(async () => {
   runs.finished = await startResearchRun(`ui-finished-${t}`, []);
   runs.approve = await startResearchRun(`ui-approve-${t}`, ['idea']);
   runs.revise = await startResearchRun(`ui-revise-${t}`, ['idea']);
-  const started = await startConsole(['--port', String(await freePort()), '--allow-decisions']);
+  const started = await startConsole(['--port', String(await freePort()), '--allow-decisions', '--token-name', DECIDER]);
   consoleProcess = started.child;
   consoleUrl = started.url;
   token = started.token!;
@@ -208,6 +213,12 @@ describe('lab ui in a browser', () => {
     // The line `lab approve` prints.
     await expect(page.locator('.notice.ok').textContent()).resolves.toBe('approve idea: continuing with literature');
     await waitFor(async () => (await progress(runs.approve)).pendingGate === undefined || undefined, 'the approved run to leave its gate');
+    // The run's history records who decided (the name lab ui was started with, never the token) and when.
+    const decision = page.locator('table.decisions tr.decision');
+    await expect(decision.count()).resolves.toBe(1);
+    await expect(decision.locator('td.action').textContent()).resolves.toBe('approve');
+    await expect(decision.locator('td.by').textContent()).resolves.toBe(`${DECIDER} (lab ui)`);
+    expect(await page.content()).not.toContain(token);
     await shot(page, '3-approved');
     await s.env.client.workflow.getHandle(runs.approve).terminate('ui test: done with it');
     await page.close();
@@ -239,6 +250,7 @@ describe('lab ui in a browser', () => {
       500,
     );
     await expect(page.locator('.gate pre.doc').textContent()).resolves.toContain(REVISED_TITLE);
+    await expect(page.locator('table.decisions tr.decision td.by').allTextContents()).resolves.toEqual([`${DECIDER} (lab ui)`]);
     await shot(page, '4-revised-gate-moved');
 
     await stale.click('button[value="approve"]');
@@ -249,7 +261,12 @@ describe('lab ui in a browser', () => {
     expect(line).toContain('(you named idea, revision 0; the open gate is idea, revision 1)');
     await expect(stale.locator('textarea[name="feedback"]').inputValue()).resolves.toBe('Looks fine to me.');
     await shot(stale, '5-stale-decision-refused');
-    await s.env.client.workflow.getHandle(runs.revise).terminate('ui test: done with it');
+    // A decision from the CLI is recorded under LAB_REVIEWER, beside the console's.
+    const rejected = await runLab(['reject', runs.revise, '--stage', 'idea', '--revision', '1'], { ...labEnv(), LAB_REVIEWER: 'Grace Hopper' });
+    expect(rejected.stderr).toBe('');
+    await page.reload();
+    await expect(page.locator('table.decisions tr.decision td.by').allTextContents()).resolves.toEqual([`${DECIDER} (lab ui)`, 'Grace Hopper (lab reject)']);
+    await expect(page.locator('table.decisions tr.decision td.action').allTextContents()).resolves.toEqual(['revise', 'reject']);
     await Promise.all([page.close(), stale.close()]);
   });
 
@@ -268,6 +285,27 @@ describe('lab ui in a browser', () => {
     await expect(mark.getAttribute('title')).resolves.toBe('in no measured file');
     await mark.scrollIntoViewIfNeeded();
     await shot(page, '6-paper-flagged-number');
+    // The experiment's steps as a timeline, one entry per step of its transcript, commands with their exit code and time.
+    const transcript = parseTranscript((await s.lab.store.readRunFile(runs.finished, 'experiment/transcript.jsonl'))!.toString('utf8'));
+    expect(transcript.length).toBeGreaterThan(1);
+    await expect(page.locator('ol.timeline li.step').count()).resolves.toBe(transcript.length);
+    const ran = transcript.find((r) => r.action.action === 'run')!;
+    const entry = page.locator(`ol.timeline li.step[data-step="${ran.step}"]`);
+    await expect(entry.locator('.step-command').textContent()).resolves.toBe((ran.action as { command: string }).command);
+    await expect(entry.locator('.step-exit').textContent()).resolves.toBe(`exit ${ran.observation.exitCode}`);
+    await entry.scrollIntoViewIfNeeded();
+    await shot(page, '6b-experiment-timeline');
+    // The run in the Temporal UI (the dev server's own): its history lists the stage activities the console summarised.
+    const temporal = await context.newPage();
+    await temporal.goto(await page.locator('a.temporal').getAttribute('href') as string);
+    await temporal.getByText('Event History').first().click();
+    await temporal.getByText('runStage').first().waitFor({ timeout: 30_000 });
+    const history = await temporal.locator('body').innerText();
+    // Each stage is a runStage activity labelled with its stage; the experiment is a child workflow.
+    for (const stage of ['idea', 'literature', 'proposal', 'paper']) expect(history, stage).toContain(`${stage} with ${model()}`);
+    expect(history).toContain(`experiment of ${runs.finished} with ${model()}`);
+    await shot(temporal, '7-temporal-ui-history');
+    await temporal.close();
     // Its experiment is a workflow of its own: the console says what `lab status` says about it.
     await page.goto(`${consoleUrl}/runs/${runs.finished}-experiment`);
     await expect(page.locator('pre.other-workflow').textContent()).resolves.toMatch(new RegExp(`^${runs.finished}-experiment is a experimentRun workflow \\(completed\\), not a research run: see lab status`));

@@ -12,9 +12,15 @@ import { nonEmptyText, oneOf, wholeNumber } from '../lib/options.js';
 import { print, printJson, withClient } from '../lib/output.js';
 import { sendReview } from '../lib/runs.js';
 import { runIdPositional } from './status.js';
+import { reviewerName } from '../lib/reviewer.js';
+
+/** `alice (lab approve)`: who typed the decision, as the run's history records it. */
+function cliReviewer(action: ReviewDecision['action']): string {
+  return `${reviewerName()} (lab ${action})`;
+}
 
 async function review(runId: string, decision: ReviewDecision, gate: GateRef | undefined, asJson: boolean): Promise<void> {
-  const outcome = await withClient(({ client }) => sendReview(client, runId, decision, gate));
+  const outcome = await withClient(({ client }) => sendReview(client, runId, { ...decision, by: cliReviewer(decision.action) }, gate));
   if (asJson) printJson({ runId, ...outcome });
   else print(`${outcome.action} ${outcome.stage}: ${outcome.next}`);
 }

@@ -16,7 +16,8 @@ export type DecisionResult =
 
 const ACTIONS = ['approve', 'revise', 'reject'] as const;
 
-export async function decideFromForm(client: Client, runId: string, form: URLSearchParams): Promise<DecisionResult> {
+/** `decider`: the name the console's token stands for, recorded with the decision in the run's history. */
+export async function decideFromForm(client: Client, runId: string, form: URLSearchParams, decider: string): Promise<DecisionResult> {
   const action = form.get('action') ?? '';
   const stage = form.get('stage') ?? '';
   const revision = form.get('revision') ?? '';
@@ -25,7 +26,7 @@ export async function decideFromForm(client: Client, runId: string, form: URLSea
     return { ok: false, why: 'invalid', line: 'the form does not name the gate it decides (stage and revision); reload the page' };
   }
   const feedback = (form.get('feedback') ?? '').trim();
-  const checked = reviewDecisionSchema.safeParse({ action, ...(feedback ? { feedback } : {}) });
+  const checked = reviewDecisionSchema.safeParse({ action, ...(feedback ? { feedback } : {}), by: decider });
   if (!checked.success) return { ok: false, why: 'invalid', line: `${action}: ${checked.error.issues[0].message}` };
   const decision: ReviewDecision = checked.data;
   try {

@@ -13,6 +13,8 @@ import { workflowType } from '../lib/client.js';
 import { viewOtherWorkflow } from '../lib/otherWorkflows.js';
 import { viewRun, type RunView } from '../lib/runs.js';
 import { flaggedClaims, type ProvenanceFindings } from './provenance.js';
+import { gateDecisions, type RecordedDecision } from '../lib/gateDecisions.js';
+import { experimentTimeline, type ExperimentTimeline } from './experimentSteps.js';
 
 /** Larger documents are cut: a page is for reading, the file stays on disk. */
 const MAX_SHOWN_BYTES = 1024 * 1024;
@@ -35,6 +37,10 @@ export interface RunDetails {
   view: RunView;
   documents: StageDocument[];
   provenance: ProvenanceFindings;
+  /** Who decided at the run's gates and when, from its history; `undefined` when the history could not be read. */
+  decisions?: RecordedDecision[];
+  /** The experiment's finished steps, from its transcript. */
+  experiment: ExperimentTimeline;
 }
 
 /** Another lab workflow's id (a benchmark, a review, an experiment child): what `lab status` says about it. */
@@ -63,8 +69,13 @@ export async function loadRunDetails(client: Client, store: ArtifactStore, runId
       }
     }),
   );
-  const provenance = isValidRunId(runId) ? await flaggedClaims(store, runId) : ({ state: 'none' } as const);
-  return { view, documents, provenance };
+  const valid = isValidRunId(runId);
+  const [provenance, decisions, experiment] = await Promise.all([
+    valid ? flaggedClaims(store, runId) : ({ state: 'none' } as const),
+    gateDecisions(client, runId).catch(() => undefined),
+    valid ? experimentTimeline(store, runId) : ({ state: 'none' } as const),
+  ]);
+  return { view, documents, provenance, decisions, experiment };
 }
 
 /**

@@ -104,7 +104,7 @@ export async function startConsoleServer(options: ConsoleOptions): Promise<Conso
     const auth = authorize(req, form);
     if (!auth.ok) return send(res, auth.status, await runRoute(runId, req, { message: { kind: 'error', text: auth.text }, feedback }));
     const cookie = auth.headers;
-    const result = await decideFromForm(client, runId, form);
+    const result = await decideFromForm(client, runId, form, auth.decider);
     if (result.ok) {
       const key = remember('ok', result.line);
       res.writeHead(303, { ...cookie, location: `/runs/${encodeURIComponent(runId)}?notice=${key}`, 'cache-control': 'no-store' });
@@ -126,7 +126,7 @@ export async function startConsoleServer(options: ConsoleOptions): Promise<Conso
       const text = formToken ? 'decision refused: that is not the token lab ui printed when it started' : 'decision refused: a token is needed (lab ui printed it when it started)';
       return { ok: false, status: 403, text };
     }
-    return { ok: true, headers: formToken ? { 'set-cookie': tokenCookie(formToken) } : {}, decider: options.decider ?? 'lab ui' };
+    return { ok: true, headers: formToken ? { 'set-cookie': tokenCookie(formToken) } : {}, decider: `${options.decider ?? 'unnamed'} (lab ui)` };
   }
 
   function routeContext(route: UiRoute, match: RegExpExecArray, url: URL, req: http.IncomingMessage, res: http.ServerResponse): RouteContext {

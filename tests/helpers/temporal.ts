@@ -29,10 +29,15 @@ function requireBinary(p: string): string {
   return p;
 }
 
-export async function createDevServerEnv(): Promise<TestWorkflowEnvironment> {
+/** `uiPort`: also serve the dev server's Temporal UI there (headless otherwise). */
+export async function createDevServerEnv(options: { uiPort?: number } = {}): Promise<TestWorkflowEnvironment> {
   quietRuntime();
   return TestWorkflowEnvironment.createLocal({
-    server: { executable: { type: 'existing-path', path: requireBinary(temporalBinary()) }, searchAttributes: LAB_SEARCH_ATTRIBUTES },
+    server: {
+      executable: { type: 'existing-path', path: requireBinary(temporalBinary()) },
+      searchAttributes: LAB_SEARCH_ATTRIBUTES,
+      ...(options.uiPort ? { ui: true, uiPort: options.uiPort } : {}),
+    },
   });
 }
 
@@ -116,10 +121,10 @@ export interface ScriptedLab {
 /** The usual test set-up: a scripted LLM server, a Temporal test server and in-process lab workers. */
 export async function startScriptedLab(
   script: Script,
-  options: { timeSkipping?: boolean; dir?: string; llmEnv?: (fake: FakeLlmServer) => NodeJS.ProcessEnv; literatureEnv?: NodeJS.ProcessEnv } = {},
+  options: { timeSkipping?: boolean; dir?: string; llmEnv?: (fake: FakeLlmServer) => NodeJS.ProcessEnv; literatureEnv?: NodeJS.ProcessEnv; uiPort?: number } = {},
 ): Promise<ScriptedLab> {
   const fake = await new FakeLlmServer(script).start();
-  const env = options.timeSkipping ? await createTimeSkippingEnv() : await createDevServerEnv();
+  const env = options.timeSkipping ? await createTimeSkippingEnv() : await createDevServerEnv({ uiPort: options.uiPort });
   const lab = await startTestLab(env, options.dir, 'all', options.llmEnv?.(fake), options.literatureEnv);
   return {
     env,

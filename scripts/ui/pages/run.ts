@@ -33,6 +33,8 @@ export function runPage(input: RunPageInput): string {
     summary(view, input.temporalLink, nowMs),
     stageTable(view, nowMs),
     gateBox(input, documents.find((d) => d.atGate), flagged),
+    decisionsSection(input.details),
+    experimentSection(input.details),
     integrity(input.details),
     ...documents.filter((d) => !d.atGate).map((d) => documentSection(d, flagged)),
   ].join('\n');
@@ -135,6 +137,39 @@ ${heading}
 ${form}
 ${doc ? documentSection(doc, flagged) : ''}
 </section>`;
+}
+
+/** The experiment's finished steps: action, command, exit code, duration, the end of its output. */
+function experimentSection({ experiment }: RunDetails): string {
+  if (experiment.state === 'none') return '';
+  if (experiment.state === 'unreadable') return `<h3>Experiment steps</h3><p>the experiment's transcript could not be read: ${escapeHtml(experiment.error)}</p>`;
+  const items = experiment.steps.map((st) => {
+    const duration = st.durationMs !== undefined ? escapeHtml(formatMs(st.durationMs)) : '';
+    const exit = st.killedBy ? `killed (${escapeHtml(st.killedBy)})` : st.exitCode !== undefined ? `exit ${st.exitCode}` : st.ok ? 'ok' : 'failed';
+    const files = st.filesChanged.length ? `<p class="muted">files: ${escapeHtml(st.filesChanged.join(', '))}</p>` : '';
+    const output = st.excerpt ? `<details><summary>output${st.truncated ? ' (its end)' : ''}</summary><pre class="step-output">${escapeHtml(st.excerpt)}</pre></details>` : '';
+    return `<li class="step ${st.ok ? 'ok' : 'failed'}" data-step="${st.step}">
+<span class="step-no">${st.step}</span> <span class="step-action">${escapeHtml(st.action)}</span>
+${st.command !== undefined ? `<code class="step-command">${escapeHtml(st.command.length > 300 ? `${st.command.slice(0, 300)}…` : st.command)}</code>` : `<span>${escapeHtml(st.what)}</span>`}
+<span class="step-exit">${exit}</span> <span class="step-duration">${duration}</span>
+${st.thought ? `<p class="muted step-thought">${escapeHtml(st.thought.length > 400 ? `${st.thought.slice(0, 400)}…` : st.thought)}</p>` : ''}${files}${output}</li>`;
+  });
+  const runs = experiment.steps.filter((st) => st.action === 'run');
+  const failed = runs.filter((st) => !st.ok).length;
+  return `<h3>Experiment steps</h3>
+<p class="muted">${experiment.steps.length} step${experiment.steps.length === 1 ? '' : 's'}, ${runs.length} command${runs.length === 1 ? '' : 's'} run in the sandbox, ${failed} failed${experiment.more ? `; ${experiment.more} later steps not shown (experiment/transcript.jsonl has them)` : ''}</p>
+<ol class="timeline">${items.join('\n')}</ol>`;
+}
+
+/** Who decided at each gate and when, newest last, as the run's history records it. */
+function decisionsSection({ decisions }: RunDetails): string {
+  if (decisions === undefined) return '<h3>Decisions</h3><p class="muted">the run\'s history could not be read</p>';
+  if (!decisions.length) return '';
+  const rows = decisions.map(
+    (d) => `<tr class="decision"><td>${escapeHtml(d.at.toISOString().replace('T', ' ').slice(0, 19))} UTC</td><td>${escapeHtml(d.stage ?? '?')}${d.revision !== undefined ? `, revision ${d.revision}` : ''}</td><td class="action">${escapeHtml(d.action)}</td><td class="by">${d.by ? escapeHtml(d.by) : '<span class="muted">not recorded</span>'}</td><td>${escapeHtml(d.feedback ?? '')}</td></tr>`,
+  );
+  return `<h3>Decisions</h3>
+<table class="decisions"><thead><tr><th>when</th><th>gate</th><th>decision</th><th>by</th><th>feedback</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
 function integrity({ provenance }: RunDetails): string {
