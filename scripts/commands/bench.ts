@@ -16,7 +16,7 @@ import { isEmbeddedJudge, uncalibratedJudgeRefusal } from '../../common/judgeCal
 import { AUTO_MODEL, isAutoModel, parseModelSpec } from '../../common/modelSpec.js';
 import { REVIEW_KINDS, type ReviewKind } from '../../common/reviews.js';
 import { STAGES, type StageName } from '../../common/stages.js';
-import { benchExists, benchInput, benchReportState, finishedItems, startBench, viewBench, type BenchView } from '../lib/bench.js';
+import { benchExists, benchReportState, itemKeyProblem, restartBench, startBench, timeLeft, viewBench, type BenchView } from '../lib/bench.js';
 import { CliError } from '../lib/client.js';
 import { booleanFlag, defineCommand, flag, repeatedFlag } from '../lib/command.js';
 import { EXIT } from '../lib/exitCodes.js';
@@ -52,8 +52,9 @@ function reviewKinds(value: string): ReviewKind[] {
 
 const itemKey = z.array(z.string()).optional().transform((values, ctx) => {
   for (const v of values ?? []) {
-    if (!/^[^/\s]+\/.+$/.test(v)) {
-      ctx.addIssue({ code: 'custom', message: `--item must be <task>/<agent model>, got "${v}"` });
+    const problem = itemKeyProblem(v);
+    if (problem) {
+      ctx.addIssue({ code: 'custom', message: problem });
       return z.NEVER;
     }
   }
@@ -180,26 +181,8 @@ export const benchCommand = defineCommand({
     if (a.action === 'status') return withClient(async ({ client }) => followOrPrint(client, a.benchId!, { follow: a.follow, json: a.json }));
     if (a.action === 'retry' || a.action === 'resume') {
       return withClient(async ({ client }) => {
-        const view = await viewBench(client, a.benchId!);
-        if (view.execution === 'RUNNING') throw new CliError(`benchmark ${a.benchId} is still running; failed items can be retried once it has finished (lab bench status ${a.benchId} --follow)`);
-        const last = view.result;
-        if (last && !last.failed && !last.skipped) throw new CliError(`benchmark ${a.benchId} finished every item; nothing to ${a.action} (tables: lab report ${a.benchId})`);
-        if (a.action === 'retry' && last && !last.failed) throw new CliError(`benchmark ${a.benchId} has no failed item to retry; lab bench resume ${a.benchId} starts the ones the budget skipped`);
-        const previous = await benchInput(client, a.benchId!);
-        const reviews = previous.reviews as string[];
-        const finished = await finishedItems(client, a.benchId!, reviews);
-        const input: BenchmarkInput = {
-          ...previous,
-          skip: finished,
-          ...(a.action === 'retry' && a.item?.length ? { only: a.item } : { only: undefined }),
-          ...(a.concurrency ? { concurrency: a.concurrency } : {}),
-        };
-        if (a.action === 'retry' && a.item?.length) {
-          const done = a.item.filter((k) => finished.includes(k));
-          if (done.length) throw new CliError(`already finished, nothing to retry: ${done.join(', ')}`, 2);
-        }
-        await startBench(client, a.benchId!, input);
-        if (!a.json) print(`${a.action === 'retry' ? 'retrying' : 'resuming'} benchmark ${a.benchId}: ${finished.length} finished item(s) kept${a.item?.length ? `, running ${a.item.join(', ')}` : ''}`);
+        const { line } = await restartBench(client, a.benchId!, a.action as 'retry' | 'resume', { items: a.item, concurrency: a.concurrency });
+        if (!a.json) print(line);
         return a.detach ? EXIT.ok : followOrPrint(client, a.benchId!, { follow: true, json: a.json });
       });
     }
@@ -302,7 +285,7 @@ async function followBench(client: Parameters<typeof viewBench>[0], benchId: str
     // Before the task set is resolved the total is unknown: no bar yet.
     if (show && p && p.total > 0) {
       const value = p.done + p.failed + p.skipped;
-      const payload = { running: p.running, failed: p.failed, gate: view.atGate, cost: p.spent.costUsd.toFixed(2), left: eta(p.startedAt, value, p.total) };
+      const payload = { running: p.running, failed: p.failed, gate: view.atGate, cost: p.spent.costUsd.toFixed(2), left: timeLeft(p.startedAt, value, p.total) };
       if (!started) bar.start(p.total, value, payload);
       else {
         bar.setTotal(p.total);
@@ -319,14 +302,6 @@ async function followBench(client: Parameters<typeof viewBench>[0], benchId: str
     }
     await new Promise((r) => setTimeout(r, 1000));
   }
-}
-
-/** Time left at the pace so far (items finished since the benchmark started); `?` before the first. */
-function eta(startedAt: string, finished: number, total: number): string {
-  if (!finished) return '?';
-  if (finished >= total) return '0s';
-  const seconds = Math.round(((Date.now() - Date.parse(startedAt)) / 1000 / finished) * (total - finished));
-  return seconds >= 3600 ? `${Math.floor(seconds / 3600)}h${Math.round((seconds % 3600) / 60)}m` : seconds >= 60 ? `${Math.floor(seconds / 60)}m${seconds % 60}s` : `${seconds}s`;
 }
 
 function formatBench(view: BenchView): string {

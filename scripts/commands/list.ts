@@ -1,9 +1,9 @@
-/** `lab list`: research runs, newest first, filtered by status, task or model. */
+/** `lab list`: research runs, newest first, filtered by status, task, model or benchmark. */
 import Table from 'cli-table3';
 import type { WorkflowExecutionInfo } from '@temporalio/client';
 import { z } from 'zod';
 import type { RunStatus } from '../../common/schemas.js';
-import { LAB_MODEL, LAB_STATUS, LAB_TASK } from '../../common/searchAttributes.js';
+import { LAB_BENCH, LAB_MODEL, LAB_STATUS, LAB_TASK } from '../../common/searchAttributes.js';
 import { booleanFlag, defineCommand, flag } from '../lib/command.js';
 import { nonEmptyText, oneOf, wholeNumber } from '../lib/options.js';
 import { print, printJson, withClient } from '../lib/output.js';
@@ -25,21 +25,22 @@ export interface RunRow {
 }
 
 export const listCommand = defineCommand({
-  summary: 'list research runs, newest first, filtered by status, task or model',
-  usage: `lab list [--status ${ALL_STATUSES.join('|')}] [--task NAME] [--model SPEC] [--limit 20] [--json]`,
-  options: { status: { type: 'string' }, task: { type: 'string' }, model: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' } },
+  summary: 'list research runs, newest first, filtered by status, task, model or benchmark',
+  usage: `lab list [--status ${ALL_STATUSES.join('|')}] [--task NAME] [--model SPEC] [--benchmark BENCH_ID] [--limit 20] [--json]`,
+  options: { status: { type: 'string' }, task: { type: 'string' }, model: { type: 'string' }, benchmark: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' } },
   positionals: [],
   schema: z.object({
     status: flag(oneOf('--status', ALL_STATUSES)),
     task: flag(nonEmptyText('--task')),
     model: flag(nonEmptyText('--model')),
+    benchmark: flag(nonEmptyText('--benchmark')),
     limit: flag(wholeNumber('--limit', 1, 1000)),
     json: booleanFlag,
   }),
-  async run({ status, task, model, limit = 20, json }) {
+  async run({ status, task, model, benchmark, limit = 20, json }) {
     const rows = await withClient(async ({ client }) => {
       const found: RunRow[] = [];
-      for await (const w of client.workflow.list({ query: runListQuery({ status, task, model }), pageSize: 1000 })) {
+      for await (const w of client.workflow.list({ query: runListQuery({ status, task, model, benchmark }), pageSize: 1000 })) {
         found.push(runRowOf(w));
         if (found.length >= SCAN_LIMIT) break;
       }
@@ -80,12 +81,14 @@ export function statusFilters(status: (typeof ALL_STATUSES)[number]): Array<[str
 }
 
 /** The visibility query for research runs with these filters (`lab list` and the web console). */
-export function runListQuery(filters: { status?: (typeof ALL_STATUSES)[number]; task?: string; model?: string }): string {
+export function runListQuery(filters: { status?: (typeof ALL_STATUSES)[number]; task?: string; model?: string; benchmark?: string }): string {
   const quote = (v: string) => `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
   const query = [`WorkflowType = 'researchRun'`];
   if (filters.status) query.push(...statusFilters(filters.status).map(([key, value]) => `${key} = ${quote(value)}`));
   if (filters.task) query.push(`${LAB_TASK.name} = ${quote(filters.task)}`);
   if (filters.model) query.push(`${LAB_MODEL.name} = ${quote(filters.model)}`);
+  // A benchmark's items' runs carry its id (LabBench).
+  if (filters.benchmark) query.push(`${LAB_BENCH.name} = ${quote(filters.benchmark)}`);
   return query.join(' AND ');
 }
 

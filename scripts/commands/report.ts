@@ -51,7 +51,7 @@ export const reportCommand = defineCommand({
     if (input.state && input.state.state !== 'completed') process.stderr.write(`lab report: ${benchId}: ${input.state.note}\n`);
     // Scores by an embedded judge are not calibrated: said beside the tables, in both modes.
     const calibration = report.calibration?.note;
-    const shown = tables.filter((t) => !t.detailOnly && (t.name.startsWith('scores_') || ['published_comparison', 'objective_agents', 'objective_tasks', 'judges_vs_metric', 'cost', 'failure_counts'].includes(t.name)));
+    const shown = printedTables(tables);
     if (json) {
       printJson({
         title: report.title,
@@ -73,6 +73,11 @@ export const reportCommand = defineCommand({
     return exitCode;
   },
 });
+
+/** The tables `lab report` prints (and the console shows): the leaderboards, cost and failure counts. */
+export function printedTables(tables: ReportTable[]): ReportTable[] {
+  return tables.filter((t) => !t.detailOnly && (t.name.startsWith('scores_') || ['published_comparison', 'objective_agents', 'objective_tasks', 'judges_vs_metric', 'cost', 'failure_counts'].includes(t.name)));
+}
 
 async function readReviewFolder(folder: string): Promise<ReportInput & { exitCode?: number }> {
   let input: ReportInput;

@@ -121,6 +121,61 @@ export async function benchInput(client: Client, benchId: string): Promise<Bench
   return input;
 }
 
+/** A retry's `--item`: `<task>/<agent model>` (as `benchItemKey` writes it). */
+export function itemKeyProblem(value: string): string | undefined {
+  return /^[^/\s]+\/.+$/.test(value) ? undefined : `--item must be <task>/<agent model>, got "${value}"`;
+}
+
+export interface RestartOptions {
+  /** Retry only these items (`lab bench retry --item`). */
+  items?: string[];
+  concurrency?: number;
+}
+
+/**
+ * `lab bench retry|resume <benchId>` (and the console's retry buttons): checks that the benchmark
+ * has closed with something to run again, then starts it again under its id with the finished
+ * items skipped. Returns the one line the CLI prints; throws a CliError with the reason it refuses.
+ */
+export async function restartBench(client: Client, benchId: string, action: 'retry' | 'resume', options: RestartOptions = {}): Promise<{ line: string; finished: string[] }> {
+  const items = action === 'retry' ? options.items ?? [] : [];
+  const bad = items.map(itemKeyProblem).find(Boolean);
+  if (bad) throw new CliError(bad, 2);
+  const view = await viewBench(client, benchId);
+  if (view.execution === 'RUNNING') throw new CliError(`benchmark ${benchId} is still running; failed items can be retried once it has finished (lab bench status ${benchId} --follow)`);
+  const last = view.result;
+  if (last && !last.failed && !last.skipped) throw new CliError(`benchmark ${benchId} finished every item; nothing to ${action} (tables: lab report ${benchId})`);
+  if (action === 'retry' && last && !last.failed) throw new CliError(`benchmark ${benchId} has no failed item to retry; lab bench resume ${benchId} starts the ones the budget skipped`);
+  const previous = await benchInput(client, benchId);
+  const finished = await finishedItems(client, benchId, previous.reviews as string[]);
+  if (items.length) {
+    const done = items.filter((k) => finished.includes(k));
+    if (done.length) throw new CliError(`already finished, nothing to retry: ${done.join(', ')}`, 2);
+  }
+  const input: BenchmarkInput = {
+    ...previous,
+    skip: finished,
+    only: items.length ? items : undefined,
+    ...(options.concurrency ? { concurrency: options.concurrency } : {}),
+  };
+  await startBench(client, benchId, input);
+  const line = `${action === 'retry' ? 'retrying' : 'resuming'} benchmark ${benchId}: ${finished.length} finished item(s) kept${items.length ? `, running ${items.join(', ')}` : ''}`;
+  return { line, finished };
+}
+
+/** Time left at the pace so far (items finished since the benchmark started); `?` before the first. */
+export function timeLeft(startedAt: string, finished: number, total: number, nowMs = Date.now()): string {
+  if (!finished) return '?';
+  if (finished >= total) return '0s';
+  const seconds = Math.round(((nowMs - Date.parse(startedAt)) / 1000 / finished) * (total - finished));
+  return seconds >= 3600 ? `${Math.floor(seconds / 3600)}h${Math.round((seconds % 3600) / 60)}m` : seconds >= 60 ? `${Math.floor(seconds / 60)}m${seconds % 60}s` : `${seconds}s`;
+}
+
+/** The research (or competition) run a benchmark child belongs to: review ids are `<runId>.review-<kind>[-no-code]`. */
+export function itemRunIdOf(workflowId: string): string {
+  return workflowId.replace(/\.review-[a-z_]+(-no-code)?$/, '');
+}
+
 /** Every judge's scores, every run's cost and every unfinished item's reason, for `lab report <benchId>`. */
 export async function loadBenchReport(client: Client, benchId: string): Promise<ReportInput & { exitCode: number }> {
   const { exitCode, ...state } = benchReportState(await viewBench(client, benchId));
@@ -166,8 +221,8 @@ export async function loadBenchReport(client: Client, benchId: string): Promise<
           scores: v.scores,
           ...(v.hasHallucination !== undefined ? { hasHallucination: v.hasHallucination } : {}),
           source: w.workflowId,
-          // Review ids are `<runId>.review-<kind>[-no-code]`: the run they judged.
-          runId: w.workflowId.replace(/\.review-[a-z_]+(-no-code)?$/, ''),
+          // The run they judged.
+          runId: itemRunIdOf(w.workflowId),
         });
       }
     }
