@@ -5,6 +5,7 @@
  * Content-Security-Policy allows exactly those two (by hash) and nothing else.
  */
 import { createHash } from 'node:crypto';
+import { BENCH_STYLE } from './styles/bench.js';
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
@@ -39,7 +40,7 @@ mark { background: #ffd54f; cursor: help; }
 .muted { color: #666; }
 form.filters { margin-bottom: .75rem; }
 nav.pages a, nav.pages span { margin-right: .75rem; }
-`;
+${BENCH_STYLE}`;
 
 /** Reloads the page while the run or list can still change, unless the reader is typing a decision. */
 const REFRESH_SCRIPT = `
@@ -69,6 +70,9 @@ export const CONTENT_SECURITY_POLICY = [
   "base-uri 'none'",
 ].join('; ');
 
+/** The console's sections, in the page header. */
+const NAV = '<nav class="site"><a href="/">Runs</a><a href="/benchmarks">Benchmarks</a><a href="/competitions">Competitions</a><a href="/envs">Environments</a></nav>';
+
 export interface PageOptions {
   title: string;
   /** Already-escaped HTML. */
@@ -87,7 +91,7 @@ export function page({ title, body, refreshSeconds }: PageOptions): string {
 <style>${STYLE}</style>
 </head>
 <body data-refresh-seconds="${refreshSeconds ?? 0}">
-<header><h1><a href="/">Durable Lab</a></h1><span class="muted">runs, stages and gates, read from Temporal and the artifact store</span></header>
+<header><h1><a href="/">Durable Lab</a></h1>${NAV}<span class="muted">runs, stages and gates, read from Temporal and the artifact store</span></header>
 ${body}
 <script>${REFRESH_SCRIPT}</script>
 </body>

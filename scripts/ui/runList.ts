@@ -1,6 +1,6 @@
 /**
  * The runs `lab list` shows, for the console: research runs, newest first, filtered by status,
- * task or model, one page at a time. Filters are checked by `lab list`'s own schema (same rules,
+ * task, model or benchmark, one page at a time. Filters are checked by `lab list`'s own schema (same rules,
  * same messages) and turned into the same visibility query (`runListQuery`).
  */
 import type { Client } from '@temporalio/client';
@@ -14,20 +14,25 @@ export interface RunFilters {
   status?: ListStatus;
   task?: string;
   model?: string;
+  /** Runs of one benchmark's items (`lab list --benchmark`). */
+  benchmark?: string;
 }
 
 export const PAGE_SIZE = 50;
 /** As `lab list`: the dev server does not list by start time, so this many are read and sorted. */
 const SCAN_LIMIT = 10_000;
 
+/** The query parameters the runs page filters by, as `lab list`'s flags. */
+export const FILTER_NAMES = ['status', 'task', 'model', 'benchmark'] as const;
+
 /** Validates filters given as query parameters; throws an Error with `lab list`'s message. */
 export function parseFilters(params: URLSearchParams): RunFilters {
   const raw: Record<string, string> = {};
-  for (const key of ['status', 'task', 'model']) if (params.get(key)) raw[key] = params.get(key)!;
+  for (const key of FILTER_NAMES) if (params.get(key)) raw[key] = params.get(key)!;
   const checked = listCommand.schema.safeParse(raw);
   if (!checked.success) throw new Error(checked.error.issues[0].message);
-  const { status, task, model } = checked.data;
-  return { ...(status ? { status } : {}), ...(task ? { task } : {}), ...(model ? { model } : {}) };
+  const { status, task, model, benchmark } = checked.data;
+  return { ...(status ? { status } : {}), ...(task ? { task } : {}), ...(model ? { model } : {}), ...(benchmark ? { benchmark } : {}) };
 }
 
 export interface RunPage {

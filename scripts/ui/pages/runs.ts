@@ -14,9 +14,12 @@ export interface RunsPageInput {
 }
 
 export function runsPage({ filters, typed, list, error, temporalLink }: RunsPageInput): string {
+  // The server gives back what was typed for status, task and model; the benchmark comes from the filters.
+  const shown = { ...typed, benchmark: typed.benchmark ?? filters.benchmark ?? '' };
   const body = [
     '<h2>Runs</h2>',
-    filterForm(typed),
+    filters.benchmark ? `<p class="bench-filter">research runs of benchmark <a href="/benchmarks/${encodeURIComponent(filters.benchmark)}">${escapeHtml(filters.benchmark)}</a></p>` : '',
+    filterForm(shown),
     error ? notice('error', error) : '',
     list ? runTable(list, temporalLink) : '',
     list ? pager(list, filters) : '',
@@ -34,6 +37,7 @@ function filterForm(typed: Record<string, string>): string {
 <label>status <select name="status">${options}</select></label>
 ${text('task', 'task')}
 ${text('model', 'model')}
+${text('benchmark', 'benchmark')}
 <button type="submit">filter</button> <a href="/">clear</a>
 </form>`;
 }
