@@ -44,7 +44,7 @@ describe('console building blocks (pure)', () => {
       { line: 9, column: 0, text: '1', reason: 'past the end' },
     ]);
     expect(html).toBe(
-      '<pre class="doc"># &lt;Title&gt;\nWe reach 0.91 and <mark title="in no measured file">0.91</mark> again.\nOnly <mark title="a &quot;typed&quot; &lt;file&gt;">12.5%</mark> here.</pre>',
+      '<div class="doc"><h1>&lt;Title&gt;</h1>\n<p>We reach 0.91 and <mark class="flag" title="in no measured file" data-finding="document:2:18">0.91</mark> again.\nOnly <mark class="flag" title="a &quot;typed&quot; &lt;file&gt;" data-finding="document:3:0">12.5%</mark> here.</p>\n</div>',
     );
     expect(unplaced.map((m) => m.text)).toEqual(['7.7', '1']);
   });
@@ -193,7 +193,7 @@ describe('lab ui in a browser', () => {
     await page.click(`tr[data-run-id="${runs.approve}"] a[href^="/runs/"]`);
     expect(new URL(page.url()).pathname).toBe(`/runs/${runs.approve}`);
     await expect(page.locator('.gate h3').first().textContent()).resolves.toBe('Waiting for review: idea');
-    await expect(page.locator('.gate pre.doc').textContent()).resolves.toContain(`# ${IDEA_TITLE}`);
+    await expect(page.locator('.gate .doc h1').textContent()).resolves.toBe(IDEA_TITLE);
     expect(await page.evaluate(() => (window as unknown as { __labXss?: number }).__labXss)).toBeUndefined();
     await expect(page.locator('tr[data-stage="idea"] .stage-status').textContent()).resolves.toBe('awaiting_review');
     await shot(page, '2-gate-idea');
@@ -249,7 +249,7 @@ describe('lab ui in a browser', () => {
       60_000,
       500,
     );
-    await expect(page.locator('.gate pre.doc').textContent()).resolves.toContain(REVISED_TITLE);
+    await expect(page.locator('.gate .doc').textContent()).resolves.toContain(REVISED_TITLE);
     await expect(page.locator('table.decisions tr.decision td.by').allTextContents()).resolves.toEqual([`${DECIDER} (lab ui)`]);
     await shot(page, '4-revised-gate-moved');
 

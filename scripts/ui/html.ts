@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { BENCH_STYLE } from './styles/bench.js';
+import { DOCUMENT_STYLE } from './styles/document.js';
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
@@ -40,7 +41,7 @@ mark { background: #ffd54f; cursor: help; }
 .muted { color: #666; }
 form.filters { margin-bottom: .75rem; }
 nav.pages a, nav.pages span { margin-right: .75rem; }
-${BENCH_STYLE}`;
+${BENCH_STYLE}${DOCUMENT_STYLE}`;
 
 /** Reloads the page while the run or list can still change, unless the reader is typing a decision. */
 const REFRESH_SCRIPT = `
