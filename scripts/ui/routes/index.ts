@@ -2,6 +2,7 @@
 import { BENCHMARK_ROUTES } from './benchmarks.js';
 import { COMPETITION_ROUTES } from './competitions.js';
 import { ENV_ROUTES } from './envs.js';
+import { runFileRoute } from './files.js';
 import type { UiRoute } from './types.js';
 
-export const ROUTES: UiRoute[] = [...BENCHMARK_ROUTES, ...COMPETITION_ROUTES, ...ENV_ROUTES];
+export const ROUTES: UiRoute[] = [...BENCHMARK_ROUTES, ...COMPETITION_ROUTES, ...ENV_ROUTES, runFileRoute];
