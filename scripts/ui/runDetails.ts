@@ -12,6 +12,7 @@ import { STAGES, type StageName } from '../../common/stages.js';
 import { workflowType } from '../lib/client.js';
 import { viewOtherWorkflow } from '../lib/otherWorkflows.js';
 import { viewRun, type RunView } from '../lib/runs.js';
+import { loadRunArtifacts, NO_RUN_ARTIFACTS, type RunArtifacts } from './runArtifacts.js';
 import { flaggedClaims, type ProvenanceFindings } from './provenance.js';
 import { gateDecisions, type RecordedDecision } from '../lib/gateDecisions.js';
 import { experimentTimeline, type ExperimentTimeline } from './experimentSteps.js';
@@ -41,6 +42,8 @@ export interface RunDetails {
   decisions?: RecordedDecision[];
   /** The experiment's finished steps, from its transcript. */
   experiment: ExperimentTimeline;
+  /** The run's files (for figures), citation reports and result CSVs. */
+  artifacts: RunArtifacts;
 }
 
 /** Another lab workflow's id (a benchmark, a review, an experiment child): what `lab status` says about it. */
@@ -70,12 +73,13 @@ export async function loadRunDetails(client: Client, store: ArtifactStore, runId
     }),
   );
   const valid = isValidRunId(runId);
-  const [provenance, decisions, experiment] = await Promise.all([
+  const [provenance, decisions, experiment, artifacts] = await Promise.all([
     valid ? flaggedClaims(store, runId) : ({ state: 'none' } as const),
     gateDecisions(client, runId).catch(() => undefined),
     valid ? experimentTimeline(store, runId) : ({ state: 'none' } as const),
+    valid ? loadRunArtifacts(store, runId) : NO_RUN_ARTIFACTS,
   ]);
-  return { view, documents, provenance, decisions, experiment };
+  return { view, documents, provenance, decisions, experiment, artifacts };
 }
 
 /**

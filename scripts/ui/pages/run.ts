@@ -1,14 +1,14 @@
 /**
  * The run page (`/runs/<id>`): what `lab status` prints (stages with status, working time, LLM
- * calls, tokens, cost, checks; totals; pending gate) as HTML, the gate's decision form, and each
- * stage's document with the paper's flagged numbers marked.
+ * calls, tokens, cost, checks; totals; pending gate) as HTML, the gate's decision form, each
+ * stage's document rendered with its flagged numbers and citations marked (documentSection.ts),
+ * and the result CSVs as tables.
  */
 import { ZERO_USAGE, type StageProgress } from '../../../common/schemas.js';
 import { asClosed, decisionCommands, displayStatus, endedEarly, formatActive, formatChecks, formatMs, formatUsage, stageWorkMs, stagesFromMemo, workerWaitLines } from '../../lib/format.js';
 import type { RunView } from '../../lib/runs.js';
-import { renderDocument, type NumberMark } from '../document.js';
+import { documentSection, resultTablesSection } from '../documentSection.js';
 import { escapeHtml, notice, page } from '../html.js';
-import type { FlaggedClaim } from '../provenance.js';
 import type { RunDetails, StageDocument } from '../runDetails.js';
 
 export interface RunPageInput {
@@ -24,19 +24,19 @@ export interface RunPageInput {
 }
 
 export function runPage(input: RunPageInput): string {
-  const { view, documents, provenance } = input.details;
+  const { view, documents } = input.details;
   const nowMs = input.nowMs ?? Date.now();
-  const flagged = provenance.state === 'ok' ? provenance.flagged : [];
   const body = [
     `<h2>Run <code>${escapeHtml(view.runId)}</code></h2>`,
     input.message ? notice(input.message.kind, input.message.text) : '',
     summary(view, input.temporalLink, nowMs),
     stageTable(view, nowMs),
-    gateBox(input, documents.find((d) => d.atGate), flagged),
+    gateBox(input, documents.find((d) => d.atGate)),
     decisionsSection(input.details),
     experimentSection(input.details),
     integrity(input.details),
-    ...documents.filter((d) => !d.atGate).map((d) => documentSection(d, flagged)),
+    ...documents.filter((d) => !d.atGate).map((d) => documentSection(d, input.details)),
+    resultTablesSection(input.details),
   ].join('\n');
   // An open run changes by itself (and a gate can be decided elsewhere): reload while it is open. Not an
   // answer to a refused decision (a POST): reloading it would post again, and the message would go.
@@ -114,7 +114,7 @@ ${rows.join('\n')}
 }
 
 /** The open gate: its document, and approve / revise / reject naming the gate (stage and revision) shown. */
-function gateBox(input: RunPageInput, doc: StageDocument | undefined, flagged: FlaggedClaim[]): string {
+function gateBox(input: RunPageInput, doc: StageDocument | undefined): string {
   const { view } = input.details;
   const g = view.progress?.pendingGate;
   if (!g || view.execution !== 'RUNNING') return '';
@@ -135,7 +135,7 @@ ${input.decisions.tokenRemembered ? '' : '<label>token (printed by lab ui at sta
   return `<section class="gate">
 ${heading}
 ${form}
-${doc ? documentSection(doc, flagged) : ''}
+${doc ? documentSection(doc, input.details) : ''}
 </section>`;
 }
 
@@ -182,15 +182,4 @@ function integrity({ provenance }: RunDetails): string {
   return `<h3>Integrity check</h3>
 <p>${provenance.checked} number${provenance.checked === 1 ? '' : 's'} examined, ${provenance.results} result claim${provenance.results === 1 ? '' : 's'}, ${provenance.flagged.length} flagged${provenance.flagged.length ? ' (marked in the documents below)' : ''}</p>
 ${rows.length ? `<table class="flagged"><thead><tr><th>where</th><th>number</th><th>why</th></tr></thead><tbody>${rows.join('')}</tbody></table>` : ''}`;
-}
-
-function documentSection(doc: StageDocument, flagged: FlaggedClaim[]): string {
-  const title = `<h3 id="doc-${escapeHtml(doc.stage)}">${escapeHtml(doc.stage)} <span class="muted">${escapeHtml(doc.path)}</span></h3>`;
-  if (doc.text === undefined) return `${title}<p>could not read it: ${escapeHtml(doc.error ?? 'unknown error')}</p>`;
-  const marks: NumberMark[] = flagged.filter((f) => f.document === doc.document);
-  const rendered = renderDocument(doc.text, marks);
-  const unplaced = rendered.unplaced.length
-    ? `<p class="muted">not found where the check saw them (the document changed since): ${rendered.unplaced.map((m) => `${escapeHtml(m.text)} at line ${m.line}`).join(', ')}</p>`
-    : '';
-  return `<section class="document" data-stage="${escapeHtml(doc.stage)}">${title}${rendered.html}${doc.truncated ? '<p class="muted">(cut at 1 MB; the whole file is in the run folder)</p>' : ''}${unplaced}</section>`;
 }
