@@ -41,6 +41,12 @@ mark { background: #ffd54f; cursor: help; }
 .muted { color: #666; }
 form.filters { margin-bottom: .75rem; }
 nav.pages a, nav.pages span { margin-right: .75rem; }
+ol.timeline { list-style: none; padding-left: 0; border-left: 3px solid #ddd; margin-left: .5rem; }
+ol.timeline li.step { padding: .25rem .75rem; margin: .25rem 0; border-left: 3px solid #81c784; margin-left: -3px; }
+ol.timeline li.step.failed { border-left-color: #e57373; }
+ol.timeline .step-no { font-weight: 600; font-variant-numeric: tabular-nums; }
+ol.timeline .step-exit, ol.timeline .step-duration { color: #555; margin-left: .5rem; }
+pre.step-output { white-space: pre-wrap; background: #f5f5f5; padding: .5rem; max-height: 16rem; overflow: auto; }
 ${BENCH_STYLE}${DOCUMENT_STYLE}`;
 
 /** Reloads the page while the run or list can still change, unless the reader is typing a decision. */
