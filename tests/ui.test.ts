@@ -1,10 +1,12 @@
 /**
- * The web console (issue 16, first slice) in a real browser: `lab ui` as a real process against a
- * dev server and in-process workers with a scripted LLM, driven by playwright-core with Debian's
- * Chromium (headless). It finds a gated run in the list, opens it, reads the idea (escaped: the
- * scripted idea carries HTML), approves it with the printed token, revises another with feedback
- * and sees its gate move, gets the CLI's own line for a decision that lost the race, and sees the
- * paper's unsupported number marked. Screenshots go to the test's temp folder (printed).
+ * The web console (issue 16) in a real browser: `lab ui` as a real process against a dev server
+ * (with its own Temporal UI) and in-process workers with a scripted LLM, driven by playwright-core
+ * with Debian's Chromium (headless). It finds a gated run in the list, opens it, reads the rendered
+ * idea (the scripted idea carries HTML: shown as text), approves it with the printed token, revises
+ * another with feedback and sees its gate move, gets the CLI's own line for a decision that lost
+ * the race, sees who decided (the console's name and a CLI reviewer's) from the run's history, and
+ * on a finished run the paper's unsupported number marked, the experiment's step timeline, and the
+ * run's stage activities in the Temporal UI. Screenshots go to the test's temp folder (printed).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -299,11 +301,13 @@ describe('lab ui in a browser', () => {
     const temporal = await context.newPage();
     await temporal.goto(await page.locator('a.temporal').getAttribute('href') as string);
     await temporal.getByText('Event History').first().click();
-    await temporal.getByText('runStage').first().waitFor({ timeout: 30_000 });
-    const history = await temporal.locator('body').innerText();
-    // Each stage is a runStage activity labelled with its stage; the experiment is a child workflow.
-    for (const stage of ['idea', 'literature', 'proposal', 'paper']) expect(history, stage).toContain(`${stage} with ${model()}`);
-    expect(history).toContain(`experiment of ${runs.finished} with ${model()}`);
+    // Each stage is a runStage activity labelled with its stage; the experiment is a child workflow. The UI renders the events as they load.
+    const expected = [...['idea', 'literature', 'proposal', 'paper'].map((stage) => `${stage} with ${model()}`), `experiment of ${runs.finished} with ${model()}`];
+    const missing = async () => {
+      const history = await temporal.locator('body').innerText();
+      return history.includes('runStage') ? expected.filter((e) => !history.includes(e)) : expected;
+    };
+    await expect.poll(missing, { timeout: 30_000, interval: 500 }).toEqual([]);
     await shot(temporal, '7-temporal-ui-history');
     await temporal.close();
     // Its experiment is a workflow of its own: the console says what `lab status` says about it.
