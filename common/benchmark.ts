@@ -12,8 +12,14 @@ export const BENCH_MODES = ['stepwise', 'end-to-end', 'judge-only', 'competition
 export type BenchMode = (typeof BENCH_MODES)[number];
 
 export const benchmarkInputSchema = z.object({
-  /** The task set as given to `lab bench --tasks` (names, globs, filters); resolved on a worker. */
+  /** The task set as given to `lab bench --tasks` (names, globs, filters); resolved on a worker unless `storedTasks` carries it. */
   tasks: z.string().min(1),
+  /**
+   * The task set as the CLI resolved it, each task's text put in the store: the workers need not
+   * have the tasks (a folder only on the CLI's host, tasks imported there). Not for competitions,
+   * whose data and hidden splits live with the workers.
+   */
+  storedTasks: z.array(z.object({ name: z.string().min(1), ref: artifactRefSchema })).min(1).max(5000).optional(),
   mode: z.enum(BENCH_MODES),
   /** Agent model specs (not used in judge-only mode, where the agents are the outputs' authors). */
   agents: z.array(z.string().min(1)).default([]),

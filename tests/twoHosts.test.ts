@@ -10,7 +10,9 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BenchResult } from '../common/benchmark.js';
 import type { ResearchRunResult } from '../common/schemas.js';
+import { PROJECT_ROOT } from '../scripts/lib/paths.js';
 import { spawnDevServer, waitForPort } from '../scripts/lib/devServer.js';
 import { FakeLlmServer } from './fakes/fakeLlmServer.js';
 import { scriptedReply } from './fakes/recordedOutputs.js';
@@ -132,12 +134,17 @@ describe('two hosts, one store', () => {
     expect(existsSync(path.join(hosts.research, '.lab', 'uploads'))).toBe(true);
   }, 120_000);
 
-  it('a 3-task benchmark with reviews completes, and lab report reads it from the CLI folder', async () => {
-    const tasks = 'calibration-under-shift,small-lm-data-efficiency,reproducible-ml-pipelines';
+  it('a 3-task benchmark with reviews completes, one of its tasks a folder only the CLI has, and lab report reads it from the CLI folder', async () => {
+    // A task folder on the CLI's host only, named relative to its folder: it reaches the workers through the store.
+    const cliOnly = path.join(hosts.cli, 'my-tasks', 'cli-only-task');
+    mkdirSync(cliOnly, { recursive: true });
+    writeFileSync(path.join(cliOnly, 'task.md'), readFileSync(path.join(PROJECT_ROOT, 'tasks', 'examples', 'calibration-under-shift', 'task.md'), 'utf8').replace(/^# .*/, '# Calibration under shift, asked from the CLI host only'));
+    const tasks = 'small-lm-data-efficiency,reproducible-ml-pipelines,./my-tasks/cli-only-task';
     const started = await lab('bench', '--tasks', tasks, '--agent', model, '--judge', model, '--stages', 'idea', '--reviews', 'idea', '--detach', '--json');
     expect(started.code, started.stderr).toBe(0);
     const benchId = JSON.parse(started.stdout).benchId;
-    await client.workflow.getHandle(benchId).result();
+    const result = (await client.workflow.getHandle(benchId).result()) as BenchResult;
+    expect(result, JSON.stringify(result.failures)).toMatchObject({ total: 3, done: 3, failed: 0 });
     const report = await lab('report', benchId, '--json', '--out', 'report');
     expect(report.code, report.stderr).toBe(0);
     const body = JSON.parse(report.stdout);

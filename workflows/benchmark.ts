@@ -224,6 +224,7 @@ async function prepare(benchId: string, input: BenchmarkConfig): Promise<Prepare
     reviews: input.reviews,
     outputs: input.outputs,
     ...(input.outputsUpload ? { outputsUpload: input.outputsUpload } : {}),
+    ...(input.storedTasks ? { storedTasks: input.storedTasks } : {}),
   });
 }
 

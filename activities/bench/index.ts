@@ -9,6 +9,7 @@ import type { ReviewKind } from '../../common/reviews.js';
 import type { ArtifactStore } from '../artifacts.js';
 import { TaskError } from '../tasks.js';
 import { selectTasks } from '../taskSets.js';
+import { storeTaskTexts } from './taskTexts.js';
 import { selectCompetitions } from './competitions.js';
 import { findOutputs, OutputsError } from './outputs.js';
 import path from 'node:path';
@@ -25,22 +26,14 @@ export interface PrepareBenchmarkInput {
   outputs?: string;
   /** The outputs folder uploaded through the store by the CLI; `outputs` then only names it. */
   outputsUpload?: ArtifactRef;
+  /** The tasks the CLI resolved and stored: used as they are, not resolved again here. */
+  storedTasks?: Array<{ name: string; ref: ArtifactRef }>;
 }
 
 export function createBenchActivities({ store }: { store: ArtifactStore }) {
   return {
     async prepareBenchmark(input: PrepareBenchmarkInput): Promise<PreparedBench> {
-      let tasks;
-      try {
-        tasks = input.mode === 'competition' ? await selectCompetitions(input.tasks) : await selectTasks(input.tasks);
-      } catch (err) {
-        // A task set that matches nothing, or a bad task file, will not heal by retrying.
-        if (err instanceof TaskError) throw ApplicationFailure.nonRetryable(err.message, 'InvalidInput');
-        throw err;
-      }
-      const stored = [];
-      // Competition runs store their own task text when they set up their workspace; this copy is the benchmark's record.
-      for (const task of tasks) stored.push({ name: task.name, ref: await store.put(input.benchId, `tasks/${task.name}.md`, task.content) });
+      const stored = input.storedTasks && input.mode !== 'competition' ? input.storedTasks : await storeTaskSet(store, input);
       if (input.mode !== 'judge-only') return { tasks: stored, agents: input.agents, missing: [] };
 
       let outputs;
@@ -67,3 +60,17 @@ export function createBenchActivities({ store }: { store: ArtifactStore }) {
 }
 
 export type BenchActivities = ReturnType<typeof createBenchActivities>;
+
+/** Resolves the task set on this worker and stores each task's text under the benchmark. */
+async function storeTaskSet(store: ArtifactStore, input: PrepareBenchmarkInput): Promise<Array<{ name: string; ref: ArtifactRef }>> {
+  let tasks;
+  try {
+    tasks = input.mode === 'competition' ? await selectCompetitions(input.tasks) : await selectTasks(input.tasks);
+  } catch (err) {
+    // A task set that matches nothing, or a bad task file, will not heal by retrying.
+    if (err instanceof TaskError) throw ApplicationFailure.nonRetryable(err.message, 'InvalidInput');
+    throw err;
+  }
+  // Competition runs store their own task text when they set up their workspace; this copy is the benchmark's record.
+  return storeTaskTexts(store, input.benchId, tasks);
+}

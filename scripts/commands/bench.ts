@@ -10,7 +10,8 @@ import { z } from 'zod';
 import { unenforceableBudget } from '../../activities/llm/prices.js';
 import { selectCompetitions } from '../../activities/bench/competitions.js';
 import { selectTasks } from '../../activities/taskSets.js';
-import { TaskError } from '../../activities/tasks.js';
+import { TaskError, type LoadedTask } from '../../activities/tasks.js';
+import { storeTaskTexts } from '../../activities/bench/taskTexts.js';
 import { defaultReviews, type BenchmarkInput, type BenchMode } from '../../common/benchmark.js';
 import { isEmbeddedJudge, uncalibratedJudgeRefusal } from '../../common/judgeCalibration.js';
 import { AUTO_MODEL, isAutoModel, parseModelSpec } from '../../common/modelSpec.js';
@@ -204,10 +205,13 @@ export const benchCommand = defineCommand({
         ? { mode: 'competition', stages: [] }
         : (a.stages ?? benchStages('idea,proposal'));
     const reviews = a.reviews ?? (mode === 'judge-only' ? ['idea', 'proposal'] as ReviewKind[] : defaultReviews(mode, stages));
-    // Check the task set here too, for a quick answer; the worker resolves it again where the tasks live.
+    // Resolved here: research tasks go to the workers through the store (they may not have them);
+    // competitions are resolved again on a worker, where their data and hidden splits live.
     let taskCount: number;
+    let tasks: LoadedTask[] = [];
     try {
-      taskCount = (mode === 'competition' ? await selectCompetitions(a.tasks!) : await selectTasks(a.tasks!)).length;
+      if (mode === 'competition') taskCount = (await selectCompetitions(a.tasks!)).length;
+      else taskCount = (tasks = await selectTasks(a.tasks!)).length;
     } catch (err) {
       if (err instanceof TaskError) throw new CliError(err.message, 2);
       throw err;
@@ -229,6 +233,7 @@ export const benchCommand = defineCommand({
       if (await benchExists(client, benchId)) throw new CliError(`a workflow with id "${benchId}" already exists; choose another --id (or lab bench resume ${benchId})`, 2);
       // The workers may be on other hosts: the outputs go to them through the store.
       if (a.outputs) input.outputsUpload = (await uploadForWorkers(cliStore(), benchId, a.outputs, a.json)).manifest;
+      if (tasks.length) input.storedTasks = await storeTaskTexts(cliStore(), benchId, tasks);
       await startBench(client, benchId, input);
       if (!a.json) {
         print(`started benchmark ${benchId}`);
