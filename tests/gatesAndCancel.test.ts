@@ -75,7 +75,7 @@ describe('a decision names the gate it answers', () => {
     const late = await lab('approve', runId, '--stage', 'idea');
     expect(late.code).toBe(1);
     expect(late.stderr.trim()).toBe(
-      `lab approve: run "${runId}": no stage is waiting for review in this run (you named idea; the open gate is proposal, revision 0)`,
+      `lab approve: run "${runId}": the gate you named (idea) is not open; the open gate is proposal, revision 0`,
     );
     expect((await handle(runId).query<RunProgress>('progress')).pendingGate?.stage).toBe('proposal');
 
@@ -87,7 +87,7 @@ describe('a decision names the gate it answers', () => {
     expect(shown.stdout).toContain(`decide:    lab approve ${runId} --stage proposal --revision 1 | lab revise ${runId} --stage proposal --revision 1 --feedback "..."`);
     const stale = await lab('reject', runId, '--stage', 'proposal', '--revision', '0');
     expect(stale.code).toBe(1);
-    expect(stale.stderr.trim()).toMatch(/no stage is waiting for review in this run \(you named proposal, revision 0; the open gate is proposal, revision 1\)$/);
+    expect(stale.stderr.trim()).toMatch(/the gate you named \(proposal, revision 0\) is not open; the open gate is proposal, revision 1$/);
     const approved = await lab('approve', runId, '--stage', 'proposal', '--revision', '1', '--json');
     expect(approved.code, approved.stderr).toBe(0);
     expect(JSON.parse(approved.stdout)).toMatchObject({ runId, stage: 'proposal', action: 'approve', gate: { stage: 'proposal', revision: 1 } });

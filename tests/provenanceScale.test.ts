@@ -76,6 +76,14 @@ describe('provenance at scale', () => {
     expect(report.findings.filter((f) => f.verdict === 'unsupported').map((f) => f.text)).toEqual(['412.5%']);
   });
 
+  it('a paper with a 120,000-row results table (5 MB) is checked: no RangeError from its number of findings', () => {
+    const rows = Array.from({ length: 120_000 }, (_, i) => `| m${i} | 0.${i % 1000} | 0.${(i * 7) % 1000} |`);
+    const longPaper = ['## Results', '', '| method | acc | f1 |', '|---|---|---|', ...rows].join('\n');
+    const report = checkDocuments({ documents: { 'paper.md': longPaper }, sources: [{ file: 'results/metrics.json', content: '{"acc": 0.5}', as: 'measured' }] });
+    expect(report.status).toBe('ok');
+    expect(report.findings.length).toBeGreaterThan(120_000);
+  }, 120_000);
+
   it('a source of 1,000,000 numbers is indexed and checked against a paper in under 2 s (figure printed), through the paper stage writer', async () => {
     const content = bigResults(1_000_000);
     const ref = await store.put('prov-scale', 'results/metrics.json', content, 'application/json');

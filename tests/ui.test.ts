@@ -20,6 +20,8 @@ import { listCommand } from '../scripts/commands/list.js';
 import { prepareRun, startRun } from '../scripts/lib/runs.js';
 import { PROJECT_ROOT } from '../scripts/lib/paths.js';
 import { tokenMatches } from '../scripts/ui/decisionToken.js';
+import { startConsoleServer } from '../scripts/ui/server.js';
+import { Client, Connection } from '@temporalio/client';
 import { renderDocument } from '../scripts/ui/document.js';
 import { parseTranscript } from '../activities/experiment/transcript.js';
 import { escapeHtml } from '../scripts/ui/html.js';
@@ -260,7 +262,7 @@ describe('lab ui in a browser', () => {
     const cli = await runLab(['approve', runs.revise, '--stage', 'idea', '--revision', '0'], labEnv());
     expect(cli.code).toBe(1);
     expect(line).toBe(`approve refused: ${cli.stderr.trim().replace(/^lab approve: /, '')}`);
-    expect(line).toContain('(you named idea, revision 0; the open gate is idea, revision 1)');
+    expect(line).toContain('the gate you named (idea, revision 0) is not open; the open gate is idea, revision 1');
     await expect(stale.locator('textarea[name="feedback"]').inputValue()).resolves.toBe('Looks fine to me.');
     await shot(stale, '5-stale-decision-refused');
     // A decision from the CLI is recorded under LAB_REVIEWER, beside the console's.
@@ -327,6 +329,16 @@ describe('lab ui in a browser', () => {
     const refused = await fetch(`${readOnly.url}/runs/${gated}/decide`, { method: 'POST', body: new URLSearchParams({ action: 'approve', stage: 'idea', revision: '0', token }) });
     expect(refused.status).toBe(403);
     expect(await refused.text()).toContain('decision refused: this console is read-only (start it with lab ui --allow-decisions)');
+
+    // The console started with decisions: a revise without feedback is refused in words; a repeated filter counts with its last value, as lab list's does.
+    const blank = await fetch(`${consoleUrl}/runs/${gated}/decide`, { method: 'POST', body: new URLSearchParams({ action: 'revise', stage: 'idea', revision: '0', feedback: '  ', token }) });
+    expect(blank.status).toBe(400);
+    expect(await blank.text()).toContain('revise needs feedback: say what to change in the feedback box');
+    const repeated = await fetch(`${consoleUrl}/?status=bogus&status=completed`);
+    expect(repeated.status).toBe(200);
+    const control = await fetch(`${consoleUrl}/runs/a%00b`);
+    expect(control.status).toBe(400);
+    expect(await control.text()).toContain('&quot;a\\u0000b&quot; is not a run id');
     await s.env.client.workflow.getHandle(gated).terminate('ui test: done with it');
 
     const [taken, badPort] = await Promise.all([runLab(['ui', '--port', String(port)], labEnv()), runLab(['ui', '--port', 'http'], labEnv())]);
@@ -338,6 +350,31 @@ describe('lab ui in a browser', () => {
     expect(await stopConsole(readOnly.child)).toBe(0);
     expect(readOnly.stderr()).toContain('lab ui: stopping (SIGTERM)');
   });
+
+  it('a Temporal that stops answering is one line on every page, within seconds, and the console keeps serving', async () => {
+    const deadPort = await freePort();
+    const connection = await Connection.lazy({ address: `127.0.0.1:${deadPort}` });
+    const unreachable = await startConsoleServer({
+      client: new Client({ connection }),
+      store: s.lab.store,
+      host: '127.0.0.1',
+      port: 0,
+      temporalUnreachable: (detail) => `cannot reach Temporal at 127.0.0.1:${deadPort} (${detail})`,
+    });
+    try {
+      for (const at of ['/', `/runs/${runs.finished}`, '/benchmarks']) {
+        const t = Date.now();
+        const r = await fetch(`${unreachable.url}${at}`);
+        expect(r.status, at).toBe(503);
+        expect(await r.text(), at).toContain(`cannot reach Temporal at 127.0.0.1:${deadPort}`);
+        expect(Date.now() - t, at).toBeLessThan(15_000);
+      }
+      expect((await fetch(`${unreachable.url}/health`)).status).toBe(200);
+    } finally {
+      await unreachable.close();
+      await connection.close();
+    }
+  }, 60_000);
 
   it('pages through 1,000 runs (the list page load time is printed: issue 16 asks under 1 s)', async () => {
     const many = 1000;

@@ -411,7 +411,7 @@ class RunState {
       }
       if (named.stage !== gate.stage || (named.revision !== undefined && named.revision !== gate.revisionsUsed)) {
         const open: GateRef = { stage: gate.stage, revision: gate.revisionsUsed };
-        throw new Error(`${NO_GATE_WAITING} (you named ${describeGate(named)}; the open gate is ${describeGate(open)})`);
+        throw new Error(`the gate you named (${describeGate(named)}) is not open; the open gate is ${describeGate(open)}`);
       }
     }
     const parsed = reviewDecisionSchema.safeParse(raw);

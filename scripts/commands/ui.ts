@@ -45,6 +45,7 @@ export const uiCommand = defineCommand({
         decisionToken: token,
         decider: a['token-name'] ?? reviewerName(),
         temporalLink: (runId) => (uiBaseUrl() ? runLink(runId) : undefined),
+        temporalUnreachable: (detail) => `cannot reach Temporal at ${address} (${detail}); is \`lab server\` (or your cluster) running? The console keeps serving and reconnects by itself`,
         log: (line) => process.stderr.write(`${line}\n`),
       });
     } catch (err) {

@@ -166,7 +166,9 @@ export function stagesFromMemo(view: RunView): StageProgress[] {
     const done = view.memo.completed[stage];
     if (done) return { stage, status: 'done', runs: 1, usage: done.usage, artifact: done.artifact, model: done.model };
     if (stage === view.stage && view.execution !== 'COMPLETED') {
-      return { stage, status: view.execution === 'RUNNING' ? 'running' : 'failed', runs: 0, usage: ZERO_USAGE };
+      // The run's search attributes say when its current stage waits at its gate.
+      const open = view.status === 'awaiting_review' ? 'awaiting_review' : 'running';
+      return { stage, status: view.execution === 'RUNNING' ? open : 'failed', runs: 0, usage: ZERO_USAGE };
     }
     return { stage, status: view.execution === 'RUNNING' ? 'pending' : 'skipped', runs: 0, usage: ZERO_USAGE };
   });

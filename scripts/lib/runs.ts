@@ -363,9 +363,13 @@ export function explainReviewFailure(err: unknown, runId: string, timeoutMs: num
   if (/aborted by closing workflow|workflow execution already completed|workflow.*(is|was) (closed|completed)/i.test(message)) {
     return `run "${runId}": ${NO_GATE_WAITING} (the run has ended)`;
   }
-  if (/deadline/i.test((err as Error)?.message ?? '')) return `no worker answered within ${timeoutMs / 1000}s; is \`lab worker\` running?`;
+  // Temporal holds an update no worker has taken yet and hands it to the run when a worker picks it up.
+  if (/deadline/i.test((err as Error)?.message ?? '')) return `${NOT_APPLIED_YET} within ${timeoutMs / 1000}s: the server holds the decision and the run takes it when a worker picks the run up (lost if the server restarts first); is \`lab worker\` running? \`lab status ${runId}\` shows whether it is still at the gate`;
   return `run "${runId}": ${message}`;
 }
+
+/** The start of the line for a decision no worker has taken yet (it may still be applied). */
+export const NOT_APPLIED_YET = 'not applied yet: no worker answered';
 
 const RESUMABLE = new Set(['FAILED', 'CANCELLED', 'TERMINATED', 'TIMED_OUT']);
 

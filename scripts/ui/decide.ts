@@ -7,7 +7,7 @@ import type { Client } from '@temporalio/client';
 import { reviewDecisionSchema, type ReviewDecision } from '../../common/schemas.js';
 import { STAGES, type StageName } from '../../common/stages.js';
 import { CliError } from '../lib/client.js';
-import { sendReview } from '../lib/runs.js';
+import { NOT_APPLIED_YET, sendReview } from '../lib/runs.js';
 
 export type DecisionResult =
   | { ok: true; line: string }
@@ -26,6 +26,7 @@ export async function decideFromForm(client: Client, runId: string, form: URLSea
     return { ok: false, why: 'invalid', line: 'the form does not name the gate it decides (stage and revision); reload the page' };
   }
   const feedback = (form.get('feedback') ?? '').trim();
+  if (action === 'revise' && !feedback) return { ok: false, why: 'invalid', line: 'revise needs feedback: say what to change in the feedback box' };
   const checked = reviewDecisionSchema.safeParse({ action, ...(feedback ? { feedback } : {}), by: decider });
   if (!checked.success) return { ok: false, why: 'invalid', line: `${action}: ${checked.error.issues[0].message}` };
   const decision: ReviewDecision = checked.data;
@@ -35,7 +36,8 @@ export async function decideFromForm(client: Client, runId: string, form: URLSea
     return { ok: true, line: `${outcome.action} ${outcome.stage}: ${outcome.next}` };
   } catch (err) {
     // The CLI prints `lab <action>: <message>`; the page says which decision it was the same way.
-    if (err instanceof CliError) return { ok: false, why: /no worker answered/.test(err.message) ? 'unavailable' : 'refused', line: `${action} refused: ${err.message}` };
+    if (err instanceof CliError && err.message.startsWith(NOT_APPLIED_YET)) return { ok: false, why: 'unavailable', line: `${action} ${err.message}` };
+    if (err instanceof CliError) return { ok: false, why: 'refused', line: `${action} refused: ${err.message}` };
     return { ok: false, why: 'unavailable', line: `${action} failed: ${(err as Error).message.split('\n')[0]}` };
   }
 }

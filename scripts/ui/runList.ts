@@ -28,7 +28,11 @@ export const FILTER_NAMES = ['status', 'task', 'model', 'benchmark'] as const;
 /** Validates filters given as query parameters; throws an Error with `lab list`'s message. */
 export function parseFilters(params: URLSearchParams): RunFilters {
   const raw: Record<string, string> = {};
-  for (const key of FILTER_NAMES) if (params.get(key)) raw[key] = params.get(key)!;
+  // A repeated filter counts with its last value, as `lab list --status a --status b` does.
+  for (const key of FILTER_NAMES) {
+    const value = params.getAll(key).at(-1);
+    if (value) raw[key] = value;
+  }
   const checked = listCommand.schema.safeParse(raw);
   if (!checked.success) throw new Error(checked.error.issues[0].message);
   const { status, task, model, benchmark } = checked.data;

@@ -37,6 +37,8 @@ export interface ConsoleOptions {
   decider?: string;
   /** The run in the Temporal UI, when its address is known. */
   temporalLink?: (runId: string) => string | undefined;
+  /** Where Temporal is, for the line a page shows when it cannot be reached (`lab list`'s words). */
+  temporalUnreachable?: (detail: string) => string;
   /** Unexpected errors (the page says "internal error"; the detail goes here). */
   log?: (line: string) => void;
 }
@@ -50,6 +52,7 @@ export interface ConsoleServer {
 /** Form bodies are a few fields and some feedback text. */
 const MAX_FORM_BYTES = 64 * 1024;
 const NOTICE_TTL_MS = 10 * 60_000;
+const PAGE_DEADLINE_MS = 8_000;
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 
 class HttpError extends Error {
@@ -73,7 +76,7 @@ export async function startConsoleServer(options: ConsoleOptions): Promise<Conso
   }
 
   async function runsRoute(url: URL): Promise<[number, string]> {
-    const typed = Object.fromEntries(['status', 'task', 'model'].map((k) => [k, url.searchParams.get(k) ?? '']));
+    const typed = Object.fromEntries(['status', 'task', 'model'].map((k) => [k, url.searchParams.getAll(k).at(-1) ?? '']));
     let filters;
     try {
       filters = parseFilters(url.searchParams);
@@ -156,6 +159,8 @@ export async function startConsoleServer(options: ConsoleOptions): Promise<Conso
     const run = /^\/runs\/([^/]+)(\/decide)?$/.exec(url.pathname);
     const method = req.method ?? 'GET';
     if (url.pathname === '/health') return send(res, 200, 'ok\n', { 'content-type': 'text/plain; charset=utf-8' });
+    // Browsers ask for it on every page; there is none.
+    if (url.pathname === '/favicon.ico') return send(res, 204, '');
     if (url.pathname === '/' && method === 'GET') {
       const [status, html] = await runsRoute(url);
       return send(res, status, html);
@@ -186,11 +191,17 @@ export async function startConsoleServer(options: ConsoleOptions): Promise<Conso
   }
 
   const server = http.createServer((req, res) => {
-    handle(req, res).catch((err) => {
+    // A Temporal that does not answer is said in seconds, not after the client's own minute of retries;
+    // a decision sets its own, longer deadline inside this one.
+    client.withDeadline(Date.now() + PAGE_DEADLINE_MS, () => handle(req, res)).catch((err) => {
       if (res.headersSent) return void res.destroy();
       if (err instanceof HttpError) return send(res, err.status, messagePage(err.status === 404 ? 'Not found' : err.status === 403 ? 'Refused' : 'Bad request', err.message));
       // An unknown run and an unreachable server are the CLI's one-liners too.
       if (err instanceof CliError) return send(res, /^no run with id/.test(err.message) ? 404 : 502, messagePage('Cannot show this', err.message));
+      if (isUnreachable(err)) {
+        const detail = (err as Error).message.split('\n')[0];
+        return send(res, 503, messagePage('Temporal is not answering', options.temporalUnreachable?.(detail) ?? `cannot reach Temporal (${detail})`));
+      }
       options.log?.(`lab ui: ${req.method} ${req.url}: ${(err as Error).stack ?? err}`);
       send(res, 500, messagePage('Internal error', `${(err as Error).message.split('\n')[0]} (the console's output has the detail)`));
     });
@@ -211,6 +222,14 @@ export async function startConsoleServer(options: ConsoleOptions): Promise<Conso
   };
 }
 
+/** gRPC UNAVAILABLE (14) or DEADLINE_EXCEEDED (4) anywhere in the cause chain: the server is down or not answering. */
+function isUnreachable(err: unknown): boolean {
+  for (let e = err as { code?: unknown; cause?: unknown; message?: unknown } | undefined, depth = 0; e && depth < 6; e = e.cause as typeof e, depth++) {
+    if (e.code === 14 || e.code === 4 || /UNAVAILABLE|deadline exceeded|ECONNREFUSED/i.test(String(e.message ?? ''))) return true;
+  }
+  return false;
+}
+
 function segment(encoded: string): string {
   try {
     return decodeURIComponent(encoded);
@@ -222,7 +241,7 @@ function segment(encoded: string): string {
 function runIdFrom(encoded: string): string {
   const runId = segment(encoded);
   // As `lab status` checks a run id to look up.
-  if (!runId.trim() || /[\u0000-\u001f\u007f]/.test(runId)) throw new HttpError(400, `"${runId}" is not a run id`);
+  if (!runId.trim() || /[\u0000-\u001f\u007f]/.test(runId)) throw new HttpError(400, `${JSON.stringify(runId)} is not a run id`);
   return runId;
 }
 

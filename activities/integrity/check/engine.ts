@@ -196,7 +196,8 @@ export class IntegrityChecker {
 
   check(documents: Record<string, string>): CheckReport {
     const findings: Finding[] = [];
-    for (const [document, text] of Object.entries(documents)) findings.push(...this.checkOne(document, text));
+    // Not push(...): a long document's findings are more arguments than the stack holds.
+    for (const [document, text] of Object.entries(documents)) for (const f of this.checkOne(document, text)) findings.push(f);
     const counts: Partial<Record<Verdict, number>> = {};
     for (const f of findings) counts[f.verdict] = (counts[f.verdict] ?? 0) + 1;
     const results = findings.filter((f) => f.role === 'result');

@@ -117,6 +117,11 @@ ${rows.join('\n')}
 function gateBox(input: RunPageInput, doc: StageDocument | undefined): string {
   const { view } = input.details;
   const g = view.progress?.pendingGate;
+  if (!g && !view.progress && view.execution === 'RUNNING' && view.status === 'awaiting_review') {
+    // The run says it waits at a gate, but which version only a worker can tell.
+    return `<section class="gate"><h3>Waiting for review${view.stage ? `: ${escapeHtml(view.stage)}` : ''}</h3>
+<p>no worker answered, so the version waiting cannot be shown or decided here; start <code>lab worker</code> and reload.</p></section>`;
+  }
   if (!g || view.execution !== 'RUNNING') return '';
   const timeout = g.decidesAt ? `; ${g.onTimeout} at ${g.decidesAt}` : '';
   const heading = `<h3>Waiting for review: ${escapeHtml(g.stage)}${g.revisionsUsed ? `, revision ${g.revisionsUsed}` : ''}</h3>
