@@ -15,6 +15,7 @@ import { refOf } from '../../activities/artifacts.js';
 import { unenforceableBudget } from '../../activities/llm/prices.js';
 import { isAutoModel, parseModelSpec, type ModelSpec } from '../../common/modelSpec.js';
 import { loadTask, TaskError } from '../../activities/tasks.js';
+import { FIRST_BEAT_MS } from '../../activities/heartbeat.js';
 import { TASK_QUEUES } from '../../common/queues.js';
 import {
   addUsage,
@@ -204,10 +205,11 @@ export function workerWaitOf(pending: PendingActivity, nowMs = Date.now(), heart
     return { activity, lastHeard, ...(next && Date.parse(next) > nowMs ? { retryAt: next } : {}) };
   }
   if (pending.state === 2 && lastHeard && timeoutMs) {
-    // The lab's activities beat every third of the timeout, at most every 5 s (activities/heartbeat.ts):
-    // three missed beats mean the worker is gone. One that never beat is judged by its timeout alone.
-    const silentMs = nowMs - Date.parse(lastHeard);
-    const limitMs = pending.lastHeartbeatTime ? Math.max(2000, Math.min(timeoutMs / 2, 15_000)) : timeoutMs;
+    // The lab's activities beat a second in, then every third of the timeout, at most every 5 s
+    // (activities/heartbeat.ts): three missed beats mean the worker is gone. One that never beat
+    // missed its first beat a second after it started.
+    const silentMs = nowMs - Date.parse(lastHeard) - (pending.lastHeartbeatTime ? 0 : FIRST_BEAT_MS);
+    const limitMs = Math.max(2000, Math.min(timeoutMs / 2, 15_000));
     if (silentMs > limitMs) return { activity, lastHeard, timesOutAt: new Date(Date.parse(lastHeard) + timeoutMs).toISOString() };
   }
   return undefined;
