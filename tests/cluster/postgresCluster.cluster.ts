@@ -15,13 +15,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ResearchRunResult, StageName } from '../../common/schemas.js';
 import { LAB_SEARCH_ATTRIBUTES } from '../../common/searchAttributes.js';
 import { restartPostgres, status } from '../../servers/cluster/cluster.js';
-import { clusterPaths, PORTS_ABOVE_FRONTEND } from '../../servers/cluster/layout.js';
+import { clusterPaths } from '../../servers/cluster/layout.js';
 import type { ClusterState } from '../../servers/cluster/state.js';
 import { FakeLlmServer } from '../fakes/fakeLlmServer.js';
 import { scriptedReply, stageOfPrompt } from '../fakes/recordedOutputs.js';
 import { runLab, sigkill, startWorkerProcess, type LabResult } from '../helpers/labProcesses.js';
 import { tempDir } from '../helpers/temporal.js';
 import { waitFor } from '../helpers/wait.js';
+import { alive, freeClusterPorts } from './clusterServer.js';
 
 /** The first `lab cluster up` on a machine builds the Temporal server, its SQL tool and the UI server (5-10 min on 2 cores). */
 const FIRST_UP_TIMEOUT_MS = 1_200_000;
@@ -46,40 +47,14 @@ async function timed<T>(what: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
-function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.once('error', () => resolve(false));
-    s.listen({ port, host: '127.0.0.1', exclusive: true }, () => s.close(() => resolve(true)));
-  });
-}
-
 /** A block of free ports for the server (--port and the nine above it), plus the UI's and PostgreSQL's. */
 async function freePorts(): Promise<void> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    // Below 32767 with its membership ports (see MAX_FRONTEND_PORT), above the usual services.
-    const b = 20_000 + Math.floor(Math.random() * 1_200) * 10;
-    const all = [...Array(PORTS_ABOVE_FRONTEND + 1).keys()].map((i) => b + i).concat([b + 1000, b + 20]);
-    if ((await Promise.all(all.map(listening))).every(Boolean)) {
-      [base, uiPort, pgPort] = [b, b + 1000, b + 20];
-      return;
-    }
-  }
-  throw new Error('no free block of ports');
+  ({ base, ui: uiPort, postgres: pgPort } = await freeClusterPorts());
 }
 
 const cluster = (...args: string[]): Promise<LabResult> => runLab(['cluster', ...args], labEnv);
 const upArgs = () => ['up', '--port', String(base), '--ui-port', String(uiPort), '--pg-port', String(pgPort)];
 const state = (): ClusterState => JSON.parse(readFileSync(clusterPaths(labEnv).stateFile, 'utf8')) as ClusterState;
-/** A process that ran and has not exited (a zombie waiting for init to reap it has exited). */
-const alive = (pid: number) => {
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-};
-
 beforeAll(async () => {
   await freePorts();
   // Each reply takes 1.5 s: long enough to restart PostgreSQL while a call is in flight.
