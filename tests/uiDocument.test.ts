@@ -328,7 +328,7 @@ describe('citation reports and the files route over HTTP', () => {
   });
 
   it('reads the citation reports as lab show does, per document', async () => {
-    const { reports, error } = await citationReports(store, RUN);
+    const { reports, error } = await citationReports(store, RUN, await store.listRun(RUN));
     expect(error).toBeUndefined();
     expect(flaggedCitationsOf(reports, 'paper.md')).toEqual([{ id: 'arXiv:2401.01234', reason: 'not_found', detail: 'asked arXiv' }]);
     expect(flaggedCitationsOf(reports, 'related_work.md')).toEqual([]);

@@ -243,8 +243,13 @@ async function provenanceOf(store: ArtifactStore, runId: string, view: RunView):
 }
 
 /** What the citation check found in each document it checked (`citations/<document>.json`). */
-export async function citationsIn(store: ArtifactStore, runId: string): Promise<Array<{ document: string; path: string } & Omit<CitationReport, 'verifiedIds'>>> {
-  const names = (await store.listRun(runId)).map((f) => f.name).filter((n) => /^citations\/[^/]+\.json$/.test(n));
+/** `files`: the run's listing, when the caller has it already. */
+export async function citationsIn(
+  store: ArtifactStore,
+  runId: string,
+  files?: Array<{ name: string }>,
+): Promise<Array<{ document: string; path: string } & Omit<CitationReport, 'verifiedIds'>>> {
+  const names = (files ?? (await store.listRun(runId))).map((f) => f.name).filter((n) => /^citations\/[^/]+\.json$/.test(n));
   const reports = await Promise.all(
     names.map(async (name) => {
       try {

@@ -2,7 +2,7 @@
  * The citation check's flagged citations (`citations/<document>.json`, read as `lab show --json`
  * reads them) and where each one is cited in its document, so the run page can mark it there.
  */
-import type { ArtifactStore } from '../../activities/artifacts.js';
+import type { ArtifactStore, RunFile } from '../../activities/artifacts.js';
 import type { FlaggedCitation } from '../../common/citations.js';
 import { citationsIn } from '../commands/show.js';
 
@@ -17,10 +17,10 @@ export interface CitationSpan {
 /** Occurrences marked per flagged citation, at most: a work cited a hundred times is marked where it is read first. */
 const MAX_SPANS_PER_CITATION = 20;
 
-/** The run's citation reports; none when they cannot be listed (the page shows the documents anyway). */
-export async function citationReports(store: ArtifactStore, runId: string): Promise<{ reports: CitationReports; error?: string }> {
+/** The run's citation reports (from its `files`); none when they cannot be read (the page shows the documents anyway). */
+export async function citationReports(store: ArtifactStore, runId: string, files: RunFile[]): Promise<{ reports: CitationReports; error?: string }> {
   try {
-    return { reports: await citationsIn(store, runId) };
+    return { reports: await citationsIn(store, runId, files) };
   } catch (err) {
     return { reports: [], error: (err as Error).message.split('\n')[0] };
   }

@@ -31,13 +31,12 @@ export interface RunArtifacts {
 export const NO_RUN_ARTIFACTS: RunArtifacts = { files: [], citations: [], csv: [] };
 
 export async function loadRunArtifacts(store: ArtifactStore, runId: string): Promise<RunArtifacts> {
-  const [listed, citations] = await Promise.all([
-    store.listRun(runId).then(
-      (files) => ({ files }),
-      (err: Error) => ({ files: [] as RunFile[], error: err.message.split('\n')[0] }),
-    ),
-    citationReports(store, runId),
-  ]);
+  // Listed once: the citation reports and the CSV tables are found in the same listing.
+  const listed = await store.listRun(runId).then(
+    (files) => ({ files }),
+    (err: Error) => ({ files: [] as RunFile[], error: err.message.split('\n')[0] }),
+  );
+  const citations = await citationReports(store, runId, listed.files);
   const csvFiles = listed.files.filter((f) => /^results\/.+\.csv$/i.test(f.name));
   const csv = await Promise.all(
     csvFiles.map(async (f, i): Promise<CsvArtifact> => {

@@ -75,11 +75,28 @@ export async function loadRunDetails(client: Client, store: ArtifactStore, runId
   const valid = isValidRunId(runId);
   const [provenance, decisions, experiment, artifacts] = await Promise.all([
     valid ? flaggedClaims(store, runId) : ({ state: 'none' } as const),
-    gateDecisions(client, runId).catch(() => undefined),
+    decisionsOf(client, view),
     valid ? experimentTimeline(store, runId) : ({ state: 'none' } as const),
     valid ? loadRunArtifacts(store, runId) : NO_RUN_ARTIFACTS,
   ]);
   return { view, documents, provenance, decisions, experiment, artifacts };
+}
+
+/** Closed runs' decisions: their history no longer changes, so a reload need not read it again. */
+const closedRunDecisions = new Map<string, RecordedDecision[]>();
+const CLOSED_RUNS_KEPT = 500;
+
+/** Who decided at the run's gates, from its history; read once for a closed run. */
+async function decisionsOf(client: Client, view: RunView): Promise<RecordedDecision[] | undefined> {
+  const key = `${view.runId}@${view.startTime.toISOString()}`;
+  const kept = closedRunDecisions.get(key);
+  if (kept) return kept;
+  const decisions = await gateDecisions(client, view.runId).catch(() => undefined);
+  if (decisions && view.closeTime) {
+    if (closedRunDecisions.size >= CLOSED_RUNS_KEPT) closedRunDecisions.delete(closedRunDecisions.keys().next().value!);
+    closedRunDecisions.set(key, decisions);
+  }
+  return decisions;
 }
 
 /**

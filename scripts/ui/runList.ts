@@ -5,6 +5,7 @@
  */
 import type { Client } from '@temporalio/client';
 import { ALL_STATUSES, listCommand, runListQuery, runRowOf, type RunRow } from '../commands/list.js';
+import { pageOf, SCAN_LIMIT } from './workflowList.js';
 
 /** The statuses `lab list --status` takes. */
 export const RUN_STATUSES = ALL_STATUSES;
@@ -18,22 +19,26 @@ export interface RunFilters {
   benchmark?: string;
 }
 
-export const PAGE_SIZE = 50;
-/** As `lab list`: the dev server does not list by start time, so this many are read and sorted. */
-const SCAN_LIMIT = 10_000;
 
 /** The query parameters the runs page filters by, as `lab list`'s flags. */
 export const FILTER_NAMES = ['status', 'task', 'model', 'benchmark'] as const;
 
-/** Validates filters given as query parameters; throws an Error with `lab list`'s message. */
-export function parseFilters(params: URLSearchParams): RunFilters {
-  const raw: Record<string, string> = {};
-  // A repeated filter counts with its last value, as `lab list --status a --status b` does.
+/**
+ * The filters as typed, each by its last value: a repeated filter counts with its last value, as
+ * `lab list --status a --status b` does. Unchecked (the page shows them again when refused).
+ */
+export function typedFilters(params: URLSearchParams): Partial<Record<(typeof FILTER_NAMES)[number], string>> {
+  const raw: Partial<Record<(typeof FILTER_NAMES)[number], string>> = {};
   for (const key of FILTER_NAMES) {
     const value = params.getAll(key).at(-1);
     if (value) raw[key] = value;
   }
-  const checked = listCommand.schema.safeParse(raw);
+  return raw;
+}
+
+/** Validates filters given as query parameters; throws an Error with `lab list`'s message. */
+export function parseFilters(params: URLSearchParams): RunFilters {
+  const checked = listCommand.schema.safeParse(typedFilters(params));
   if (!checked.success) throw new Error(checked.error.issues[0].message);
   const { status, task, model, benchmark } = checked.data;
   return { ...(status ? { status } : {}), ...(task ? { task } : {}), ...(model ? { model } : {}), ...(benchmark ? { benchmark } : {}) };
@@ -59,8 +64,6 @@ export async function listRuns(client: Client, filters: RunFilters, page = 1): P
     }
   }
   found.sort((a, b) => b.started.localeCompare(a.started));
-  const pages = Math.max(1, Math.ceil(found.length / PAGE_SIZE));
-  const current = Math.min(Math.max(1, page), pages);
-  return { rows: found.slice((current - 1) * PAGE_SIZE, current * PAGE_SIZE), total: found.length, truncated, page: current, pages };
+  return pageOf(found, page, truncated);
 }
 

@@ -22,7 +22,8 @@ import { messagePage, otherWorkflowPage } from './pages/message.js';
 import { runPage, type RunPageInput } from './pages/run.js';
 import { runsPage } from './pages/runs.js';
 import { loadRunDetails } from './runDetails.js';
-import { listRuns, parseFilters } from './runList.js';
+import { listRuns, parseFilters, typedFilters } from './runList.js';
+import { pageParam } from './workflowList.js';
 import type { Authorization, RouteContext, UiRoute } from './routes/types.js';
 import { ROUTES } from './routes/index.js';
 
@@ -76,16 +77,21 @@ export async function startConsoleServer(options: ConsoleOptions): Promise<Conso
   }
 
   async function runsRoute(url: URL): Promise<[number, string]> {
-    const typed = Object.fromEntries(['status', 'task', 'model'].map((k) => [k, url.searchParams.getAll(k).at(-1) ?? '']));
+    const { status = '', task = '', model = '' } = typedFilters(url.searchParams);
+    const typed = { status, task, model };
     let filters;
     try {
       filters = parseFilters(url.searchParams);
     } catch (err) {
       return [400, runsPage({ filters: {}, typed, error: (err as Error).message, temporalLink })];
     }
-    const pageParam = url.searchParams.get('page') ?? '1';
-    if (!/^\d{1,6}$/.test(pageParam) || Number(pageParam) < 1) return [400, runsPage({ filters, typed, error: `page must be a whole number ≥ 1, got "${pageParam}"`, temporalLink })];
-    const list = await listRuns(client, filters, Number(pageParam));
+    let pageNumber: number;
+    try {
+      pageNumber = pageParam(url.searchParams);
+    } catch (err) {
+      return [400, runsPage({ filters, typed, error: (err as Error).message, temporalLink })];
+    }
+    const list = await listRuns(client, filters, pageNumber);
     return [200, runsPage({ filters, typed, list, temporalLink })];
   }
 

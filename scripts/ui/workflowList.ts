@@ -8,7 +8,7 @@ import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 
 export const PAGE_SIZE = 50;
 /** As `lab list`: the dev server does not list by start time, so this many executions are read and sorted. */
-const SCAN_LIMIT = 10_000;
+export const SCAN_LIMIT = 10_000;
 
 export interface ListedWorkflow {
   /** The latest execution. */
@@ -45,6 +45,11 @@ export async function listWorkflows(client: Client, query: string, page = 1): Pr
     }
   }
   const found = [...byId.values()].sort((a, b) => b.firstStarted.getTime() - a.firstStarted.getTime());
+  return pageOf(found, page, truncated);
+}
+
+/** One page of `found` (sorted already); a page past the last shows the last. */
+export function pageOf<Row>(found: Row[], page: number, truncated: boolean): { rows: Row[]; total: number; truncated: boolean; page: number; pages: number } {
   const pages = Math.max(1, Math.ceil(found.length / PAGE_SIZE));
   const current = Math.min(Math.max(1, page), pages);
   return { rows: found.slice((current - 1) * PAGE_SIZE, current * PAGE_SIZE), total: found.length, truncated, page: current, pages };

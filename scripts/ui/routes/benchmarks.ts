@@ -14,7 +14,7 @@ import { benchPage } from '../pages/bench.js';
 import { benchListPage } from '../pages/benchList.js';
 import { CHART_FILE } from '../pages/benchReport.js';
 import { messagePage } from '../pages/message.js';
-import { listWorkflows, pageParam } from '../workflowList.js';
+import { pagedListRoute } from './pagedList.js';
 import type { RouteContext, UiRoute } from './types.js';
 
 /**
@@ -23,23 +23,17 @@ import type { RouteContext, UiRoute } from './types.js';
  */
 const CHART_POLICY = "default-src 'none'; sandbox";
 
+const listRoute = pagedListRoute({
+  query: () => `LabKind = 'benchmark'`,
+  render: (ctx, shown) => benchListPage({ ...('list' in shown ? { list: shown.list } : shown), temporalLink: ctx.temporalLink }),
+});
+
 export const BENCHMARK_ROUTES: UiRoute[] = [
   { method: 'GET', path: /^\/benchmarks\/?$/, handle: listRoute },
   { method: 'GET', path: /^\/benchmarks\/([^/]+)$/, handle: (ctx) => showRoute(ctx) },
   { method: 'POST', path: /^\/benchmarks\/([^/]+)\/retry$/, handle: retryRoute },
   { method: 'GET', path: /^\/benchmarks\/([^/]+)\/charts\/([^/]+)$/, handle: chartRoute },
 ];
-
-async function listRoute(ctx: RouteContext): Promise<void> {
-  let pageNumber: number;
-  try {
-    pageNumber = pageParam(ctx.url.searchParams);
-  } catch (err) {
-    return ctx.send(400, benchListPage({ error: (err as Error).message, temporalLink: ctx.temporalLink }));
-  }
-  const list = await listWorkflows(ctx.client, `LabKind = 'benchmark'`, pageNumber);
-  ctx.send(200, benchListPage({ list, temporalLink: ctx.temporalLink }));
-}
 
 async function showRoute(ctx: RouteContext, refused?: { status: number; text: string }): Promise<void> {
   const benchId = benchIdOf(ctx);

@@ -4,28 +4,25 @@
  */
 import type { Client } from '@temporalio/client';
 import type { CompetitionRunResult } from '../../../common/competition.js';
-import { mapLimited } from '../../../common/mapLimited.js';
 import { LAB_BENCH, LAB_MODEL, LAB_TASK } from '../../../common/searchAttributes.js';
 import { rootMessage } from '../../lib/runs.js';
 import { competitionsPage, type CompetitionRow } from '../pages/competitions.js';
-import { listWorkflows, pageParam, quoteQuery, type ListedWorkflow } from '../workflowList.js';
+import { quoteQuery, type ListedWorkflow } from '../workflowList.js';
+import { pagedListRoute } from './pagedList.js';
 import type { RouteContext, UiRoute } from './types.js';
 
-export const COMPETITION_ROUTES: UiRoute[] = [{ method: 'GET', path: /^\/competitions\/?$/, handle: listRoute }];
+const benchmarkOf = (ctx: RouteContext) => ctx.url.searchParams.get('benchmark')?.trim() || undefined;
 
-async function listRoute(ctx: RouteContext): Promise<void> {
-  const benchmark = ctx.url.searchParams.get('benchmark')?.trim() || undefined;
-  let pageNumber: number;
-  try {
-    pageNumber = pageParam(ctx.url.searchParams);
-  } catch (err) {
-    return ctx.send(400, competitionsPage({ benchmark, error: (err as Error).message, temporalLink: ctx.temporalLink }));
-  }
-  const query = [`LabKind = 'competition'`, ...(benchmark ? [`${LAB_BENCH.name} = ${quoteQuery(benchmark)}`] : [])].join(' AND ');
-  const list = await listWorkflows(ctx.client, query, pageNumber);
-  const rows = await mapLimited(list.rows, 8, (w) => competitionRow(ctx.client, w));
-  ctx.send(200, competitionsPage({ rows, list, benchmark, temporalLink: ctx.temporalLink }));
-}
+const listRoute = pagedListRoute<CompetitionRow>({
+  query: (ctx) => {
+    const benchmark = benchmarkOf(ctx);
+    return [`LabKind = 'competition'`, ...(benchmark ? [`${LAB_BENCH.name} = ${quoteQuery(benchmark)}`] : [])].join(' AND ');
+  },
+  rowOf: competitionRow,
+  render: (ctx, shown) => competitionsPage({ ...shown, benchmark: benchmarkOf(ctx), temporalLink: ctx.temporalLink }),
+});
+
+export const COMPETITION_ROUTES: UiRoute[] = [{ method: 'GET', path: /^\/competitions\/?$/, handle: listRoute }];
 
 /** One run's outcome: its score once scored, else how its workflow ended and why. */
 async function competitionRow(client: Client, { latest: w }: ListedWorkflow): Promise<CompetitionRow> {

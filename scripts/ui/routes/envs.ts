@@ -4,30 +4,24 @@
  */
 import type { Client } from '@temporalio/client';
 import type { EnvSessionView } from '../../../common/envSession.js';
-import { mapLimited } from '../../../common/mapLimited.js';
 import { LAB_TASK } from '../../../common/searchAttributes.js';
 import { rootMessage } from '../../lib/runs.js';
 import { envSessionQuery } from '../../../workflows/envSession.js';
 import { envsPage, envStatus, type EnvRow } from '../pages/envs.js';
-import { listWorkflows, pageParam, type ListedWorkflow } from '../workflowList.js';
-import type { RouteContext, UiRoute } from './types.js';
+import type { ListedWorkflow } from '../workflowList.js';
+import { pagedListRoute } from './pagedList.js';
+import type { UiRoute } from './types.js';
 
 /** An open session's state comes from a worker: a page does not wait long for one that is down. */
 const QUERY_DEADLINE_MS = 3000;
 
-export const ENV_ROUTES: UiRoute[] = [{ method: 'GET', path: /^\/envs\/?$/, handle: listRoute }];
+const listRoute = pagedListRoute<EnvRow>({
+  query: () => `LabKind = 'env'`,
+  rowOf: envRow,
+  render: (ctx, shown) => envsPage({ ...shown, temporalLink: ctx.temporalLink }),
+});
 
-async function listRoute(ctx: RouteContext): Promise<void> {
-  let pageNumber: number;
-  try {
-    pageNumber = pageParam(ctx.url.searchParams);
-  } catch (err) {
-    return ctx.send(400, envsPage({ error: (err as Error).message, temporalLink: ctx.temporalLink }));
-  }
-  const list = await listWorkflows(ctx.client, `LabKind = 'env'`, pageNumber);
-  const rows = await mapLimited(list.rows, 8, (w) => envRow(ctx.client, w));
-  ctx.send(200, envsPage({ rows, list, temporalLink: ctx.temporalLink }));
-}
+export const ENV_ROUTES: UiRoute[] = [{ method: 'GET', path: /^\/envs\/?$/, handle: listRoute }];
 
 async function envRow(client: Client, { latest: w }: ListedWorkflow): Promise<EnvRow> {
   const row: EnvRow = { sessionId: w.workflowId, task: w.typedSearchAttributes.get(LAB_TASK), started: w.startTime, status: w.status.name.toLowerCase() };
