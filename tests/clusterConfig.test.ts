@@ -16,9 +16,10 @@ describe('lab cluster config', () => {
     const ports = clusterPorts(30_000, 31_000, 30_020);
     const password = 'p"w:\\ #x'; // quotes, a colon, a backslash and a hash survive the YAML
     const config = parse(
-      renderServerConfig({ ports, historyShards: 16, postgres: { user: 'temporal', password, database: 'temporal', visibilityDatabase: 'temporal_visibility' }, dynamicConfigFile: '/tmp/dc.yaml' }),
+      renderServerConfig({ ports, historyShards: 16, postgres: { user: 'temporal', password, database: 'temporal', visibilityDatabase: 'temporal_visibility' }, dynamicConfigFile: '/tmp/dc.yaml', listen: '127.0.0.1' }),
     );
     expect(config.persistence.numHistoryShards).toBe(16);
+    expect(config.global.tls).toBeUndefined();
     for (const store of Object.values(config.persistence.datastores) as Array<{ sql: { pluginName: string; connectAddr: string; password: string } }>) {
       expect(store.sql.pluginName).toBe('postgres12');
       expect(store.sql.connectAddr).toBe('127.0.0.1:30020');
@@ -40,6 +41,24 @@ describe('lab cluster config', () => {
     expect(parse(renderDynamicConfig())['limit.memoSize.warn'][0].value).toBe(65_536);
     const ui = parse(renderUiConfig({ frontendPort: 30_000, uiPort: 31_000, namespace: 'lab' }));
     expect(ui).toMatchObject({ temporalGrpcAddress: '127.0.0.1:30000', host: '127.0.0.1', port: 31_000, defaultNamespace: 'lab', notifyOnNewVersion: false });
+  });
+
+  it('with --listen, binds the frontend alone there, with mutual TLS for the frontend and the server\'s own system worker', () => {
+    const ports = clusterPorts(30_000, 31_000, 30_020);
+    const tls = { ca: '/l/tls/ca.pem', serverCert: '/l/tls/server.pem', serverKey: '/l/tls/server-key.pem', clientCert: '/l/tls/client.pem', clientKey: '/l/tls/client-key.pem' };
+    const config = parse(
+      renderServerConfig({ ports, historyShards: 4, postgres: { user: 'temporal', password: 'x', database: 'temporal', visibilityDatabase: 'v' }, dynamicConfigFile: '/tmp/dc.yaml', listen: '0.0.0.0', tls }),
+    );
+    const services = config.services as Record<string, { rpc: { bindOnLocalHost?: boolean; bindOnIP?: string } }>;
+    expect(services.frontend.rpc).toMatchObject({ bindOnIP: '0.0.0.0' });
+    expect(services.frontend.rpc.bindOnLocalHost).toBeUndefined();
+    for (const name of ['history', 'matching', 'worker']) expect(services[name].rpc.bindOnLocalHost).toBe(true);
+    expect(config.global.membership.broadcastAddress).toBe('127.0.0.1');
+    expect(config.global.tls.frontend.server).toEqual({ certFile: tls.serverCert, keyFile: tls.serverKey, requireClientAuth: true, clientCaFiles: [tls.ca] });
+    expect(config.global.tls.frontend.client).toEqual({ serverName: 'localhost', rootCaFiles: [tls.ca] });
+    expect(config.global.tls.systemWorker).toEqual({ certFile: tls.clientCert, keyFile: tls.clientKey, client: { serverName: 'localhost', rootCaFiles: [tls.ca] } });
+    const ui = parse(renderUiConfig({ frontendPort: 30_000, uiPort: 31_000, namespace: 'lab', tls }));
+    expect(ui.tls).toEqual({ caFile: tls.ca, certFile: tls.clientCert, keyFile: tls.clientKey, serverName: 'localhost', enableHostVerification: true });
   });
 
   it('keeps its files under LAB_HOME/cluster, and under root a data folder outside it per LAB_HOME', () => {
@@ -68,5 +87,10 @@ describe('lab cluster config', () => {
     expect(refusal('restart')).toBe('action must be one of up, down, status, install, got "restart"');
     expect(refusal()).toBe('missing action: one of up, down, status, install');
     expect(parseCommandArgs(clusterCommand, ['up', '--shards', '8', '--port', '17233'])).toMatchObject({ action: 'up', shards: 8, port: 17_233 });
+    expect(refusal('up', '--listen', 'lab.example.org')).toBe('--listen must be an IP address of this host (0.0.0.0 for all of them), got "lab.example.org"');
+    expect(refusal('up', '--tls-host', 'lab.example.org')).toMatch(/--tls-host names the TLS certificate: it applies with --tls or a --listen address other than 127.0.0.1/);
+    expect(refusal('up', '--tls', '--tls-host', 'a b')).toMatch(/--tls-host takes host names or IP addresses/);
+    expect(refusal('status', '--tls')).toBe('--tls does not apply to lab cluster status');
+    expect(parseCommandArgs(clusterCommand, ['up', '--listen', '0.0.0.0', '--tls-host', 'lab.example.org,10.0.0.5'])).toMatchObject({ listen: '0.0.0.0', 'tls-host': ['lab.example.org', '10.0.0.5'] });
   });
 });

@@ -166,7 +166,20 @@ function checkTlsFiles(profile: ClientConfigProfile, source: (variable: string, 
 
 /** Where a connection failure sends the user: the profile the address came from, or the variable. */
 export function unreachableHint(target: TemporalTarget): string {
-  return target.profile
+  const start = target.profile
     ? `start it with \`lab server\`, or fix the address of profile "${target.profile.name}" in ${target.profile.file} (or set TEMPORAL_ADDRESS)`
     : 'start it with `lab server` or set TEMPORAL_ADDRESS';
+  return `${start}${tlsHint(target)}`;
+}
+
+/**
+ * A server with mutual TLS closes the connection in the handshake, which reads as unreachable too.
+ * Not said for the default address: that is the dev server, which has no TLS.
+ */
+function tlsHint(target: TemporalTarget): string {
+  if (target.address === DEFAULT_TEMPORAL_ADDRESS) return '';
+  if (!target.tls) return '; a server with TLS (lab cluster up --listen or --tls) closes connections without it: set the TEMPORAL_TLS_* settings it printed';
+  const tls = target.connection.tls;
+  if (typeof tls === 'object' && tls?.clientCertPair) return '';
+  return '; a server with mutual TLS also needs a client certificate (TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH)';
 }

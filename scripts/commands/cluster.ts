@@ -1,8 +1,11 @@
 /** `lab cluster up|down|status|install`: a real Temporal cluster on PostgreSQL, on this host, without Docker. */
+import net from 'node:net';
+import path from 'node:path';
 import { z } from 'zod';
 import { ClusterError } from '../../servers/cluster/errors.js';
 import { DEFAULT_HISTORY_SHARDS, MAX_HISTORY_SHARDS, down, install, status, up, type ClusterStatus } from '../../servers/cluster/cluster.js';
 import { DEFAULT_FRONTEND_PORT, DEFAULT_POSTGRES_PORT, MAX_FRONTEND_PORT, PORTS_ABOVE_FRONTEND, portRoles } from '../../servers/cluster/layout.js';
+import { clientEnv, isLoopback } from '../../servers/cluster/tls.js';
 import { CliError } from '../lib/client.js';
 import { booleanFlag, defineCommand, flag, required } from '../lib/command.js';
 import { EXIT } from '../lib/exitCodes.js';
@@ -12,11 +15,25 @@ import { print, printJson } from '../lib/output.js';
 const ACTIONS = ['up', 'down', 'status', 'install'] as const;
 /** Which options each action takes; any other is refused rather than silently ignored. */
 const OPTIONS_OF: Record<(typeof ACTIONS)[number], string[]> = {
-  up: ['port', 'ui-port', 'no-ui', 'pg-port', 'pg-data', 'shards', 'namespace', 'retention'],
+  up: ['port', 'ui-port', 'no-ui', 'pg-port', 'pg-data', 'shards', 'namespace', 'retention', 'listen', 'tls', 'tls-host'],
   down: ['delete-data'],
   status: ['json'],
   install: ['no-ui'],
 };
+
+/** The server binds an IP address, not a name. */
+function listenAddress(value: string): string {
+  const address = value.trim();
+  if (net.isIP(address) === 0) throw new Error(`--listen must be an IP address of this host (0.0.0.0 for all of them), got "${value}"`);
+  return address;
+}
+
+function hostNames(value: string): string[] {
+  const names = value.split(',').map((h) => h.trim()).filter(Boolean);
+  const bad = names.find((h) => net.isIP(h) === 0 && !/^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/.test(h));
+  if (!names.length || bad !== undefined) throw new Error(`--tls-host takes host names or IP addresses, separated by commas, got "${value}"`);
+  return names;
+}
 
 const progress = (line: string) => process.stderr.write(`lab cluster: ${line}\n`);
 
@@ -24,12 +41,16 @@ export const clusterCommand = defineCommand({
   summary: 'a real Temporal cluster on PostgreSQL without Docker: up (install, start, register), status, down',
   usage:
     `lab cluster up [--shards ${DEFAULT_HISTORY_SHARDS}] [--port ${DEFAULT_FRONTEND_PORT}] [--ui-port <port+1000> | --no-ui] [--pg-port ${DEFAULT_POSTGRES_PORT}] [--pg-data DIR] [--namespace default] [--retention 7d]\n` +
+    '                [--listen 127.0.0.1 | --listen 0.0.0.0 [--tls-host NAME,...]] [--tls]\n' +
     '       lab cluster status [--json]\n' +
     '       lab cluster down [--delete-data]\n' +
     '       lab cluster install [--no-ui]\n\n' +
     `  up builds the Temporal server, its SQL tool and the UI server with go install (once; cached), starts a private PostgreSQL\n` +
     `  under LAB_HOME/cluster, creates the schemas, starts the server on 127.0.0.1 (--port and the ${PORTS_ABOVE_FRONTEND} ports above it) and the UI,\n` +
     '  registers the namespace and the search attributes. Run it again: what runs is kept. Then: TEMPORAL_ADDRESS=127.0.0.1:<port>.\n' +
+    '  --listen: where the frontend listens for workers on other hosts (an address of this host, 0.0.0.0 for all); the frontend then\n' +
+    '  takes only clients with a certificate from the cluster\'s own CA (made under LAB_HOME/cluster/tls; --tls asks for it on 127.0.0.1\n' +
+    '  too; --tls-host adds names the certificate answers to). up prints the TEMPORAL_TLS_* settings a worker needs.\n' +
     '  down stops them and keeps the data; --delete-data deletes the database too (every run in it).',
   options: {
     port: { type: 'string' },
@@ -40,6 +61,9 @@ export const clusterCommand = defineCommand({
     shards: { type: 'string' },
     namespace: { type: 'string' },
     retention: { type: 'string' },
+    listen: { type: 'string' },
+    tls: { type: 'boolean' },
+    'tls-host': { type: 'string' },
     'delete-data': { type: 'boolean' },
     json: { type: 'boolean' },
   },
@@ -56,6 +80,9 @@ export const clusterCommand = defineCommand({
       shards: flag(wholeNumber('--shards', 1, MAX_HISTORY_SHARDS)),
       namespace: flag(nonEmptyText('--namespace')),
       retention: flag(duration('--retention')),
+      listen: flag(listenAddress),
+      tls: booleanFlag,
+      'tls-host': flag(hostNames),
       'delete-data': booleanFlag,
       json: booleanFlag,
     })
@@ -64,6 +91,8 @@ export const clusterCommand = defineCommand({
       const stray = given.find((k) => !OPTIONS_OF[a.action].includes(k));
       if (stray) ctx.addIssue({ code: 'custom', message: `--${stray} does not apply to lab cluster ${a.action}` });
       if (a['no-ui'] && a['ui-port'] !== undefined) ctx.addIssue({ code: 'custom', message: '--ui-port and --no-ui contradict each other' });
+      if (a['tls-host'] && !a.tls && (a.listen === undefined || isLoopback(a.listen)))
+        ctx.addIssue({ code: 'custom', message: '--tls-host names the TLS certificate: it applies with --tls or a --listen address other than 127.0.0.1' });
       if (a.retention !== undefined && a.retention < 86_400) ctx.addIssue({ code: 'custom', message: '--retention must be at least 1d (Temporal keeps closed runs at least a day)' });
     }),
   async run(a) {
@@ -82,15 +111,29 @@ export const clusterCommand = defineCommand({
               namespace: a.namespace ?? 'default',
               retentionDays: Math.round((a.retention ?? 7 * 86_400) / 86_400),
               pgDataDir: a['pg-data'],
+              listen: a.listen,
+              tls: a.tls,
+              tlsHosts: a['tls-host'],
             },
             progress,
           );
+          const namespaceVar = state.namespace === 'default' ? '' : ` TEMPORAL_NAMESPACE=${state.namespace}`;
+          const exportLine = (address: string) =>
+            `export ${Object.entries(state.tls ? clientEnv(address, state.tls) : { TEMPORAL_ADDRESS: address }).map(([k, v]) => `${k}=${v}`).join(' ')}${namespaceVar}`;
+          const remote = state.tls && !isLoopback(state.listen ?? '127.0.0.1');
           print(
             [
               `cluster up in ${((Date.now() - started) / 1000).toFixed(1)} s: Temporal ${state.temporalVersion} on ${state.address}, ${state.historyShards} history shards, namespace ${state.namespace}`,
               `  PostgreSQL ${state.postgres.version} on 127.0.0.1:${state.postgres.port}, data in ${state.postgres.dataDir}`,
               state.ui ? `  UI ${state.ui.url}` : '  no UI (see the README, "A real cluster")',
-              `  workers and lab: export TEMPORAL_ADDRESS=${state.address}${state.namespace === 'default' ? '' : ` TEMPORAL_NAMESPACE=${state.namespace}`}`,
+              ...(state.tls ? [`  mutual TLS: clients need a certificate from the CA in ${state.tls.dir}; the frontend answers to ${state.tls.hosts.join(', ')}`] : []),
+              `  workers and lab on this host: ${exportLine(state.address)}`,
+              ...(remote
+                ? [
+                    `  on another host: copy ${path.basename(state.tls!.ca)}, ${path.basename(state.tls!.clientCert)} and ${path.basename(state.tls!.clientKey)} from ${state.tls!.dir}, then`,
+                    `    ${exportLine(`${state.tls!.hosts.find((h) => !isLoopback(h) && h !== 'localhost') ?? '<this host>'}:${state.ports.frontend}`)} (with the paths where you copied them)`,
+                  ]
+                : []),
             ].join('\n'),
           );
           return EXIT.ok;
@@ -128,6 +171,7 @@ function formatStatus(s: ClusterStatus): string {
   const lines = [
     `Temporal server ${st.temporalVersion}: ${s.server.running ? `running (pid ${st.server.pid})` : 'NOT RUNNING'}, ${s.server.healthy ? 'healthy' : 'not answering its health check'}`,
     `  address ${st.address} (TEMPORAL_ADDRESS), namespace ${st.namespace}, ${st.historyShards} history shards, since ${st.startedAt}`,
+    `  listens on ${st.listen ?? '127.0.0.1'}:${st.ports.frontend}${st.tls ? `, mutual TLS (CA and client certificate in ${st.tls.dir}; answers to ${st.tls.hosts.join(', ')})` : ''}`,
     `  log ${st.server.log}`,
     `PostgreSQL ${st.postgres.version}: ${s.postgres.running ? `running (pid ${s.postgres.pid})` : 'NOT RUNNING'} on 127.0.0.1:${st.postgres.port}${st.postgres.user ? ` as user ${st.postgres.user}` : ''}, data in ${st.postgres.dataDir}`,
     st.ui ? `Temporal UI ${st.ui.version}: ${s.ui.running ? `running (pid ${st.ui.pid})` : 'NOT RUNNING'} at ${st.ui.url}` : 'Temporal UI: none',

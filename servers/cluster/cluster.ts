@@ -11,7 +11,8 @@ import path from 'node:path';
 import { checkObtainable, ensureBinary, SQL_TOOL, TEMPORAL_SERVER, TEMPORAL_SERVER_VERSION, UI_SERVER } from './binaries.js';
 import { ClusterError } from './errors.js';
 import { clusterPaths, clusterPorts, defaultPostgresDataDir, portRoles, rootFallbackDataDir, type ClusterPaths, type ClusterPorts } from './layout.js';
-import { ensureNamespace, frontendHealthy, waitUntilHealthy } from './namespace.js';
+import { ensureNamespace, frontendHealthy, waitUntilHealthy, type FrontendAccess } from './namespace.js';
+import { certificateHosts, ensureCertificates, isLoopback } from './tls.js';
 import * as postgres from './postgres.js';
 import { logTail, portFree, processRuns, sleep, spawnDetached, stopProcess } from './processes.js';
 import { createSchemas, TEMPORAL_DATABASE, updateSchemas, VISIBILITY_DATABASE } from './schema.js';
@@ -33,6 +34,12 @@ export interface UpOptions {
   retentionDays: number;
   /** PostgreSQL's data folder; default `<LAB_HOME>/cluster/postgres`. */
   pgDataDir?: string;
+  /** Where the frontend listens (default 127.0.0.1); any other address turns mutual TLS on. */
+  listen?: string;
+  /** Mutual TLS on the frontend even on 127.0.0.1. */
+  tls?: boolean;
+  /** More names the frontend's certificate must answer to (a DNS name workers use for this host). */
+  tlsHosts?: string[];
 }
 
 type Log = (line: string) => void;
@@ -134,6 +141,9 @@ export async function up(o: UpOptions, log: Log): Promise<ClusterState> {
 
 async function bringUp(o: UpOptions, paths: ClusterPaths, log: Log): Promise<ClusterState> {
   const ports = clusterPorts(o.port, o.uiPort, o.pgPort);
+  const listen = o.listen ?? '127.0.0.1';
+  // A frontend other hosts can reach takes clients with the cluster's certificates only.
+  const useTls = Boolean(o.tls) || !isLoopback(listen);
   const previous = readState(paths.stateFile);
   const was = running(previous);
   if (previous && was.server) {
@@ -142,11 +152,14 @@ async function bringUp(o: UpOptions, paths: ClusterPaths, log: Log): Promise<Clu
       previous.postgres.port === o.pgPort &&
       (o.historyShards ?? previous.historyShards) === previous.historyShards &&
       previous.namespace === o.namespace &&
+      (previous.listen ?? '127.0.0.1') === listen &&
+      Boolean(previous.tls) === useTls &&
       (!was.ui || previous.ports.ui === o.uiPort);
     if (!same) {
       const ui = was.ui ? `, UI on ${previous.ports.ui}` : '';
+      const reach = `listening on ${previous.listen ?? '127.0.0.1'}${previous.tls ? ' with TLS' : ''}`;
       throw new ClusterError(
-        `the cluster already runs (${previous.address}, ${previous.historyShards} shards, PostgreSQL on ${previous.postgres.port}, namespace ${previous.namespace}${ui}); run lab cluster down first to change its settings`,
+        `the cluster already runs (${previous.address} ${reach}, ${previous.historyShards} shards, PostgreSQL on ${previous.postgres.port}, namespace ${previous.namespace}${ui}); run lab cluster down first to change its settings`,
         true,
       );
     }
@@ -217,6 +230,8 @@ async function bringUp(o: UpOptions, paths: ClusterPaths, log: Log): Promise<Clu
     writeJson(paths.databaseFile, { ...database, schemaVersion: TEMPORAL_SERVER_VERSION });
   }
 
+  const tls = useTls ? await ensureCertificates(paths.root, certificateHosts(listen, o.tlsHosts ?? []), log) : undefined;
+  const access: FrontendAccess = { port: o.port, ...(tls ? { tls } : {}) };
   let serverPid = previous?.server.pid ?? 0;
   if (!was.server) {
     writeFileSync(paths.dynamicConfig, renderDynamicConfig());
@@ -227,20 +242,24 @@ async function bringUp(o: UpOptions, paths: ClusterPaths, log: Log): Promise<Clu
         historyShards,
         postgres: { user: postgres.POSTGRES_ROLE, password, database: TEMPORAL_DATABASE, visibilityDatabase: VISIBILITY_DATABASE },
         dynamicConfigFile: paths.dynamicConfig,
+        listen,
+        ...(tls ? { tls } : {}),
       }),
       { mode: 0o600 },
     );
-    log(`starting the Temporal server ${TEMPORAL_SERVER_VERSION} on 127.0.0.1:${o.port} with ${historyShards} history shards (log ${paths.serverLog})`);
+    log(`starting the Temporal server ${TEMPORAL_SERVER_VERSION} on ${listen}:${o.port}${tls ? ' (mutual TLS)' : ''} with ${historyShards} history shards (log ${paths.serverLog})`);
     serverPid = spawnDetached(serverBin, ['--config-file', paths.serverConfig, '--allow-no-auth', 'start'], paths.serverLog, { cwd: paths.root });
   }
   try {
-    await waitUntilHealthy(o.port, START_TIMEOUT_MS, () => processRuns(serverPid, serverBin));
+    await waitUntilHealthy(access, START_TIMEOUT_MS, () => processRuns(serverPid, serverBin));
   } catch (err) {
     if (!was.server) await stopProcess(serverPid, 5_000);
     throw new ClusterError(`${(err as Error).message}; the end of ${paths.serverLog}:\n${logTail(paths.serverLog)}`);
   }
   const state: ClusterState = {
     address: `127.0.0.1:${o.port}`,
+    listen,
+    tls: tls ? { dir: tls.dir, ca: tls.ca, clientCert: tls.clientCert, clientKey: tls.clientKey, hosts: tls.hosts } : null,
     namespace: o.namespace,
     historyShards,
     temporalVersion: TEMPORAL_SERVER_VERSION,
@@ -253,7 +272,7 @@ async function bringUp(o: UpOptions, paths: ClusterPaths, log: Log): Promise<Clu
   // Recorded as soon as the server runs, so that `down` finds it even if a step below fails.
   writeJson(paths.stateFile, state);
 
-  const ns = await ensureNamespace(o.port, o.namespace, o.retentionDays);
+  const ns = await ensureNamespace(access, o.namespace, o.retentionDays);
   if (ns.created) log(`registered namespace ${o.namespace} (retention ${o.retentionDays} days)`);
   if (ns.addedAttributes.length) log(`registered search attributes ${ns.addedAttributes.join(', ')}`);
 
@@ -261,7 +280,7 @@ async function bringUp(o: UpOptions, paths: ClusterPaths, log: Log): Promise<Clu
     let uiPid = was.ui && previous?.ui ? previous.ui.pid : 0;
     if (!uiPid) {
       mkdirSync(paths.uiConfigDir, { recursive: true });
-      writeFileSync(`${paths.uiConfigDir}/base.yaml`, renderUiConfig({ frontendPort: o.port, uiPort: o.uiPort, namespace: o.namespace }));
+      writeFileSync(`${paths.uiConfigDir}/base.yaml`, renderUiConfig({ frontendPort: o.port, uiPort: o.uiPort, namespace: o.namespace, ...(tls ? { tls } : {}) }));
       uiPid = spawnDetached(uiBin, ['--root', paths.root, '--config', 'ui', '--env', 'cluster', 'start'], paths.uiLog, { cwd: paths.root });
       await waitForUi(o.uiPort, uiPid, uiBin, paths);
     }
@@ -308,7 +327,7 @@ export async function status(env: NodeJS.ProcessEnv = process.env): Promise<Clus
   return {
     recorded: !!state,
     state,
-    server: { running: now.server, healthy: now.server && state ? await frontendHealthy(state.ports.frontend) : false },
+    server: { running: now.server, healthy: now.server && state ? await frontendHealthy({ port: state.ports.frontend, ...(state.tls ? { tls: state.tls } : {}) }) : false },
     ui: { running: now.ui },
     postgres: { running: pgPid !== undefined, pid: pgPid },
     database: readDatabaseRecord(paths.databaseFile),

@@ -11,12 +11,23 @@ import proto from '@temporalio/proto';
 import { LAB_SEARCH_ATTRIBUTES } from '../../common/searchAttributes.js';
 import { ClusterError } from './errors.js';
 import { sleep } from './processes.js';
+import { clientTlsOptions, type ClusterTls } from './tls.js';
 
 const WORKFLOW_SERVICE = 'temporal.api.workflowservice.v1.WorkflowService';
 const GRPC_ALREADY_EXISTS = 6;
 
-async function withConnection<T>(port: number, fn: (c: Connection) => Promise<T>): Promise<T> {
-  const connection = await Connection.connect({ address: `127.0.0.1:${port}`, connectTimeout: '2s' });
+/** How `lab cluster` reaches its frontend from this host: the port, and the client certificate when TLS is on. */
+export interface FrontendAccess {
+  port: number;
+  tls?: Pick<ClusterTls, 'ca' | 'clientCert' | 'clientKey'>;
+}
+
+async function withConnection<T>(access: FrontendAccess, fn: (c: Connection) => Promise<T>): Promise<T> {
+  const connection = await Connection.connect({
+    address: `127.0.0.1:${access.port}`,
+    connectTimeout: '2s',
+    ...(access.tls ? { tls: clientTlsOptions(access.tls) } : {}),
+  });
   try {
     return await fn(connection);
   } finally {
@@ -24,10 +35,10 @@ async function withConnection<T>(port: number, fn: (c: Connection) => Promise<T>
   }
 }
 
-/** True when the frontend on `port` answers its gRPC health check with SERVING. */
-export async function frontendHealthy(port: number): Promise<boolean> {
+/** True when the frontend answers its gRPC health check with SERVING. */
+export async function frontendHealthy(access: FrontendAccess): Promise<boolean> {
   try {
-    return await withConnection(port, async (c) => {
+    return await withConnection(access, async (c) => {
       const r = await c.healthService.check({ service: WORKFLOW_SERVICE });
       return r.status === proto.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING;
     });
@@ -37,19 +48,19 @@ export async function frontendHealthy(port: number): Promise<boolean> {
 }
 
 /** Waits for SERVING; `alive` says whether the server process still runs (no point waiting after it died). */
-export async function waitUntilHealthy(port: number, timeoutMs: number, alive: () => boolean): Promise<void> {
+export async function waitUntilHealthy(access: FrontendAccess, timeoutMs: number, alive: () => boolean): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (!alive()) throw new ClusterError('the Temporal server exited while starting');
-    if (await frontendHealthy(port)) return;
+    if (await frontendHealthy(access)) return;
     await sleep(500);
   }
   throw new ClusterError(`the Temporal server did not become healthy within ${timeoutMs / 1000} s`);
 }
 
 /** Registers `namespace` (kept as it is when it exists) and the project's search attributes, then waits until it can be used. */
-export async function ensureNamespace(port: number, namespace: string, retentionDays: number, timeoutMs = 90_000): Promise<{ created: boolean; addedAttributes: string[] }> {
-  return withConnection(port, async (c) => {
+export async function ensureNamespace(access: FrontendAccess, namespace: string, retentionDays: number, timeoutMs = 90_000): Promise<{ created: boolean; addedAttributes: string[] }> {
+  return withConnection(access, async (c) => {
     let created = false;
     try {
       await c.workflowService.registerNamespace({

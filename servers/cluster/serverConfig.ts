@@ -3,12 +3,17 @@
  * settings. Strings are written as JSON strings, which YAML reads as they are.
  */
 import type { ClusterPorts } from './layout.js';
+import { LOCAL_SERVER_NAME, type ClusterTls } from './tls.js';
 
 export interface ServerConfigInput {
   ports: ClusterPorts;
   historyShards: number;
   postgres: { user: string; password: string; database: string; visibilityDatabase: string };
   dynamicConfigFile: string;
+  /** Where the frontend listens (127.0.0.1 unless `--listen`); every other service stays on 127.0.0.1. */
+  listen: string;
+  /** Mutual TLS on the frontend: its certificate, the CA its clients' certificates must come from, the system worker's own. */
+  tls?: Pick<ClusterTls, 'ca' | 'serverCert' | 'serverKey' | 'clientCert' | 'clientKey'>;
 }
 
 const q = (s: string) => JSON.stringify(s);
@@ -28,9 +33,33 @@ export function renderServerConfig(c: ServerConfigInput): string {
       `        maxIdleConns: ${maxConns}`,
       '        maxConnLifetime: "1h"',
     ].join('\n');
-  // bindOnLocalHost: every service listens on 127.0.0.1 only.
+  // bindOnLocalHost: the services inside the server listen on 127.0.0.1 only; the frontend where --listen says.
+  const bind = (name: string) => (name === 'frontend' && c.listen !== '127.0.0.1' ? `bindOnIP: ${q(c.listen)}` : 'bindOnLocalHost: true');
   const service = (name: string, grpc: number, membership: number, extra: string[] = []) =>
-    [`  ${name}:`, '    rpc:', `      grpcPort: ${grpc}`, `      membershipPort: ${membership}`, '      bindOnLocalHost: true', ...extra.map((l) => `      ${l}`)].join('\n');
+    [`  ${name}:`, '    rpc:', `      grpcPort: ${grpc}`, `      membershipPort: ${membership}`, `      ${bind(name)}`, ...extra.map((l) => `      ${l}`)].join('\n');
+  const t = c.tls;
+  // The frontend asks every client for a certificate from the cluster's CA; the server's own
+  // system worker (and its other services, over 127.0.0.1) present the client certificate.
+  const tls = t
+    ? [
+        '  tls:',
+        '    frontend:',
+        '      server:',
+        `        certFile: ${q(t.serverCert)}`,
+        `        keyFile: ${q(t.serverKey)}`,
+        '        requireClientAuth: true',
+        `        clientCaFiles: [${q(t.ca)}]`,
+        '      client:',
+        `        serverName: ${q(LOCAL_SERVER_NAME)}`,
+        `        rootCaFiles: [${q(t.ca)}]`,
+        '    systemWorker:',
+        `      certFile: ${q(t.clientCert)}`,
+        `      keyFile: ${q(t.clientKey)}`,
+        '      client:',
+        `        serverName: ${q(LOCAL_SERVER_NAME)}`,
+        `        rootCaFiles: [${q(t.ca)}]`,
+      ]
+    : [];
   return [
     '# Written by `lab cluster up`; rewritten on every up (edit the command\'s options, not this file).',
     'log:',
@@ -57,6 +86,7 @@ export function renderServerConfig(c: ServerConfigInput): string {
     '      framework: "tally"',
     '      timerType: "histogram"',
     `      listenAddress: ${q(`127.0.0.1:${p.metrics}`)}`,
+    ...tls,
     '',
     'services:',
     service('frontend', p.frontend, p.frontendMembership, [`httpPort: ${p.frontendHttp}`]),
@@ -96,11 +126,15 @@ export function renderDynamicConfig(): string {
   return ['# Written by `lab cluster up`.', 'limit.memoSize.warn:', '  - value: 65536', ''].join('\n');
 }
 
-/** The UI server's `base.yaml`: served on 127.0.0.1 only, talking to the frontend on 127.0.0.1. */
-export function renderUiConfig(o: { frontendPort: number; uiPort: number; namespace: string }): string {
+/** The UI server's `base.yaml`: served on 127.0.0.1 only, talking to the frontend on 127.0.0.1 (with the client certificate under TLS). */
+export function renderUiConfig(o: { frontendPort: number; uiPort: number; namespace: string; tls?: Pick<ClusterTls, 'ca' | 'clientCert' | 'clientKey'> }): string {
+  const tls = o.tls
+    ? ['tls:', `  caFile: ${q(o.tls.ca)}`, `  certFile: ${q(o.tls.clientCert)}`, `  keyFile: ${q(o.tls.clientKey)}`, `  serverName: ${q(LOCAL_SERVER_NAME)}`, '  enableHostVerification: true']
+    : [];
   return [
     '# Written by `lab cluster up`.',
     `temporalGrpcAddress: ${q(`127.0.0.1:${o.frontendPort}`)}`,
+    ...tls,
     'host: "127.0.0.1"',
     `port: ${o.uiPort}`,
     'enableUi: true',

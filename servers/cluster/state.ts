@@ -8,8 +8,12 @@ import path from 'node:path';
 import type { ClusterPorts } from './layout.js';
 
 export interface ClusterState {
-  /** `127.0.0.1:<port>`: what TEMPORAL_ADDRESS should be. */
+  /** `127.0.0.1:<port>`: what TEMPORAL_ADDRESS should be on this host. */
   address: string;
+  /** Where the frontend listens (absent in states written before `--listen`: 127.0.0.1). */
+  listen?: string;
+  /** Mutual TLS: the CA and the client certificate every client needs, and the names the frontend answers to. */
+  tls?: { dir: string; ca: string; clientCert: string; clientKey: string; hosts: string[] } | null;
   namespace: string;
   historyShards: number;
   temporalVersion: string;
