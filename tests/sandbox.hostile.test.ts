@@ -262,6 +262,10 @@ describe('the unsafe-process backend (explicit opt-in)', () => {
       expect(r.stdoutTail).not.toContain(PLANTED_KEY);
       expect(r.stdoutTail).toContain(`HOME=${realpathSync(workspace)}`);
       rmSync(r.outputFile, { force: true });
+      // SIGKILLed processes may take a moment to leave /proc on a loaded machine (seen once in CI);
+      // one that escaped the kill would still be there after 5 s (it sleeps 300 s).
+      const deadline = Date.now() + 5000;
+      while (hostProcessesWith(tag).length && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
       expect(hostProcessesWith(tag)).toEqual([]);
       const loop = await backend.exec({ workspace, command: 'while :; do :; done', limits: sandboxLimitsSchema.parse({ wallSeconds: 1 }) });
       expect(loop.killedBy).toBe('wall_time');
