@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { ClusterError } from '../../servers/cluster/errors.js';
 import { DEFAULT_HISTORY_SHARDS, MAX_HISTORY_SHARDS, down, install, status, up, type ClusterStatus } from '../../servers/cluster/cluster.js';
 import { DEFAULT_FRONTEND_PORT, DEFAULT_POSTGRES_PORT, MAX_FRONTEND_PORT, PORTS_ABOVE_FRONTEND, portRoles } from '../../servers/cluster/layout.js';
+import { listenOf } from '../../servers/cluster/state.js';
 import { clientEnv, isLoopback } from '../../servers/cluster/tls.js';
 import { CliError } from '../lib/client.js';
 import { booleanFlag, defineCommand, flag, required } from '../lib/command.js';
@@ -120,7 +121,7 @@ export const clusterCommand = defineCommand({
           const namespaceVar = state.namespace === 'default' ? '' : ` TEMPORAL_NAMESPACE=${state.namespace}`;
           const exportLine = (address: string) =>
             `export ${Object.entries(state.tls ? clientEnv(address, state.tls) : { TEMPORAL_ADDRESS: address }).map(([k, v]) => `${k}=${v}`).join(' ')}${namespaceVar}`;
-          const remote = state.tls && !isLoopback(state.listen ?? '127.0.0.1');
+          const remote = state.tls && !isLoopback(listenOf(state));
           print(
             [
               `cluster up in ${((Date.now() - started) / 1000).toFixed(1)} s: Temporal ${state.temporalVersion} on ${state.address}, ${state.historyShards} history shards, namespace ${state.namespace}`,
@@ -171,7 +172,7 @@ function formatStatus(s: ClusterStatus): string {
   const lines = [
     `Temporal server ${st.temporalVersion}: ${s.server.running ? `running (pid ${st.server.pid})` : 'NOT RUNNING'}, ${s.server.healthy ? 'healthy' : 'not answering its health check'}`,
     `  address ${st.address} (TEMPORAL_ADDRESS), namespace ${st.namespace}, ${st.historyShards} history shards, since ${st.startedAt}`,
-    `  listens on ${st.listen ?? '127.0.0.1'}:${st.ports.frontend}${st.tls ? `, mutual TLS (CA and client certificate in ${st.tls.dir}; answers to ${st.tls.hosts.join(', ')})` : ''}`,
+    `  listens on ${listenOf(st)}:${st.ports.frontend}${st.tls ? `, mutual TLS (CA and client certificate in ${st.tls.dir}; answers to ${st.tls.hosts.join(', ')})` : ''}`,
     `  log ${st.server.log}`,
     `PostgreSQL ${st.postgres.version}: ${s.postgres.running ? `running (pid ${s.postgres.pid})` : 'NOT RUNNING'} on 127.0.0.1:${st.postgres.port}${st.postgres.user ? ` as user ${st.postgres.user}` : ''}, data in ${st.postgres.dataDir}`,
     st.ui ? `Temporal UI ${st.ui.version}: ${s.ui.running ? `running (pid ${st.ui.pid})` : 'NOT RUNNING'} at ${st.ui.url}` : 'Temporal UI: none',

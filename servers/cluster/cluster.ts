@@ -17,7 +17,7 @@ import * as postgres from './postgres.js';
 import { logTail, portFree, processRuns, sleep, spawnDetached, stopProcess } from './processes.js';
 import { createSchemas, TEMPORAL_DATABASE, updateSchemas, VISIBILITY_DATABASE } from './schema.js';
 import { renderDynamicConfig, renderServerConfig, renderUiConfig } from './serverConfig.js';
-import { readDatabaseRecord, readState, removeFile, writeJson, type ClusterState, type DatabaseRecord } from './state.js';
+import { DEFAULT_LISTEN, listenOf, readDatabaseRecord, readState, removeFile, writeJson, type ClusterState, type DatabaseRecord } from './state.js';
 
 export const DEFAULT_HISTORY_SHARDS = 4;
 export const MAX_HISTORY_SHARDS = 16_384;
@@ -141,7 +141,7 @@ export async function up(o: UpOptions, log: Log): Promise<ClusterState> {
 
 async function bringUp(o: UpOptions, paths: ClusterPaths, log: Log): Promise<ClusterState> {
   const ports = clusterPorts(o.port, o.uiPort, o.pgPort);
-  const listen = o.listen ?? '127.0.0.1';
+  const listen = o.listen ?? DEFAULT_LISTEN;
   // A frontend other hosts can reach takes clients with the cluster's certificates only.
   const useTls = Boolean(o.tls) || !isLoopback(listen);
   const previous = readState(paths.stateFile);
@@ -152,12 +152,12 @@ async function bringUp(o: UpOptions, paths: ClusterPaths, log: Log): Promise<Clu
       previous.postgres.port === o.pgPort &&
       (o.historyShards ?? previous.historyShards) === previous.historyShards &&
       previous.namespace === o.namespace &&
-      (previous.listen ?? '127.0.0.1') === listen &&
+      listenOf(previous) === listen &&
       Boolean(previous.tls) === useTls &&
       (!was.ui || previous.ports.ui === o.uiPort);
     if (!same) {
       const ui = was.ui ? `, UI on ${previous.ports.ui}` : '';
-      const reach = `listening on ${previous.listen ?? '127.0.0.1'}${previous.tls ? ' with TLS' : ''}`;
+      const reach = `listening on ${listenOf(previous)}${previous.tls ? ' with TLS' : ''}`;
       throw new ClusterError(
         `the cluster already runs (${previous.address} ${reach}, ${previous.historyShards} shards, PostgreSQL on ${previous.postgres.port}, namespace ${previous.namespace}${ui}); run lab cluster down first to change its settings`,
         true,

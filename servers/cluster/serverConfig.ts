@@ -3,6 +3,7 @@
  * settings. Strings are written as JSON strings, which YAML reads as they are.
  */
 import type { ClusterPorts } from './layout.js';
+import { DEFAULT_LISTEN } from './state.js';
 import { LOCAL_SERVER_NAME, type ClusterTls } from './tls.js';
 
 export interface ServerConfigInput {
@@ -34,7 +35,7 @@ export function renderServerConfig(c: ServerConfigInput): string {
       '        maxConnLifetime: "1h"',
     ].join('\n');
   // bindOnLocalHost: the services inside the server listen on 127.0.0.1 only; the frontend where --listen says.
-  const bind = (name: string) => (name === 'frontend' && c.listen !== '127.0.0.1' ? `bindOnIP: ${q(c.listen)}` : 'bindOnLocalHost: true');
+  const bind = (name: string) => (name === 'frontend' && c.listen !== DEFAULT_LISTEN ? `bindOnIP: ${q(c.listen)}` : 'bindOnLocalHost: true');
   const service = (name: string, grpc: number, membership: number, extra: string[] = []) =>
     [`  ${name}:`, '    rpc:', `      grpcPort: ${grpc}`, `      membershipPort: ${membership}`, `      ${bind(name)}`, ...extra.map((l) => `      ${l}`)].join('\n');
   const t = c.tls;

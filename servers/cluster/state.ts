@@ -49,5 +49,10 @@ export function writeJson(file: string, value: unknown, mode = 0o644): void {
 }
 
 export const readState = (file: string) => readJson<ClusterState>(file);
+
+/** Where the frontend listens unless `--listen` says otherwise. */
+export const DEFAULT_LISTEN = '127.0.0.1';
+/** Where a recorded cluster's frontend listens (states written before `--listen` have no field: the default). */
+export const listenOf = (state: ClusterState) => state.listen ?? DEFAULT_LISTEN;
 export const readDatabaseRecord = (file: string) => readJson<DatabaseRecord>(file);
 export const removeFile = (file: string) => rmSync(file, { force: true });
