@@ -3,9 +3,9 @@
  * in its own LAB_HOME) that can be SIGKILLed, brought back by `up`, and have PostgreSQL restarted.
  */
 import { readFileSync } from 'node:fs';
-import net from 'node:net';
 import { restartPostgres } from '../../servers/cluster/cluster.js';
 import { clusterPaths, PORTS_ABOVE_FRONTEND } from '../../servers/cluster/layout.js';
+import { portFree } from '../../servers/cluster/processes.js';
 import type { ClusterState } from '../../servers/cluster/state.js';
 import { runLab } from '../helpers/labProcesses.js';
 import type { StackServer } from '../helpers/labStack.js';
@@ -16,14 +16,6 @@ export interface ClusterPortBlock {
   base: number;
   ui: number;
   postgres: number;
-}
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.once('error', () => resolve(false));
-    s.listen({ port, host: '127.0.0.1', exclusive: true }, () => s.close(() => resolve(true)));
-  });
 }
 
 /** A block of free ports for the server (--port and the nine above it), plus the UI's and PostgreSQL's. */
