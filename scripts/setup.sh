@@ -78,6 +78,9 @@ apt_install chromium chromium "the web console's browser test (tests/ui.test.ts)
 # PostgreSQL for `lab cluster` (a real Temporal cluster without Docker) and `npm run test:cluster`.
 apt_install pg_ctlcluster postgresql "lab cluster (a Temporal cluster on PostgreSQL) and npm run test:cluster" "use lab server, the dev server" \
   "sudo apt-get install postgresql (Debian/Ubuntu), or set LAB_PG_BIN to a folder with initdb and pg_ctl"
+# openssl makes the certificates of a cluster other hosts reach (lab cluster up --listen / --tls).
+apt_install openssl openssl "lab cluster up --listen and --tls (the cluster's certificates)" "keep the cluster on 127.0.0.1 without TLS" \
+  "sudo apt-get install openssl (Debian/Ubuntu)"
 
 # go_install <binary> <module/path@version> <what needs it>: a Go program built from the Go module
 # proxy into .venv/go/bin, once per version (a stamp file records what was built).
