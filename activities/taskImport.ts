@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { writeFileAtomic } from './atomicFile.js';
 import { EXAMPLE_TASKS_DIR, importedTasksDir } from './config.js';
 import { describeTaskSet, type TaskSetCounts } from './taskSets.js';
 import { readTaskFile, readTaskFolder, TaskError, type LoadedTask } from './tasks.js';
@@ -84,7 +85,8 @@ export async function importTasks(source: string, dest: string = importedTasksDi
       report.refused.push({ name, reason: `task "${name}" is already imported with different content (${target}); pass --force to replace it` });
       continue;
     }
-    await writeAtomically(target, task.content);
+    // A half-written task.md would be a valid-looking, wrong task.
+    await writeFileAtomic(target, task.content);
     report.imported.push(name);
     if (existing !== undefined) report.replaced.push(name);
     seen.set(hash, name);
@@ -142,13 +144,6 @@ async function hashesIn(dest: string): Promise<Map<string, string>> {
   return byHash;
 }
 
-/** A half-written task.md would be a valid-looking, wrong task; write aside, then rename. */
-async function writeAtomically(file: string, content: string): Promise<void> {
-  await fs.mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  await fs.writeFile(tmp, content);
-  await fs.rename(tmp, file);
-}
 
 function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');

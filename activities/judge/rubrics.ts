@@ -192,7 +192,19 @@ const text = () =>
  * answer holds the MLR-Bench shape and nothing else; a missing item, or a score that is not a
  * whole number inside its scale, fails.
  */
+/** Answer schemas by rubric: loaded rubrics are cached, so each judge call finds its schema built. */
+const answerSchemas = new WeakMap<Rubric, ReturnType<typeof buildAnswerSchema>>();
+
 export function answerSchema(rubric: Rubric) {
+  let schema = answerSchemas.get(rubric);
+  if (!schema) {
+    schema = buildAnswerSchema(rubric);
+    answerSchemas.set(rubric, schema);
+  }
+  return schema;
+}
+
+function buildAnswerSchema(rubric: Rubric) {
   const shape: Record<string, z.ZodType> = {};
   const scale = rubric.scale ?? { min: 1, max: 10 };
   if (rubric.hallucination) shape[rubric.hallucination.name] = z.object({ has_hallucination: z.boolean(), details: text() });

@@ -3,9 +3,10 @@
  * file per backend + kind + normalised query (or id), written atomically (temp file + rename).
  * Entries do not expire; delete the folder to ask afresh.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { writeFileAtomic } from '../atomicFile.js';
 import type { BackendName, PaperRecord } from './types.js';
 
 export type CacheKind = 'search' | 'resolve';
@@ -44,11 +45,8 @@ export class LiteratureCache {
 
   async put<T>(backend: BackendName, kind: CacheKind, key: string, value: T): Promise<void> {
     const file = this.file(backend, kind, key);
-    await fs.mkdir(path.dirname(file), { recursive: true });
     const entry: Entry<T> = { backend, kind, key, savedAt: new Date().toISOString(), value };
-    const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
-    await fs.writeFile(tmp, JSON.stringify(entry));
-    await fs.rename(tmp, file);
+    await writeFileAtomic(file, JSON.stringify(entry));
   }
 }
 

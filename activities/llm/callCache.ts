@@ -6,6 +6,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { ArtifactStore } from '../artifacts.js';
+import { writeFileAtomic } from '../atomicFile.js';
 import type { ProviderReply } from './provider.js';
 
 export interface CallCache {
@@ -25,11 +26,7 @@ export function folderCallCache(dir: string): CallCache {
       }
     },
     async write(digest, reply) {
-      const target = file(digest);
-      await fs.mkdir(path.dirname(target), { recursive: true });
-      const tmp = `${target}.${process.pid}.tmp`;
-      await fs.writeFile(tmp, JSON.stringify(reply));
-      await fs.rename(tmp, target);
+      await writeFileAtomic(file(digest), JSON.stringify(reply));
     },
   };
 }

@@ -138,7 +138,7 @@ export class LlmGateway {
   /** Structured call: JSON validated against `schema`, re-asked once with the validation error. */
   async completeJson<S extends z.ZodType>(req: LlmRequest, schema: S, name = 'answer'): Promise<LlmResult<z.output<S>>> {
     const spec = this.spec(req.model);
-    const json = { name, schema: z.toJSONSchema(schema, { target: 'draft-7', unrepresentable: 'any' }) as Record<string, unknown> };
+    const json = { name, schema: jsonSchemaOf(schema) };
     const system = `${req.system ? `${req.system}\n\n` : ''}Reply with one JSON object only, no prose, matching this JSON Schema:\n${JSON.stringify(json.schema)}`;
     const messages: ChatMessage[] = [{ role: 'user', content: req.prompt }];
     const calls: LlmCall[] = [];
@@ -300,3 +300,23 @@ export function parseJson<S extends z.ZodType>(text: string, schema: S): { ok: t
   return { ok: false, error: result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ') };
 }
 
+/** JSON Schemas of the reply schemas, made once each: converting is a large part of a call's CPU. */
+const jsonSchemas = new WeakMap<z.ZodType, Record<string, unknown>>();
+
+function jsonSchemaOf(schema: z.ZodType): Record<string, unknown> {
+  let json = jsonSchemas.get(schema);
+  if (!json) {
+    json = frozen(z.toJSONSchema(schema, { target: 'draft-7', unrepresentable: 'any' }) as Record<string, unknown>);
+    jsonSchemas.set(schema, json);
+  }
+  return json;
+}
+
+/** Shared by every call: frozen, so a provider that changed it would fail loudly instead of changing the next call. */
+function frozen<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const v of Object.values(value)) frozen(v);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -2,10 +2,10 @@
  * The artifact store in a local folder: content once under `objects/sha256/<aa>/<hex>`, a readable
  * copy of each run's files under `runs/<runId>/`. Right for one machine, or hosts sharing a disk.
  */
-import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { ArtifactRef } from '../../common/schemas.js';
+import { copyFileAtomic, writeFileAtomic } from '../atomicFile.js';
 import { assertValidRunId, nameInRun, readableKey, refOf, sha256Of, toBuffer, verified, type ArtifactStore, type RunFile } from '../artifacts.js';
 
 export class LocalArtifactStore implements ArtifactStore {
@@ -19,14 +19,15 @@ export class LocalArtifactStore implements ArtifactStore {
     const body = toBuffer(content);
     const ref = refOf(runId, name, body, mediaType);
     await this.putContent(body);
-    await writeAtomic(path.join(this.root, ref.path), body);
+    // The readable copy is copied from the object, a single file operation rather than three.
+    await copyFileAtomic(this.objectPath(ref.sha256), path.join(this.root, ref.path));
     return ref;
   }
 
   async putContent(body: Buffer): Promise<string> {
     const sha256 = sha256Of(body);
     const objectPath = this.objectPath(sha256);
-    if (!(await exists(objectPath))) await writeAtomic(objectPath, body);
+    if (!(await exists(objectPath))) await writeFileAtomic(objectPath, body);
     return sha256;
   }
 
@@ -99,12 +100,4 @@ async function exists(file: string): Promise<boolean> {
     () => true,
     () => false,
   );
-}
-
-/** Write to a temp file then rename, so a crash never leaves a half-written artifact. */
-async function writeAtomic(file: string, body: Buffer): Promise<void> {
-  await fs.mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
-  await fs.writeFile(tmp, body);
-  await fs.rename(tmp, file);
 }

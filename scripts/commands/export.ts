@@ -1,8 +1,7 @@
 /** `lab export`: stored step records as JSONL for supervised fine-tuning or RL (docs/trajectories.md). */
-import { randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { writeFileAtomic } from '../../activities/atomicFile.js';
 import { exportsDir } from '../../activities/config.js';
 import { cliStore } from '../lib/store.js';
 import { booleanFlag, defineCommand, flag, required } from '../lib/command.js';
@@ -35,7 +34,8 @@ export const exportCommand = defineCommand({
     if (out === '-') process.stdout.write(body);
     else {
       const file = path.resolve(out ?? path.join(exportsDir(), `${fileSafe(id)}.${format}.jsonl`));
-      await writeAtomic(file, body);
+      // A half-written export would look like a complete one with fewer steps.
+      await writeFileAtomic(file, body);
       // As the user gave it, else absolute: a path relative to here reads as `../../tmp/…` for a file in /tmp.
       where = out ?? file;
     }
@@ -57,10 +57,3 @@ function fileSafe(name: string): string {
   return name.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[.]+/, '_') || 'export';
 }
 
-/** A half-written export would look like a complete one with fewer steps. */
-async function writeAtomic(file: string, body: string): Promise<void> {
-  await fs.mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
-  await fs.writeFile(tmp, body);
-  await fs.rename(tmp, file);
-}
