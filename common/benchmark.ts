@@ -3,6 +3,7 @@
  * one or more judges. Pure schemas and helpers shared by the workflow, its activities and the CLI.
  */
 import { z } from 'zod';
+import { sharedSchema } from './sharedSchema.js';
 import { reviewKindSchema, type ReviewKind } from './reviews.js';
 import { experimentLimitsSchema } from './limits.js';
 import { artifactRefSchema, budgetSchema, stageNameSchema, stageTimeoutsSchema, usageSchema, type StageName, type Usage } from './schemas.js';
@@ -11,7 +12,7 @@ import { STAGES } from './stages.js';
 export const BENCH_MODES = ['stepwise', 'end-to-end', 'judge-only', 'competition'] as const;
 export type BenchMode = (typeof BENCH_MODES)[number];
 
-export const benchmarkInputSchema = z.object({
+export const benchmarkInputSchema = sharedSchema('benchmark.benchmarkInputSchema', () => z.object({
   /** The task set as given to `lab bench --tasks` (names, globs, filters); resolved on a worker unless `storedTasks` carries it. */
   tasks: z.string().min(1),
   /**
@@ -57,12 +58,12 @@ export const benchmarkInputSchema = z.object({
       executions: z.number().int().positive(),
     })
     .optional(),
-});
+}));
 export type BenchmarkInput = z.input<typeof benchmarkInputSchema>;
 export type BenchmarkConfig = z.output<typeof benchmarkInputSchema>;
 
 /** What a worker resolved the benchmark's inputs to: the tasks (stored), the agents, and for judge-only the outputs' layout. */
-export const preparedBenchSchema = z.object({
+export const preparedBenchSchema = sharedSchema('benchmark.preparedBenchSchema', () => z.object({
   tasks: z.array(z.object({ name: z.string(), ref: artifactRefSchema })),
   agents: z.array(z.string()),
   /** Judge-only: how the outputs folder is laid out (see activities/bench/outputs.ts). */
@@ -73,7 +74,7 @@ export const preparedBenchSchema = z.object({
   outputsUpload: artifactRefSchema.optional(),
   /** Item keys with no outputs to judge (judge-only); they are not items. */
   missing: z.array(z.string()).default([]),
-});
+}));
 export type PreparedBench = z.output<typeof preparedBenchSchema>;
 
 /** One unit of work: a task and an agent (and, for competitions, which attempt). */
@@ -101,7 +102,7 @@ export function benchItems(prepared: PreparedBench, runs = 1): BenchItem[] {
   return items;
 }
 
-export const benchFailureSchema = z.object({
+export const benchFailureSchema = sharedSchema('benchmark.benchFailureSchema', () => z.object({
   key: z.string(),
   task: z.string(),
   agent: z.string(),
@@ -110,10 +111,10 @@ export const benchFailureSchema = z.object({
   reason: z.string(),
   /** The workflow that failed, to open in the UI. */
   workflowId: z.string(),
-});
+}));
 export type BenchFailure = z.infer<typeof benchFailureSchema>;
 
-export const benchTallySchema = z.object({
+export const benchTallySchema = sharedSchema('benchmark.benchTallySchema', () => z.object({
   done: z.number().int().nonnegative(),
   failed: z.number().int().nonnegative(),
   /** Not started: the budget ran out, or skipped as already finished. */
@@ -121,7 +122,7 @@ export const benchTallySchema = z.object({
   spent: usageSchema,
   /** The most recent failures (the full list is in the failed workflows). */
   failures: z.array(benchFailureSchema),
-});
+}));
 export type BenchTally = z.infer<typeof benchTallySchema>;
 
 /** At most this many failures travel in progress and results. */

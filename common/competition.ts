@@ -5,12 +5,13 @@
  * Pure types, schemas and score arithmetic (workflows import it).
  */
 import { z } from 'zod';
+import { sharedSchema } from './sharedSchema.js';
 import { experimentLimitsSchema } from './limits.js';
 import type { ReviewDocuments } from './reviews.js';
 import { artifactRefSchema, budgetSchema, type Usage } from './schemas.js';
 
 /** `competition.json` in a competition task folder. */
-export const competitionSpecSchema = z.object({
+export const competitionSpecSchema = sharedSchema('competition.competitionSpecSchema', () => z.object({
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/),
   title: z.string().min(1),
   metric: z.object({
@@ -27,11 +28,11 @@ export const competitionSpecSchema = z.object({
   limits: z.object({ wallSeconds: z.number().positive(), memoryMb: z.number().positive() }),
   /** Limits of `validate_code`: a quick check on a small sample. */
   validateLimits: z.object({ wallSeconds: z.number().positive(), memoryMb: z.number().positive() }),
-});
+}));
 export type CompetitionSpec = z.output<typeof competitionSpecSchema>;
 
 /** `reference.json`: scores measured by `npm run competitions:measure` through the scorer, never typed in. */
-export const competitionReferenceSchema = z.object({
+export const competitionReferenceSchema = sharedSchema('competition.competitionReferenceSchema', () => z.object({
   baseline: z.object({ score: z.number(), method: z.string().min(1) }),
   /** A strong known method (named), not the best human score: MLRC-Bench's top human solutions need its data. */
   reference: z.object({ score: z.number(), method: z.string().min(1), kind: z.string().min(1) }),
@@ -47,7 +48,7 @@ export const competitionReferenceSchema = z.object({
     /** Data draws (fresh secrets) the scores are the means of; absent: one fixed draw (tasks made before secrets). */
     draws: z.number().int().positive().optional(),
   }),
-});
+}));
 export type CompetitionReference = z.output<typeof competitionReferenceSchema>;
 
 export type ScoreSplit = 'dev' | 'test';
@@ -141,7 +142,7 @@ export interface PreparedCompetition {
 }
 
 /** `competitionRun`: one agent's attempt at one competition task. */
-export const competitionRunInputSchema = z.object({
+export const competitionRunInputSchema = sharedSchema('competition.competitionRunInputSchema', () => z.object({
   /** The competition's name (tasks/competitions/<name>). */
   task: z.string().min(1),
   model: z.string().min(1),
@@ -153,7 +154,7 @@ export const competitionRunInputSchema = z.object({
    * one (a benchmark's, or `lab compete --runs N`) see the same data, so their scores compare.
    */
   dataKey: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/).optional(),
-});
+}));
 export type CompetitionRunInput = z.input<typeof competitionRunInputSchema>;
 
 export interface CompetitionRunResult {

@@ -5,6 +5,7 @@
  * Documented in docs/gym.md.
  */
 import { z } from 'zod';
+import { sharedSchema } from './sharedSchema.js';
 import type { SubmissionScore } from './competition.js';
 import { envActionSchema, sandboxLimitsSchema, type Observation } from './environment.js';
 import { isValidRunId, RUN_ID_RULE } from './runIds.js';
@@ -14,14 +15,14 @@ export const INFO_TOPICS = ['overview', 'data', 'metric'] as const;
 export type InfoTopic = (typeof INFO_TOPICS)[number];
 
 /** The file actions and `finish` of the experiment environment, plus the competition actions. */
-export const sessionActionSchema = z.discriminatedUnion('action', [
+export const sessionActionSchema = sharedSchema('envSession.sessionActionSchema', () => z.discriminatedUnion('action', [
   ...envActionSchema.options,
   z.object({ action: z.literal('request_info'), topic: z.enum(INFO_TOPICS) }),
   z.object({ action: z.literal('validate_code') }),
   z.object({ action: z.literal('execute_code') }),
   /** Scores methods/ on the hidden test split and ends the session (`finish` is the same). */
   z.object({ action: z.literal('submit'), summary: z.string().max(4000).optional() }),
-]);
+]));
 export type SessionAction = z.infer<typeof sessionActionSchema>;
 export type SessionActionName = SessionAction['action'];
 export const SESSION_ACTIONS: SessionActionName[] = sessionActionSchema.options.map((o) => o.shape.action.value) as SessionActionName[];
@@ -37,7 +38,7 @@ export function describeActionError(raw: unknown): string | undefined {
   return `invalid ${name} action: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'action'}: ${i.message}`).join('; ')}`;
 }
 
-export const envSessionLimitsSchema = z.object({
+export const envSessionLimitsSchema = sharedSchema('envSession.envSessionLimitsSchema', () => z.object({
   /** Steps in the whole session; the step that uses the last one returns `done` (truncated). */
   maxSteps: z.number().int().positive().max(1000).default(50),
   /** Steps per workflow execution before continuing as new (history stays small). */
@@ -50,16 +51,16 @@ export const envSessionLimitsSchema = z.object({
   reward: z.enum(['normalised', 'raw']).default('normalised'),
   /** Reward of a scoring action whose submission failed or was invalid. */
   failureReward: z.number().default(0),
-});
+}));
 export type EnvSessionLimits = z.output<typeof envSessionLimitsSchema>;
 
-export const envSessionInputSchema = z.object({
+export const envSessionInputSchema = sharedSchema('envSession.envSessionInputSchema', () => z.object({
   /** The competition's name (tasks/competitions/<name>). */
   task: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'task must be a competition name'),
   limits: envSessionLimitsSchema.prefault({}),
   /** Set by the workflow itself when it continues as new. */
   carried: z.custom<EnvSessionState>((v) => typeof v === 'object' && v !== null).optional(),
-});
+}));
 export type EnvSessionInput = z.input<typeof envSessionInputSchema>;
 
 export function checkSessionId(id: string): string {

@@ -3,6 +3,7 @@
  * continue-as-new, and its result. Pure (workflows import it).
  */
 import { z } from 'zod';
+import { sharedSchema } from './sharedSchema.js';
 import { envActionSchema, observationSchema } from './environment.js';
 import { experimentLimitsSchema } from './limits.js';
 import { artifactRefSchema, budgetSchema, llmCallRecordSchema, usageSchema } from './schemas.js';
@@ -10,7 +11,7 @@ import { artifactRefSchema, budgetSchema, llmCallRecordSchema, usageSchema } fro
 export { codingAgentSchema, experimentLimitsSchema, type CodingAgent, type ExperimentLimits } from './limits.js';
 
 /** Carried from one execution to the next when the loop continues as new. */
-export const experimentStateSchema = z.object({
+export const experimentStateSchema = sharedSchema('experiment.experimentStateSchema', () => z.object({
   step: z.number().int().nonnegative(),
   startedAtMs: z.number(),
   /** The step records so far (JSON lines), in the artifact store. */
@@ -26,10 +27,10 @@ export const experimentStateSchema = z.object({
   finishRefusals: z.number().int().nonnegative().optional(),
   /** The queue of the sandbox host the workspace lives on (claimed at the first step). */
   sandboxQueue: z.string().optional(),
-});
+}));
 export type ExperimentState = z.output<typeof experimentStateSchema>;
 
-export const experimentRunInputSchema = z.object({
+export const experimentRunInputSchema = sharedSchema('experiment.experimentRunInputSchema', () => z.object({
   runId: z.string().min(1),
   model: z.string().min(1),
   reasoningEffort: z.enum(['low', 'medium', 'high']).optional(),
@@ -44,10 +45,10 @@ export const experimentRunInputSchema = z.object({
   state: experimentStateSchema.optional(),
   /** The sandbox host's queue when the parent already claimed one (a competition's prepared workspace is there). */
   sandboxQueue: z.string().optional(),
-});
+}));
 export type ExperimentRunInput = z.input<typeof experimentRunInputSchema>;
 
-export const experimentEndSchema = z.enum(['finished', 'max_steps', 'wall_time', 'budget']);
+export const experimentEndSchema = sharedSchema('experiment.experimentEndSchema', () => z.enum(['finished', 'max_steps', 'wall_time', 'budget']));
 export type ExperimentEnd = z.infer<typeof experimentEndSchema>;
 
 /** What the experiment child workflow reports back to the research run (references and counts only). */

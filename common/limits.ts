@@ -1,8 +1,9 @@
 /** Limits of sandboxed commands and of the experiment loop (pure; no imports from other schemas, to avoid cycles). */
 import { z } from 'zod';
+import { sharedSchema } from './sharedSchema.js';
 
 /** Limits of one sandboxed command; defaults suit a small scikit-learn experiment on a laptop. */
-export const sandboxLimitsSchema = z.object({
+export const sandboxLimitsSchema = sharedSchema('limits.sandboxLimitsSchema', () => z.object({
   wallSeconds: z.number().positive().default(600),
   cpuSeconds: z.number().positive().default(600),
   memoryMb: z.number().positive().default(2048),
@@ -18,7 +19,7 @@ export const sandboxLimitsSchema = z.object({
   workspaceDepth: z.number().int().positive().max(512).default(64),
   /** stdout + stderr kept; beyond it the command is killed (`output`). */
   outputBytes: z.number().int().positive().default(8 * 1024 * 1024),
-});
+}));
 export type SandboxLimits = z.output<typeof sandboxLimitsSchema>;
 
 /**
@@ -27,19 +28,19 @@ export type SandboxLimits = z.output<typeof sandboxLimitsSchema>;
  * an explicit weakening of isolation only where the worker allows it (LAB_CODING_AGENT_NETWORK,
  * LAB_CODING_AGENT_ENV); see docs/environment.md.
  */
-export const codingAgentSchema = z.object({
+export const codingAgentSchema = sharedSchema('limits.codingAgentSchema', () => z.object({
   kind: z.literal('cli'),
   /** A shell command run with `sh -c` in the workspace, e.g. `claude -p "$(cat PROMPT.md)" --dangerously-skip-permissions`. */
   command: z.string().min(1).max(4000),
   /** Over the experiment's `sandbox` limits for this one command; wall and CPU time default to 30 minutes (capped by the experiment's wall time). */
   limits: sandboxLimitsSchema.partial().optional(),
-});
+}));
 export type CodingAgent = z.output<typeof codingAgentSchema>;
 
 /** Wall and CPU seconds of the coding-agent CLI when its `limits` do not say. */
 export const CODING_AGENT_DEFAULT_SECONDS = 1800;
 
-export const experimentLimitsSchema = z.object({
+export const experimentLimitsSchema = sharedSchema('limits.experimentLimitsSchema', () => z.object({
   /** Agent steps (one action each), over all continue-as-new segments. */
   maxSteps: z.number().int().positive().max(500).default(30),
   /** Wall time for the whole experiment loop. */
@@ -49,5 +50,5 @@ export const experimentLimitsSchema = z.object({
   sandbox: sandboxLimitsSchema.partial().default({}),
   /** Absent (the default): the step loop with the run's model. `{ kind: 'cli', command }`: a coding-agent CLI instead. */
   agent: codingAgentSchema.optional(),
-});
+}));
 export type ExperimentLimits = z.output<typeof experimentLimitsSchema>;

@@ -4,6 +4,7 @@
  * report module all use it.
  */
 import { z } from 'zod';
+import { sharedSchema } from './sharedSchema.js';
 import { artifactRefSchema, budgetSchema, stageTimeoutsSchema, usageSchema, type ArtifactRef, type StageName, type Usage } from './schemas.js';
 
 /**
@@ -12,10 +13,10 @@ import { artifactRefSchema, budgetSchema, stageTimeoutsSchema, usageSchema, type
  */
 export const REVIEW_KINDS = ['idea', 'proposal', 'experiment', 'paper', 'end_to_end', 'hallucination', 'mlrc'] as const;
 export type ReviewKind = (typeof REVIEW_KINDS)[number];
-export const reviewKindSchema = z.enum(REVIEW_KINDS);
+export const reviewKindSchema = sharedSchema('reviews.reviewKindSchema', () => z.enum(REVIEW_KINDS));
 
 /** The documents of a piece of research, named as MLR-Bench names them. */
-export const reviewDocumentsSchema = z.object({
+export const reviewDocumentsSchema = sharedSchema('reviews.reviewDocumentsSchema', () => z.object({
   task: artifactRefSchema.optional(),
   idea: artifactRefSchema.optional(),
   related_work: artifactRefSchema.optional(),
@@ -30,12 +31,12 @@ export const reviewDocumentsSchema = z.object({
   code: z.array(artifactRefSchema).default([]),
   /** Figures the paper or results embed. */
   figures: z.array(artifactRefSchema).default([]),
-});
+}));
 export type ReviewDocuments = z.output<typeof reviewDocumentsSchema>;
 export type ReviewDocumentName = Exclude<keyof ReviewDocuments, 'code' | 'figures'>;
 
 /** What a review judges: a run of ours (documents already in the store) or a folder of someone else's outputs. */
-export const reviewSubjectSchema = z.discriminatedUnion('source', [
+export const reviewSubjectSchema = sharedSchema('reviews.reviewSubjectSchema', () => z.discriminatedUnion('source', [
   z.object({ source: z.literal('run'), runId: z.string().min(1), documents: reviewDocumentsSchema }),
   /**
    * A folder laid out as MLR-Bench lays out its outputs (idea.md, related_work.md, proposal.md,
@@ -52,10 +53,10 @@ export const reviewSubjectSchema = z.discriminatedUnion('source', [
     name: z.string().min(1).optional(),
     files: z.partialRecord(z.enum(['task', 'idea', 'related_work', 'proposal', 'results', 'log', 'paper']), z.string().min(1)).optional(),
   }),
-]);
+]));
 export type ReviewSubject = z.input<typeof reviewSubjectSchema>;
 
-export const reviewInputSchema = z.object({
+export const reviewInputSchema = sharedSchema('reviews.reviewInputSchema', () => z.object({
   kind: reviewKindSchema,
   subject: reviewSubjectSchema,
   /** Model specs of the judges; each scores independently, in parallel. */
@@ -69,7 +70,7 @@ export const reviewInputSchema = z.object({
   timeouts: stageTimeoutsSchema.default({ startToCloseSeconds: 1800, heartbeatSeconds: 60, maxAttempts: 5 }),
   /** Set when a benchmark started this review, for its search attributes and report. */
   bench: z.object({ benchId: z.string(), task: z.string(), agent: z.string() }).optional(),
-});
+}));
 export type ReviewInput = z.input<typeof reviewInputSchema>;
 export type ReviewConfig = z.output<typeof reviewInputSchema>;
 
@@ -183,7 +184,7 @@ export function judgeSlug(spec: string): string {
   return spec.replace(/^openai-compatible:([^@]*)@.*$/, 'openai-compatible:$1').replace(/[^A-Za-z0-9._-]+/g, '_').replace(/\.{2,}/g, '.').replace(/^[._-]+/, '').slice(0, 80) || 'judge';
 }
 
-export const judgeVerdictSchema = z.object({
+export const judgeVerdictSchema = sharedSchema('reviews.judgeVerdictSchema', () => z.object({
   judge: z.string(),
   model: z.string(),
   rubricVersion: z.string(),
@@ -193,7 +194,7 @@ export const judgeVerdictSchema = z.object({
   artifact: artifactRefSchema,
   usage: usageSchema,
   calibrated: z.literal(false).optional(),
-});
+}));
 
 /** A run's stage outputs as the documents a review reads (MLR-Bench's names for them). */
 export function documentsOfRun(task: ArtifactRef, outputs: Partial<Record<StageName, { artifact: ArtifactRef; extra?: ArtifactRef[] }>>): ReviewDocuments {

@@ -3,13 +3,14 @@
  * No I/O here: workflow code imports this module.
  */
 import { z } from 'zod';
+import { sharedSchema } from './sharedSchema.js';
 import { experimentLimitsSchema } from './limits.js';
 import { STAGES, type StageName } from './stages.js';
 
-export const stageNameSchema = z.enum(STAGES);
+export const stageNameSchema = sharedSchema('schemas.stageNameSchema', () => z.enum(STAGES));
 
 /** A stored artifact. History carries this, never the content. */
-export const artifactRefSchema = z.object({
+export const artifactRefSchema = sharedSchema('schemas.artifactRefSchema', () => z.object({
   /** Content address, e.g. `artifact:sha256/<hex>`; resolved by the artifact store. */
   uri: z.string().min(1),
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
@@ -17,15 +18,15 @@ export const artifactRefSchema = z.object({
   /** Human-readable location relative to the store root, e.g. `runs/<runId>/idea.md`. */
   path: z.string().min(1),
   mediaType: z.string().default('text/markdown'),
-});
+}));
 export type ArtifactRef = z.infer<typeof artifactRefSchema>;
 
-export const usageSchema = z.object({
+export const usageSchema = sharedSchema('schemas.usageSchema', () => z.object({
   llmCalls: z.number().int().nonnegative(),
   inputTokens: z.number().int().nonnegative(),
   outputTokens: z.number().int().nonnegative(),
   costUsd: z.number().nonnegative(),
-});
+}));
 export type Usage = z.infer<typeof usageSchema>;
 export const ZERO_USAGE: Usage = { llmCalls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
 
@@ -38,7 +39,7 @@ export function addUsage(a: Usage, b: Usage): Usage {
   };
 }
 
-export const gatePolicySchema = z.object({
+export const gatePolicySchema = sharedSchema('schemas.gatePolicySchema', () => z.object({
   /** Stages after which the run waits for a human `review` update. */
   stages: z.array(stageNameSchema).default([]),
   /** How long a gate waits; absent = forever. */
@@ -47,23 +48,23 @@ export const gatePolicySchema = z.object({
   onTimeout: z.enum(['approve', 'reject']).default('approve'),
   /** How many times one stage may be sent back with `revise`. */
   maxRevisions: z.number().int().min(0).max(20).default(3),
-});
+}));
 export type GatePolicy = z.infer<typeof gatePolicySchema>;
 
-export const budgetSchema = z.object({
+export const budgetSchema = sharedSchema('schemas.budgetSchema', () => z.object({
   usd: z.number().positive().optional(),
   tokens: z.number().int().positive().optional(),
-});
+}));
 export type Budget = z.infer<typeof budgetSchema>;
 
 /** Per-stage activity timing; defaults suit real LLMs, tests shorten them. */
-export const stageTimeoutsSchema = z.object({
+export const stageTimeoutsSchema = sharedSchema('schemas.stageTimeoutsSchema', () => z.object({
   startToCloseSeconds: z.number().positive().default(30 * 60),
   heartbeatSeconds: z.number().positive().default(60),
   maxAttempts: z.number().int().positive().default(5),
-});
+}));
 
-export const llmCallRecordSchema = z.object({
+export const llmCallRecordSchema = sharedSchema('schemas.llmCallRecordSchema', () => z.object({
   provider: z.string(),
   model: z.string(),
   inputTokens: z.number().int().nonnegative(),
@@ -72,11 +73,11 @@ export const llmCallRecordSchema = z.object({
   latencyMs: z.number().nonnegative(),
   /** Served from the call cache: paid for by an earlier attempt of the same activity. */
   cached: z.boolean(),
-});
+}));
 export type LlmCallRecord = z.infer<typeof llmCallRecordSchema>;
 
 /** What a stage's integrity checks found; counts only (details are artifacts). */
-export const stageChecksSchema = z.object({
+export const stageChecksSchema = sharedSchema('schemas.stageChecksSchema', () => z.object({
   experiment: z
     .object({
       status: z.enum(['succeeded', 'failed_experiment']),
@@ -103,10 +104,10 @@ export const stageChecksSchema = z.object({
   literature: z
     .object({ retrieved: z.number().int(), cited: z.number().int(), backends: z.array(z.object({ name: z.string(), ok: z.boolean(), error: z.string().optional() })) })
     .optional(),
-});
+}));
 export type StageChecks = z.infer<typeof stageChecksSchema>;
 
-export const stageOutcomeSchema = z.object({
+export const stageOutcomeSchema = sharedSchema('schemas.stageOutcomeSchema', () => z.object({
   artifact: artifactRefSchema,
   /** Secondary files the stage wrote (code, logs); refs only. */
   extra: z.array(artifactRefSchema).default([]),
@@ -118,17 +119,17 @@ export const stageOutcomeSchema = z.object({
   model: z.string(),
   /** One record per provider call (a JSON re-ask makes two): the stage's LLM ledger. */
   calls: z.array(llmCallRecordSchema).default([]),
-});
+}));
 export type StageOutcome = z.infer<typeof stageOutcomeSchema>;
 
 /** Task texts travel in the run's input; MLR-Bench's longest is under 10 KB. */
 export const MAX_TASK_TEXT_CHARS = 100_000;
 
 /** A task already in the store (benchmark items, runs started before task texts travelled in the input). */
-export const storedTaskSchema = z.object({ name: z.string().min(1), ref: artifactRefSchema });
+export const storedTaskSchema = sharedSchema('schemas.storedTaskSchema', () => z.object({ name: z.string().min(1), ref: artifactRefSchema }));
 export type StoredTask = z.infer<typeof storedTaskSchema>;
 
-export const researchRunInputSchema = z.object({
+export const researchRunInputSchema = sharedSchema('schemas.researchRunInputSchema', () => z.object({
   /**
    * The task: its text, which the run's first activity puts into the store (so the CLI needs no
    * access to the workers' store), or a reference to it already stored.
@@ -154,7 +155,7 @@ export const researchRunInputSchema = z.object({
   skipPreflight: z.boolean().optional(),
   /** The run ends after this stage (stepwise benchmarks stop after the idea or the proposal). */
   stopAfter: stageNameSchema.optional(),
-});
+}));
 export type ResearchRunInput = z.input<typeof researchRunInputSchema>;
 export type ResearchRunConfig = z.output<typeof researchRunInputSchema>;
 /** A run's settings once its task is in the store: what the stages read. */
@@ -164,13 +165,13 @@ export type StoredRunConfig = Omit<ResearchRunConfig, 'task'> & { task: StoredTa
  * Who decided, as the run's history records it with the decision: `alice (lab approve)`,
  * `reviewers (lab ui)`. A name, never a token. Older clients send none.
  */
-const decidedBy = z.string().trim().min(1).max(200).optional();
+const decidedBy = sharedSchema('schemas.decidedBy', () => z.string().trim().min(1).max(200).optional());
 
-export const reviewDecisionSchema = z.discriminatedUnion('action', [
+export const reviewDecisionSchema = sharedSchema('schemas.reviewDecisionSchema', () => z.discriminatedUnion('action', [
   z.object({ action: z.literal('approve'), feedback: z.string().optional(), by: decidedBy }),
   z.object({ action: z.literal('revise'), feedback: z.string().trim().min(1, 'revise needs feedback text'), by: decidedBy }),
   z.object({ action: z.literal('reject'), feedback: z.string().optional(), by: decidedBy }),
-]);
+]));
 export type ReviewDecision = z.infer<typeof reviewDecisionSchema>;
 
 export type StageStatus = 'pending' | 'running' | 'awaiting_review' | 'done' | 'reused' | 'failed' | 'rejected' | 'skipped';

@@ -27,6 +27,12 @@ import { runContextLogInterceptor } from './logContext.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
+/**
+ * Modules the workflow thread loads once and shares between workflows instead of running them
+ * again for each one: the cache of common/'s schemas, and zod, which it loads (common/sharedSchema.ts).
+ */
+export const PRELOADED_WORKFLOW_MODULES = [fileURLToPath(new URL('../common/sharedSchema.ts', import.meta.url))];
+
 export interface LabWorkerOptions {
   connection: NativeConnection;
   namespace: string;
@@ -72,7 +78,7 @@ export async function createLabWorkers(options: LabWorkerOptions): Promise<Worke
           taskQueue: TASK_QUEUES.research,
           ...(options.workflowBundle
             ? { workflowBundle: options.workflowBundle }
-            : { workflowsPath: WORKFLOWS_PATH, ...(options.verbose ? {} : { bundlerOptions: quietBundlerOptions() }) }),
+            : { workflowsPath: WORKFLOWS_PATH, bundlerOptions: { preloadModules: PRELOADED_WORKFLOW_MODULES, ...(options.verbose ? {} : quietBundlerOptions()) } }),
           activities,
           interceptors,
           ...tuning.research,

@@ -11,7 +11,7 @@ import { LlmGateway } from '../../activities/llm/gateway.js';
 import { LAB_SEARCH_ATTRIBUTES } from '../../common/searchAttributes.js';
 import { temporalBinary, timeSkippingBinary } from '../../scripts/lib/paths.js';
 import { FakeLlmServer, type Script } from '../fakes/fakeLlmServer.js';
-import { createLabWorkers, parseQueues, WORKFLOWS_PATH } from '../../workers/createWorkers.js';
+import { createLabWorkers, parseQueues, PRELOADED_WORKFLOW_MODULES, WORKFLOWS_PATH } from '../../workers/createWorkers.js';
 
 let runtimeInstalled = false;
 /**
@@ -57,9 +57,9 @@ export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> 
 }
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
-/** Bundles workflows/ once per test file, without ignoreModules (the determinism bundle check). */
+/** Bundles workflows/ once per test file as the worker does, without ignoreModules (the determinism bundle check). */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
+  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, preloadModules: PRELOADED_WORKFLOW_MODULES, logger: new DefaultLogger('WARN') });
   return bundle;
 }
 
