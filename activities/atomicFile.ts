@@ -18,8 +18,12 @@ async function ensureFolder(folder: string, mode?: number): Promise<void> {
   knownFolders.add(folder);
 }
 
+/** Random once per process, then counted: unique beside other processes and hosts sharing the disk. */
+const processTag = randomBytes(6).toString('hex');
+let written = 0;
+
 function tempNameFor(file: string): string {
-  return `${file}.${randomBytes(6).toString('hex')}.tmp`;
+  return `${file}.${processTag}-${++written}.tmp`;
 }
 
 /**

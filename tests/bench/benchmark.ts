@@ -5,7 +5,9 @@
  * stepwise (idea, literature, proposal) by one agent and reviewed (idea, proposal) by two judges.
  * Prints (asserts nothing) wall time against the ideal, LLM calls, history sizes, the worker's
  * memory and where the time went; writes the figures to bench/results.md.
- *   npm run bench:sweep [-- --tasks 20 --concurrency 32 --latency-ms 200 --profile-worker <folder>]
+ *   npm run bench:sweep [-- --tasks 20 --concurrency 32 --latency-ms 200 --profile-worker <folder> --server cluster]
+ * `--server cluster` runs it on `lab cluster up` (PostgreSQL, 4 history shards) in a folder of its
+ * own instead of the dev server; the server's CPU is then the Temporal server's and PostgreSQL's.
  */
 import type { ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -15,6 +17,9 @@ import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import { mapLimited } from '../../common/mapLimited.js';
+import { clusterPaths } from '../../servers/cluster/layout.js';
+import type { ClusterState } from '../../servers/cluster/state.js';
+import { clusterServer, freeClusterPorts } from '../cluster/clusterServer.js';
 import { benchmarkInputSchema, type BenchmarkInput, type BenchProgress, type BenchResult } from '../../common/benchmark.js';
 import { startBench } from '../../scripts/lib/bench.js';
 import { spawnDevServer, waitForPort } from '../../scripts/lib/devServer.js';
@@ -35,9 +40,14 @@ const { values } = parseArgs({
     'latency-ms': { type: 'string', default: '200' },
     /** Write a V8 CPU profile of the worker (a .cpuprofile file, for Chrome DevTools or speedscope) to this folder. */
     'profile-worker': { type: 'string' },
+    /** `dev` (the dev server, SQLite) or `cluster` (lab cluster up: PostgreSQL, 4 history shards). */
+    server: { type: 'string', default: 'dev' },
   },
 });
 const concurrency = positiveInt('concurrency', values.concurrency!);
+if (values.server !== 'dev' && values.server !== 'cluster') throw new Error(`--server must be dev or cluster, got "${values.server}"`);
+const onCluster = values.server === 'cluster';
+const serverName = onCluster ? 'the cluster (Temporal server + PostgreSQL)' : 'the dev server';
 const latencyMs = Number(values['latency-ms']);
 if (!Number.isFinite(latencyMs) || latencyMs < 0) throw new Error(`--latency-ms must be a number ≥ 0, got "${values['latency-ms']}"`);
 const TOTAL_TASKS = 201;
@@ -58,6 +68,7 @@ const WORKER_ENV = {
 const dir = tempDir('sweep');
 const labHome = path.join(dir, 'lab');
 const children: ChildProcess[] = [];
+const cleanUps: Array<() => Promise<void>> = [];
 let fake: FakeLlmServer | undefined;
 let workerProcess: ChildProcess | undefined;
 let connection: Connection | undefined;
@@ -165,6 +176,7 @@ async function cleanUp(): Promise<void> {
   if (profileDir && workerProcess) await stopWorkerGracefully(workerProcess);
   await connection?.close().catch(() => undefined);
   await Promise.all(children.map(sigkill));
+  for (const undo of cleanUps) await undo().catch((err: unknown) => console.error(`clean-up: ${err instanceof Error ? err.message : err}`));
   await fake?.stop().catch(() => undefined);
 }
 
@@ -178,13 +190,14 @@ function procStatusKb(pid: number, field: string): number | undefined {
   }
 }
 
-/** CPU seconds (user + system) a process has used, from /proc/<pid>/stat. */
-function cpuSeconds(pid: number): number | undefined {
+/** CPU seconds (user + system) a process has used, from /proc/<pid>/stat; with `children`, its waited-for children's too. */
+function cpuSeconds(pid: number, o: { children?: boolean } = {}): number | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // utime and stime, in clock ticks (100 per second on Linux).
-    return (Number(fields[11]) + Number(fields[12])) / 100;
+    // utime and stime (then cutime and cstime), in clock ticks (100 per second on Linux).
+    const ticks = Number(fields[11]) + Number(fields[12]) + (o.children ? Number(fields[13]) + Number(fields[14]) : 0);
+    return ticks / 100;
   } catch {
     return undefined;
   }
@@ -302,7 +315,61 @@ function sizeStats(sizes: Array<{ bytes: number; events: number }>): SizeStats {
   };
 }
 
-// ---------------------------------------------------------------- the dev server's metrics
+// ---------------------------------------------------------------- the server
+
+interface SweepServer {
+  port: number;
+  pids(): number[];
+  /** CPU seconds its processes have used (PostgreSQL's exited backends included). */
+  cpuSeconds(): number;
+  metricsUrl(): string | undefined;
+}
+
+async function startDevServer(): Promise<SweepServer> {
+  const port = await freePort();
+  const server = spawnDevServer({ port, uiPort: 0, dbFile: path.join(dir, 'temporal.db'), headless: true, logFile: path.join(dir, 'server.log') });
+  children.push(server);
+  await waitForPort(port, 60_000, server);
+  return {
+    port,
+    pids: () => [server.pid!],
+    cpuSeconds: () => cpuSeconds(server.pid!) ?? 0,
+    metricsUrl: () => /Temporal Metrics:\s+(\S+)/.exec(readFileSync(path.join(dir, 'server.log'), 'utf8'))?.[1],
+  };
+}
+
+/** `lab cluster up` in a LAB_HOME of its own (the worker keeps its own, as on another host); taken down with its data at the end. */
+async function startCluster(): Promise<SweepServer> {
+  const cluster = clusterServer(path.join(dir, 'cluster-home'), await freeClusterPorts());
+  cleanUps.push(() => cluster.stop());
+  console.log('starting the cluster (lab cluster up: PostgreSQL, the Temporal server with 4 history shards)…');
+  const port = await cluster.start();
+  const state = JSON.parse(readFileSync(clusterPaths({ LAB_HOME: path.join(dir, 'cluster-home') }).stateFile, 'utf8')) as ClusterState;
+  const postmaster = () => Number(readFileSync(path.join(state.postgres.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  return {
+    port,
+    pids: () => [state.server.pid, postmaster()],
+    cpuSeconds: () => (cpuSeconds(state.server.pid) ?? 0) + treeCpuSeconds(postmaster()),
+    metricsUrl: () => `http://127.0.0.1:${state.ports.metrics}/metrics`,
+  };
+}
+
+/** CPU seconds of a process, its live children, and its children that exited and were waited for. */
+function treeCpuSeconds(pid: number): number {
+  let total = cpuSeconds(pid, { children: true }) ?? 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) total += cpuSeconds(Number(entry)) ?? 0;
+    } catch {
+      // gone between the listing and the read
+    }
+  }
+  return total;
+}
+
+// ---------------------------------------------------------------- the server's metrics
 
 /** Sum of every series of a Prometheus metric whose labels contain all of `labels` (`key="value"`). */
 function metric(text: string, name: string, ...labels: string[]): number {
@@ -315,7 +382,7 @@ function metric(text: string, name: string, ...labels: string[]): number {
   return total;
 }
 
-/** What the dev server says about itself: persistence writes, the shard's IO slot, workflow locks, retried tasks. */
+/** What the server says about itself: persistence writes, the shard's IO slot, workflow locks, retried tasks. */
 function serverFigures(text: string, wallMs: number): string[] {
   const wall = wallMs / 1000;
   const op = (o: string) => `operation="${o}"`;
@@ -335,7 +402,7 @@ function serverFigures(text: string, wallMs: number): string[] {
   };
   const pct = (x: number) => `${((x / wall) * 100).toFixed(0)}% of the wall time`;
   return [
-    `persistence writes (Update/CreateWorkflowExecution): ${writes}, mean ${ms((writeSeconds / Math.max(1, writes)) * 1000)}, ${writeSeconds.toFixed(1)} s in all (${pct(writeSeconds)}; the dev server has one history shard, and its writes take turns on its IO slot)`,
+    `persistence writes (Update/CreateWorkflowExecution): ${writes}, mean ${ms((writeSeconds / Math.max(1, writes)) * 1000)}, ${writeSeconds.toFixed(1)} s in all (${pct(writeSeconds)}; ${onCluster ? 'spread over the cluster\'s 4 history shards' : 'the dev server has one history shard, and its writes take turns on its IO slot'})`,
     `waiting for the shard's IO slot: ${ioWaits} waits, mean ${ms((ioWaitSeconds / Math.max(1, ioWaits)) * 1000)}, ${ioWaitSeconds.toFixed(0)} s in all`,
     `waiting for a workflow's lock: ${locks} acquisitions, mean ${ms((lockSeconds / Math.max(1, locks)) * 1000)}; ${busy} history tasks gave up after 500 ms (BusyWorkflow) and were retried later`,
     task('TransferActiveTaskStartChildExecution'),
@@ -371,7 +438,7 @@ function commandLine(): string {
   return `npx tsx tests/bench/benchmark.ts${args ? ` ${args}` : ''}`;
 }
 
-const SECTION = '## Benchmark sweep (tests/bench/benchmark.ts)';
+const SECTION = onCluster ? '## Benchmark sweep on the PostgreSQL cluster (tests/bench/benchmark.ts --server cluster)' : '## Benchmark sweep (tests/bench/benchmark.ts)';
 
 function writeResults(lines: string[]): string {
   return writeBenchSection(SECTION, lines);
@@ -383,14 +450,12 @@ async function main(): Promise<void> {
   const tasks = prepareTasks();
   console.log(`tasks: ${tasks.source}`);
   fake = await startFake();
-  const port = await freePort();
-  const server = spawnDevServer({ port, uiPort: 0, dbFile: path.join(dir, 'temporal.db'), headless: true, logFile: path.join(dir, 'server.log') });
-  children.push(server);
-  await waitForPort(port, 60_000, server);
+  const server = onCluster ? await startCluster() : await startDevServer();
+  const port = server.port;
   connection = await Connection.connect({ address: `127.0.0.1:${port}` });
   const client = new Client({ connection });
   const worker = await startWorker(port);
-  console.log(`dev server (pid ${server.pid}) on 127.0.0.1:${port}, worker pid ${worker.pid}, fake LLM at ${fake.openaiBaseURL} (latency ${latencyMs} ms); files in ${dir}`);
+  console.log(`${serverName} (pids ${server.pids().join(', ')}) on 127.0.0.1:${port}, worker pid ${worker.pid}, fake LLM at ${fake.openaiBaseURL} (latency ${latencyMs} ms); files in ${dir}`);
 
   const model = (name: string) => `openai-compatible:${name}@${fake!.openaiBaseURL}`;
   const input: BenchmarkInput = {
@@ -408,7 +473,7 @@ async function main(): Promise<void> {
   const sampler = setInterval(() => {
     maxRss = Math.max(maxRss, procStatusKb(worker.pid!, 'VmRSS') ?? 0);
   }, 1000);
-  const cpuBefore = { worker: cpuSeconds(worker.pid!) ?? 0, server: cpuSeconds(server.pid!) ?? 0, self: process.cpuUsage() };
+  const cpuBefore = { worker: cpuSeconds(worker.pid!) ?? 0, server: server.cpuSeconds(), self: process.cpuUsage() };
 
   const loadBefore = os.loadavg();
   const benchId = `sweep-${Date.now()}`;
@@ -435,12 +500,12 @@ async function main(): Promise<void> {
   const selfCpu = process.cpuUsage(cpuBefore.self);
   const cpu = {
     worker: (cpuSeconds(worker.pid!) ?? 0) - cpuBefore.worker,
-    server: (cpuSeconds(server.pid!) ?? 0) - cpuBefore.server,
+    server: server.cpuSeconds() - cpuBefore.server,
     self: (selfCpu.user + selfCpu.system) / 1e6,
   };
 
-  // The dev server's own metrics (Prometheus text), kept beside the logs for a closer look.
-  const metricsUrl = /Temporal Metrics:\s+(\S+)/.exec(readFileSync(path.join(dir, 'server.log'), 'utf8'))?.[1];
+  // The server's own metrics (Prometheus text), kept beside the logs for a closer look.
+  const metricsUrl = server.metricsUrl();
   const metricsText = metricsUrl ? await fetch(metricsUrl).then((r) => r.text()).catch(() => undefined) : undefined;
   if (metricsText) writeFileSync(path.join(dir, 'server-metrics.txt'), metricsText);
   const loadAfter = os.loadavg();
@@ -496,25 +561,25 @@ async function main(): Promise<void> {
     `  - calls in flight at the fake: max ${calls.maxInFlight}, mean ${(calls.busyMs / wallMs).toFixed(1)} over the wall time (${(calls.busyMs / Math.max(1, fakeSpan)).toFixed(1)} between first and last call)`,
     `- ideal (critical path) = (sequential LLM calls per item × latency) × ceil(items / concurrency) = (${sequentialPerItem.toFixed(2)} × ${latencyMs} ms) × ${Math.ceil(items / concurrency)} = ${ms(idealCritical)}; sequential calls per item = agent calls per item + 1 judge round (all ${(calls.judge / Math.max(1, items)).toFixed(0)} judge calls of an item run at once)`,
     `- ideal (plain) = LLM calls × latency ÷ concurrency = ${llmCalls} × ${latencyMs} ms ÷ ${concurrency} = ${ms(idealPlain)}`,
-    `- wall / ideal: ${ratio(idealCritical)} the critical-path ideal, ${ratio(idealPlain)} the plain ideal (target on the dev server: ≤ 2.5× of the larger, ${ms(ideal)}, at 200 ms; ≤ 1.3× at 2 s; wall-clock ratios vary with whatever else runs on the machine, see the load average below)`,
+    `- wall / ideal: ${ratio(idealCritical)} the critical-path ideal, ${ratio(idealPlain)} the plain ideal (target on ${onCluster ? 'the cluster: ≤ 2×' : 'the dev server: ≤ 2.5×'} of the larger, ${ms(ideal)}, at 200 ms; ≤ 1.3× at 2 s; wall-clock ratios vary with whatever else runs on the machine, see the load average below)`,
     `- research run duration (start → close): mean ${ms(runMean)}, p50 ${ms(runDurations[Math.floor(runDurations.length / 2)] ?? 0)}, max ${ms(runDurations.at(-1) ?? 0)}; its LLM part ${ms((calls.agent / Math.max(1, items)) * latencyMs)}`,
     `- history per research run: mean ${kb(rs.mean)}, max ${kb(rs.max)} (${rs.n} runs, ${rs.events.toFixed(0)} events on average)`,
     `- history per review workflow: mean ${kb(rv.mean)}, max ${kb(rv.max)} (${rv.n} reviews, ${rv.events.toFixed(0)} events on average)`,
     `- benchmark workflow history per execution (continues as new every ${perExecution} items): ${benchExecutions.map((e) => `${kb(e.bytes)} (${e.events} events)`).join(', ')}; mean ${kb(be.mean)}, max ${kb(be.max)}`,
     `- worker memory: peak ${mb(hwm)} (VmHWM at the end), max sampled VmRSS ${mb(maxRss)} (every 1 s)`,
-    `- CPU per LLM call (orchestration: worker + dev server, the robust figure on a shared machine): ${((1000 * (cpu.worker + cpu.server)) / Math.max(1, llmCalls)).toFixed(1)} ms (worker ${((1000 * cpu.worker) / Math.max(1, llmCalls)).toFixed(1)} ms + dev server ${((1000 * cpu.server) / Math.max(1, llmCalls)).toFixed(1)} ms; target ≤ 20 ms)`,
+    `- CPU per LLM call (orchestration: worker + ${onCluster ? 'cluster' : 'dev server'}, the robust figure on a shared machine): ${((1000 * (cpu.worker + cpu.server)) / Math.max(1, llmCalls)).toFixed(1)} ms (worker ${((1000 * cpu.worker) / Math.max(1, llmCalls)).toFixed(1)} ms + ${onCluster ? 'cluster' : 'dev server'} ${((1000 * cpu.server) / Math.max(1, llmCalls)).toFixed(1)} ms; target ≤ 20 ms)`,
     `- orchestration per item (from the histories): ${(workload.total('workflowTasks') / Math.max(1, items)).toFixed(2)} workflow tasks, ${(workload.total('events') / Math.max(1, items)).toFixed(1)} history events, ${(workload.total('executions') / Math.max(1, items)).toFixed(2)} workflow executions, ${(workload.total('activities') / Math.max(1, items)).toFixed(2)} activities, ${(workload.total('localActivities') / Math.max(1, items)).toFixed(2)} local activities`,
     ...workload.lines(items).map((l) => `  - ${l}`),
-    `- CPU during the sweep: worker ${cpu.worker.toFixed(1)} s, dev server ${cpu.server.toFixed(1)} s, this process (fake LLM, client) ${cpu.self.toFixed(1)} s; ${(((cpu.worker + cpu.server + cpu.self) / (wallMs / 1000)) * 100).toFixed(0)}% of one core on average, the machine has ${os.cpus().length}; load average ${loadBefore[0].toFixed(1)} before, ${loadAfter[0].toFixed(1)} after (other processes share the machine)`,
+    `- CPU during the sweep: worker ${cpu.worker.toFixed(1)} s, ${onCluster ? 'cluster (Temporal server + PostgreSQL)' : 'dev server'} ${cpu.server.toFixed(1)} s, this process (fake LLM, client) ${cpu.self.toFixed(1)} s; ${(((cpu.worker + cpu.server + cpu.self) / (wallMs / 1000)) * 100).toFixed(0)}% of one core on average, the machine has ${os.cpus().length}; load average ${loadBefore[0].toFixed(1)} before, ${loadAfter[0].toFixed(1)} after (other processes share the machine)`,
   ];
-  const server_ = metricsText ? serverFigures(metricsText, wallMs).map((l) => `  - ${l}`) : ['  - (the dev server\'s metrics could not be read)'];
+  const server_ = metricsText ? serverFigures(metricsText, wallMs).map((l) => `  - ${l}`) : [`  - (${serverName}'s metrics could not be read)`];
   const timing = latencies.lines().map((l) => `  - ${l}`);
 
   console.log('');
   for (const line of figures) console.log(line);
   console.log('- where the time goes (from the histories):');
   for (const line of timing) console.log(line);
-  console.log('- the dev server (its Prometheus metrics):');
+  console.log(`- ${serverName} (its Prometheus metrics):`);
   for (const line of server_) console.log(line);
 
   const machine = `${os.cpus().length} cores, ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}`;
@@ -527,7 +592,7 @@ async function main(): Promise<void> {
     ...figures,
     '- where the time goes (from the histories of every run, review and benchmark execution):',
     ...timing,
-    '- the dev server (its Prometheus metrics, read at the end):',
+    `- ${serverName} (its Prometheus metrics, read at the end):`,
     ...server_,
   ]);
   console.log(`\nwritten to ${path.relative(process.cwd(), file)}`);
