@@ -187,14 +187,14 @@ const text = () =>
     .min(1)
     .refine((s) => !PLACEHOLDER.test(s), { message: 'is a placeholder, not an answer' });
 
+/** Answer schemas by rubric: loaded rubrics are cached, so each judge call finds its schema built. */
+const answerSchemas = new WeakMap<Rubric, ReturnType<typeof buildAnswerSchema>>();
+
 /**
  * The zod schema of a judge's answer under `rubric`. Unknown keys are dropped, so the stored
  * answer holds the MLR-Bench shape and nothing else; a missing item, or a score that is not a
  * whole number inside its scale, fails.
  */
-/** Answer schemas by rubric: loaded rubrics are cached, so each judge call finds its schema built. */
-const answerSchemas = new WeakMap<Rubric, ReturnType<typeof buildAnswerSchema>>();
-
 export function answerSchema(rubric: Rubric) {
   let schema = answerSchemas.get(rubric);
   if (!schema) {
