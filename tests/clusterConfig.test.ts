@@ -91,6 +91,9 @@ describe('lab cluster config', () => {
     expect(refusal('up', '--tls-host', 'lab.example.org')).toMatch(/--tls-host names the TLS certificate: it applies with --tls or a --listen address other than 127.0.0.1/);
     expect(refusal('up', '--tls', '--tls-host', 'a b')).toMatch(/--tls-host takes host names or IP addresses/);
     expect(refusal('status', '--tls')).toBe('--tls does not apply to lab cluster status');
+    expect(refusal('up', '--new-certificates')).toMatch(/--new-certificates makes the TLS certificates again: it applies with --tls or a --listen address other than 127.0.0.1/);
+    expect(refusal('down', '--new-certificates')).toBe('--new-certificates does not apply to lab cluster down');
+    expect(parseCommandArgs(clusterCommand, ['up', '--tls', '--new-certificates'])).toMatchObject({ tls: true, 'new-certificates': true });
     expect(parseCommandArgs(clusterCommand, ['up', '--listen', '0.0.0.0', '--tls-host', 'lab.example.org,10.0.0.5'])).toMatchObject({ listen: '0.0.0.0', 'tls-host': ['lab.example.org', '10.0.0.5'] });
   });
 });

@@ -16,7 +16,7 @@ import { print, printJson } from '../lib/output.js';
 const ACTIONS = ['up', 'down', 'status', 'install'] as const;
 /** Which options each action takes; any other is refused rather than silently ignored. */
 const OPTIONS_OF: Record<(typeof ACTIONS)[number], string[]> = {
-  up: ['port', 'ui-port', 'no-ui', 'pg-port', 'pg-data', 'shards', 'namespace', 'retention', 'listen', 'tls', 'tls-host'],
+  up: ['port', 'ui-port', 'no-ui', 'pg-port', 'pg-data', 'shards', 'namespace', 'retention', 'listen', 'tls', 'tls-host', 'new-certificates'],
   down: ['delete-data'],
   status: ['json'],
   install: ['no-ui'],
@@ -42,7 +42,7 @@ export const clusterCommand = defineCommand({
   summary: 'a real Temporal cluster on PostgreSQL without Docker: up (install, start, register), status, down',
   usage:
     `lab cluster up [--shards ${DEFAULT_HISTORY_SHARDS}] [--port ${DEFAULT_FRONTEND_PORT}] [--ui-port <port+1000> | --no-ui] [--pg-port ${DEFAULT_POSTGRES_PORT}] [--pg-data DIR] [--namespace default] [--retention 7d]\n` +
-    '                [--listen 127.0.0.1 | --listen 0.0.0.0 [--tls-host NAME,...]] [--tls]\n' +
+    '                [--listen 127.0.0.1 | --listen 0.0.0.0 [--tls-host NAME,...]] [--tls] [--new-certificates]\n' +
     '       lab cluster status [--json]\n' +
     '       lab cluster down [--delete-data]\n' +
     '       lab cluster install [--no-ui]\n\n' +
@@ -52,6 +52,7 @@ export const clusterCommand = defineCommand({
     '  --listen: where the frontend listens for workers on other hosts (an address of this host, 0.0.0.0 for all); the frontend then\n' +
     '  takes only clients with a certificate from the cluster\'s own CA (made under LAB_HOME/cluster/tls; --tls asks for it on 127.0.0.1\n' +
     '  too; --tls-host adds names the certificate answers to). up prints the TEMPORAL_TLS_* settings a worker needs.\n' +
+    '  --new-certificates (after down): a new CA and certificates; the old ones are refused, every worker needs the new files.\n' +
     '  down stops them and keeps the data; --delete-data deletes the database too (every run in it).',
   options: {
     port: { type: 'string' },
@@ -65,6 +66,7 @@ export const clusterCommand = defineCommand({
     listen: { type: 'string' },
     tls: { type: 'boolean' },
     'tls-host': { type: 'string' },
+    'new-certificates': { type: 'boolean' },
     'delete-data': { type: 'boolean' },
     json: { type: 'boolean' },
   },
@@ -84,6 +86,7 @@ export const clusterCommand = defineCommand({
       listen: flag(listenAddress),
       tls: booleanFlag,
       'tls-host': flag(hostNames),
+      'new-certificates': booleanFlag,
       'delete-data': booleanFlag,
       json: booleanFlag,
     })
@@ -92,8 +95,9 @@ export const clusterCommand = defineCommand({
       const stray = given.find((k) => !OPTIONS_OF[a.action].includes(k));
       if (stray) ctx.addIssue({ code: 'custom', message: `--${stray} does not apply to lab cluster ${a.action}` });
       if (a['no-ui'] && a['ui-port'] !== undefined) ctx.addIssue({ code: 'custom', message: '--ui-port and --no-ui contradict each other' });
-      if (a['tls-host'] && !a.tls && (a.listen === undefined || isLoopback(a.listen)))
-        ctx.addIssue({ code: 'custom', message: '--tls-host names the TLS certificate: it applies with --tls or a --listen address other than 127.0.0.1' });
+      const withTls = a.tls || (a.listen !== undefined && !isLoopback(a.listen));
+      if (a['tls-host'] && !withTls) ctx.addIssue({ code: 'custom', message: '--tls-host names the TLS certificate: it applies with --tls or a --listen address other than 127.0.0.1' });
+      if (a['new-certificates'] && !withTls) ctx.addIssue({ code: 'custom', message: '--new-certificates makes the TLS certificates again: it applies with --tls or a --listen address other than 127.0.0.1' });
       if (a.retention !== undefined && a.retention < 86_400) ctx.addIssue({ code: 'custom', message: '--retention must be at least 1d (Temporal keeps closed runs at least a day)' });
     }),
   async run(a) {
@@ -115,6 +119,7 @@ export const clusterCommand = defineCommand({
               listen: a.listen,
               tls: a.tls,
               tlsHosts: a['tls-host'],
+              newCertificates: a['new-certificates'],
             },
             progress,
           );

@@ -12,7 +12,7 @@ import { checkObtainable, ensureBinary, SQL_TOOL, TEMPORAL_SERVER, TEMPORAL_SERV
 import { ClusterError } from './errors.js';
 import { clusterPaths, clusterPorts, defaultPostgresDataDir, portRoles, rootFallbackDataDir, type ClusterPaths, type ClusterPorts } from './layout.js';
 import { ensureNamespace, frontendHealthy, waitUntilHealthy, type FrontendAccess } from './namespace.js';
-import { certificateHosts, ensureCertificates, isLoopback } from './tls.js';
+import { certificateHosts, ensureCertificates, isLoopback, tlsFiles } from './tls.js';
 import * as postgres from './postgres.js';
 import { logTail, portFree, processRuns, sleep, spawnDetached, stopProcess } from './processes.js';
 import { createSchemas, TEMPORAL_DATABASE, updateSchemas, VISIBILITY_DATABASE } from './schema.js';
@@ -40,6 +40,8 @@ export interface UpOptions {
   tls?: boolean;
   /** More names the frontend's certificate must answer to (a DNS name workers use for this host). */
   tlsHosts?: string[];
+  /** A new CA and new certificates (a key leaked, or the old ones expire); only while nothing runs. */
+  newCertificates?: boolean;
 }
 
 type Log = (line: string) => void;
@@ -165,6 +167,13 @@ async function bringUp(o: UpOptions, paths: ClusterPaths, log: Log): Promise<Clu
     }
   }
 
+  if (o.newCertificates) {
+    if (!useTls) throw new ClusterError('--new-certificates applies with --tls or a --listen address other than 127.0.0.1', true);
+    if (previous && (was.server || was.ui)) {
+      throw new ClusterError('the server and UI run with the present certificates: run lab cluster down first, then lab cluster up --new-certificates (the data is kept)', true);
+    }
+  }
+
   // Missing programs that cannot be built here, before anything is made on disk.
   postgres.findPostgres();
   const pgUser = await postgres.postgresUser();
@@ -230,6 +239,11 @@ async function bringUp(o: UpOptions, paths: ClusterPaths, log: Log): Promise<Clu
     writeJson(paths.databaseFile, { ...database, schemaVersion: TEMPORAL_SERVER_VERSION });
   }
 
+  if (o.newCertificates) {
+    const old = tlsFiles(paths.root).dir;
+    rmSync(old, { recursive: true, force: true });
+    log(`removed the cluster's CA and certificates in ${old}: certificates of the old CA are refused from now on`);
+  }
   const tls = useTls ? await ensureCertificates(paths.root, certificateHosts(listen, o.tlsHosts ?? []), log) : undefined;
   const access: FrontendAccess = { port: o.port, ...(tls ? { tls } : {}) };
   let serverPid = previous?.server.pid ?? 0;

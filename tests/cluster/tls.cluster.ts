@@ -4,8 +4,10 @@
  * without TLS, or with TLS but no client certificate, is refused; a worker process and `lab run`
  * given the TEMPORAL_TLS_* settings `up` prints reach it through this host's own network address
  * (not 127.0.0.1, where one exists) and a research run completes; the UI server reaches it too.
+ * `up --new-certificates` after `down` makes a new CA: the old client certificate is refused.
  */
 import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -120,4 +122,30 @@ describe('lab cluster up --listen: workers on other hosts, with mutual TLS', () 
     expect(listed.code, listed.stderr).toBe(0);
     expect(listed.stdout).toContain(runId);
   }, 180_000);
+
+  it('new certificates: refused while the server runs; after down, a new CA whose certificates are the only ones taken', async () => {
+    await sigkill(worker);
+    worker = undefined;
+    const upArgs = ['cluster', 'up', '--port', String(ports.base), '--ui-port', String(ports.ui), '--pg-port', String(ports.postgres), '--listen', '0.0.0.0', '--tls-host', 'lab-cluster.test'];
+    const whileRunning = await runLab([...upArgs, '--new-certificates'], labEnv);
+    expect(whileRunning.code).toBe(2);
+    expect(whileRunning.stderr).toContain('run lab cluster down first, then lab cluster up --new-certificates');
+    const files = tlsFiles(clusterPaths(labEnv).root);
+    const old = Object.fromEntries((['ca', 'clientCert', 'clientKey'] as const).map((k) => [k, readFileSync(files[k])]));
+    const down = await runLab(['cluster', 'down'], labEnv);
+    expect(down.code, down.stderr).toBe(0);
+    const up = await runLab([...upArgs, '--new-certificates'], labEnv);
+    expect(up.code, up.stderr).toBe(0);
+    expect(up.stderr + up.stdout).toContain("removed the cluster's CA and certificates");
+    expect(readFileSync(files.ca).equals(old.ca)).toBe(false);
+    const address = `${hostAddress}:${ports.base}`;
+    // The old client certificate (with the old CA to trust the server) is refused; the new ones are taken.
+    await expect(healthCheck({ address, tls: { serverNameOverride: 'localhost', serverRootCACertificate: old.ca, clientCertPair: { crt: old.clientCert, key: old.clientKey } } })).rejects.toThrow();
+    await expect(healthCheck({ address, tls: { ...clientTlsOptions(files), clientCertPair: { crt: old.clientCert, key: old.clientKey } } })).rejects.toThrow();
+    expect(await healthCheck({ address, tls: clientTlsOptions(files) })).toBe(true);
+    // The runs in the database are kept.
+    const listed = await runLab(['list'], { ...labEnv, ...printedEnv() });
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toContain('tls-run-');
+  }, 300_000);
 });
