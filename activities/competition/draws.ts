@@ -6,11 +6,11 @@
  * every run with that key is compared with them. reference.json's means over draws remain the
  * fallback (and what `lab compete --list` shows) when a measurement cannot be made.
  */
-import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import type { ScoreSplit } from '../../common/competition.js';
+import { writeFileAtomic } from '../atomicFile.js';
 import type { ExecOptions, SandboxBackend } from '../sandbox/index.js';
 import type { CompetitionTask } from './catalog.js';
 import { hiddenRoot } from './paths.js';
@@ -61,10 +61,7 @@ export async function gapForRun(opts: { runId: string; task: CompetitionTask; sp
     return { gap: committed, note: `the baseline and reference could not be measured on this data draw (${why}): compared with reference.json's means instead` };
   }
   const measured = { baseline: baseline.score!, reference: reference.score!, measuredAt: new Date().toISOString() };
-  await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
   // Same data, same methods, same result: a concurrent measurement of the same key writes the same numbers.
-  const tmp = `${file}.tmp-${randomBytes(6).toString('hex')}`;
-  await fs.writeFile(tmp, `${JSON.stringify(measured, null, 2)}\n`);
-  await fs.rename(tmp, file);
+  await writeFileAtomic(file, `${JSON.stringify(measured, null, 2)}\n`, { folderMode: 0o700 });
   return { gap: { baseline: measured.baseline, reference: measured.reference, source: 'draw' } };
 }

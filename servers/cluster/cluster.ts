@@ -169,7 +169,7 @@ async function bringUp(o: UpOptions, paths: ClusterPaths, log: Log): Promise<Clu
 
   if (o.newCertificates) {
     if (!useTls) throw new ClusterError('--new-certificates applies with --tls or a --listen address other than 127.0.0.1', true);
-    if (previous && (was.server || was.ui)) {
+    if (was.server || was.ui) {
       throw new ClusterError('the server and UI run with the present certificates: run lab cluster down first, then lab cluster up --new-certificates (the data is kept)', true);
     }
   }

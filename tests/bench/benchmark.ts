@@ -340,11 +340,12 @@ async function startDevServer(): Promise<SweepServer> {
 
 /** `lab cluster up` in a LAB_HOME of its own (the worker keeps its own, as on another host); taken down with its data at the end. */
 async function startCluster(): Promise<SweepServer> {
-  const cluster = clusterServer(path.join(dir, 'cluster-home'), await freeClusterPorts());
+  const clusterHome = path.join(dir, 'cluster-home');
+  const cluster = clusterServer(clusterHome, await freeClusterPorts());
   cleanUps.push(() => cluster.stop());
   console.log('starting the cluster (lab cluster up: PostgreSQL, the Temporal server with 4 history shards)…');
   const port = await cluster.start();
-  const state = JSON.parse(readFileSync(clusterPaths({ LAB_HOME: path.join(dir, 'cluster-home') }).stateFile, 'utf8')) as ClusterState;
+  const state = JSON.parse(readFileSync(clusterPaths({ LAB_HOME: clusterHome }).stateFile, 'utf8')) as ClusterState;
   const postmaster = () => Number(readFileSync(path.join(state.postgres.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
   return {
     port,
