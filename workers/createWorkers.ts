@@ -24,6 +24,7 @@ import { LLM_QUEUES, sandboxHostQueue, TASK_QUEUES, type TaskQueueName } from '.
 import { sandboxHostId } from '../activities/sandbox/host.js';
 import { workerTuning } from './env.js';
 import { runContextLogInterceptor } from './logContext.js';
+import { TRACING_WORKFLOW_MODULES, type Tracing } from './tracing.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -48,6 +49,11 @@ export interface LabWorkerOptions {
   verbose?: boolean;
   /** Add the lab run id and stage to activities' log lines (the JSON log format shows them). */
   logRunContext?: boolean;
+  /**
+   * OpenTelemetry spans for workflows and activities (workers/tracing.ts). A pre-built bundle must
+   * then hold TRACING_WORKFLOW_MODULES as workflow interceptor modules.
+   */
+  tracing?: Tracing;
 }
 
 /**
@@ -66,7 +72,10 @@ export function sandboxIdentity(env: NodeJS.ProcessEnv = process.env): string {
 
 export async function createLabWorkers(options: LabWorkerOptions): Promise<Worker[]> {
   const tuning = workerTuning(options.env);
-  const interceptors = options.logRunContext ? { activity: [runContextLogInterceptor] } : {};
+  const tracing = options.tracing;
+  const interceptors = {
+    activity: [...(options.logRunContext ? [runContextLogInterceptor] : []), ...(tracing ? [tracing.activityInterceptors] : [])],
+  };
   const activities = options.activities ?? createActivities();
   const workers: Worker[] = [];
   for (const queue of options.queues) {
@@ -80,7 +89,8 @@ export async function createLabWorkers(options: LabWorkerOptions): Promise<Worke
             ? { workflowBundle: options.workflowBundle }
             : { workflowsPath: WORKFLOWS_PATH, bundlerOptions: { preloadModules: PRELOADED_WORKFLOW_MODULES, ...(options.verbose ? {} : quietBundlerOptions()) } }),
           activities,
-          interceptors,
+          interceptors: tracing && !options.workflowBundle ? { ...interceptors, workflowModules: TRACING_WORKFLOW_MODULES } : interceptors,
+          ...(tracing ? { sinks: tracing.workflowSinks } : {}),
           ...tuning.research,
         }),
       );

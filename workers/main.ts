@@ -2,7 +2,8 @@
  * Worker process entry: `lab worker` or `node --import tsx workers/main.ts [--verbose]`.
  * Env: the connection (TEMPORAL_PROFILE and its config file, TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TLS,
  * API key: workers/temporalConfig.ts), LAB_WORKER_QUEUES (default all: research,llm,sandbox,literature),
- * tuning in workers/env.ts, LAB_METRICS_ADDRESS (Prometheus metrics), LAB_LOG_FORMAT (text or json).
+ * tuning in workers/env.ts, LAB_METRICS_ADDRESS (Prometheus metrics), LAB_LOG_FORMAT (text or json),
+ * OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT (OpenTelemetry traces, workers/tracing.ts).
  *
  * Quiet by default: one "worker ready" line per queue, then only warnings and errors. `verbose`
  * shows the SDK's INFO logs, webpack's report included. SIGINT/SIGTERM (or the `npx` that started
@@ -15,6 +16,7 @@ import { connectionOptions, handleShutdown, SettingError, temporalTarget, unreac
 import { createLabWorkers, LabWorkerLogger, parseQueues, sandboxCapacity } from './createWorkers.js';
 import { jsonLogFunction, jsonLogLine, logFormat, type LogFormat } from './logFormat.js';
 import { metricsBindAddress } from './metrics.js';
+import { startTracing, type Tracing } from './tracing.js';
 
 export interface WorkerProcessOptions {
   /** Show the SDK's INFO logs (webpack's report, worker state changes). */
@@ -77,6 +79,7 @@ export async function runWorkerProcess(
   if (queues.includes('sandbox')) sandboxCapacity(); // a bad LAB_SANDBOX_CONCURRENCY stops the process before it connects
   installRuntime(Boolean(options.verbose), format, metricsAddress ? { address: metricsAddress, setting: metricsSetting } : undefined);
   const say = announcer(format);
+  const tracing: Tracing | undefined = startTracing(process.env, 'durable-lab-worker', (message) => say(process.stderr, 'WARN', `worker: ${message}`));
 
   let workers: Worker[] | undefined;
   const shutDownWorkers = () => {
@@ -104,7 +107,7 @@ export async function runWorkerProcess(
     } catch (err) {
       throw new Error(`cannot reach Temporal at ${target.address} (${(err as Error).message.split('\n')[0]}); ${unreachableHint(target)}`);
     }
-    workers = await createLabWorkers({ connection, namespace: target.namespace, queues, verbose: options.verbose, logRunContext: format === 'json' });
+    workers = await createLabWorkers({ connection, namespace: target.namespace, queues, verbose: options.verbose, logRunContext: format === 'json', tracing });
     let failure: unknown;
     const running = workers.map((w) =>
       w.run().catch((err) => {
@@ -117,12 +120,15 @@ export async function runWorkerProcess(
     const where = details.length ? `${target.address} (${details.join(', ')})` : target.address;
     for (const q of queues) say(process.stdout, 'INFO', readyLine(q, where));
     if (metricsAddress) say(process.stdout, 'INFO', `worker metrics: http://${metricsAddress}/metrics`);
+    if (tracing) say(process.stdout, 'INFO', `worker traces: OTLP to ${tracing.settings.url} as ${tracing.settings.serviceName}`);
     await Promise.all(running);
     if (failure) throw failure;
     say(process.stderr, 'INFO', 'worker: stopped');
   } finally {
     removeHandlers();
     await connection?.close();
+    // The last spans (the runs that finished while draining) are sent before the process exits.
+    await tracing?.shutdown(5_000);
   }
 }
 

@@ -1,0 +1,173 @@
+/**
+ * OpenTelemetry traces (issue 18 item 6), on real processes: a dev server, a research worker and an
+ * LLM worker as separate `lab worker` processes, the `lab` CLI, all sending OTLP/HTTP to a fake
+ * collector on 127.0.0.1. One run is one trace across the three processes; a collector that is
+ * down costs spans, never the run; wrong settings stop a process with one line.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tracingSettings } from '../workers/tracing.js';
+import { FakeLlmServer } from './fakes/fakeLlmServer.js';
+import { FakeOtlpCollector, type CollectedSpan } from './fakes/otlpCollector.js';
+import { recordedOutput, scriptedReply } from './fakes/recordedOutputs.js';
+import { runLab, sigkill, startWorkerProcess } from './helpers/labProcesses.js';
+import { devServer, type StackServer } from './helpers/labStack.js';
+import { tempDir } from './helpers/temporal.js';
+import { waitFor } from './helpers/wait.js';
+
+describe('tracing settings', () => {
+  it('is off unless an OTLP endpoint is named, and explicit switches turn it off', () => {
+    expect(tracingSettings({}, 'svc')).toBeUndefined();
+    const on = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/' };
+    expect(tracingSettings(on, 'svc')).toEqual({ url: 'http://collector:4318/v1/traces', serviceName: 'svc' });
+    expect(tracingSettings({ ...on, OTEL_SDK_DISABLED: 'true' }, 'svc')).toBeUndefined();
+    expect(tracingSettings({ ...on, OTEL_TRACES_EXPORTER: 'none' }, 'svc')).toBeUndefined();
+    // The traces endpoint is used as is and wins over the base one; the service name is the operator's.
+    expect(tracingSettings({ ...on, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://otel.example/ingest', OTEL_SERVICE_NAME: 'lab-gpu-pool' }, 'svc')).toEqual({
+      url: 'https://otel.example/ingest',
+      serviceName: 'lab-gpu-pool',
+    });
+  });
+
+  it('refuses what it cannot do, naming the setting', () => {
+    const cases: Array<[NodeJS.ProcessEnv, string]> = [
+      [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' }, 'OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL, got "collector:4318"'],
+      [{ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'not a url' }, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT "not a url" is not a URL (e.g. http://127.0.0.1:4318)'],
+      [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4317', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }, 'OTEL_EXPORTER_OTLP_PROTOCOL: Durable Lab sends traces as http/json (an OTLP/HTTP endpoint, usually port 4318), got "grpc"'],
+      [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_TRACES_EXPORTER: 'jaeger' }, 'OTEL_TRACES_EXPORTER must be otlp or none here, got "jaeger"'],
+    ];
+    for (const [env, message] of cases) expect(() => tracingSettings(env, 'svc')).toThrow(message);
+  });
+});
+
+describe('a run traced across the CLI and two worker processes', () => {
+  const dir = tempDir('tracing');
+  const labHome = path.join(dir, 'lab');
+  let server: StackServer;
+  let port: number;
+  let collector: FakeOtlpCollector;
+  let fake: FakeLlmServer;
+  const workers: ChildProcess[] = [];
+  const otel = () => ({ OTEL_EXPORTER_OTLP_ENDPOINT: collector.url });
+  const model = () => `openai-compatible:scripted@${fake.openaiBaseURL}`;
+  const lab = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+    runLab(args, { TEMPORAL_ADDRESS: `127.0.0.1:${port}`, LAB_HOME: labHome, LAB_ARTIFACT_DIR: path.join(labHome, 'artifacts'), TEMPORAL_PROFILE: '', ...env });
+
+  beforeAll(async () => {
+    collector = await new FakeOtlpCollector().start();
+    fake = await new FakeLlmServer((req) => ({ text: scriptedReply(req.prompt) ?? recordedOutput('idea'), delayMs: 10 })).start();
+    fake.models = ['scripted'];
+    server = devServer(dir);
+    port = await server.start();
+    // The research pool (workflows) and the LLM pool in separate processes, as on separate hosts.
+    workers.push(
+      await startWorkerProcess({ port, labHome, logFile: path.join(dir, 'research.log'), env: { ...otel(), LAB_WORKER_QUEUES: 'research,sandbox,literature' }, readyWhen: (o) => /worker traces/.test(o) }),
+      await startWorkerProcess({ port, labHome, logFile: path.join(dir, 'llm.log'), env: { ...otel(), LAB_WORKER_QUEUES: 'llm.openai-compatible', OTEL_SERVICE_NAME: 'lab-llm-pool' }, readyWhen: (o) => /worker traces/.test(o) }),
+    );
+  }, 240_000);
+
+  afterAll(async () => {
+    for (const w of workers) await sigkill(w);
+    await server?.stop();
+    await fake?.stop();
+    await collector?.stop();
+  });
+
+  /** The run's trace once the spans named have all arrived (workers send theirs every few seconds). */
+  async function traceOf(runId: string, names: string[]): Promise<CollectedSpan[]> {
+    return await waitFor(
+      async () => {
+        const start = collector.spans.find((s) => s.name === 'StartWorkflow:researchRun' && s.attributes.temporalWorkflowId === runId);
+        if (!start) return undefined;
+        const spans = collector.trace(start.traceId);
+        return names.every((n) => spans.some((s) => s.name === n)) ? spans : undefined;
+      },
+      `the spans of ${runId} (${names.join(', ')}) at the collector`,
+      60_000,
+      250,
+    ).catch((err: Error) => {
+      const seen = collector.spans.map((s) => `${s.service} ${s.name} trace ${s.traceId.slice(0, 8)} ${String(s.attributes.temporalWorkflowId ?? '')}`);
+      throw new Error(`${err.message}; the collector has ${seen.length} span(s):\n${seen.join('\n')}`);
+    });
+  }
+
+  it('one trace: the CLI starts the workflow, the research worker runs it, the LLM worker runs its stage', async () => {
+    const id = `traced-${process.pid}`;
+    const r = await lab(['run', 'calibration-under-shift', '--model', model(), '--gate', 'idea', '--no-preflight', '--id', id], otel());
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`run ${id} waits at the idea gate`);
+    // The stage's spans arrive while the run waits; the workflow's own span when it ends.
+    await traceOf(id, ['StartWorkflow:researchRun', 'StartActivity:runStage', 'RunActivity:runStage']);
+    expect((await lab(['reject', id, '--stage', 'idea'], otel())).code).toBe(0);
+    const spans = await traceOf(id, ['RunWorkflow:researchRun']);
+    const one = (name: string) => {
+      const found = spans.filter((s) => s.name === name);
+      expect(found, name).toHaveLength(1);
+      return found[0];
+    };
+    const start = one('StartWorkflow:researchRun');
+    const run = one('RunWorkflow:researchRun');
+    const schedule = spans.filter((s) => s.name === 'StartActivity:runStage');
+    const stage = one('RunActivity:runStage');
+    // Each process under its own service name, each span the child of the one before it.
+    expect([start.service, run.service, stage.service]).toEqual(['durable-lab-cli', 'durable-lab-worker', 'lab-llm-pool']);
+    expect(start.parentSpanId).toBe('');
+    expect(run.parentSpanId).toBe(start.spanId);
+    expect(schedule.map((s) => s.parentSpanId)).toEqual([run.spanId]);
+    expect(stage.parentSpanId).toBe(schedule[0].spanId);
+    expect(stage.attributes.temporalWorkflowId).toBe(id);
+    expect(stage.statusCode).toBe(1);
+    // The decision is the reject command's own trace: its update, handled inside the run.
+    const decided = await waitFor(
+      async () => {
+        const sent = collector.spans.find((s) => s.name === 'StartWorkflowUpdate:review' && s.attributes.temporalWorkflowId === id);
+        const handled = sent && collector.spans.find((s) => s.name === 'HandleUpdate:review' && s.parentSpanId === sent.spanId);
+        return handled && { sent, handled };
+      },
+      'the reject decision sent by the CLI and handled by the research worker',
+      60_000,
+      250,
+    );
+    expect([decided.sent.service, decided.handled.service]).toEqual(['durable-lab-cli', 'durable-lab-worker']);
+  }, 120_000);
+
+  it('a collector that fails costs its spans, not the run; once it is back, spans arrive again', async () => {
+    collector.failWith = 503;
+    const failedBefore = collector.answered.filter((s) => s === 503).length;
+    const id = `traced-down-${process.pid}`;
+    const r = await lab(['run', 'calibration-under-shift', '--model', model(), '--gate', 'idea', '--no-preflight', '--id', id], otel());
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`run ${id} waits at the idea gate`);
+    expect(collector.answered.filter((s) => s === 503).length).toBeGreaterThan(failedBefore);
+    // The worker says once that its spans are not getting through (its exporter retries 503s first).
+    const warning = await waitFor(
+      async () => readFileSync(path.join(dir, 'research.log'), 'utf8').split('\n').find((l) => l.includes('traces not sent')),
+      'the research worker to warn that its traces are not sent',
+      60_000,
+      250,
+    );
+    expect(warning).toMatch(new RegExp(`^worker: traces not sent to ${collector.url}/v1/traces \\(.+\\)`));
+    collector.failWith = undefined;
+    expect((await lab(['reject', id, '--stage', 'idea'])).code).toBe(0);
+
+    const next = `traced-up-${process.pid}`;
+    const again = await lab(['run', 'calibration-under-shift', '--model', model(), '--gate', 'idea', '--no-preflight', '--id', next], otel());
+    expect(again.code, again.stderr).toBe(0);
+    const spans = await traceOf(next, ['StartWorkflow:researchRun', 'RunActivity:runStage']);
+    expect(spans.find((s) => s.name === 'RunActivity:runStage')?.service).toBe('lab-llm-pool');
+    expect((await lab(['reject', next, '--stage', 'idea'])).code).toBe(0);
+  }, 120_000);
+
+  it('a wrong setting stops the CLI and the worker with one line naming it', async () => {
+    const bad = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4317', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' };
+    const line = 'OTEL_EXPORTER_OTLP_PROTOCOL: Durable Lab sends traces as http/json (an OTLP/HTTP endpoint, usually port 4318), got "grpc"';
+    const cli = await lab(['list'], bad);
+    expect(cli.code).toBe(2);
+    expect(cli.stderr.trim().split('\n')[0]).toBe(`lab list: ${line}`);
+    const worker = await lab(['worker', '--queues', 'sandbox'], bad);
+    expect(worker.code).toBe(2);
+    expect(worker.stderr.trim().split('\n')[0]).toBe(`lab worker: ${line}`);
+  }, 60_000);
+});
