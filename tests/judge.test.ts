@@ -156,6 +156,20 @@ describe('rubrics', () => {
     expect(requiredDocuments('proposal')).toContain('proposal');
   });
 
+  it('the newest version in a folder is found once per process, as the rubric files are read once', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'lab-rubrics-'));
+    const raw = JSON.parse(readFileSync(path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'rubrics', 'idea.v1.json'), 'utf8'));
+    writeFileSync(path.join(dir, 'idea.v1.json'), JSON.stringify(raw));
+    writeFileSync(path.join(dir, 'idea.v3.json'), JSON.stringify({ ...raw, version: 'v3' }));
+    expect(loadRubric('idea', undefined, dir).version).toBe('v3');
+    // A version added while the worker runs is taken after a restart; one asked for by name at once.
+    writeFileSync(path.join(dir, 'idea.v4.json'), JSON.stringify({ ...raw, version: 'v4' }));
+    expect(loadRubric('idea', undefined, dir).version).toBe('v3');
+    expect(loadRubric('idea', 'v4', dir).version).toBe('v4');
+    expect(() => loadRubric('proposal', undefined, dir)).toThrow(`no rubric for "proposal" in ${dir}`);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   it('a rubric whose bands leave a gap or overlap, or that reads what it cannot, is refused', () => {
     const raw = JSON.parse(readFileSync(path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'rubrics', 'idea.v1.json'), 'utf8'));
     const gap = structuredClone(raw);

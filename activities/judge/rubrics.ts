@@ -162,7 +162,24 @@ export function parseRubric(raw: unknown, where = 'rubric'): Rubric {
   return parsed.data;
 }
 
+/**
+ * Newest version per folder and kind, found once per process like the rubrics themselves (a judge
+ * call asked for it several times, each a directory listing on the worker's main thread): a rubric
+ * version added while a worker runs is picked up when it restarts.
+ */
+const newestVersions = new Map<string, string>();
+
 function newestVersion(kind: ReviewKind, dir: string): string {
+  const key = `${dir}\0${kind}`;
+  let newest = newestVersions.get(key);
+  if (!newest) {
+    newest = findNewestVersion(kind, dir);
+    newestVersions.set(key, newest);
+  }
+  return newest;
+}
+
+function findNewestVersion(kind: ReviewKind, dir: string): string {
   let names: string[];
   try {
     names = readdirSync(dir);
