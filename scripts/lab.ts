@@ -4,6 +4,7 @@
  * The entry point is scripts/lab.mjs (`npx lab`, `node scripts/lab.mjs`), which calls `main` once.
  */
 import { CliError } from './lib/client.js';
+import { flushCliTracing, tracedCommand } from './lib/cliTracing.js';
 import { parseCommandArgs, type Command } from './lib/command.js';
 import { EXIT, EXIT_CODES_HELP } from './lib/exitCodes.js';
 import { print } from './lib/output.js';
@@ -84,11 +85,20 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   try {
-    const code = await command.run(parseCommandArgs(command, rest));
-    return typeof code === 'number' ? code : EXIT.ok;
+    const args = parseCommandArgs(command, rest);
+    const run = async () => {
+      const code = await command.run(args);
+      return typeof code === 'number' ? code : EXIT.ok;
+    };
+    // A long-lived process (a worker, a server, the console) is not one span; the others are.
+    return LONG_LIVED.has(name) ? await run() : await tracedCommand(name, run);
   } catch (err) {
     const code = err instanceof CliError ? err.exitCode : EXIT.error;
     process.stderr.write(`lab ${name}: ${(err as Error).message}\n`);
     return code;
+  } finally {
+    await flushCliTracing();
   }
 }
+
+const LONG_LIVED = new Set(['server', 'cluster', 'worker', 'ui', 'env']);

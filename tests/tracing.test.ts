@@ -107,24 +107,31 @@ describe('a run traced across the CLI and two worker processes', () => {
       expect(found, name).toHaveLength(1);
       return found[0];
     };
+    const command = one('lab run');
     const start = one('StartWorkflow:researchRun');
     const run = one('RunWorkflow:researchRun');
     const schedule = spans.filter((s) => s.name === 'StartActivity:runStage');
     const stage = one('RunActivity:runStage');
     // Each process under its own service name, each span the child of the one before it.
-    expect([start.service, run.service, stage.service]).toEqual(['durable-lab-cli', 'durable-lab-worker', 'lab-llm-pool']);
-    expect(start.parentSpanId).toBe('');
+    expect([command.service, start.service, run.service, stage.service]).toEqual(['durable-lab-cli', 'durable-lab-cli', 'durable-lab-worker', 'lab-llm-pool']);
+    expect(command.parentSpanId).toBe('');
+    expect(command.attributes['lab.exit_code']).toBe(0);
+    expect(start.parentSpanId).toBe(command.spanId);
     expect(run.parentSpanId).toBe(start.spanId);
     expect(schedule.map((s) => s.parentSpanId)).toEqual([run.spanId]);
     expect(stage.parentSpanId).toBe(schedule[0].spanId);
     expect(stage.attributes.temporalWorkflowId).toBe(id);
     expect(stage.statusCode).toBe(1);
+    // What the command asked while it followed the run (its progress) is in the same trace.
+    expect(spans.filter((s) => s.name === 'QueryWorkflow:progress').every((s) => s.parentSpanId === command.spanId)).toBe(true);
+    expect(spans.some((s) => s.name === 'QueryWorkflow:progress')).toBe(true);
     // The decision is the reject command's own trace: its update, handled inside the run.
     const decided = await waitFor(
       async () => {
         const sent = collector.spans.find((s) => s.name === 'StartWorkflowUpdate:review' && s.attributes.temporalWorkflowId === id);
         const handled = sent && collector.spans.find((s) => s.name === 'HandleUpdate:review' && s.parentSpanId === sent.spanId);
-        return handled && { sent, handled };
+        const command = sent && collector.spans.find((s) => s.name === 'lab reject' && s.spanId === sent.parentSpanId);
+        return handled && command && { sent, handled };
       },
       'the reject decision sent by the CLI and handled by the research worker',
       60_000,
@@ -166,6 +173,10 @@ describe('a run traced across the CLI and two worker processes', () => {
     const cli = await lab(['list'], bad);
     expect(cli.code).toBe(2);
     expect(cli.stderr.trim().split('\n')[0]).toBe(`lab list: ${line}`);
+    // Even a command that needs no server refuses it: the setting is the process's.
+    const offline = await lab(['tasks'], bad);
+    expect(offline.code).toBe(2);
+    expect(offline.stderr.trim().split('\n')[0]).toBe(`lab tasks: ${line}`);
     const worker = await lab(['worker', '--queues', 'sandbox'], bad);
     expect(worker.code).toBe(2);
     expect(worker.stderr.trim().split('\n')[0]).toBe(`lab worker: ${line}`);

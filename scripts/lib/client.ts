@@ -1,6 +1,6 @@
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { connectionOptions, SettingError, temporalTarget, unreachableHint, type TemporalTarget } from '../../workers/env.js';
-import { startTracing } from '../../workers/tracing.js';
+import { cliTracing } from './cliTracing.js';
 import { EXIT } from './exitCodes.js';
 
 export class CliError extends Error {
@@ -22,13 +22,7 @@ export function cliTemporalTarget(env: NodeJS.ProcessEnv = process.env): Tempora
 export async function connectClient(): Promise<{ client: Client; close: () => Promise<void>; address: string }> {
   const target = cliTemporalTarget();
   // With OTEL_EXPORTER_OTLP_ENDPOINT set, a run's trace starts at the command that started it.
-  let tracing: ReturnType<typeof startTracing>;
-  try {
-    tracing = startTracing(process.env, 'durable-lab-cli', (message) => process.stderr.write(`lab: ${message}\n`));
-  } catch (err) {
-    if (err instanceof SettingError) throw new CliError(err.message, EXIT.usage);
-    throw err;
-  }
+  const tracing = cliTracing();
   let connection: Connection;
   try {
     connection = await Connection.connect({ ...connectionOptions(target), connectTimeout: '5s' });
@@ -37,11 +31,7 @@ export async function connectClient(): Promise<{ client: Client; close: () => Pr
   }
   return {
     client: new Client({ connection, namespace: target.namespace, ...(tracing ? { interceptors: { workflow: tracing.clientInterceptors } } : {}) }),
-    async close() {
-      await connection.close();
-      // A command waits at most 2 s for an unreachable collector; its spans are then dropped.
-      await tracing?.shutdown(2_000);
-    },
+    close: () => connection.close(),
     address: target.address,
   };
 }

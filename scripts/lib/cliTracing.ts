@@ -1,0 +1,49 @@
+/**
+ * The CLI's OpenTelemetry tracing (workers/tracing.ts): started once per process when the OTEL_*
+ * variables name a collector. A short command runs inside one span, `lab <command>`, so the
+ * workflow it starts and every query it makes while following it form one trace.
+ */
+import { SpanStatusCode } from '@opentelemetry/api';
+import { SettingError } from '../../workers/temporalConfig.js';
+import { startTracing, type Tracing } from '../../workers/tracing.js';
+import { CliError } from './client.js';
+import { EXIT } from './exitCodes.js';
+
+let started: { tracing: Tracing | undefined } | undefined;
+
+/** This process's tracing, or undefined when off; a wrong setting is a usage error naming it. */
+export function cliTracing(): Tracing | undefined {
+  if (!started) {
+    try {
+      started = { tracing: startTracing(process.env, 'durable-lab-cli', (message) => process.stderr.write(`lab: ${message}\n`)) };
+    } catch (err) {
+      if (err instanceof SettingError) throw new CliError(err.message, EXIT.usage);
+      throw err;
+    }
+  }
+  return started.tracing;
+}
+
+/** Sends what the command traced; an unreachable collector delays the exit by at most 2 s. */
+export async function flushCliTracing(): Promise<void> {
+  await started?.tracing?.shutdown(2_000);
+}
+
+/** Runs `run` inside the span `lab <name>` when tracing is on; the span records the exit code. */
+export async function tracedCommand(name: string, run: () => Promise<number>): Promise<number> {
+  const tracing = cliTracing();
+  if (!tracing) return run();
+  return tracing.tracer.startActiveSpan(`lab ${name}`, async (span) => {
+    try {
+      const code = await run();
+      span.setAttribute('lab.exit_code', code);
+      span.setStatus({ code: code === EXIT.ok ? SpanStatusCode.OK : SpanStatusCode.ERROR });
+      return code;
+    } catch (err) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+      throw err;
+    } finally {
+      span.end();
+    }
+  });
+}
