@@ -6,8 +6,10 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
+import { PRELOADED_WORKFLOW_MODULES, WORKFLOWS_PATH } from '../workers/createWorkers.js';
+import { TRACING_WORKFLOW_MODULES } from '../workers/tracing.js';
 import { quietRuntime, workflowBundle } from './helpers/temporal.js';
 
 const FIXTURES = path.join(__dirname, 'fixtures');
@@ -25,6 +27,19 @@ describe('replay of recorded research runs, reviews and benchmarks', () => {
       const id = /@(.+)\.history\.json$/.exec(file)?.[1] ?? recordedWorkflowId(history) ?? `replay-${file}`;
       await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, id);
     });
+  }
+
+  // Tracing adds workflow interceptors (spans, headers on every command): turning it on for a worker
+  // with runs in flight must not change what those runs replay as.
+  let traced: Promise<WorkflowBundleWithSourceMap> | undefined;
+  for (const file of histories) {
+    it(`replays ${file} with tracing's workflow interceptors bundled`, async () => {
+      quietRuntime();
+      traced ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, preloadModules: PRELOADED_WORKFLOW_MODULES, workflowInterceptorModules: TRACING_WORKFLOW_MODULES, logger: new DefaultLogger('WARN') });
+      const history = JSON.parse(readFileSync(path.join(FIXTURES, file), 'utf8'));
+      const id = /@(.+)\.history\.json$/.exec(file)?.[1] ?? recordedWorkflowId(history) ?? `replay-${file}`;
+      await Worker.runReplayHistory({ workflowBundle: await traced }, history, id);
+    }, 120_000);
   }
 
   it('detects a history that does not match the code', async () => {

@@ -90,7 +90,6 @@ export async function createLabWorkers(options: LabWorkerOptions): Promise<Worke
             : { workflowsPath: WORKFLOWS_PATH, bundlerOptions: { preloadModules: PRELOADED_WORKFLOW_MODULES, ...(options.verbose ? {} : quietBundlerOptions()) } }),
           activities,
           interceptors: tracing && !options.workflowBundle ? { ...interceptors, workflowModules: TRACING_WORKFLOW_MODULES } : interceptors,
-          ...(tracing ? { sinks: tracing.workflowSinks } : {}),
           ...tuning.research,
         }),
       );

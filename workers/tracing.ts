@@ -1,7 +1,8 @@
 /**
  * Optional OpenTelemetry tracing: one trace per started workflow, with a span for the client call
- * that started it, for each workflow run (children and continue-as-new included) and for each
- * activity, sent over OTLP/HTTP (JSON) to a collector (OpenTelemetry Collector, Jaeger, Tempo...).
+ * that started it and one for each activity it and its child workflows ran, sent over OTLP/HTTP
+ * (JSON) to a collector (OpenTelemetry Collector, Jaeger, Tempo...). Workflows themselves only
+ * pass the trace on (workflows/tracePropagation.ts says why they have no spans of their own).
  *
  * Off unless the standard variables name an endpoint: `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` (used
  * as is) or `OTEL_EXPORTER_OTLP_ENDPOINT` (`/v1/traces` is added). `OTEL_SERVICE_NAME` names the
@@ -12,7 +13,7 @@
  * spans join up across the CLI, the research worker and LLM or sandbox workers on other hosts.
  * A collector that is down costs dropped spans (one warning a minute says so), never a failed run.
  */
-import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { context, propagation, type Tracer } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { setGlobalErrorHandler, W3CTraceContextPropagator } from '@opentelemetry/core';
@@ -20,18 +21,16 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { Resource } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import {
-  makeWorkflowExporter,
   OpenTelemetryActivityInboundInterceptor,
   OpenTelemetryActivityOutboundInterceptor,
   OpenTelemetryWorkflowClientInterceptor,
-  type OpenTelemetryWorkflowExporter,
 } from '@temporalio/interceptors-opentelemetry';
 import type { WorkflowClientInterceptor } from '@temporalio/client';
-import type { ActivityInterceptorsFactory, InjectedSinks } from '@temporalio/worker';
+import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import { SettingError } from './temporalConfig.js';
 
 /** The workflow-side interceptors, bundled into the workflow code when tracing is on. */
-export const TRACING_WORKFLOW_MODULES = [createRequire(import.meta.url).resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors')];
+export const TRACING_WORKFLOW_MODULES = [fileURLToPath(new URL('../workflows/tracePropagation.ts', import.meta.url))];
 
 export interface TracingSettings {
   /** Where spans are posted (the full URL, `.../v1/traces`). */
@@ -71,8 +70,6 @@ export interface Tracing {
   readonly tracer: Tracer;
   /** Interceptors for a worker's activities (spans joined to the workflow that scheduled them). */
   readonly activityInterceptors: ActivityInterceptorsFactory;
-  /** The sink through which workflow code exports its spans (workflows cannot do IO). */
-  readonly workflowSinks: InjectedSinks<{ exporter: OpenTelemetryWorkflowExporter }>;
   /** Interceptors for a client that starts, signals or queries workflows. */
   readonly clientInterceptors: WorkflowClientInterceptor[];
   /** Sends the spans still buffered; waits at most `timeoutMs`. */
@@ -122,7 +119,6 @@ export function tracingFor(settings: TracingSettings, warn: TracingWarn = (m) =>
       inbound: new OpenTelemetryActivityInboundInterceptor(ctx, { tracer }),
       outbound: new OpenTelemetryActivityOutboundInterceptor(ctx),
     }),
-    workflowSinks: { exporter: makeWorkflowExporter(processor, resource) },
     clientInterceptors: [new OpenTelemetryWorkflowClientInterceptor({ tracer })],
     async shutdown(timeoutMs = 10_000) {
       let timer: NodeJS.Timeout | undefined;
