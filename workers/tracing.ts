@@ -19,7 +19,7 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { setGlobalErrorHandler, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { Resource } from '@opentelemetry/resources';
-import { BasicTracerProvider, BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { BasicTracerProvider, BatchSpanProcessor, type ReadableSpan, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import {
   OpenTelemetryActivityInboundInterceptor,
   OpenTelemetryActivityOutboundInterceptor,
@@ -79,10 +79,37 @@ export interface Tracing {
 /** Where a failed export is reported: one line (the default writes it to stderr). */
 export type TracingWarn = (message: string) => void;
 
+export interface TracingOptions {
+  /** Where a failed export is reported (default: a line on stderr). */
+  warn?: TracingWarn;
+  /** Spans not worth sending, by name (the CLI's once-a-second polling while it follows a run). */
+  drop?: (spanName: string) => boolean;
+}
+
 /** Tracing for this process as `env` configures it, or undefined when off. */
-export function startTracing(env: NodeJS.ProcessEnv, defaultServiceName: string, warn?: TracingWarn): Tracing | undefined {
+export function startTracing(env: NodeJS.ProcessEnv, defaultServiceName: string, options: TracingOptions = {}): Tracing | undefined {
   const settings = tracingSettings(env, defaultServiceName);
-  return settings && tracingFor(settings, warn);
+  return settings && tracingFor(settings, options);
+}
+
+/** Passes every span on to `inner` except those `drop` names. */
+class DroppingProcessor implements SpanProcessor {
+  constructor(
+    private readonly inner: SpanProcessor,
+    private readonly drop: (spanName: string) => boolean,
+  ) {}
+  onStart(...args: Parameters<SpanProcessor['onStart']>): void {
+    this.inner.onStart(...args);
+  }
+  onEnd(span: ReadableSpan): void {
+    if (!this.drop(span.name)) this.inner.onEnd(span);
+  }
+  forceFlush(): Promise<void> {
+    return this.inner.forceFlush();
+  }
+  shutdown(): Promise<void> {
+    return this.inner.shutdown();
+  }
 }
 
 /** A collector that stays down fails every export: say so once a minute, not once a batch. */
@@ -90,7 +117,7 @@ export const TRACING_WARN_EVERY_MS = 60_000;
 
 let registered = false;
 
-export function tracingFor(settings: TracingSettings, warn: TracingWarn = (m) => process.stderr.write(`${m}\n`)): Tracing {
+export function tracingFor(settings: TracingSettings, { warn = (m) => process.stderr.write(`${m}\n`), drop }: TracingOptions = {}): Tracing {
   // The trace context travels in Temporal headers as W3C traceparent, and spans nest through
   // async calls; both need the process-wide OpenTelemetry registrations (once; a host program's own are kept).
   if (!registered) {
@@ -109,7 +136,8 @@ export function tracingFor(settings: TracingSettings, warn: TracingWarn = (m) =>
     warn(`traces not sent to ${settings.url} (${reason})${dropped > 1 ? `; ${dropped} export failures so far` : ''}`);
   });
   const resource = new Resource({ 'service.name': settings.serviceName });
-  const processor: SpanProcessor = new BatchSpanProcessor(new OTLPTraceExporter({ url: settings.url, timeoutMillis: 10_000 }));
+  const batches = new BatchSpanProcessor(new OTLPTraceExporter({ url: settings.url, timeoutMillis: 10_000 }));
+  const processor: SpanProcessor = drop ? new DroppingProcessor(batches, drop) : batches;
   const provider = new BasicTracerProvider({ resource, spanProcessors: [processor] });
   const tracer = provider.getTracer('durable-lab');
   return {

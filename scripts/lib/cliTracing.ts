@@ -1,7 +1,8 @@
 /**
  * The CLI's OpenTelemetry tracing (workers/tracing.ts): started once per process when the OTEL_*
  * variables name a collector. A short command runs inside one span, `lab <command>`, so the
- * workflow it starts and every query it makes while following it form one trace.
+ * workflow it starts and what it asks the server form one trace. Its polling while it follows a
+ * run (a query and a describe a second, for hours) is not sent.
  */
 import { SpanStatusCode } from '@opentelemetry/api';
 import { SettingError } from '../../workers/temporalConfig.js';
@@ -15,7 +16,12 @@ let started: { tracing: Tracing | undefined } | undefined;
 export function cliTracing(): Tracing | undefined {
   if (!started) {
     try {
-      started = { tracing: startTracing(process.env, 'durable-lab-cli', (message) => process.stderr.write(`lab: ${message}\n`)) };
+      started = {
+        tracing: startTracing(process.env, 'durable-lab-cli', {
+          warn: (message) => process.stderr.write(`lab: ${message}\n`),
+          drop: (name) => name.startsWith('QueryWorkflow:') || name === 'DescribeWorkflow',
+        }),
+      };
     } catch (err) {
       if (err instanceof SettingError) throw new CliError(err.message, EXIT.usage);
       throw err;
