@@ -79,7 +79,7 @@ export async function runWorkerProcess(
   if (queues.includes('sandbox')) sandboxCapacity(); // a bad LAB_SANDBOX_CONCURRENCY stops the process before it connects
   installRuntime(Boolean(options.verbose), format, metricsAddress ? { address: metricsAddress, setting: metricsSetting } : undefined);
   const say = announcer(format);
-  const tracing: Tracing | undefined = startTracing(process.env, 'durable-lab-worker', { warn: (message) => say(process.stderr, 'WARN', `worker: ${message}`) });
+  const tracing: Tracing | undefined = await startTracing(process.env, 'durable-lab-worker', { warn: (message) => say(process.stderr, 'WARN', `worker: ${message}`) });
 
   let workers: Worker[] | undefined;
   const shutDownWorkers = () => {

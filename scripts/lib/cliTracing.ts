@@ -10,34 +10,29 @@ import { startTracing, type Tracing } from '../../workers/tracing.js';
 import { CliError } from './client.js';
 import { EXIT } from './exitCodes.js';
 
-let started: { tracing: Tracing | undefined } | undefined;
+let started: Promise<Tracing | undefined> | undefined;
 
 /** This process's tracing, or undefined when off; a wrong setting is a usage error naming it. */
-export function cliTracing(): Tracing | undefined {
-  if (!started) {
-    try {
-      started = {
-        tracing: startTracing(process.env, 'durable-lab-cli', {
-          warn: (message) => process.stderr.write(`lab: ${message}\n`),
-          drop: (name) => name.startsWith('QueryWorkflow:') || name === 'DescribeWorkflow',
-        }),
-      };
-    } catch (err) {
-      if (err instanceof SettingError) throw new CliError(err.message, EXIT.usage);
-      throw err;
-    }
-  }
-  return started.tracing;
+export function cliTracing(): Promise<Tracing | undefined> {
+  started ??= startTracing(process.env, 'durable-lab-cli', {
+    warn: (message) => process.stderr.write(`lab: ${message}\n`),
+    drop: (name) => name.startsWith('QueryWorkflow:') || name === 'DescribeWorkflow',
+  }).catch((err) => {
+    if (err instanceof SettingError) throw new CliError(err.message, EXIT.usage);
+    throw err;
+  });
+  return started;
 }
 
 /** Sends what the command traced; an unreachable collector delays the exit by at most 2 s. */
 export async function flushCliTracing(): Promise<void> {
-  await started?.tracing?.shutdown(2_000);
+  const tracing = await started?.catch(() => undefined);
+  await tracing?.shutdown(2_000);
 }
 
 /** Runs `run` inside the span `lab <name>` when tracing is on; the span records the exit code. */
 export async function tracedCommand(name: string, run: () => Promise<number>): Promise<number> {
-  const tracing = cliTracing();
+  const tracing = await cliTracing();
   if (!tracing) return run();
   return tracing.tracer.startActiveSpan(`lab ${name}`, async (span) => {
     try {

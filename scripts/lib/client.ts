@@ -22,7 +22,7 @@ export function cliTemporalTarget(env: NodeJS.ProcessEnv = process.env): Tempora
 export async function connectClient(): Promise<{ client: Client; close: () => Promise<void>; address: string }> {
   const target = cliTemporalTarget();
   // With OTEL_EXPORTER_OTLP_ENDPOINT set, a run's trace starts at the command that started it.
-  const tracing = cliTracing();
+  const tracing = await cliTracing();
   let connection: Connection;
   try {
     connection = await Connection.connect({ ...connectionOptions(target), connectTimeout: '5s' });
