@@ -64,7 +64,7 @@ function helpText(): string {
     'Environment: TEMPORAL_ADDRESS (localhost:7233), TEMPORAL_NAMESPACE (default), TEMPORAL_API_KEY, TEMPORAL_PROFILE and',
     'TEMPORAL_CONFIG_FILE (a Temporal CLI profile), LAB_HOME (.lab), LAB_UI_URL, LAB_S3_BUCKET / LAB_S3_ENDPOINT (the artifact',
     'store in S3, shared by hosts), OPENAI_API_KEY / ANTHROPIC_API_KEY / OPENROUTER_API_KEY (with none set, runs use the embedded',
-    'model). The README lists all.',
+    'model), OTEL_EXPORTER_OTLP_ENDPOINT (OpenTelemetry traces of commands and workers). The README lists all.',
     EXIT_CODES_HELP,
   ].join('\n');
 }

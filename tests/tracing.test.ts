@@ -5,11 +5,12 @@
  * down costs spans, never the run; wrong settings stop a process with one line. That runs recorded
  * without tracing replay with it is checked in tests/replay.test.ts.
  */
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TRACE_HEADER as LIBRARY_TRACE_HEADER } from '@temporalio/interceptors-opentelemetry/lib/instrumentation.js';
+import { PROJECT_ROOT } from '../scripts/lib/paths.js';
 import { tracingSettings } from '../workers/tracing.js';
 import { TRACE_HEADER } from '../workflows/tracePropagation.js';
 import { FakeLlmServer } from './fakes/fakeLlmServer.js';
@@ -36,13 +37,16 @@ describe('tracing settings', () => {
       url: 'https://otel.example/ingest',
       serviceName: 'lab-gpu-pool',
     });
+    // A base path and a query stay where they belong; protobuf, the spec's default, is taken (the endpoint takes JSON too).
+    expect(tracingSettings({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318/otlp/?tenant=a', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' }, 'svc')?.url).toBe('http://c:4318/otlp/v1/traces?tenant=a');
   });
 
   it('refuses what it cannot do, naming the setting', () => {
     const cases: Array<[NodeJS.ProcessEnv, string]> = [
-      [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' }, 'OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL, got "collector:4318"'],
-      [{ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'not a url' }, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT "not a url" is not a URL (e.g. http://127.0.0.1:4318)'],
-      [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4317', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }, 'OTEL_EXPORTER_OTLP_PROTOCOL: Durable Lab sends traces as http/json (an OTLP/HTTP endpoint, usually port 4318), got "grpc"'],
+      [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' }, 'OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL (e.g. http://127.0.0.1:4318), got "collector:4318"'],
+      [{ OTEL_EXPORTER_OTLP_ENDPOINT: '127.0.0.1:4318' }, 'OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL (e.g. http://127.0.0.1:4318), got "127.0.0.1:4318"'],
+      [{ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'ftp://c/traces' }, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT must be an http(s) URL (e.g. http://127.0.0.1:4318), got "ftp://c/traces"'],
+      [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4317', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }, 'OTEL_EXPORTER_OTLP_PROTOCOL: Durable Lab sends traces over OTLP/HTTP (an http endpoint, usually port 4318), not "grpc"'],
       [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_TRACES_EXPORTER: 'jaeger' }, 'OTEL_TRACES_EXPORTER must be otlp or none here, got "jaeger"'],
     ];
     for (const [env, message] of cases) expect(() => tracingSettings(env, 'svc')).toThrow(message);
@@ -59,8 +63,8 @@ describe('a run traced across the CLI and two worker processes', () => {
   const workers: ChildProcess[] = [];
   const otel = () => ({ OTEL_EXPORTER_OTLP_ENDPOINT: collector.url });
   const model = () => `openai-compatible:scripted@${fake.openaiBaseURL}`;
-  const lab = (args: string[], env: NodeJS.ProcessEnv = {}) =>
-    runLab(args, { TEMPORAL_ADDRESS: `127.0.0.1:${port}`, LAB_HOME: labHome, LAB_ARTIFACT_DIR: path.join(labHome, 'artifacts'), TEMPORAL_PROFILE: '', ...env });
+  const labEnv = () => ({ TEMPORAL_ADDRESS: `127.0.0.1:${port}`, LAB_HOME: labHome, LAB_ARTIFACT_DIR: path.join(labHome, 'artifacts'), TEMPORAL_PROFILE: '' });
+  const lab = (args: string[], env: NodeJS.ProcessEnv = {}) => runLab(args, { ...labEnv(), ...env });
 
   beforeAll(async () => {
     collector = await new FakeOtlpCollector().start();
@@ -148,6 +152,8 @@ describe('a run traced across the CLI and two worker processes', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain(`run ${id} waits at the idea gate`);
     expect(collector.answered.filter((s) => s === 503).length).toBeGreaterThan(failedBefore);
+    // The command says its own spans did not get through, once, as it exits.
+    expect(r.stderr.split('\n').filter((l) => l.startsWith('lab: traces not sent'))).toEqual([expect.stringMatching(new RegExp(`^lab: traces not sent to ${collector.url}/v1/traces \\(.+\\); the last spans are lost$`))]);
     // The worker says once that its spans are not getting through (its exporter retries 503s first).
     const warning = await waitFor(
       async () => readFileSync(path.join(dir, 'research.log'), 'utf8').split('\n').find((l) => l.includes('traces not sent')),
@@ -167,9 +173,32 @@ describe('a run traced across the CLI and two worker processes', () => {
     expect((await lab(['reject', next, '--stage', 'idea'])).code).toBe(0);
   }, 120_000);
 
+  it('Ctrl-C while following a run still sends the command\'s trace, its exit code included', async () => {
+    const id = `traced-interrupted-${process.pid}`;
+    const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'scripts', 'lab.mjs'), 'run', 'calibration-under-shift', '--model', model(), '--gate', 'idea', '--follow', '--no-preflight', '--id', id], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, ...labEnv(), ...otel() },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout!.on('data', (d) => (output += d));
+    child.stderr!.on('data', (d) => (output += d));
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    // Interrupted while it follows the run waiting at its gate.
+    await waitFor(async () => (await lab(['status', id])).stdout.includes('idea') && output.includes(`started run ${id}`), 'the run to start and wait at its gate', 60_000, 500);
+    child.kill('SIGINT');
+    expect(await exited, output).toBe(130);
+    expect(output).toContain(`stopped following; run ${id} goes on in Temporal`);
+    const spans = await traceOf(id, ['lab run', 'StartWorkflow:researchRun']);
+    const command = spans.find((s) => s.name === 'lab run')!;
+    expect(command).toMatchObject({ parentSpanId: '', statusCode: 2, attributes: { 'lab.exit_code': 130 } });
+    expect(spans.find((s) => s.name === 'StartWorkflow:researchRun')?.parentSpanId).toBe(command.spanId);
+    expect((await lab(['reject', id, '--stage', 'idea'])).code).toBe(0);
+  }, 120_000);
+
   it('a wrong setting stops the CLI and the worker with one line naming it', async () => {
     const bad = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4317', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' };
-    const line = 'OTEL_EXPORTER_OTLP_PROTOCOL: Durable Lab sends traces as http/json (an OTLP/HTTP endpoint, usually port 4318), got "grpc"';
+    const line = 'OTEL_EXPORTER_OTLP_PROTOCOL: Durable Lab sends traces over OTLP/HTTP (an http endpoint, usually port 4318), not "grpc"';
     const cli = await lab(['list'], bad);
     expect(cli.code).toBe(2);
     expect(cli.stderr.trim().split('\n')[0]).toBe(`lab list: ${line}`);

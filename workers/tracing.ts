@@ -39,19 +39,22 @@ export function tracingSettings(env: NodeJS.ProcessEnv, defaultServiceName: stri
   if (exporter && exporter !== 'otlp') throw new SettingError(`OTEL_TRACES_EXPORTER must be otlp or none here, got "${env.OTEL_TRACES_EXPORTER}"`);
   for (const name of ['OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', 'OTEL_EXPORTER_OTLP_PROTOCOL'] as const) {
     const protocol = env[name]?.trim();
-    // The exporter here posts JSON; a collector's OTLP/HTTP port takes it beside protobuf, but not on its gRPC port.
-    if (protocol && protocol !== 'http/json') throw new SettingError(`${name}: Durable Lab sends traces as http/json (an OTLP/HTTP endpoint, usually port 4318), got "${protocol}"`);
+    // Spans are posted as JSON, which every OTLP/HTTP endpoint takes beside protobuf (the spec's
+    // default, often set host-wide); a gRPC endpoint takes neither.
+    if (protocol && protocol !== 'http/json' && protocol !== 'http/protobuf')
+      throw new SettingError(`${name}: Durable Lab sends traces over OTLP/HTTP (an http endpoint, usually port 4318), not "${protocol}"`);
   }
   const setting = tracesEndpoint ? 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT' : 'OTEL_EXPORTER_OTLP_ENDPOINT';
   const raw = (tracesEndpoint || baseEndpoint)!;
-  let url: URL;
+  let url: URL | undefined;
   try {
     url = new URL(raw);
   } catch {
-    throw new SettingError(`${setting} "${raw}" is not a URL (e.g. http://127.0.0.1:4318)`);
+    // Reported below, in the same words as a URL of another scheme ("localhost:4318" parses as one).
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new SettingError(`${setting} must be an http(s) URL, got "${raw}"`);
-  const full = tracesEndpoint ? url.href : `${url.href.replace(/\/+$/, '')}/v1/traces`;
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) throw new SettingError(`${setting} must be an http(s) URL (e.g. http://127.0.0.1:4318), got "${raw}"`);
+  if (!tracesEndpoint) url.pathname = `${url.pathname.replace(/\/+$/, '')}/v1/traces`;
+  const full = url.href;
   return { url: full, serviceName: env.OTEL_SERVICE_NAME?.trim() || defaultServiceName };
 }
 

@@ -55,8 +55,7 @@ export function tracingFor(settings: TracingSettings, { warn = (m) => process.st
     dropped++;
     if (Date.now() - warnedAt < TRACING_WARN_EVERY_MS) return;
     warnedAt = Date.now();
-    const reason = (err instanceof Error ? err.message : String((err as { message?: unknown })?.message ?? err)).split('\n')[0];
-    warn(`traces not sent to ${settings.url} (${reason})${dropped > 1 ? `; ${dropped} export failures so far` : ''}`);
+    warn(`traces not sent to ${settings.url} (${reasonOf(err)})${dropped > 1 ? `; ${dropped} export failures so far` : ''}`);
   });
   const resource = new Resource({ 'service.name': settings.serviceName });
   const batches = new BatchSpanProcessor(new OTLPTraceExporter({ url: settings.url, timeoutMillis: 10_000 }));
@@ -73,8 +72,20 @@ export function tracingFor(settings: TracingSettings, { warn = (m) => process.st
     clientInterceptors: [new OpenTelemetryWorkflowClientInterceptor({ tracer })],
     async shutdown(timeoutMs = 10_000) {
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([provider.shutdown().catch(() => undefined), new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+      // The last spans are sent here, not by the batch timer: a failure is said here too, whatever the last warning.
+      const failure = await Promise.race([
+        provider.shutdown().then(
+          () => undefined,
+          (err: unknown) => reasonOf(err),
+        ),
+        new Promise<string>((resolve) => (timer = setTimeout(() => resolve(`no answer within ${timeoutMs / 1000} s`), timeoutMs))),
+      ]);
       clearTimeout(timer);
+      if (failure) warn(`traces not sent to ${settings.url} (${failure}); the last spans are lost`);
     },
   };
+}
+
+function reasonOf(err: unknown): string {
+  return (err instanceof Error ? err.message : String((err as { message?: unknown })?.message ?? err)).split('\n')[0];
 }

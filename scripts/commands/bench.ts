@@ -21,7 +21,7 @@ import { benchExists, benchReportState, itemKeyProblem, restartBench, startBench
 import { CliError } from '../lib/client.js';
 import { booleanFlag, defineCommand, flag, repeatedFlag } from '../lib/command.js';
 import { EXIT } from '../lib/exitCodes.js';
-import { onInterrupt } from '../lib/interrupt.js';
+import { exitInterrupted, onInterrupt } from '../lib/interrupt.js';
 import { list, modelSpec, newRunId, nonEmptyText, runIdToFind, wholeNumber } from '../lib/options.js';
 import { print, printJson, withClient } from '../lib/output.js';
 import { cliStore, uploadForWorkers } from '../lib/store.js';
@@ -256,7 +256,7 @@ async function followOrPrint(client: Parameters<typeof viewBench>[0], benchId: s
   if (opts.follow && view.execution === 'RUNNING') {
     const stop = onInterrupt(() => {
       process.stderr.write(`\nstopped following; benchmark ${benchId} goes on in Temporal: lab bench status ${benchId} --follow\n`);
-      process.exit(EXIT.interrupted);
+      exitInterrupted();
     });
     try {
       view = await followBench(client, benchId, !opts.json);

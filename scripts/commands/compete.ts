@@ -13,7 +13,7 @@ import { competitionRun } from '../../workflows/competitionRun.js';
 import { CliError } from '../lib/client.js';
 import { booleanFlag, defineCommand, flag } from '../lib/command.js';
 import { EXIT } from '../lib/exitCodes.js';
-import { onInterrupt } from '../lib/interrupt.js';
+import { exitInterrupted, onInterrupt } from '../lib/interrupt.js';
 import { modelSpec, newRunId, nonEmptyText, oneOf, positiveNumber, wholeNumber } from '../lib/options.js';
 import { runCompeteImport } from './competeImport.js';
 import { runCompeteAudit, runCompeteScore } from './competeScore.js';
@@ -201,7 +201,7 @@ export const competeCommand = defineCommand({
       }
       const stop = onInterrupt(() => {
         process.stderr.write('\nstopped waiting; the runs go on in Temporal (see the links above)\n');
-        process.exit(EXIT.interrupted);
+        exitInterrupted();
       });
       try {
         const outcomes = await Promise.all(

@@ -11,7 +11,7 @@ import { sandboxBackendFromEnv } from '../../activities/sandbox/index.js';
 import type { ScoreSplit } from '../../common/competition.js';
 import { CliError } from '../lib/client.js';
 import { EXIT } from '../lib/exitCodes.js';
-import { onInterrupt } from '../lib/interrupt.js';
+import { exitInterrupted, onInterrupt } from '../lib/interrupt.js';
 import { print, printJson } from '../lib/output.js';
 
 export interface CompeteScoreArgs {
@@ -119,7 +119,7 @@ async function interruptible<T>(work: () => Promise<T>): Promise<T> {
   const stop = onInterrupt(() => {
     removeScratchNow();
     process.stderr.write('\ninterrupted: the scratch run was removed\n');
-    process.exit(EXIT.interrupted);
+    exitInterrupted();
   });
   try {
     return await work();

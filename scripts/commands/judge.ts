@@ -13,7 +13,7 @@ import { REVIEW_KINDS, type ReviewInput, type ReviewKind, type ReviewSubject } f
 import { CliError } from '../lib/client.js';
 import { booleanFlag, defineCommand, flag, repeatedFlag } from '../lib/command.js';
 import { EXIT } from '../lib/exitCodes.js';
-import { onInterrupt } from '../lib/interrupt.js';
+import { exitInterrupted, onInterrupt } from '../lib/interrupt.js';
 import { list, modelSpec, runIdToFind } from '../lib/options.js';
 import { print, printJson, withClient } from '../lib/output.js';
 import { awaitReview, documentsOfRunId, startReview, type ReviewOutcome } from '../lib/reviews.js';
@@ -174,7 +174,7 @@ export const judgeCommand = defineCommand({
       }
       const stop = onInterrupt(() => {
         process.stderr.write('\nstopped waiting; the reviews go on in Temporal (see the links above)\n');
-        process.exit(EXIT.interrupted);
+        exitInterrupted();
       });
       try {
         const outcomes = await Promise.all(started.map((s) => awaitReview(client, s)));

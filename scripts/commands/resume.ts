@@ -5,7 +5,7 @@ import { booleanFlag, defineCommand, flag } from '../lib/command.js';
 import { EXIT, EXIT_CODES_HELP, runExitCode } from '../lib/exitCodes.js';
 import { followRun } from '../lib/follow.js';
 import { formatRun } from '../lib/format.js';
-import { onInterrupt } from '../lib/interrupt.js';
+import { exitInterrupted, onInterrupt } from '../lib/interrupt.js';
 import { modelSpec } from '../lib/options.js';
 import { print, printJson, withClient } from '../lib/output.js';
 import { resumeRun } from '../lib/runs.js';
@@ -30,7 +30,7 @@ export const resumeCommand = defineCommand({
       if (a.detach) return EXIT.ok;
       const stop = onInterrupt(() => {
         process.stderr.write(`\nstopped following; run ${resumed.workflowId} goes on in Temporal: lab status ${resumed.workflowId} --follow\n`);
-        process.exit(EXIT.interrupted);
+        exitInterrupted();
       });
       try {
         const view = await followRun(client, resumed.workflowId, { locate: locator(cliStore()), write: a.json ? () => {} : undefined });

@@ -14,7 +14,7 @@ import { duration, modelSpec, newRunId, nonEmptyText, oneOf, positiveNumber, sta
 import { print, printJson, withClient } from '../lib/output.js';
 import { planRun, startRun } from '../lib/runs.js';
 import { runLink } from '../lib/uiLink.js';
-import { onInterrupt } from '../lib/interrupt.js';
+import { exitInterrupted, onInterrupt } from '../lib/interrupt.js';
 import { runPreflight } from '../lib/preflight.js';
 
 export const budgetOptions = {
@@ -180,7 +180,7 @@ export const runCommand = defineCommand({
       // Ctrl-C stops following, not the run: it lives in Temporal.
       const stopFollowing = onInterrupt(() => {
         process.stderr.write(`\nstopped following; run ${workflowId} goes on in Temporal: lab status ${workflowId} --follow (UI ${link})\n`);
-        process.exit(EXIT.interrupted);
+        exitInterrupted();
       });
       const interactive = !a.json && (a.interactive || (process.stdin.isTTY && process.stdout.isTTY));
       const prompter = interactive ? createGatePrompter(process.stdin, process.stdout, locator(store)) : undefined;

@@ -5,7 +5,7 @@ import { booleanFlag, defineCommand, required } from '../lib/command.js';
 import { EXIT, EXIT_CODES_HELP, runExitCode } from '../lib/exitCodes.js';
 import { followRun } from '../lib/follow.js';
 import { formatRun } from '../lib/format.js';
-import { onInterrupt } from '../lib/interrupt.js';
+import { exitInterrupted, onInterrupt } from '../lib/interrupt.js';
 import { runIdToFind } from '../lib/options.js';
 import { print, printJson, withClient } from '../lib/output.js';
 import { viewRun, type RunView } from '../lib/runs.js';
@@ -36,7 +36,7 @@ export const statusCommand = defineCommand({
       if (follow && view.execution === 'RUNNING') {
         const stop = onInterrupt(() => {
           process.stderr.write(`\nstopped following; run ${runId} goes on in Temporal\n`);
-          process.exit(EXIT.interrupted);
+          exitInterrupted();
         });
         try {
           view = await followRun(client, runId, { locate, live: process.stdout.isTTY && !json, write: json ? () => {} : undefined });

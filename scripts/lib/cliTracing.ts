@@ -4,13 +4,15 @@
  * workflow it starts and what it asks the server form one trace. Its polling while it follows a
  * run (a query and a describe a second, for hours) is not sent.
  */
-import { SpanStatusCode } from '@opentelemetry/api';
+import { SpanStatusCode, type Span } from '@opentelemetry/api';
 import { SettingError } from '../../workers/temporalConfig.js';
 import { startTracing, type Tracing } from '../../workers/tracing.js';
 import { CliError } from './client.js';
 import { EXIT } from './exitCodes.js';
 
 let started: Promise<Tracing | undefined> | undefined;
+/** The running command's span, ended early when the command exits from a signal handler. */
+let commandSpan: Span | undefined;
 
 /** This process's tracing, or undefined when off; a wrong setting is a usage error naming it. */
 export function cliTracing(): Promise<Tracing | undefined> {
@@ -35,6 +37,7 @@ export async function tracedCommand(name: string, run: () => Promise<number>): P
   const tracing = await cliTracing();
   if (!tracing) return run();
   return tracing.tracer.startActiveSpan(`lab ${name}`, async (span) => {
+    commandSpan = span;
     try {
       const code = await run();
       span.setAttribute('lab.exit_code', code);
@@ -44,7 +47,23 @@ export async function tracedCommand(name: string, run: () => Promise<number>): P
       span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
       throw err;
     } finally {
+      commandSpan = undefined;
       span.end();
     }
   });
+}
+
+/**
+ * For a command that exits from its Ctrl-C handler (it stops following a run): ends its span with
+ * the exit code and sends what it traced (at most 2 s) before the process exits.
+ */
+export async function endCommandTracing(code: number, why: string): Promise<void> {
+  const span = commandSpan;
+  commandSpan = undefined;
+  if (span) {
+    span.setAttribute('lab.exit_code', code);
+    span.setStatus({ code: SpanStatusCode.ERROR, message: why });
+    span.end();
+  }
+  await flushCliTracing();
 }
