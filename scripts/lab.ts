@@ -5,6 +5,7 @@
  */
 import { CliError } from './lib/client.js';
 import { flushCliTracing, tracedCommand } from './lib/cliTracing.js';
+import { wasInterrupted } from './lib/interrupt.js';
 import { parseCommandArgs, type Command } from './lib/command.js';
 import { EXIT, EXIT_CODES_HELP } from './lib/exitCodes.js';
 import { print } from './lib/output.js';
@@ -91,8 +92,10 @@ export async function main(argv: string[]): Promise<number> {
       return typeof code === 'number' ? code : EXIT.ok;
     };
     // A long-lived process (a worker, a server, the console) is not one span; the others are.
-    return LONG_LIVED.has(name) ? await run() : await tracedCommand(name, run);
+    const code = LONG_LIVED.has(name) ? await run() : await tracedCommand(name, run);
+    return wasInterrupted() ? EXIT.interrupted : code;
   } catch (err) {
+    if (wasInterrupted()) return EXIT.interrupted;
     const code = err instanceof CliError ? err.exitCode : EXIT.error;
     process.stderr.write(`lab ${name}: ${(err as Error).message}\n`);
     return code;

@@ -11,6 +11,8 @@ import { CliError } from './client.js';
 import { EXIT } from './exitCodes.js';
 
 let started: Promise<Tracing | undefined> | undefined;
+/** Set once tracing is up, so a signal handler can tell at once whether there is anything to send. */
+let active: Tracing | undefined;
 /** The running command's span, ended early when the command exits from a signal handler. */
 let commandSpan: Span | undefined;
 
@@ -19,7 +21,7 @@ export function cliTracing(): Promise<Tracing | undefined> {
   started ??= startTracing(process.env, 'durable-lab-cli', {
     warn: (message) => process.stderr.write(`lab: ${message}\n`),
     drop: (name) => name.startsWith('QueryWorkflow:') || name === 'DescribeWorkflow',
-  }).catch((err) => {
+  }).then((tracing) => (active = tracing), (err) => {
     if (err instanceof SettingError) throw new CliError(err.message, EXIT.usage);
     throw err;
   });
@@ -53,17 +55,17 @@ export async function tracedCommand(name: string, run: () => Promise<number>): P
   });
 }
 
-/**
- * For a command that exits from its Ctrl-C handler (it stops following a run): ends its span with
- * the exit code and sends what it traced (at most 2 s) before the process exits.
- */
-export async function endCommandTracing(code: number, why: string): Promise<void> {
+/** Whether this command sends traces (known once tracing has started). */
+export function cliTracingActive(): boolean {
+  return active !== undefined;
+}
+
+/** For a command that exits from its Ctrl-C handler (it stops following a run): ends its span with the exit code. */
+export function endCommandSpan(code: number, why: string): void {
   const span = commandSpan;
   commandSpan = undefined;
-  if (span) {
-    span.setAttribute('lab.exit_code', code);
-    span.setStatus({ code: SpanStatusCode.ERROR, message: why });
-    span.end();
-  }
-  await flushCliTracing();
+  if (!span) return;
+  span.setAttribute('lab.exit_code', code);
+  span.setStatus({ code: SpanStatusCode.ERROR, message: why });
+  span.end();
 }
