@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LLM_QUEUES } from '../common/queues.js';
 import { Connection } from '@temporalio/client';
 import { LAB_SEARCH_ATTRIBUTES } from '../common/searchAttributes.js';
-import { readServerState, spawnDevServer, waitForPort } from '../scripts/lib/devServer.js';
+import { portOpen, readServerState, spawnDevServer, waitForPort } from '../scripts/lib/devServer.js';
 import { temporalBinary } from '../scripts/lib/paths.js';
 import { PROJECT_ROOT } from '../scripts/lib/paths.js';
 import { LabWorkerLogger, quietBundlerOptions } from '../workers/createWorkers.js';
@@ -259,6 +259,14 @@ describe.concurrent('lab server', () => {
     expect(withLabHome(home, readServerState)).toBeUndefined();
     writeFileSync(path.join(home, 'server.json'), JSON.stringify({ pid: process.pid, temporalPid: process.pid, port }));
     expect(withLabHome(home, readServerState)?.pid).toBe(process.pid);
+    // A second server on the database a running one uses is refused, whatever port it asks for.
+    const dbFile = path.join(home, 'temporal.db');
+    writeFileSync(path.join(home, 'server.json'), JSON.stringify({ pid: process.pid, temporalPid: process.pid, port, address: `localhost:${port}`, dbFile }));
+    const [other] = await freePorts(1);
+    const second = lab('node', ['server', '--port', String(other), '--db', dbFile], shellEnv({ LAB_HOME: home }));
+    expect(await second.exited).toEqual({ code: 1, signal: null });
+    expect(second.stderr.trim()).toBe(`lab server: a lab server (pid ${process.pid}, localhost:${port}) already uses ${dbFile}; stop it first, or give another --db`);
+    expect(await portOpen(other)).toBe(false);
   });
 });
 

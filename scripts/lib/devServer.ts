@@ -172,6 +172,10 @@ export async function serveDevServer(opts: {
   const { port, uiPort } = opts;
   const dbFile = path.resolve(opts.dbFile);
   if (await portOpen(port)) throw new CliError(`port ${port} is already in use (is a Temporal server already running?)`);
+  // Two servers on one SQLite file would both write its history; the recorded one is still running.
+  const other = readServerState();
+  if (other && path.resolve(other.dbFile ?? '') === dbFile)
+    throw new CliError(`a lab server (pid ${other.pid}, ${other.address}) already uses ${dbFile}; stop it first, or give another --db`);
 
   const child = spawnDevServer({ port, uiPort, dbFile, headless: opts.headless, logLevel: opts.verbose ? 'info' : 'warn' });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
