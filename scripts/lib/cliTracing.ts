@@ -28,10 +28,18 @@ export function cliTracing(): Promise<Tracing | undefined> {
   return started;
 }
 
-/** Sends what the command traced; an unreachable collector delays the exit by at most 2 s. */
-export async function flushCliTracing(): Promise<void> {
-  const tracing = await started?.catch(() => undefined);
-  await tracing?.shutdown(2_000);
+let flushed: Promise<void> | undefined;
+
+/**
+ * Sends what the command traced; an unreachable collector delays the exit by at most 2 s. Once
+ * per process: a Ctrl-C handler and the command's own end may both ask.
+ */
+export function flushCliTracing(): Promise<void> {
+  flushed ??= (async () => {
+    const tracing = await started?.catch(() => undefined);
+    await tracing?.shutdown(2_000);
+  })();
+  return flushed;
 }
 
 /** Runs `run` inside the span `lab <name>` when tracing is on; the span records the exit code. */
