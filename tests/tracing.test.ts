@@ -48,8 +48,12 @@ describe('tracing settings', () => {
       [{ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'ftp://c/traces' }, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT must be an http(s) URL (e.g. http://127.0.0.1:4318), got "ftp://c/traces"'],
       [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4317', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }, 'OTEL_EXPORTER_OTLP_PROTOCOL: Durable Lab sends traces over OTLP/HTTP (an http endpoint, usually port 4318), not "grpc"'],
       [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_TRACES_EXPORTER: 'jaeger' }, 'OTEL_TRACES_EXPORTER must be otlp or none here, got "jaeger"'],
+      // A headers value holds API keys: the error names the entry, never the value.
+      [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_EXPORTER_OTLP_HEADERS: 'x-tenant=a,Authorization: Bearer s3cret' }, 'OTEL_EXPORTER_OTLP_HEADERS must be comma-separated key=value pairs (entry 2 is not)'],
+      [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_EXPORTER_OTLP_TRACES_HEADERS: '=s3cret' }, 'OTEL_EXPORTER_OTLP_TRACES_HEADERS must be comma-separated key=value pairs (entry 1 is not)'],
     ];
     for (const [env, message] of cases) expect(() => tracingSettings(env, 'svc')).toThrow(message);
+    expect(tracingSettings({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_EXPORTER_OTLP_HEADERS: 'api-key=a=b%3D,x-tenant=lab' }, 'svc')?.url).toBe('http://c:4318/v1/traces');
   });
 });
 

@@ -44,6 +44,12 @@ export function tracingSettings(env: NodeJS.ProcessEnv, defaultServiceName: stri
     if (protocol && protocol !== 'http/json' && protocol !== 'http/protobuf')
       throw new SettingError(`${name}: Durable Lab sends traces over OTLP/HTTP (an http endpoint, usually port 4318), not "${protocol}"`);
   }
+  for (const name of ['OTEL_EXPORTER_OTLP_TRACES_HEADERS', 'OTEL_EXPORTER_OTLP_HEADERS'] as const) {
+    // The exporter reads these itself and skips what it cannot parse: a mistyped API key header
+    // would be dropped without a word, and every export refused. The value is never echoed (it holds keys).
+    const bad = malformedHeaderEntry(env[name]);
+    if (bad) throw new SettingError(`${name} must be comma-separated key=value pairs (entry ${bad} is not)`);
+  }
   const setting = tracesEndpoint ? 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT' : 'OTEL_EXPORTER_OTLP_ENDPOINT';
   const raw = (tracesEndpoint || baseEndpoint)!;
   let url: URL | undefined;
@@ -56,6 +62,17 @@ export function tracingSettings(env: NodeJS.ProcessEnv, defaultServiceName: stri
   if (!tracesEndpoint) url.pathname = `${url.pathname.replace(/\/+$/, '')}/v1/traces`;
   const full = url.href;
   return { url: full, serviceName: env.OTEL_SERVICE_NAME?.trim() || defaultServiceName };
+}
+
+/** The 1-based number of the first entry of an OTLP headers setting that is not `key=value`, or 0. */
+function malformedHeaderEntry(raw: string | undefined): number {
+  if (!raw?.trim()) return 0;
+  const entries = raw.split(',');
+  const bad = entries.findIndex((entry) => {
+    const eq = entry.indexOf('=');
+    return eq <= 0 || !entry.slice(0, eq).trim();
+  });
+  return bad + 1;
 }
 
 export interface Tracing {
