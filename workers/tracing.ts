@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import type { Tracer } from '@opentelemetry/api';
 import type { WorkflowClientInterceptor } from '@temporalio/client';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
+import { httpUrl } from '../common/httpUrl.js';
 import { SettingError } from './temporalConfig.js';
 
 /** The workflow-side interceptors, bundled into the workflow code when tracing is on. */
@@ -52,13 +53,8 @@ export function tracingSettings(env: NodeJS.ProcessEnv, defaultServiceName: stri
   }
   const setting = tracesEndpoint ? 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT' : 'OTEL_EXPORTER_OTLP_ENDPOINT';
   const raw = (tracesEndpoint || baseEndpoint)!;
-  let url: URL | undefined;
-  try {
-    url = new URL(raw);
-  } catch {
-    // Reported below, in the same words as a URL of another scheme ("localhost:4318" parses as one).
-  }
-  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) throw new SettingError(`${setting} must be an http(s) URL (e.g. http://127.0.0.1:4318), got "${raw}"`);
+  const url = httpUrl(raw);
+  if (!url) throw new SettingError(`${setting} must be an http(s) URL (e.g. http://127.0.0.1:4318), got "${raw}"`);
   if (!tracesEndpoint) url.pathname = `${url.pathname.replace(/\/+$/, '')}/v1/traces`;
   const full = url.href;
   return { url: full, serviceName: env.OTEL_SERVICE_NAME?.trim() || defaultServiceName };

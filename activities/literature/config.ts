@@ -3,6 +3,7 @@
  * never travel through workflow input or history). Every variable is listed in docs/literature.md.
  */
 import { BACKEND_LABELS, BACKEND_NAMES, type BackendName } from './types.js';
+import { httpUrl } from '../../common/httpUrl.js';
 
 export interface BackendSettings {
   name: BackendName;
@@ -68,12 +69,7 @@ function nonNegative(env: NodeJS.ProcessEnv, name: string, fallback: number): nu
 
 function url(env: NodeJS.ProcessEnv, name: string, fallback: string): string {
   const raw = (env[name] || fallback).replace(/\/+$/, '');
-  try {
-    const u = new URL(raw);
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error();
-  } catch {
-    throw new LiteratureConfigError(`${name} must be an http(s) URL, got "${raw}"`);
-  }
+  if (!httpUrl(raw)) throw new LiteratureConfigError(`${name} must be an http(s) URL, got "${raw}"`);
   return raw;
 }
 
