@@ -22,6 +22,7 @@ import { createActivities } from '../activities/index.js';
 import type { ProviderName } from '../common/modelSpec.js';
 import { LLM_QUEUES, sandboxHostQueue, TASK_QUEUES, type TaskQueueName } from '../common/queues.js';
 import { sandboxHostId } from '../activities/sandbox/host.js';
+import { workflowWorkerClass } from './deadlockDetection.js';
 import { workerTuning } from './env.js';
 import { runContextLogInterceptor } from './logContext.js';
 import { TRACING_WORKFLOW_MODULES, type Tracing } from './tracing.js';
@@ -81,7 +82,7 @@ export async function createLabWorkers(options: LabWorkerOptions): Promise<Worke
   for (const queue of options.queues) {
     if (queue === 'research') {
       workers.push(
-        await Worker.create({
+        await workflowWorkerClass(options.env).create({
           connection: options.connection,
           namespace: options.namespace,
           taskQueue: TASK_QUEUES.research,

@@ -2,7 +2,7 @@
  * Worker process entry: `lab worker` or `node --import tsx workers/main.ts [--verbose]`.
  * Env: the connection (TEMPORAL_PROFILE and its config file, TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TLS,
  * API key: workers/temporalConfig.ts), LAB_WORKER_QUEUES (default all: research,llm,sandbox,literature),
- * tuning in workers/env.ts, LAB_METRICS_ADDRESS (Prometheus metrics), LAB_LOG_FORMAT (text or json),
+ * tuning in workers/env.ts, LAB_WORKFLOW_DEADLOCK_DETECTION (workers/deadlockDetection.ts), LAB_METRICS_ADDRESS (Prometheus metrics), LAB_LOG_FORMAT (text or json),
  * OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT (OpenTelemetry traces, workers/tracing.ts).
  *
  * Quiet by default: one "worker ready" line per queue, then only warnings and errors. `verbose`
@@ -13,6 +13,7 @@ import { IllegalStateError } from '@temporalio/common';
 import { NativeConnection, Runtime, type LogLevel, type Worker } from '@temporalio/worker';
 import { DEFAULT_WORKER_QUEUES, type TaskQueueName } from '../common/queues.js';
 import { connectionOptions, handleShutdown, SettingError, temporalTarget, unreachableHint } from './env.js';
+import { deadlockDetection } from './deadlockDetection.js';
 import { createLabWorkers, LabWorkerLogger, parseQueues, sandboxCapacity } from './createWorkers.js';
 import { jsonLogFunction, jsonLogLine, logFormat, type LogFormat } from './logFormat.js';
 import { metricsBindAddress } from './metrics.js';
@@ -76,7 +77,9 @@ export async function runWorkerProcess(
   const format = logFormat();
   const metricsSetting = options.metricsAddress !== undefined ? (options.metricsSetting ?? '--metrics') : 'LAB_METRICS_ADDRESS';
   const metricsAddress = metricsBindAddress(options.metricsAddress ?? process.env.LAB_METRICS_ADDRESS, metricsSetting);
-  if (queues.includes('sandbox')) sandboxCapacity(); // a bad LAB_SANDBOX_CONCURRENCY stops the process before it connects
+  // Bad tuning settings stop the process before it connects.
+  if (queues.includes('sandbox')) sandboxCapacity();
+  if (queues.includes('research')) deadlockDetection();
   installRuntime(Boolean(options.verbose), format, metricsAddress ? { address: metricsAddress, setting: metricsSetting } : undefined);
   const say = announcer(format);
   const tracing: Tracing | undefined = await startTracing(process.env, 'durable-lab-worker', { warn: (message) => say(process.stderr, 'WARN', `worker: ${message}`) });

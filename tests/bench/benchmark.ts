@@ -23,6 +23,7 @@ import { clusterServer, freeClusterPorts } from '../cluster/clusterServer.js';
 import { benchmarkInputSchema, type BenchmarkInput, type BenchProgress, type BenchResult } from '../../common/benchmark.js';
 import { startBench } from '../../scripts/lib/bench.js';
 import { spawnDevServer, waitForPort } from '../../scripts/lib/devServer.js';
+import { deadlockDetection } from '../../workers/deadlockDetection.js';
 import { writeBenchSection } from './resultsFile.js';
 import { PROJECT_ROOT } from '../../scripts/lib/paths.js';
 import { benchProgressQuery } from '../../workflows/definitions.js';
@@ -588,7 +589,7 @@ async function main(): Promise<void> {
     `Date: ${new Date().toISOString()}  `,
     `Machine: ${machine}  `,
     `Command: \`${command}\`  `,
-    `Worker env: ${Object.entries(WORKER_ENV).map(([k, v]) => `${k}=${v}`).join(' ')}`,
+    `Worker env: ${Object.entries(WORKER_ENV).map(([k, v]) => `${k}=${v}`).join(' ')} LAB_WORKFLOW_DEADLOCK_DETECTION=${deadlockDetection()}`,
     '',
     ...figures,
     '- where the time goes (from the histories of every run, review and benchmark execution):',

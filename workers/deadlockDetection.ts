@@ -1,0 +1,45 @@
+/**
+ * Whether the research worker limits each call into its workflow sandbox (the SDK's deadlock
+ * detection) or not.
+ *
+ * The TypeScript SDK runs workflow code in a V8 context and enters it several times per workflow
+ * task (initialise, activate, unblock conditions, conclude, ...), each time with Node's
+ * `vm` timeout of 5 s. Node implements that timeout with a watchdog thread created and joined on
+ * every call: ~85 µs on an idle core, and under load each join waits for the new thread to be
+ * scheduled. In the 201-item benchmark sweep on 2 cores that was a quarter of the worker's CPU and
+ * stretched every workflow task (figures in bench/results.md).
+ *
+ * Every workflow this worker runs is Durable Lab's own code, replayed against recorded histories in
+ * the tests, so the lab runs it without the per-call limit by default. What is given up: workflow
+ * code stuck in a synchronous loop would hold its workflow thread (with the limit, its task fails
+ * after 5 s and is retried while others go on). `LAB_WORKFLOW_DEADLOCK_DETECTION=on` brings the
+ * SDK's limit back, e.g. while changing workflow code.
+ */
+import { Worker } from '@temporalio/worker';
+import { SettingError } from './temporalConfig.js';
+
+export const DEADLOCK_DETECTION_VAR = 'LAB_WORKFLOW_DEADLOCK_DETECTION';
+
+/** `on` or `off` (default), from the environment; anything else is a setting error. */
+export function deadlockDetection(env: NodeJS.ProcessEnv = process.env): 'on' | 'off' {
+  const raw = (env[DEADLOCK_DETECTION_VAR] ?? '').trim().toLowerCase();
+  if (raw === '' || raw === 'off' || raw === '0' || raw === 'false') return 'off';
+  if (raw === 'on' || raw === '1' || raw === 'true') return 'on';
+  throw new SettingError(`${DEADLOCK_DETECTION_VAR} must be on or off, got "${env[DEADLOCK_DETECTION_VAR]}"`);
+}
+
+/**
+ * A worker whose workflow sandbox is entered without Node's per-call timeout. The SDK's workflow
+ * creator takes the limit from the compiled options and passes it to every `runInContext`; an
+ * absent limit is Node's "no timeout", which needs no watchdog thread.
+ */
+export class WorkerWithoutDeadlockDetection extends Worker {
+  protected static override createWorkflowCreator(...[bundle, compiledOptions, logger]: Parameters<(typeof Worker)['createWorkflowCreator']>) {
+    return super.createWorkflowCreator(bundle, { ...compiledOptions, isolateExecutionTimeoutMs: undefined as unknown as number }, logger);
+  }
+}
+
+/** The worker class for workflow queues under the given environment. */
+export function workflowWorkerClass(env: NodeJS.ProcessEnv = process.env): typeof Worker {
+  return deadlockDetection(env) === 'on' ? Worker : WorkerWithoutDeadlockDetection;
+}
