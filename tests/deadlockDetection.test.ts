@@ -1,7 +1,7 @@
 /**
  * The research worker's workflow sandbox without the SDK's per-call timeout (workers/deadlockDetection.ts):
  * the setting, and on a real dev server, a workflow task that holds its thread longer than the limit
- * fails with the SDK's worker and completes with the lab's.
+ * fails with the SDK's worker (the default) and completes with the one that drops the limit.
  */
 import { fileURLToPath } from 'node:url';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -13,18 +13,18 @@ import { createDevServerEnv } from './helpers/temporal.js';
 import { waitFor } from './helpers/wait.js';
 
 describe('LAB_WORKFLOW_DEADLOCK_DETECTION', () => {
-  it('is off unless set to on, and anything else is a setting error', () => {
-    expect(deadlockDetection({})).toBe('off');
-    expect(deadlockDetection({ LAB_WORKFLOW_DEADLOCK_DETECTION: 'off' })).toBe('off');
-    expect(deadlockDetection({ LAB_WORKFLOW_DEADLOCK_DETECTION: ' ON ' })).toBe('on');
-    expect(deadlockDetection({ LAB_WORKFLOW_DEADLOCK_DETECTION: '1' })).toBe('on');
+  it('is on unless set to off, and anything else is a setting error', () => {
+    expect(deadlockDetection({})).toBe('on');
+    expect(deadlockDetection({ LAB_WORKFLOW_DEADLOCK_DETECTION: 'on' })).toBe('on');
+    expect(deadlockDetection({ LAB_WORKFLOW_DEADLOCK_DETECTION: ' OFF ' })).toBe('off');
+    expect(deadlockDetection({ LAB_WORKFLOW_DEADLOCK_DETECTION: '0' })).toBe('off');
     expect(() => deadlockDetection({ LAB_WORKFLOW_DEADLOCK_DETECTION: '5s' })).toThrow(SettingError);
     expect(() => deadlockDetection({ LAB_WORKFLOW_DEADLOCK_DETECTION: '5s' })).toThrow('LAB_WORKFLOW_DEADLOCK_DETECTION must be on or off, got "5s"');
   });
 
-  it('picks the SDK worker when on and the lab worker otherwise', () => {
-    expect(workflowWorkerClass({})).toBe(WorkerWithoutDeadlockDetection);
-    expect(workflowWorkerClass({ LAB_WORKFLOW_DEADLOCK_DETECTION: 'on' })).toBe(Worker);
+  it("keeps the SDK's worker unless it is off", () => {
+    expect(workflowWorkerClass({})).toBe(Worker);
+    expect(workflowWorkerClass({ LAB_WORKFLOW_DEADLOCK_DETECTION: 'off' })).toBe(WorkerWithoutDeadlockDetection);
   });
 });
 
@@ -66,7 +66,7 @@ describe('a workflow task that holds its thread past the per-call limit', () => 
     });
   }, 60_000);
 
-  it('completes on the lab worker, which has none', async () => {
+  it('completes on the worker without the limit', async () => {
     const { worker, handle } = await holdOn(WorkerWithoutDeadlockDetection, 'hold-lab');
     const result = await worker.runUntil(handle.result());
     expect(result).toBe('held 1500 ms');

@@ -1,30 +1,30 @@
 /**
  * Whether the research worker limits each call into its workflow sandbox (the SDK's deadlock
- * detection) or not.
+ * detection, on by default) or not.
  *
  * The TypeScript SDK runs workflow code in a V8 context and enters it several times per workflow
- * task (initialise, activate, unblock conditions, conclude, ...), each time with Node's
- * `vm` timeout of 5 s. Node implements that timeout with a watchdog thread created and joined on
- * every call: ~85 µs on an idle core, and under load each join waits for the new thread to be
- * scheduled. In the 201-item benchmark sweep on 2 cores that was a quarter of the worker's CPU and
- * stretched every workflow task (figures in bench/results.md).
+ * task (initialise, activate, unblock conditions, conclude, ...), each time with Node's `vm`
+ * timeout of 5 s. Node enforces that timeout with a watchdog thread created and joined on every
+ * call (~85 µs on an idle core; under load each join waits for the new thread to be scheduled).
+ * In the 201-item benchmark sweep on 2 cores, without it a workflow task took 92 ms instead of
+ * 129 ms from start to completion (mean of 5 runs each), the worker used ~5% less CPU and the sweep
+ * finished ~3% sooner (bench/results.md).
  *
- * Every workflow this worker runs is Durable Lab's own code, replayed against recorded histories in
- * the tests, so the lab runs it without the per-call limit by default. What is given up: workflow
- * code stuck in a synchronous loop would hold its workflow thread (with the limit, its task fails
- * after 5 s and is retried while others go on). `LAB_WORKFLOW_DEADLOCK_DETECTION=on` brings the
- * SDK's limit back, e.g. while changing workflow code.
+ * It stays on by default: without it, workflow code stuck in a synchronous loop holds the workflow
+ * thread, and with it every workflow on this worker (with the limit, that task fails after 5 s and
+ * is retried while the others go on). `LAB_WORKFLOW_DEADLOCK_DETECTION=off` is for operators who
+ * run only released, replay-tested workflow code and want the shorter workflow tasks.
  */
 import { Worker } from '@temporalio/worker';
 import { SettingError } from './temporalConfig.js';
 
 export const DEADLOCK_DETECTION_VAR = 'LAB_WORKFLOW_DEADLOCK_DETECTION';
 
-/** `on` or `off` (default), from the environment; anything else is a setting error. */
+/** `on` (default) or `off`, from the environment; anything else is a setting error. */
 export function deadlockDetection(env: NodeJS.ProcessEnv = process.env): 'on' | 'off' {
   const raw = (env[DEADLOCK_DETECTION_VAR] ?? '').trim().toLowerCase();
-  if (raw === '' || raw === 'off' || raw === '0' || raw === 'false') return 'off';
-  if (raw === 'on' || raw === '1' || raw === 'true') return 'on';
+  if (raw === '' || raw === 'on' || raw === '1' || raw === 'true') return 'on';
+  if (raw === 'off' || raw === '0' || raw === 'false') return 'off';
   throw new SettingError(`${DEADLOCK_DETECTION_VAR} must be on or off, got "${env[DEADLOCK_DETECTION_VAR]}"`);
 }
 
