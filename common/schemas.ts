@@ -155,20 +155,6 @@ export const researchRunInputSchema = sharedSchema('schemas.researchRunInputSche
   skipPreflight: z.boolean().optional(),
   /** The run ends after this stage (stepwise benchmarks stop after the idea or the proposal). */
   stopAfter: stageNameSchema.optional(),
-  /**
-   * The starter set LabTask, LabModel and LabStatus `running` (and the memo's resumedFrom) when it
-   * started the run, so the run does not upsert them again (one event and one visibility write
-   * less). A flag rather than a patch, as for reviews: recorded runs lack it and replay as they ran.
-   * Only a starter that runs on the research workers sets it (a benchmark): an older worker would
-   * ignore it, and a newer one could not replay what the older one recorded.
-   */
-  attributesAtStart: z.boolean().optional(),
-  /**
-   * The run takes the patches it had when this flag came (PATCHES_BEFORE_FLAG in
-   * workflows/researchRun.ts) without recording patch markers. Set, like attributesAtStart, only by
-   * a starter on the research workers.
-   */
-  patchesApplied: z.boolean().optional(),
 }));
 export type ResearchRunInput = z.input<typeof researchRunInputSchema>;
 export type ResearchRunConfig = z.output<typeof researchRunInputSchema>;

@@ -91,9 +91,6 @@ export async function benchItem(input: BenchItemInput): Promise<BenchItemResult>
       stageTimeouts: input.stageTimeouts,
       // The benchmark checked every model once before its first item.
       skipPreflight: true,
-      // Set below, with LabStatus running: the run skips its first upsert, and records no patch markers.
-      attributesAtStart: true,
-      patchesApplied: true,
       ...(input.experiment ? { experiment: input.experiment } : {}),
       ...(lastStage !== 'paper' ? { stopAfter: lastStage } : {}),
     };
@@ -101,7 +98,7 @@ export async function benchItem(input: BenchItemInput): Promise<BenchItemResult>
       const result = await executeChild(researchRun, {
         workflowId: runId,
         args: [runInput],
-        typedSearchAttributes: [...searchAttributes('research'), { key: LAB_STATUS, value: 'running' }],
+        typedSearchAttributes: searchAttributes('research'),
         parentClosePolicy: ParentClosePolicy.TERMINATE,
       });
       spent = result.totals;

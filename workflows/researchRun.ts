@@ -91,9 +91,7 @@ export async function researchRun(rawInput: ResearchRunInput): Promise<ResearchR
       summary: `${stage}${revision ? ` (revision ${revision})` : ''} with ${input.model}`,
     }).runStage;
 
-  // A starter that set them already saves this upsert, unless `auto` was chosen only now.
-  const attributesSet = input.attributesAtStart === true && !isAutoModel(parsed.model);
-  if (!attributesSet) upsertSearchAttributes([
+  upsertSearchAttributes([
     { key: LAB_TASK, value: input.task.name },
     { key: LAB_MODEL, value: input.model },
     { key: LAB_STATUS, value: 'running' },
@@ -105,7 +103,7 @@ export async function researchRun(rawInput: ResearchRunInput): Promise<ResearchR
     throw ApplicationFailure.nonRetryable(`preflight found 1 problem(s): ${unusableChoice}`, 'PreflightFailed');
   }
   // Check everything the run will need before its first paid call (runs recorded before this step replay without it).
-  if (!input.skipPreflight && patchApplied(input, 'preflight')) {
+  if (!input.skipPreflight && patched('preflight')) {
     const report = await preflight({ model: input.model, sandbox: willRun(input, 'experiment'), literature: willRun(input, 'literature') });
     run.progress.preflight = report;
     if (report.problems.length) {
@@ -114,9 +112,9 @@ export async function researchRun(rawInput: ResearchRunInput): Promise<ResearchR
     }
   }
   if (input.resumedFrom) {
-    if (!attributesSet) upsertMemo({ resumedFrom: input.resumedFrom } satisfies Partial<RunMemo>);
+    upsertMemo({ resumedFrom: input.resumedFrom } satisfies Partial<RunMemo>);
     // Runs recorded before this step existed replay without it.
-    if (patchApplied(input, 'copy-reused-artifacts')) await copyReusedArtifacts(input);
+    if (patched('copy-reused-artifacts')) await copyReusedArtifacts(input);
   }
 
   for (const stage of STAGES) {
@@ -147,7 +145,7 @@ export async function researchRun(rawInput: ResearchRunInput): Promise<ResearchR
       try {
         // Each multi-step stage is behind a patch marker, so runs recorded with the single-call stage still replay.
         outcome =
-          runner && patchApplied(input, `stage-runner-${stage}`)
+          runner && patched(`stage-runner-${stage}`)
             ? await runner({
                 runId: stageInput.runId,
                 stage,
@@ -186,28 +184,6 @@ export async function researchRun(rawInput: ResearchRunInput): Promise<ResearchR
     if (input.stopAfter === stage) break;
   }
   return run.finish('completed');
-}
-
-/**
- * The patches every research run had when a benchmark began to set `patchesApplied`. A run started
- * with it takes them without asking `patched()`: each marker is an event, and the first of a run
- * also upserts TemporalChangeVersion, a visibility write per run. A run recorded before the flag
- * lacks it and asks as it did. Only a starter on the research workers sets the flag: a worker too
- * old to know it would record markers that this code, not asking, refuses on replay (research
- * workers of two versions never run side by side; see the README's upgrade note). Never add to
- * this list: a patch made later calls `patched()` whatever the flag says.
- */
-const PATCHES_BEFORE_FLAG: ReadonlySet<string> = new Set([
-  'preflight',
-  'copy-reused-artifacts',
-  'stage-runner-literature',
-  'stage-runner-experiment',
-  'stage-runner-paper',
-]);
-
-function patchApplied(input: { patchesApplied?: boolean }, patchId: string): boolean {
-  if (input.patchesApplied === true && PATCHES_BEFORE_FLAG.has(patchId)) return true;
-  return patched(patchId);
 }
 
 /** Whether `stage` is part of this run: not reused and not after the stage the run stops at. */

@@ -403,8 +403,12 @@ function serverFigures(text: string, wallMs: number): string[] {
     return `${t} ${n} tasks, ${(attempts / Math.max(1, n)).toFixed(2)} attempts each, ${busyHere} BusyWorkflow, ${ms(queued * 1000)} from creation to done`;
   };
   const pct = (x: number) => `${((x / wall) * 100).toFixed(0)}% of the wall time`;
+  // Each start, search-attribute or memo upsert and close of a workflow is a visibility task: a write to the visibility store.
+  const visibility = ['Start', 'Upsert', 'Close'].map((kind) => [kind.toLowerCase(), metric(text, 'task_attempt_count', op(`VisibilityTask${kind}Execution`))] as const);
+  const visibilityWrites = visibility.reduce((sum, [, n]) => sum + n, 0);
   return [
     `persistence writes (Update/CreateWorkflowExecution): ${writes}, mean ${ms((writeSeconds / Math.max(1, writes)) * 1000)}, ${writeSeconds.toFixed(1)} s in all (${pct(writeSeconds)}; ${onCluster ? 'spread over the cluster\'s 4 history shards' : 'the dev server has one history shard, and its writes take turns on its IO slot'})`,
+    `visibility writes: ${visibilityWrites} (${visibility.map(([kind, n]) => `${kind} ${n}`).join(', ')})`,
     `waiting for the shard's IO slot: ${ioWaits} waits, mean ${ms((ioWaitSeconds / Math.max(1, ioWaits)) * 1000)}, ${ioWaitSeconds.toFixed(0)} s in all`,
     `waiting for a workflow's lock: ${locks} acquisitions, mean ${ms((lockSeconds / Math.max(1, locks)) * 1000)}; ${busy} history tasks gave up after 500 ms (BusyWorkflow) and were retried later`,
     task('TransferActiveTaskStartChildExecution'),
