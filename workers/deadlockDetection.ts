@@ -7,8 +7,8 @@
  * timeout of 5 s. Node enforces that timeout with a watchdog thread created and joined on every
  * call (~85 µs on an idle core; under load each join waits for the new thread to be scheduled).
  * In the 201-item benchmark sweep on 2 cores, without it a workflow task took 92 ms instead of
- * 129 ms from start to completion (mean of 5 runs each), the worker used ~5% less CPU and the sweep
- * finished ~3% sooner (bench/results.md).
+ * 134 ms from start to completion (means of 5 runs each), the worker used ~5% less CPU and the
+ * sweep finished ~3% sooner (bench/results.md).
  *
  * It stays on by default: without it, workflow code stuck in a synchronous loop holds the workflow
  * thread, and with it every workflow on this worker (with the limit, that task fails after 5 s and

@@ -2,7 +2,8 @@
  * Worker process entry: `lab worker` or `node --import tsx workers/main.ts [--verbose]`.
  * Env: the connection (TEMPORAL_PROFILE and its config file, TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TLS,
  * API key: workers/temporalConfig.ts), LAB_WORKER_QUEUES (default all: research,llm,sandbox,literature),
- * tuning in workers/env.ts, LAB_WORKFLOW_DEADLOCK_DETECTION (workers/deadlockDetection.ts), LAB_METRICS_ADDRESS (Prometheus metrics), LAB_LOG_FORMAT (text or json),
+ * tuning in workers/env.ts, LAB_WORKFLOW_DEADLOCK_DETECTION (workers/deadlockDetection.ts),
+ * LAB_METRICS_ADDRESS (Prometheus metrics), LAB_LOG_FORMAT (text or json),
  * OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT (OpenTelemetry traces, workers/tracing.ts).
  *
  * Quiet by default: one "worker ready" line per queue, then only warnings and errors. `verbose`
