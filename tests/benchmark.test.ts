@@ -8,12 +8,12 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { benchItemKey, type BenchmarkInput, type BenchResult } from '../common/benchmark.js';
 import type { ReviewResult } from '../common/reviews.js';
 import { spawnDevServer, waitForPort } from '../scripts/lib/devServer.js';
 import { PROJECT_ROOT } from '../scripts/lib/paths.js';
+import { fixtureJson } from './helpers/recordedHistory.js';
 import { finishedItems, loadBenchReport, startBench } from '../scripts/lib/bench.js';
 import { FakeLlmServer } from './fakes/fakeLlmServer.js';
 import { scriptedReply } from './fakes/recordedOutputs.js';
@@ -175,8 +175,8 @@ describe('benchmark sweep', () => {
     expect(perItem).toBeLessThan(20 * 1024);
     if (process.env.LAB_RECORD_HISTORIES) {
       const review = await client.workflow.getHandle(finishedBeforeKill[0]).fetchHistory();
-      writeFileSync(path.join(FIXTURES, `benchmark@${benchId}.history.json`), withoutMachinePaths(historyToJSON(history)));
-      writeFileSync(path.join(FIXTURES, `review@${finishedBeforeKill[0]}.history.json`), withoutMachinePaths(historyToJSON(review)));
+      writeFileSync(path.join(FIXTURES, `benchmark@${benchId}.history.json`), fixtureJson(history, dir, '/tmp/lab-bench'));
+      writeFileSync(path.join(FIXTURES, `review@${finishedBeforeKill[0]}.history.json`), fixtureJson(review, dir, '/tmp/lab-bench'));
       // Items run inside the benchmark now; the benchItem fixture recorded before keeps that path replaying.
     }
   }, 300_000);
@@ -248,22 +248,3 @@ function findOverall(report: unknown, kind: string): number | undefined {
   return rows[0]?.mean as number | undefined;
 }
 
-/** Recorded fixtures keep no machine path: the test's temp folder is renamed, in payloads (base64 JSON) too. */
-function withoutMachinePaths(json: string): string {
-  // Failures recorded in the benchmark's own history carry stack traces with the checkout's path.
-  const scrub = (text: string) => text.split(dir).join('/tmp/lab-bench').split(PROJECT_ROOT).join('/lab');
-  const walk = (v: unknown): unknown => {
-    if (Array.isArray(v)) return v.map(walk);
-    if (v && typeof v === 'object') {
-      return Object.fromEntries(
-        Object.entries(v).map(([k, x]) => [k, k === 'data' && typeof x === 'string' ? scrubPayload(x) : walk(x)]),
-      );
-    }
-    return typeof v === 'string' ? scrub(v) : v;
-  };
-  const scrubPayload = (base64: string) => {
-    const text = Buffer.from(base64, 'base64').toString('utf8');
-    return text.includes(dir) || text.includes(PROJECT_ROOT) ? Buffer.from(scrub(text)).toString('base64') : base64;
-  };
-  return JSON.stringify(walk(JSON.parse(json)));
-}
