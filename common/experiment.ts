@@ -27,7 +27,10 @@ export const experimentStateSchema = sharedSchema('experiment.experimentStateSch
   finishRefusals: z.number().int().nonnegative().optional(),
   /** The queue of the sandbox host the workspace lives on (claimed at the first step). */
   sandboxQueue: z.string().optional(),
+  /** Hosts this experiment lost, with the step it had reached on each; it started over after each. */
+  hostsLost: z.array(z.object({ queue: z.string(), atStep: z.number().int().nonnegative() })).optional(),
 }));
+export type LostHost = NonNullable<ExperimentState['hostsLost']>[number];
 export type ExperimentState = z.output<typeof experimentStateSchema>;
 
 export const experimentRunInputSchema = sharedSchema('experiment.experimentRunInputSchema', () => z.object({
@@ -67,6 +70,8 @@ export interface ExperimentOutcome {
   usage: import('./schemas.js').Usage;
   calls: Array<import('./schemas.js').LlmCallRecord>;
   model: string;
+  /** Sandbox hosts lost on the way (the experiment started over on another host after each). */
+  hostsLost?: LostHost[];
 }
 
 /** The experiment child workflow's live state, for `lab status`. */
@@ -76,4 +81,5 @@ export interface ExperimentProgress {
   lastAction?: string;
   lastOutcome?: string;
   end?: ExperimentEnd;
+  hostsLost?: LostHost[];
 }

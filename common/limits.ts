@@ -48,6 +48,11 @@ export const experimentLimitsSchema = sharedSchema('limits.experimentLimitsSchem
   /** Steps per workflow execution before continuing as new (history stays small). */
   stepsPerSegment: z.number().int().positive().max(200).default(10),
   sandbox: sandboxLimitsSchema.partial().default({}),
+  /**
+   * How long a step may wait for the run's sandbox host before the host is asked whether it is there
+   * (absent: 600). A host that does not answer is lost: the experiment starts over on another host.
+   */
+  hostWaitSeconds: z.number().positive().max(86_400).optional(),
   /** Absent (the default): the step loop with the run's model. `{ kind: 'cli', command }`: a coding-agent CLI instead. */
   agent: codingAgentSchema.optional(),
 }));

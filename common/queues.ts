@@ -46,3 +46,12 @@ export function parseQueues(list: string): TaskQueueName[] {
 export function sandboxHostQueue(hostId: string): string {
   return `sandbox@${hostId}`;
 }
+
+/**
+ * Where a sandbox host answers "are you there?": a queue of its own, served by its own small worker,
+ * so the answer comes even while every command slot of the host is busy (a busy worker stops
+ * polling its host queue, a live one never stops polling this).
+ */
+export function sandboxProbeQueue(hostQueue: string): string {
+  return hostQueue.replace(/^sandbox@/, 'sandbox-alive@');
+}

@@ -148,6 +148,8 @@ describe('lab CLI: bad input', () => {
       lab$('worker', '--queues', 'research,,llm'),
       lab$('worker', '--queues', 'gpu'),
       lab$('status', ''),
+      lab$('run', 'calibration-under-shift', '--host-wait', 'forever'),
+      lab$('run', 'calibration-under-shift', '--host-wait', '2d'),
     ]);
     expectUsageError(results[0], /missing task/);
     expectUsageError(results[1], /task not found: "no-such-task"/);
@@ -180,6 +182,8 @@ describe('lab CLI: bad input', () => {
     expectUsageError(results[28], /--queues has an empty item/);
     expectUsageError(results[29], /unknown queue "gpu"/);
     expectUsageError(results[30], /is not a run id/);
+    expectUsageError(results[31], /^lab run: --host-wait must be a duration like 90s, 30m, 2h or 1d, got "forever"$/);
+    expectUsageError(results[32], /^lab run: --host-wait is at most 1d$/);
     // Each refusal is one line of reason, then at most the command's usage: no parser stack, nothing else.
     for (const r of results) expect(r.stderr.trim().split('\n').slice(1).join('\n'), r.stderr).toMatch(/^(usage: lab [\s\S]*)?$/);
     expect(await runIds()).toEqual([]);
@@ -419,10 +423,10 @@ describe('lab CLI: UI links, list, racing decisions, Ctrl-C', () => {
   });
 
   it('experiment options reach the run: step and time bounds, and an external coding agent', async () => {
-    const runId = await startDetached('calibration-under-shift', '--gate', 'idea', '--max-steps', '5', '--experiment-minutes', '2', '--command-minutes', '1', '--coding-agent', 'sh agent.sh');
+    const runId = await startDetached('calibration-under-shift', '--gate', 'idea', '--max-steps', '5', '--experiment-minutes', '2', '--command-minutes', '1', '--coding-agent', 'sh agent.sh', '--host-wait', '15m');
     const history = await env.client.workflow.getHandle(runId).fetchHistory();
     const input = JSON.parse(Buffer.from(history.events![0].workflowExecutionStartedEventAttributes!.input!.payloads![0].data!).toString());
-    expect(input.experiment).toMatchObject({ maxSteps: 5, wallSeconds: 120, sandbox: { wallSeconds: 60, cpuSeconds: 60 }, agent: { kind: 'cli', command: 'sh agent.sh' } });
+    expect(input.experiment).toMatchObject({ maxSteps: 5, wallSeconds: 120, sandbox: { wallSeconds: 60, cpuSeconds: 60 }, agent: { kind: 'cli', command: 'sh agent.sh' }, hostWaitSeconds: 900 });
     await env.client.workflow.getHandle(runId).terminate('test done');
   });
 

@@ -16,9 +16,13 @@ import { PROJECT_ROOT } from '../scripts/lib/paths.js';
 import { spawnDevServer, waitForPort } from '../scripts/lib/devServer.js';
 import { FakeLlmServer } from './fakes/fakeLlmServer.js';
 import { scriptedReply } from './fakes/recordedOutputs.js';
+import { experimentStep } from './fakes/scriptedExperiment.js';
 import { freePort, runLab, sigkill, startWorkerProcess } from './helpers/labProcesses.js';
 import { startS3Server, type S3TestServer } from './helpers/s3Server.js';
 import { tempDir } from './helpers/temporal.js';
+import { fixtureJson } from './helpers/recordedHistory.js';
+
+const FIXTURES = path.join(__dirname, 'fixtures');
 
 const dir = tempDir('two-hosts');
 const hosts = {
@@ -53,14 +57,14 @@ beforeAll(async () => {
   await waitForPort(port, 60_000, server);
   connection = await Connection.connect({ address: `127.0.0.1:${port}` });
   client = new Client({ connection });
-  const start = (home: string, queues: string, ready: (out: string) => boolean) =>
-    startWorkerProcess({ port, labHome: path.join(home, '.lab'), logFile: path.join(home, 'worker.log'), env: { ...hostEnv(home), LAB_WORKER_QUEUES: queues }, readyWhen: ready, readyWithinMs: 120_000 });
+  const start = (home: string, queues: string, ready: (out: string) => boolean, env: NodeJS.ProcessEnv = {}) =>
+    startWorkerProcess({ port, labHome: path.join(home, '.lab'), logFile: path.join(home, 'worker.log'), env: { ...hostEnv(home), LAB_WORKER_QUEUES: queues, ...env }, readyWhen: ready, readyWithinMs: 120_000 });
   workers.push(
     ...(await Promise.all([
       start(hosts.research, 'research,llm,literature', (out) => out.includes('worker ready: research') && out.includes('worker ready: llm')),
-      start(hosts.sandbox, 'sandbox', (out) => out.includes('worker ready: sandbox')),
+      start(hosts.sandbox, 'sandbox', (out) => out.includes('worker ready: sandbox'), { LAB_SANDBOX_HOST_ID: 'host-a' }),
       // A second sandbox host: a run's steps must all go to the host that holds its workspace.
-      start(hosts.sandbox2, 'sandbox', (out) => out.includes('worker ready: sandbox')),
+      start(hosts.sandbox2, 'sandbox', (out) => out.includes('worker ready: sandbox'), { LAB_SANDBOX_HOST_ID: 'host-b' }),
     ])),
   );
 }, 240_000);
@@ -151,5 +155,67 @@ describe('two hosts, one store', () => {
     expect(JSON.stringify(body)).toContain('idea');
     expect(existsSync(path.join(hosts.cli, 'report'))).toBe(true);
     for (const h of Object.values(hosts)) expect(existsSync(path.join(h, '.lab', 'artifacts')), h).toBe(false);
+  }, 300_000);
+
+  it('a run whose sandbox host is killed for good starts its experiment over on the other host and completes', async () => {
+    // Hold the experiment's second step until its first step's workspace is on a host, then kill that host.
+    let reached!: () => void;
+    const atStepTwo = new Promise<void>((resolve) => (reached = resolve));
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const script = fake.script;
+    let held = false;
+    fake.script = async (req) => {
+      if (experimentStep(req.prompt) === 2 && !held) {
+        held = true;
+        reached();
+        await released;
+      }
+      return script(req);
+    };
+    try {
+      const started = await lab('run', 'small-lm-data-efficiency', '--model', model, '--host-wait', '4s', '--detach', '--json');
+      expect(started.code, started.stderr).toBe(0);
+      const lostRunId: string = JSON.parse(started.stdout).runId;
+      await atStepTwo;
+      const sandboxHosts = [hosts.sandbox, hosts.sandbox2];
+      const holder = sandboxHosts.findIndex((h) => existsSync(path.join(h, '.lab', 'workspaces', lostRunId)));
+      expect(holder).toBeGreaterThanOrEqual(0);
+      // workers[1] serves hosts.sandbox, workers[2] hosts.sandbox2 (started in that order).
+      await sigkill(workers[1 + holder]);
+      release();
+
+      const result = (await client.workflow.getHandle(lostRunId).result()) as ResearchRunResult;
+      expect(result.status).toBe('completed');
+      const survivor = sandboxHosts[1 - holder];
+      expect(existsSync(path.join(survivor, '.lab', 'workspaces', lostRunId))).toBe(true);
+      // The experiment started over there, and results.md says why.
+      const resultsMd = readFileSync(path.join(s3.dataDir, s3.bucket, 'runs', lostRunId, 'results', 'results.md'), 'utf8');
+      expect(resultsMd).toMatch(/\*\*Sandbox host lost:\*\* `sandbox@[^`]+` stopped answering at step 2/);
+      expect(resultsMd).toContain('results produced');
+      // The results come from the survivor's workspace: the transcript holds only the new attempt's steps.
+      const transcript = readFileSync(path.join(s3.dataDir, s3.bucket, 'runs', lostRunId, 'experiment', 'transcript.jsonl'), 'utf8').trim().split('\n');
+      expect(transcript.map((l) => JSON.parse(l).step)).toEqual([1, 2, 3]);
+
+      // In the experiment's history: the step timed out before it started, the probe was not taken,
+      // and the execution continued as new, whose first sandbox step empties the workspace.
+      const experimentId = `${lostRunId}-experiment`;
+      const after = await client.workflow.getHandle(experimentId).fetchHistory();
+      const lostRunOf = after.events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId;
+      expect(lostRunOf).toBeTruthy();
+      const lost = await client.workflow.getHandle(experimentId, lostRunOf!).fetchHistory();
+      const types = (h: typeof lost) => (h.events ?? []).flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
+      expect((lost.events ?? []).filter((e) => e.activityTaskTimedOutEventAttributes)).toHaveLength(2);
+      expect(types(lost).slice(-2)).toEqual(['envStep', 'sandboxHostAlive']);
+      expect(lost.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy();
+      expect(types(after).slice(0, 2)).toEqual(['claimSandboxHost', 'emptyWorkspace']);
+      if (process.env.LAB_RECORD_HISTORIES) {
+        writeFileSync(path.join(FIXTURES, `experimentRun-lost-host@${experimentId}.history.json`), fixtureJson(lost, dir, '/tmp/lab-two-hosts'));
+        writeFileSync(path.join(FIXTURES, `experimentRun-after-lost-host@${experimentId}.history.json`), fixtureJson(after, dir, '/tmp/lab-two-hosts'));
+      }
+    } finally {
+      release();
+      fake.script = script;
+    }
   }, 300_000);
 });

@@ -20,7 +20,7 @@ import {
 } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
 import type { ProviderName } from '../common/modelSpec.js';
-import { LLM_QUEUES, sandboxHostQueue, TASK_QUEUES, type TaskQueueName } from '../common/queues.js';
+import { LLM_QUEUES, sandboxHostQueue, sandboxProbeQueue, TASK_QUEUES, type TaskQueueName } from '../common/queues.js';
 import { sandboxHostId } from '../activities/sandbox/host.js';
 import { workflowWorkerClass } from './deadlockDetection.js';
 import { workerTuning } from './env.js';
@@ -117,6 +117,15 @@ export async function createLabWorkers(options: LabWorkerOptions): Promise<Worke
             interceptors,
             identity: sandboxIdentity(options.env),
             ...tuning.sandbox,
+          }),
+          // Its probe queue: a run whose step waits long on this host asks here whether the host is still there.
+          await Worker.create({
+            connection: options.connection,
+            namespace: options.namespace,
+            taskQueue: sandboxProbeQueue(sandboxHostQueue(sandboxHostId(options.env))),
+            activities,
+            identity: sandboxIdentity(options.env),
+            maxConcurrentActivityTaskExecutions: 2,
           }),
         );
       }

@@ -14,7 +14,7 @@ import { ZERO_USAGE } from '../common/schemas.js';
 import { LAB_KIND, LAB_MODEL, LAB_STATUS, LAB_TASK } from '../common/searchAttributes.js';
 import { experimentRun } from './experimentRun.js';
 import { chooseModel } from './preflight.js';
-import { sandboxQueueFor } from './sandboxHost.js';
+import { hostWaitFor, onSandboxHost, sandboxQueueFor } from './sandboxHost.js';
 
 export async function competitionRun(raw: CompetitionRunInput): Promise<CompetitionRunResult> {
   const parsed = competitionRunInputSchema.safeParse(raw);
@@ -44,10 +44,14 @@ export async function competitionRun(raw: CompetitionRunInput): Promise<Competit
 
   // The prepared workspace and hidden split stay on one sandbox host: preparing, the experiment and scoring all go there.
   const sandboxQueue = await sandboxQueueFor(undefined);
+  // A lost host fails the run (SandboxHostLost) instead of leaving it waiting: the hidden split was there.
+  const hostWait = hostWaitFor(sandboxQueue, input.limits.hostWaitSeconds);
+  const onHost = <T>(step: () => Promise<T>) => onSandboxHost(sandboxQueue, hostWait, step);
   const sandbox = proxyActivities<CompetitionActivities>({
     taskQueue: sandboxQueue,
     // Preparing data and one scoring run stay well inside the task's own limits plus start-up.
     startToCloseTimeout: '30m',
+    ...(hostWait ? { scheduleToStartTimeout: `${hostWait}s` } : {}),
     heartbeatTimeout: '2m',
     retry: { initialInterval: '2s', maximumAttempts: 3, nonRetryableErrorTypes: ['InvalidInput', 'ConfigError'] },
   });
@@ -57,13 +61,13 @@ export async function competitionRun(raw: CompetitionRunInput): Promise<Competit
     retry: { maximumAttempts: 5 },
   });
 
-  const prepared = await sandbox.prepareCompetition({ runId, task: input.task, ...(input.dataKey ? { dataKey: input.dataKey } : {}) });
+  const prepared = await onHost(() => sandbox.prepareCompetition({ runId, task: input.task, ...(input.dataKey ? { dataKey: input.dataKey } : {}) }));
   const limits = { ...input.limits, sandbox: { ...input.limits.sandbox, wallSeconds: input.limits.sandbox.wallSeconds ?? prepared.spec.limits.wallSeconds * 2 } };
   const outcome = await executeChild(experimentRun, {
     workflowId: `${runId}-experiment`,
     args: [{ runId, model: input.model, reasoningEffort: input.reasoningEffort, task: prepared.taskRef, inputs: {}, limits, budgetLeft: input.budget, brief: 'competition', ...(sandboxQueue !== TASK_QUEUES.sandbox ? { sandboxQueue } : {}) }],
   });
-  const score = await sandbox.scoreCompetition({ runId, task: input.task, split: 'test' });
+  const score = await onHost(() => sandbox.scoreCompetition({ runId, task: input.task, split: 'test' }));
   const writeup = await research.writeCompetitionWriteup({ runId, task: input.task, title: prepared.spec.title, model: outcome.model, transcript: outcome.transcript });
   upsertSearchAttributes([{ key: LAB_STATUS, value: score.status }]);
   return {

@@ -5,7 +5,7 @@
  * budget; continues as new every few steps so each history stays small; ends by collecting what
  * the code wrote into `results/`.
  */
-import { ActivityFailure, ApplicationFailure, continueAsNew, defineQuery, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, continueAsNew, defineQuery, log, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { EnvironmentActivities } from '../activities/environment/index.js';
 import type { ExperimentAgentActivities } from '../activities/experiment/agent.js';
 import type { ResultsActivities } from '../activities/experiment/results.js';
@@ -25,7 +25,7 @@ import { addUsage, ZERO_USAGE } from '../common/schemas.js';
 import { NON_RETRYABLE_STAGE_ERRORS } from '../common/errorTypes.js';
 import { CODING_AGENT_DEFAULT_SECONDS } from '../common/limits.js';
 import { finishRefusal, resultFilesAfter } from '../common/experimentSteering.js';
-import { sandboxQueueFor } from './sandboxHost.js';
+import { hostWaitFor, isSandboxHostLost, onSandboxHost, SANDBOX_HOST_LOST, sandboxQueueFor } from './sandboxHost.js';
 
 export const experimentProgressQuery = defineQuery<ExperimentProgress>('experimentProgress');
 
@@ -54,15 +54,29 @@ export async function experimentRun(raw: ExperimentRunInput): Promise<Experiment
   });
   const commandSeconds = limits.sandbox.wallSeconds ?? 600;
   // Every step of the run goes to the host that holds its workspace.
-  state.sandboxQueue = await sandboxQueueFor(state.sandboxQueue ?? input.sandboxQueue);
+  const host = (state.sandboxQueue = await sandboxQueueFor(state.sandboxQueue ?? input.sandboxQueue));
+  const hostWait = hostWaitFor(host, limits.hostWaitSeconds);
   const sandbox = proxyActivities<EnvironmentActivities & ResultsActivities>({
     summary: 'sandbox',
-    taskQueue: state.sandboxQueue,
+    taskQueue: host,
     // A command's own wall limit is enforced inside the sandbox; this is the outer bound.
     startToCloseTimeout: `${Math.ceil(commandSeconds + 120)}s`,
+    ...(hostWait ? { scheduleToStartTimeout: `${hostWait}s` } : {}),
     heartbeatTimeout: '60s',
     retry: { initialInterval: '2s', maximumAttempts: 3, nonRetryableErrorTypes: ['InvalidInput', 'ConfigError'] },
   });
+  if (state.hostsLost) progress.hostsLost = state.hostsLost;
+  const onHost = async <T>(step: () => Promise<T>): Promise<T> => {
+    try {
+      return await onSandboxHost(host, hostWait, step);
+    } catch (err) {
+      // A workspace the run made itself can be made again elsewhere; a parent's (a competition's prepared data) cannot.
+      if (isSandboxHostLost(err) && !input.sandboxQueue) await startOverOnAnotherHost(raw, state, host);
+      throw err;
+    }
+  };
+  // Started over after a lost host: the workspace begins empty, even on a host that still holds the attempt before's.
+  if (state.hostsLost && state.step === 0) await onHost(() => sandbox.emptyWorkspace({ runId: input.runId }));
 
   let end: ExperimentEnd | undefined;
   let summary: string | undefined;
@@ -128,27 +142,60 @@ export async function experimentRun(raw: ExperimentRunInput): Promise<Experiment
       break;
     }
     const secondsLeft = Math.max(1, limits.wallSeconds - (Date.now() - state.startedAtMs) / 1000);
-    const observation = await sandbox.envStep({
-      runId: input.runId,
-      step: state.step,
-      action: decision.action,
-      limits: { ...limits.sandbox, wallSeconds: Math.min(commandSeconds, secondsLeft) },
-    });
+    const observation = await onHost(() =>
+      sandbox.envStep({
+        runId: input.runId,
+        step: state.step,
+        action: decision.action,
+        limits: { ...limits.sandbox, wallSeconds: Math.min(commandSeconds, secondsLeft) },
+      }),
+    );
     state.pending = { thought: decision.thought, action: decision.action, observation };
     if (state.resultFiles) state.resultFiles = resultFilesAfter(state.resultFiles, observation);
     progress.lastOutcome = observation.killedBy ? `killed: ${observation.killedBy}` : observation.exitCode !== undefined ? `exit ${observation.exitCode}` : observation.ok ? 'ok' : 'error';
   }
   progress.end = end;
-  const results = await sandbox.collectExperimentResults({
-    runId: input.runId,
-    step: state.step,
-    transcript: state.transcript,
-    pending: state.pending,
-    end,
-    summary,
-    ...(input.brief !== 'research' ? { brief: input.brief } : {}),
+  const results = await onHost(() =>
+    sandbox.collectExperimentResults({
+      runId: input.runId,
+      step: state.step,
+      transcript: state.transcript,
+      pending: state.pending,
+      end,
+      summary,
+      ...(input.brief !== 'research' ? { brief: input.brief } : {}),
+      ...(state.hostsLost ? { hostsLost: state.hostsLost } : {}),
+    }),
+  );
+  return { ...results, end, usage: state.usage, calls: state.calls, model: state.model ?? input.model, ...(state.hostsLost ? { hostsLost: state.hostsLost } : {}) };
+}
+
+/** Hosts an experiment may lose before it gives up: each loss costs every step so far. */
+const MAX_HOSTS_LOST = 2;
+
+/**
+ * The host that held the workspace is gone, and the workspace with it: the experiment starts over
+ * on another host (a new claim), keeping its usage and calls (spent is spent) and a record of the
+ * loss, which results.md reports. Results only ever come from the workspace that is collected.
+ */
+async function startOverOnAnotherHost(raw: ExperimentRunInput, state: ExperimentState, lost: string): Promise<void> {
+  const hostsLost = [...(state.hostsLost ?? []), { queue: lost, atStep: state.step }];
+  if (hostsLost.length > MAX_HOSTS_LOST) {
+    throw ApplicationFailure.nonRetryable(`the experiment lost ${hostsLost.length} sandbox hosts (${hostsLost.map((h) => h.queue).join(', ')}); it does not start over again`, SANDBOX_HOST_LOST);
+  }
+  log.warn('sandbox host lost; the experiment starts over on another host', { host: lost, atStep: state.step });
+  await continueAsNew<typeof experimentRun>({
+    ...raw,
+    state: {
+      step: 0,
+      startedAtMs: Date.now(),
+      usage: state.usage,
+      calls: state.calls,
+      ...(state.model ? { model: state.model } : {}),
+      ...(state.resultFiles ? { resultFiles: [] } : {}),
+      hostsLost,
+    },
   });
-  return { ...results, end, usage: state.usage, calls: state.calls, model: state.model ?? input.model };
 }
 
 /**
@@ -165,35 +212,43 @@ async function codingAgentCliRun(input: ReturnType<typeof experimentRunInputSche
     cpuSeconds: CODING_AGENT_DEFAULT_SECONDS,
     ...agent.limits,
   };
+  const host = await sandboxQueueFor(input.sandboxQueue);
+  // A lost host fails the run (SandboxHostLost) instead of leaving it waiting; the CLI session is not started over.
+  const hostWait = hostWaitFor(host, limits.hostWaitSeconds);
   const sandbox = proxyActivities<CodingAgentActivities & ResultsActivities>({
     summary: 'coding agent CLI in the sandbox',
-    taskQueue: await sandboxQueueFor(input.sandboxQueue),
+    taskQueue: host,
     // The command's wall limit is enforced inside the sandbox (plus the CLI check); this is the outer bound.
     startToCloseTimeout: `${Math.ceil(commandLimits.wallSeconds + 180)}s`,
+    ...(hostWait ? { scheduleToStartTimeout: `${hostWait}s` } : {}),
     heartbeatTimeout: '60s',
     // A CLI session is long and pays its provider: one retry, only for a lost worker or the like.
     retry: { initialInterval: '10s', maximumAttempts: 2, nonRetryableErrorTypes: ['InvalidInput', 'ConfigError'] },
   });
   progress.maxSteps = 1;
   progress.lastAction = 'run';
-  const ran = await sandbox.runCodingAgentCli({
-    runId: input.runId,
-    command: agent.command,
-    task: input.task,
-    inputs: input.inputs,
-    revision: input.revision,
-    limits: commandLimits,
-  });
+  const ran = await onSandboxHost(host, hostWait, () =>
+    sandbox.runCodingAgentCli({
+      runId: input.runId,
+      command: agent.command,
+      task: input.task,
+      inputs: input.inputs,
+      revision: input.revision,
+      limits: commandLimits,
+    }),
+  );
   const { observation } = ran;
   progress.step = 1;
   progress.lastOutcome = observation.killedBy ? `killed: ${observation.killedBy}` : `exit ${observation.exitCode}`;
   const end: ExperimentEnd = 'finished';
   progress.end = end;
-  const results = await sandbox.collectExperimentResults({
-    runId: input.runId,
-    step: 1,
-    pending: { thought: `coding agent CLI (instructions: ${ran.prompt.path})`, action: ran.action, observation },
-    end,
-  });
+  const results = await onSandboxHost(host, hostWait, () =>
+    sandbox.collectExperimentResults({
+      runId: input.runId,
+      step: 1,
+      pending: { thought: `coding agent CLI (instructions: ${ran.prompt.path})`, action: ran.action, observation },
+      end,
+    }),
+  );
   return { ...results, end, usage: ZERO_USAGE, calls: [], model: `cli: ${agent.command.length > 80 ? `${agent.command.slice(0, 80)}...` : agent.command}` };
 }

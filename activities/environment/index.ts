@@ -14,7 +14,7 @@ import { isCompetitionRun } from '../competition/paths.js';
 import { withHeartbeat } from '../heartbeat.js';
 import { sandboxBackendFromEnv, SandboxConfigError, type ExecResult, type SandboxBackend } from '../sandbox/index.js';
 import { formatBytes, listWorkspace, readWorkspaceText, refused, writeWorkspaceFile } from './fileActions.js';
-import { diffSnapshots, ensureWorkspace, snapshotDirectory, snapshotWorkspace, WorkspacePathError, type WorkspaceSnapshot } from './workspace.js';
+import { diffSnapshots, emptyWorkspace, ensureWorkspace, snapshotDirectory, snapshotWorkspace, WorkspacePathError, type WorkspaceSnapshot } from './workspace.js';
 
 export {
   diffSnapshots,
@@ -102,6 +102,19 @@ export function createEnvironmentActivities({ store, backend = sandboxBackendFro
     async envSnapshot(input: { runId: string }): Promise<WorkspaceSnapshot> {
       try {
         return await withHeartbeat(() => snapshotWorkspace(input.runId), () => ({ runId: input.runId }));
+      } catch (err) {
+        if (err instanceof WorkspacePathError) throw ApplicationFailure.nonRetryable(err.message, 'InvalidInput');
+        throw err;
+      }
+    },
+
+    /**
+     * Empties the run's workspace on this host: an experiment that started over after losing its
+     * host may land on a host that still holds a workspace of the attempt before (one that came back).
+     */
+    async emptyWorkspace(input: { runId: string }): Promise<void> {
+      try {
+        await emptyWorkspace(input.runId);
       } catch (err) {
         if (err instanceof WorkspacePathError) throw ApplicationFailure.nonRetryable(err.message, 'InvalidInput');
         throw err;

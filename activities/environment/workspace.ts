@@ -37,6 +37,16 @@ export async function ensureWorkspace(runId: string): Promise<string> {
   return fs.realpath(dir);
 }
 
+/**
+ * The run's workspace, emptied first: for the first step of an experiment that started over after
+ * losing its host, when the host it lands on may hold a workspace of the attempt before (a host that
+ * came back after it was given up).
+ */
+export async function emptyWorkspace(runId: string): Promise<string> {
+  await fs.rm(workspaceDir(runId), { recursive: true, force: true });
+  return ensureWorkspace(runId);
+}
+
 function inside(root: string, p: string): boolean {
   return p === root || p.startsWith(root + path.sep);
 }

@@ -6,7 +6,7 @@
  */
 import { constants as fsConstants, promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { ExperimentEnd } from '../../common/experiment.js';
+import type { ExperimentEnd, LostHost } from '../../common/experiment.js';
 import type { EnvAction, Observation } from '../../common/environment.js';
 import type { ArtifactRef } from '../../common/schemas.js';
 import { isPlainArtifactName, plainArtifactName, type ArtifactStore } from '../artifacts.js';
@@ -30,6 +30,8 @@ export interface CollectResultsInput {
   summary?: string;
   /** Competition runs are judged by the scorer on the hidden split, not by files in results/. */
   brief?: 'research' | 'competition';
+  /** Sandbox hosts the experiment lost before this workspace (it started over after each). */
+  hostsLost?: LostHost[];
 }
 
 export interface ExperimentResults {
@@ -386,6 +388,11 @@ function renderResults(o: {
       ? '- **Status:** a competition run: its method is scored on the hidden test split after the run (see the run\'s score), not by files in results/'
       : `- **Status:** ${o.status === 'succeeded' ? 'results produced' : `failed experiment: ${o.reason}`}`,
     `- **Ended by:** ${ended}`,
+    ...(o.input.hostsLost?.length
+      ? [
+          `- **Sandbox host lost:** ${o.input.hostsLost.map((h) => `\`${h.queue}\` stopped answering at step ${h.atStep}`).join('; ')}. Its workspace was lost with it, so the experiment started over on another host; these results and the steps in \`experiment/transcript.jsonl\` are all from the workspace collected here.`,
+        ]
+      : []),
     '',
   ];
   if (o.tables.length) lines.push('## Measured results', '', ...o.tables.flatMap((t) => [t, '']));

@@ -24,6 +24,10 @@ export function createSandboxHostActivities(env: NodeJS.ProcessEnv = process.env
     async claimSandboxHost(): Promise<string> {
       return sandboxHostQueue(sandboxHostId(env));
     },
+    /** Answered only on this host's probe queue: that a worker of the host is running. */
+    async sandboxHostAlive(): Promise<string> {
+      return sandboxHostId(env);
+    },
   };
 }
 

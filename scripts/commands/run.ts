@@ -23,9 +23,11 @@ export const budgetOptions = {
 };
 
 /** The experiment loop's bounds from the options given; defaults (30 steps, 60 min, 10 min a command) otherwise. */
-function experimentLimitsOf(a: { 'max-steps'?: number; 'experiment-minutes'?: number; 'command-minutes'?: number; 'coding-agent'?: string }) {
-  if (a['max-steps'] === undefined && a['experiment-minutes'] === undefined && a['command-minutes'] === undefined && !a['coding-agent']) return undefined;
+function experimentLimitsOf(a: { 'max-steps'?: number; 'experiment-minutes'?: number; 'command-minutes'?: number; 'coding-agent'?: string; 'host-wait'?: number }) {
+  if (a['max-steps'] === undefined && a['experiment-minutes'] === undefined && a['command-minutes'] === undefined && !a['coding-agent'] && a['host-wait'] === undefined) return undefined;
   return {
+    // How long a step waits for the run's sandbox host before the host is checked (and, when gone, replaced).
+    ...(a['host-wait'] !== undefined ? { hostWaitSeconds: a['host-wait'] } : {}),
     // An external coding-agent CLI (e.g. Claude Code) instead of the built-in agent loop, in the same sandbox.
     ...(a['coding-agent'] ? { agent: { kind: 'cli' as const, command: a['coding-agent'] } } : {}),
     ...(a['max-steps'] !== undefined ? { maxSteps: a['max-steps'] } : {}),
@@ -66,6 +68,7 @@ const schema = z
     'experiment-minutes': flag(positiveNumber('--experiment-minutes')),
     'command-minutes': flag(positiveNumber('--command-minutes')),
     'coding-agent': flag(nonEmptyText('--coding-agent')),
+    'host-wait': flag(duration('--host-wait')),
     id: flag(newRunId('--id')),
     'no-preflight': booleanFlag,
     detach: booleanFlag,
@@ -79,6 +82,7 @@ const schema = z
     else if (a['on-timeout'] && a['gate-timeout'] === undefined) {
       ctx.addIssue({ code: 'custom', message: '--on-timeout needs --gate-timeout (a gate without a timeout waits for a decision)' });
     }
+    if (a['host-wait'] !== undefined && a['host-wait'] > 86_400) ctx.addIssue({ code: 'custom', message: '--host-wait is at most 1d' });
     if (a.interactive && (a.json || a.detach)) ctx.addIssue({ code: 'custom', message: '--interactive cannot be combined with --json or --detach' });
     if (a.follow && a.detach) ctx.addIssue({ code: 'custom', message: '--follow and --detach contradict each other' });
   });
@@ -87,7 +91,7 @@ export const runCommand = defineCommand({
   summary: 'start a research run on a task folder or task name',
   usage:
     'lab run <task-folder|task-name> [--model auto] [--reasoning-effort low|medium|high] [--gate idea,proposal] [--gate-timeout 2h] [--on-timeout approve|reject]\n' +
-    '        [--max-revisions 3] [--budget-usd N] [--max-tokens N] [--max-steps 30] [--experiment-minutes 60] [--command-minutes 10] [--coding-agent "CMD"]\n' +
+    '        [--max-revisions 3] [--budget-usd N] [--max-tokens N] [--max-steps 30] [--experiment-minutes 60] [--command-minutes 10] [--coding-agent "CMD"] [--host-wait 10m]\n' +
     '        [--id RUN_ID] [--no-preflight] [--detach] [--interactive] [--follow] [--json]\n\n' +
     'Without a terminal (output piped, or --json), lab run returns (exit 0) when a gate waits for a decision,\n' +
     'naming the decision commands; --follow keeps following until the run ends (decide from another shell).',
@@ -104,6 +108,7 @@ export const runCommand = defineCommand({
     'experiment-minutes': { type: 'string' },
     'command-minutes': { type: 'string' },
     'coding-agent': { type: 'string' },
+    'host-wait': { type: 'string' },
     id: { type: 'string' },
     'no-preflight': { type: 'boolean' },
     detach: { type: 'boolean' },

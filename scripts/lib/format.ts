@@ -52,7 +52,7 @@ export function formatStageLine(s: StageProgress, locate?: LocateArtifact, activ
   const parts = [failedExperiment ? `✗ ${s.stage.padEnd(11)} ${'failed_experiment'.padEnd(17)}` : `${MARK[s.status]} ${s.stage.padEnd(11)} ${s.status.padEnd(17)}`];
   const workMs = stageWorkMs(s, nowMs);
   if (workMs !== undefined) parts.push(formatMs(workMs).padStart(6));
-  if (s.status === 'running' && s.stage === 'experiment' && step) parts.push(`step ${step.step}/${step.maxSteps}`);
+  if (s.status === 'running' && s.stage === 'experiment' && step) parts.push(`step ${step.step}/${step.maxSteps}${step.hostsLost ? ` (started over: ${step.hostsLost === 1 ? 'its sandbox host was' : `${step.hostsLost} sandbox hosts were`} lost)` : ''}`);
   if (s.status === 'running' && active) parts.push(formatActive(active));
   if (s.usage.llmCalls) parts.push(formatUsage(s.usage));
   if (s.runs > 1) parts.push(`${s.runs - 1} revision${s.runs > 2 ? 's' : ''}`);

@@ -14,6 +14,7 @@ import {
 import { refOf } from '../../activities/artifacts.js';
 import { unenforceableBudget } from '../../activities/llm/prices.js';
 import { isAutoModel, parseModelSpec, type ModelSpec } from '../../common/modelSpec.js';
+import type { ExperimentProgress } from '../../common/experiment.js';
 import { loadTask, TaskError } from '../../activities/tasks.js';
 import { FIRST_BEAT_MS } from '../../activities/heartbeat.js';
 import { TASK_QUEUES } from '../../common/queues.js';
@@ -154,7 +155,8 @@ export interface RunView {
   /** How a run that was stopped from outside (lab cancel, --terminate, a timeout) ended, and the stage it was in. */
   stopped?: { how: 'cancelled' | 'terminated' | 'timed_out'; stage?: StageName };
   /** The experiment's step count, from its child workflow (needs a worker to answer). */
-  experimentStep?: { step: number; maxSteps: number };
+  /** The experiment's step, and the sandbox hosts it lost (it started over after each). */
+  experimentStep?: { step: number; maxSteps: number; hostsLost?: number };
 }
 
 const STOPPED: Record<string, NonNullable<RunView['stopped']>['how']> = { CANCELLED: 'cancelled', TERMINATED: 'terminated', TIMED_OUT: 'timed_out' };
@@ -283,9 +285,9 @@ export async function viewRun(client: Client, runId: string, opts: { queryTimeou
   // The experiment's step count, from its own query: only asked when a worker answered the run's.
   if (child && view.progress) {
     const step = await client
-      .withDeadline(Date.now() + 2000, () => client.workflow.getHandle(child.workflowId, child.runId).query<{ step: number; maxSteps: number }>('experimentProgress'))
+      .withDeadline(Date.now() + 2000, () => client.workflow.getHandle(child.workflowId, child.runId).query<ExperimentProgress>('experimentProgress'))
       .catch(() => undefined);
-    if (step) view.experimentStep = { step: step.step, maxSteps: step.maxSteps };
+    if (step) view.experimentStep = { step: step.step, maxSteps: step.maxSteps, ...(step.hostsLost?.length ? { hostsLost: step.hostsLost.length } : {}) };
   }
   const how = STOPPED[d.status.name];
   if (how) {
