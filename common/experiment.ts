@@ -10,6 +10,9 @@ import { artifactRefSchema, budgetSchema, llmCallRecordSchema, usageSchema } fro
 
 export { codingAgentSchema, experimentLimitsSchema, type CodingAgent, type ExperimentLimits } from './limits.js';
 
+export const experimentEndSchema = sharedSchema('experiment.experimentEndSchema', () => z.enum(['finished', 'max_steps', 'wall_time', 'budget']));
+export type ExperimentEnd = z.infer<typeof experimentEndSchema>;
+
 /** Carried from one execution to the next when the loop continues as new. */
 export const experimentStateSchema = sharedSchema('experiment.experimentStateSchema', () => z.object({
   step: z.number().int().nonnegative(),
@@ -27,8 +30,12 @@ export const experimentStateSchema = sharedSchema('experiment.experimentStateSch
   finishRefusals: z.number().int().nonnegative().optional(),
   /** The queue of the sandbox host the workspace lives on (claimed at the first step). */
   sandboxQueue: z.string().optional(),
-  /** Hosts this experiment lost, with the step it had reached on each; it started over after each. */
+  /** Hosts this experiment lost, with the steps that had run when each was lost; it started over after each. */
   hostsLost: z.array(z.object({ queue: z.string(), atStep: z.number().int().nonnegative() })).optional(),
+  /** A host that stopped answering, while a host is claimed again (it may come back and be claimed). */
+  lostHost: z.object({ queue: z.string(), atStep: z.number().int().nonnegative() }).optional(),
+  /** The loop had ended when the host was lost: only the results are left to collect. */
+  ended: z.object({ end: experimentEndSchema, summary: z.string().optional() }).optional(),
 }));
 export type LostHost = NonNullable<ExperimentState['hostsLost']>[number];
 export type ExperimentState = z.output<typeof experimentStateSchema>;
@@ -50,9 +57,6 @@ export const experimentRunInputSchema = sharedSchema('experiment.experimentRunIn
   sandboxQueue: z.string().optional(),
 }));
 export type ExperimentRunInput = z.input<typeof experimentRunInputSchema>;
-
-export const experimentEndSchema = sharedSchema('experiment.experimentEndSchema', () => z.enum(['finished', 'max_steps', 'wall_time', 'budget']));
-export type ExperimentEnd = z.infer<typeof experimentEndSchema>;
 
 /** What the experiment child workflow reports back to the research run (references and counts only). */
 export interface ExperimentOutcome {

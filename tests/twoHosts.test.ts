@@ -20,6 +20,7 @@ import { experimentStep } from './fakes/scriptedExperiment.js';
 import { freePort, runLab, sigkill, startWorkerProcess } from './helpers/labProcesses.js';
 import { startS3Server, type S3TestServer } from './helpers/s3Server.js';
 import { tempDir } from './helpers/temporal.js';
+import { waitFor } from './helpers/wait.js';
 import { fixtureJson } from './helpers/recordedHistory.js';
 
 const FIXTURES = path.join(__dirname, 'fixtures');
@@ -57,17 +58,75 @@ beforeAll(async () => {
   await waitForPort(port, 60_000, server);
   connection = await Connection.connect({ address: `127.0.0.1:${port}` });
   client = new Client({ connection });
-  const start = (home: string, queues: string, ready: (out: string) => boolean, env: NodeJS.ProcessEnv = {}) =>
-    startWorkerProcess({ port, labHome: path.join(home, '.lab'), logFile: path.join(home, 'worker.log'), env: { ...hostEnv(home), LAB_WORKER_QUEUES: queues, ...env }, readyWhen: ready, readyWithinMs: 120_000 });
   workers.push(
     ...(await Promise.all([
-      start(hosts.research, 'research,llm,literature', (out) => out.includes('worker ready: research') && out.includes('worker ready: llm')),
-      start(hosts.sandbox, 'sandbox', (out) => out.includes('worker ready: sandbox'), { LAB_SANDBOX_HOST_ID: 'host-a' }),
+      startWorker(hosts.research, 'research,llm,literature', (out) => out.includes('worker ready: research') && out.includes('worker ready: llm')),
+      startSandboxHost(0),
       // A second sandbox host: a run's steps must all go to the host that holds its workspace.
-      start(hosts.sandbox2, 'sandbox', (out) => out.includes('worker ready: sandbox'), { LAB_SANDBOX_HOST_ID: 'host-b' }),
+      startSandboxHost(1),
     ])),
   );
 }, 240_000);
+
+function startWorker(home: string, queues: string, ready: (out: string) => boolean, env: NodeJS.ProcessEnv = {}) {
+  return startWorkerProcess({ port, labHome: path.join(home, '.lab'), logFile: path.join(home, 'worker.log'), env: { ...hostEnv(home), LAB_WORKER_QUEUES: queues, ...env }, readyWhen: ready, readyWithinMs: 120_000 });
+}
+
+/** The two sandbox hosts, by index: workers[1 + i] serves SANDBOX_HOSTS[i]. */
+const SANDBOX_HOSTS = [
+  { home: hosts.sandbox, id: 'host-a' },
+  { home: hosts.sandbox2, id: 'host-b' },
+];
+function startSandboxHost(i: number) {
+  return startWorker(SANDBOX_HOSTS[i].home, 'sandbox', (out) => out.includes('worker ready: sandbox'), { LAB_SANDBOX_HOST_ID: SANDBOX_HOSTS[i].id });
+}
+
+/**
+ * Starts a research run with a 3 s host wait whose experiment's second step is held until `atStepTwo`
+ * has run (given the index of the host holding the workspace); returns the run id.
+ */
+async function runHeldAtStepTwo(atStepTwo: (holder: number, runId: string) => Promise<void>): Promise<string> {
+  let reached!: () => void;
+  const atStep = new Promise<void>((resolve) => (reached = resolve));
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  const script = fake.script;
+  let held = false;
+  fake.script = async (req) => {
+    if (experimentStep(req.prompt) === 2 && !held) {
+      held = true;
+      reached();
+      await released;
+    }
+    return script(req);
+  };
+  try {
+    const started = await lab('run', 'small-lm-data-efficiency', '--model', model, '--host-wait', '3s', '--detach', '--json');
+    expect(started.code, started.stderr).toBe(0);
+    const runId: string = JSON.parse(started.stdout).runId;
+    await atStep;
+    const holder = SANDBOX_HOSTS.findIndex((h) => existsSync(path.join(h.home, '.lab', 'workspaces', runId)));
+    expect(holder).toBeGreaterThanOrEqual(0);
+    await atStepTwo(holder, runId);
+    return runId;
+  } finally {
+    release();
+    fake.script = script;
+  }
+}
+
+/** The experiment's history before and after it claimed a host again (its continue-as-new). */
+async function experimentHistories(runId: string) {
+  const experimentId = `${runId}-experiment`;
+  const after = await client.workflow.getHandle(experimentId).fetchHistory();
+  const lostRunOf = after.events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId;
+  expect(lostRunOf).toBeTruthy();
+  const lost = await client.workflow.getHandle(experimentId, lostRunOf!).fetchHistory();
+  return { experimentId, lost, after };
+}
+
+const activityTypes = (h: { events?: Array<{ activityTaskScheduledEventAttributes?: { activityType?: { name?: string | null } | null } | null }> | null }) =>
+  (h.events ?? []).flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
 
 afterAll(async () => {
   for (const w of workers) await sigkill(w);
@@ -157,65 +216,65 @@ describe('two hosts, one store', () => {
     for (const h of Object.values(hosts)) expect(existsSync(path.join(h, '.lab', 'artifacts')), h).toBe(false);
   }, 300_000);
 
+  it('a run whose sandbox host stops answering goes on where it stopped when that host is the one claimed again', async () => {
+    let holder = -1;
+    const runId = await runHeldAtStepTwo(async (h) => {
+      holder = h;
+      // No sandbox host at all: the step waits, the probe is not taken, and the claim waits for a host.
+      await Promise.all([sigkill(workers[1]), sigkill(workers[2])]);
+    });
+    await waitFor(
+      async () => (await client.workflow.getHandle(`${runId}-experiment`).fetchHistory()).events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId || undefined,
+      'the experiment to claim a host again',
+      120_000,
+    );
+    // The lost host comes back (same name, same disk) and is the one that answers the claim.
+    workers[1 + holder] = await startSandboxHost(holder);
+    const result = (await client.workflow.getHandle(runId).result()) as ResearchRunResult;
+    expect(result.status).toBe('completed');
+    const resultsMd = readFileSync(path.join(s3.dataDir, s3.bucket, 'runs', runId, 'results', 'results.md'), 'utf8');
+    expect(resultsMd).toContain('results produced');
+    expect(resultsMd).not.toContain('Sandbox host lost');
+    const transcript = readFileSync(path.join(s3.dataDir, s3.bucket, 'runs', runId, 'experiment', 'transcript.jsonl'), 'utf8').trim().split('\n');
+    expect(transcript.map((l) => JSON.parse(l).step)).toEqual([1, 2, 3]);
+    const { experimentId, lost, after } = await experimentHistories(runId);
+    expect(activityTypes(lost).slice(-2)).toEqual(['envStep', 'sandboxHostAlive']);
+    if (process.env.LAB_RECORD_HISTORIES) writeFileSync(path.join(FIXTURES, `experimentRun-host-back@${experimentId}.history.json`), fixtureJson(after, dir, '/tmp/lab-two-hosts'));
+    // The same host again: no emptied workspace, the step decided again and run there.
+    expect(activityTypes(after).slice(0, 3)).toEqual(['claimSandboxHost', 'decideExperimentStep', 'envStep']);
+    expect(existsSync(path.join(SANDBOX_HOSTS[1 - holder].home, '.lab', 'workspaces', runId))).toBe(false);
+    // The other host is back for the next test.
+    workers[2 - holder] = await startSandboxHost(1 - holder);
+  }, 300_000);
+
   it('a run whose sandbox host is killed for good starts its experiment over on the other host and completes', async () => {
-    // Hold the experiment's second step until its first step's workspace is on a host, then kill that host.
-    let reached!: () => void;
-    const atStepTwo = new Promise<void>((resolve) => (reached = resolve));
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    const script = fake.script;
-    let held = false;
-    fake.script = async (req) => {
-      if (experimentStep(req.prompt) === 2 && !held) {
-        held = true;
-        reached();
-        await released;
-      }
-      return script(req);
-    };
-    try {
-      const started = await lab('run', 'small-lm-data-efficiency', '--model', model, '--host-wait', '4s', '--detach', '--json');
-      expect(started.code, started.stderr).toBe(0);
-      const lostRunId: string = JSON.parse(started.stdout).runId;
-      await atStepTwo;
-      const sandboxHosts = [hosts.sandbox, hosts.sandbox2];
-      const holder = sandboxHosts.findIndex((h) => existsSync(path.join(h, '.lab', 'workspaces', lostRunId)));
-      expect(holder).toBeGreaterThanOrEqual(0);
-      // workers[1] serves hosts.sandbox, workers[2] hosts.sandbox2 (started in that order).
-      await sigkill(workers[1 + holder]);
-      release();
+    let holder = -1;
+    const lostRunId = await runHeldAtStepTwo(async (h) => {
+      holder = h;
+      await sigkill(workers[1 + h]);
+    });
+    const result = (await client.workflow.getHandle(lostRunId).result()) as ResearchRunResult;
+    expect(result.status).toBe('completed');
+    const survivor = SANDBOX_HOSTS[1 - holder].home;
+    expect(existsSync(path.join(survivor, '.lab', 'workspaces', lostRunId))).toBe(true);
+    // The experiment started over there, and results.md says why.
+    const resultsMd = readFileSync(path.join(s3.dataDir, s3.bucket, 'runs', lostRunId, 'results', 'results.md'), 'utf8');
+    expect(resultsMd).toMatch(/\*\*Sandbox host lost:\*\* `sandbox@host-[ab]` stopped answering after step 1/);
+    expect(resultsMd).toContain('results produced');
+    // The results come from the survivor's workspace: the transcript holds only the new attempt's steps.
+    const transcript = readFileSync(path.join(s3.dataDir, s3.bucket, 'runs', lostRunId, 'experiment', 'transcript.jsonl'), 'utf8').trim().split('\n');
+    expect(transcript.map((l) => JSON.parse(l).step)).toEqual([1, 2, 3]);
 
-      const result = (await client.workflow.getHandle(lostRunId).result()) as ResearchRunResult;
-      expect(result.status).toBe('completed');
-      const survivor = sandboxHosts[1 - holder];
-      expect(existsSync(path.join(survivor, '.lab', 'workspaces', lostRunId))).toBe(true);
-      // The experiment started over there, and results.md says why.
-      const resultsMd = readFileSync(path.join(s3.dataDir, s3.bucket, 'runs', lostRunId, 'results', 'results.md'), 'utf8');
-      expect(resultsMd).toMatch(/\*\*Sandbox host lost:\*\* `sandbox@[^`]+` stopped answering at step 2/);
-      expect(resultsMd).toContain('results produced');
-      // The results come from the survivor's workspace: the transcript holds only the new attempt's steps.
-      const transcript = readFileSync(path.join(s3.dataDir, s3.bucket, 'runs', lostRunId, 'experiment', 'transcript.jsonl'), 'utf8').trim().split('\n');
-      expect(transcript.map((l) => JSON.parse(l).step)).toEqual([1, 2, 3]);
-
-      // In the experiment's history: the step timed out before it started, the probe was not taken,
-      // and the execution continued as new, whose first sandbox step empties the workspace.
-      const experimentId = `${lostRunId}-experiment`;
-      const after = await client.workflow.getHandle(experimentId).fetchHistory();
-      const lostRunOf = after.events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId;
-      expect(lostRunOf).toBeTruthy();
-      const lost = await client.workflow.getHandle(experimentId, lostRunOf!).fetchHistory();
-      const types = (h: typeof lost) => (h.events ?? []).flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
-      expect((lost.events ?? []).filter((e) => e.activityTaskTimedOutEventAttributes)).toHaveLength(2);
-      expect(types(lost).slice(-2)).toEqual(['envStep', 'sandboxHostAlive']);
-      expect(lost.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy();
-      expect(types(after).slice(0, 2)).toEqual(['claimSandboxHost', 'emptyWorkspace']);
-      if (process.env.LAB_RECORD_HISTORIES) {
-        writeFileSync(path.join(FIXTURES, `experimentRun-lost-host@${experimentId}.history.json`), fixtureJson(lost, dir, '/tmp/lab-two-hosts'));
-        writeFileSync(path.join(FIXTURES, `experimentRun-after-lost-host@${experimentId}.history.json`), fixtureJson(after, dir, '/tmp/lab-two-hosts'));
-      }
-    } finally {
-      release();
-      fake.script = script;
+    // In the experiment's history: the step timed out before it started, the probe was not taken,
+    // and the execution continued as new, whose first sandbox step empties the workspace.
+    const { experimentId, lost, after } = await experimentHistories(lostRunId);
+    expect((lost.events ?? []).filter((e) => e.activityTaskTimedOutEventAttributes)).toHaveLength(2);
+    expect(activityTypes(lost).slice(-2)).toEqual(['envStep', 'sandboxHostAlive']);
+    expect(lost.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy();
+    expect(activityTypes(after).slice(0, 2)).toEqual(['claimSandboxHost', 'emptyWorkspace']);
+    if (process.env.LAB_RECORD_HISTORIES) {
+      writeFileSync(path.join(FIXTURES, `experimentRun-lost-host@${experimentId}.history.json`), fixtureJson(lost, dir, '/tmp/lab-two-hosts'));
+      writeFileSync(path.join(FIXTURES, `experimentRun-after-lost-host@${experimentId}.history.json`), fixtureJson(after, dir, '/tmp/lab-two-hosts'));
     }
   }, 300_000);
 });

@@ -17,6 +17,7 @@ import {
   type ExperimentProgress,
   type ExperimentRunInput,
   type ExperimentState,
+  type LostHost,
 } from '../common/experiment.js';
 import { parseModelSpec } from '../common/modelSpec.js';
 import { llmQueueFor, TASK_QUEUES } from '../common/queues.js';
@@ -39,7 +40,7 @@ export async function experimentRun(raw: ExperimentRunInput): Promise<Experiment
   }
   const input = parsed.data;
   const { limits } = input;
-  const state: ExperimentState = input.state ?? { step: 0, startedAtMs: Date.now(), usage: ZERO_USAGE, calls: [], resultFiles: [] };
+  let state: ExperimentState = input.state ?? { step: 0, startedAtMs: Date.now(), usage: ZERO_USAGE, calls: [], resultFiles: [] };
   const progress: ExperimentProgress = { step: state.step, maxSteps: limits.maxSteps };
   setHandler(experimentProgressQuery, () => progress);
 
@@ -54,7 +55,14 @@ export async function experimentRun(raw: ExperimentRunInput): Promise<Experiment
   });
   const commandSeconds = limits.sandbox.wallSeconds ?? 600;
   // Every step of the run goes to the host that holds its workspace.
-  const host = (state.sandboxQueue = await sandboxQueueFor(state.sandboxQueue ?? input.sandboxQueue));
+  const host = await sandboxQueueFor(state.sandboxQueue ?? input.sandboxQueue);
+  const lostHost = state.lostHost;
+  // After a lost host: the host claimed now may be that same host, back with its workspace (go on where
+  // the experiment stopped), or another one (start over there, from an empty workspace).
+  const movedHost = lostHost !== undefined && host !== lostHost.queue;
+  if (lostHost) state = movedHost ? startedOver(state, lostHost) : { ...state, lostHost: undefined };
+  state.sandboxQueue = host;
+  progress.step = state.step;
   const hostWait = hostWaitFor(host, limits.hostWaitSeconds);
   const sandbox = proxyActivities<EnvironmentActivities & ResultsActivities>({
     summary: 'sandbox',
@@ -66,20 +74,23 @@ export async function experimentRun(raw: ExperimentRunInput): Promise<Experiment
     retry: { initialInterval: '2s', maximumAttempts: 3, nonRetryableErrorTypes: ['InvalidInput', 'ConfigError'] },
   });
   if (state.hostsLost) progress.hostsLost = state.hostsLost;
-  const onHost = async <T>(step: () => Promise<T>): Promise<T> => {
+  /** A step on the host; `carried` is the state to go on from should the host be lost during it. */
+  const onHost = async <T>(step: () => Promise<T>, carried: () => ExperimentState): Promise<T> => {
     try {
       return await onSandboxHost(host, hostWait, step);
     } catch (err) {
       // A workspace the run made itself can be made again elsewhere; a parent's (a competition's prepared data) cannot.
-      if (isSandboxHostLost(err) && !input.sandboxQueue) await startOverOnAnotherHost(raw, state, host);
+      if (isSandboxHostLost(err) && !input.sandboxQueue) await claimAnotherHost(raw, carried(), host);
       throw err;
     }
   };
-  // Started over after a lost host: the workspace begins empty, even on a host that still holds the attempt before's.
-  if (state.hostsLost && state.step === 0) await onHost(() => sandbox.emptyWorkspace({ runId: input.runId }));
+  // Started over: the workspace begins empty, even on a host that still holds an earlier attempt's.
+  if (movedHost) await onHost(() => sandbox.emptyWorkspace({ runId: input.runId }), () => state);
 
-  let end: ExperimentEnd | undefined;
-  let summary: string | undefined;
+  // Back on a host that was lost after the loop ended: only the results are left to collect.
+  let end: ExperimentEnd | undefined = state.ended?.end;
+  let summary: string | undefined = state.ended?.summary;
+  if (state.ended) state = { ...state, ended: undefined };
   let stepsThisExecution = 0;
   while (!end) {
     const elapsedSeconds = (Date.now() - state.startedAtMs) / 1000;
@@ -149,6 +160,8 @@ export async function experimentRun(raw: ExperimentRunInput): Promise<Experiment
         action: decision.action,
         limits: { ...limits.sandbox, wallSeconds: Math.min(commandSeconds, secondsLeft) },
       }),
+      // The step's action never ran: back on this host, the agent decides this step again.
+      () => ({ ...state, step: state.step - 1 }),
     );
     state.pending = { thought: decision.thought, action: decision.action, observation };
     if (state.resultFiles) state.resultFiles = resultFilesAfter(state.resultFiles, observation);
@@ -166,6 +179,7 @@ export async function experimentRun(raw: ExperimentRunInput): Promise<Experiment
       ...(input.brief !== 'research' ? { brief: input.brief } : {}),
       ...(state.hostsLost ? { hostsLost: state.hostsLost } : {}),
     }),
+    () => ({ ...state, ended: { end: end!, ...(summary !== undefined ? { summary } : {}) } }),
   );
   return { ...results, end, usage: state.usage, calls: state.calls, model: state.model ?? input.model, ...(state.hostsLost ? { hostsLost: state.hostsLost } : {}) };
 }
@@ -174,28 +188,33 @@ export async function experimentRun(raw: ExperimentRunInput): Promise<Experiment
 const MAX_HOSTS_LOST = 2;
 
 /**
- * The host that held the workspace is gone, and the workspace with it: the experiment starts over
- * on another host (a new claim), keeping its usage and calls (spent is spent) and a record of the
- * loss, which results.md reports. Results only ever come from the workspace that is collected.
+ * The host that held the workspace stopped answering: continue as new to claim a host again. Any
+ * live host answers the claim; the lost one only if it is back by then, workspace and all.
  */
-async function startOverOnAnotherHost(raw: ExperimentRunInput, state: ExperimentState, lost: string): Promise<void> {
-  const hostsLost = [...(state.hostsLost ?? []), { queue: lost, atStep: state.step }];
-  if (hostsLost.length > MAX_HOSTS_LOST) {
-    throw ApplicationFailure.nonRetryable(`the experiment lost ${hostsLost.length} sandbox hosts (${hostsLost.map((h) => h.queue).join(', ')}); it does not start over again`, SANDBOX_HOST_LOST);
+async function claimAnotherHost(raw: ExperimentRunInput, state: ExperimentState, lost: string): Promise<void> {
+  const losses = (state.hostsLost?.length ?? 0) + 1;
+  if (losses > MAX_HOSTS_LOST) {
+    throw ApplicationFailure.nonRetryable(`the experiment lost ${losses} sandbox hosts (${[...(state.hostsLost ?? []).map((h) => h.queue), lost].join(', ')}); it does not start over again`, SANDBOX_HOST_LOST);
   }
-  log.warn('sandbox host lost; the experiment starts over on another host', { host: lost, atStep: state.step });
-  await continueAsNew<typeof experimentRun>({
-    ...raw,
-    state: {
-      step: 0,
-      startedAtMs: Date.now(),
-      usage: state.usage,
-      calls: state.calls,
-      ...(state.model ? { model: state.model } : {}),
-      ...(state.resultFiles ? { resultFiles: [] } : {}),
-      hostsLost,
-    },
-  });
+  log.warn('sandbox host lost; claiming a host again', { host: lost, atStep: state.step });
+  await continueAsNew<typeof experimentRun>({ ...raw, state: { ...state, sandboxQueue: undefined, lostHost: { queue: lost, atStep: state.step } } });
+}
+
+/**
+ * A new host holds none of the workspace: the experiment starts over there, keeping its usage and
+ * calls (spent is spent) and a record of the loss, which results.md reports. Results only ever come
+ * from the workspace that is collected.
+ */
+function startedOver(state: ExperimentState, lost: LostHost): ExperimentState {
+  return {
+    step: 0,
+    startedAtMs: Date.now(),
+    usage: state.usage,
+    calls: state.calls,
+    ...(state.model ? { model: state.model } : {}),
+    ...(state.resultFiles ? { resultFiles: [] } : {}),
+    hostsLost: [...(state.hostsLost ?? []), lost],
+  };
 }
 
 /**

@@ -390,7 +390,7 @@ function renderResults(o: {
     `- **Ended by:** ${ended}`,
     ...(o.input.hostsLost?.length
       ? [
-          `- **Sandbox host lost:** ${o.input.hostsLost.map((h) => `\`${h.queue}\` stopped answering at step ${h.atStep}`).join('; ')}. Its workspace was lost with it, so the experiment started over on another host; these results and the steps in \`experiment/transcript.jsonl\` are all from the workspace collected here.`,
+          `- **Sandbox host lost:** ${o.input.hostsLost.map((h) => `\`${h.queue}\` stopped answering ${h.atStep ? `after step ${h.atStep}` : 'before the first step'}`).join('; ')}. Its workspace was lost with it, so the experiment started over on another host; these results and the steps in \`experiment/transcript.jsonl\` are all from the workspace collected here.`,
         ]
       : []),
     '',
