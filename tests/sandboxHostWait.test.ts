@@ -37,26 +37,36 @@ async function runWorkflow(taskQueue: string, name: string, args: unknown[]) {
   return { outcome, events };
 }
 
+/**
+ * A sandbox host's workers (its shared, own and probe queues, one command slot) whose one step,
+ * `holdStep(ms)`, holds its slot for `ms`; `held` counts the steps that started.
+ */
+async function startHost(id: string) {
+  const hostEnv = { LAB_SANDBOX_HOST_ID: id, LAB_SANDBOX_CONCURRENCY: '1' };
+  const host = { held: 0, workers: [] as Worker[], running: [] as Array<Promise<void>> };
+  const activities = {
+    ...createSandboxHostActivities(hostEnv),
+    async holdStep(ms: number) {
+      host.held += 1;
+      await sleep(ms);
+      return `held ${ms}`;
+    },
+  };
+  host.workers = await createLabWorkers({ connection: env.nativeConnection, namespace: 'default', queues: ['sandbox'], activities, env: hostEnv });
+  host.running = host.workers.map((w) => w.run());
+  return host;
+}
+
 describe('a step waiting for its sandbox host', () => {
   it('is queued again while the host is busy (the host answers the probe), and runs once', async () => {
-    const hostEnv = { LAB_SANDBOX_HOST_ID: 'busy-host', LAB_SANDBOX_CONCURRENCY: '1' };
-    let held = 0;
-    const activities = {
-      ...createSandboxHostActivities(hostEnv),
-      async holdStep(ms: number) {
-        held += 1;
-        await sleep(ms);
-        return `held ${ms}`;
-      },
-    };
-    const hostWorkers = await createLabWorkers({ connection: env.nativeConnection, namespace: 'default', queues: ['sandbox'], activities, env: hostEnv });
+    const host = await startHost('busy-host');
+    const { workers: hostWorkers, running } = host;
     expect(hostWorkers.map((w) => w.options.taskQueue)).toEqual(['sandbox', sandboxHostQueue('busy-host'), sandboxProbeQueue(sandboxHostQueue('busy-host'))]);
-    const running = hostWorkers.map((w) => w.run());
     try {
       // The host runs one step at a time; the second waits 5 s for the first, longer than the 1 s wait.
       const { outcome, events } = await runWorkflow('host-wait-busy', 'twoStepsOnOneSlot', [sandboxHostQueue('busy-host'), 1, 5000]);
       expect(outcome).toEqual({ value: ['held 5000', 'held 10'] });
-      expect(held).toBe(2);
+      expect(host.held).toBe(2);
       const timedOut = events.filter((e) => e.activityTaskTimedOutEventAttributes);
       expect(timedOut.length).toBeGreaterThanOrEqual(1);
       const probes = events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'sandboxHostAlive');
@@ -69,23 +79,13 @@ describe('a step waiting for its sandbox host', () => {
   }, 60_000);
 
   it('fails as SandboxHostLost when the host goes away while its step runs (the retry waits, the probe is not taken)', async () => {
-    const hostEnv = { LAB_SANDBOX_HOST_ID: 'dying-host' };
-    let held = 0;
-    const activities = {
-      ...createSandboxHostActivities(hostEnv),
-      async holdStep(ms: number) {
-        held += 1;
-        await sleep(ms);
-        return `held ${ms}`;
-      },
-    };
-    const hostWorkers = await createLabWorkers({ connection: env.nativeConnection, namespace: 'default', queues: ['sandbox'], activities, env: { ...hostEnv, LAB_SANDBOX_CONCURRENCY: '1' } });
-    const running = hostWorkers.map((w) => w.run());
+    const host = await startHost('dying-host');
+    const { workers: hostWorkers, running } = host;
     const queue = sandboxHostQueue('dying-host');
     const worker = await Worker.create({ connection: env.nativeConnection, taskQueue: 'host-wait-dies', workflowBundle: bundle });
     const handle = await env.client.workflow.start('stepWhoseHostDies', { taskQueue: 'host-wait-dies', workflowId: `stepWhoseHostDies-${Date.now()}`, args: [queue, 1, 4000] });
     const outcome = await worker.runUntil(async () => {
-      while (held === 0) await sleep(50);
+      while (host.held === 0) await sleep(50);
       // The host stops polling every queue at once (its step, still running, never heartbeats again).
       for (const w of hostWorkers) w.shutdown();
       return handle.result().then((value) => ({ value }), (error: unknown) => ({ error }));
@@ -93,7 +93,7 @@ describe('a step waiting for its sandbox host', () => {
     await Promise.all(running);
     const cause = ((outcome as { error?: WorkflowFailedError }).error?.cause ?? {}) as { type?: string };
     expect(cause.type).toBe('SandboxHostLost');
-    expect(held).toBe(1);
+    expect(host.held).toBe(1);
     const events = (await handle.fetchHistory()).events ?? [];
     expect(events.filter((e) => e.activityTaskTimedOutEventAttributes)).toHaveLength(2);
   }, 60_000);
