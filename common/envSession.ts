@@ -51,6 +51,8 @@ export const envSessionLimitsSchema = sharedSchema('envSession.envSessionLimitsS
   reward: z.enum(['normalised', 'raw']).default('normalised'),
   /** Reward of a scoring action whose submission failed or was invalid. */
   failureReward: z.number().default(0),
+  /** How long a step may wait for the session's sandbox host before the host is checked (absent: 600); a host that is gone ends the session. */
+  hostWaitSeconds: z.number().positive().max(86_400).optional(),
 }));
 export type EnvSessionLimits = z.output<typeof envSessionLimitsSchema>;
 
@@ -115,7 +117,8 @@ export interface EnvResetResult {
   info: StepInfo & { task: string; title: string; files: string[]; actions: SessionActionName[] };
 }
 
-export type EnvSessionEnd = 'submitted' | 'max_steps' | 'idle';
+/** `sandbox_host_lost`: the session's sandbox host stopped answering, and its workspace is gone with it. */
+export type EnvSessionEnd = 'submitted' | 'max_steps' | 'idle' | 'sandbox_host_lost';
 
 export interface ScoreSummary {
   step: number;

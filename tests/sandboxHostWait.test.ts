@@ -1,8 +1,9 @@
 /**
  * A step that waits long for its sandbox host (workflows/sandboxHost.ts), on a real dev server with
  * a real sandbox worker's queues (createLabWorkers): a host that is busy answers the probe and its
- * step is queued again, never failed; a host with no worker fails the step as SandboxHostLost.
- * The whole path (a host killed mid-experiment, the run moving to another host) is in twoHosts.test.ts.
+ * step is queued again, never failed; a host with no worker fails the step as SandboxHostLost, and
+ * ends a Gym session that was on it. The whole path of a research run (a host killed mid-experiment,
+ * the run moving to another host, or going on when it comes back) is in twoHosts.test.ts.
  */
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -15,7 +16,8 @@ import { sandboxHostQueue, sandboxProbeQueue } from '../common/queues.js';
 import { createLabWorkers } from '../workers/createWorkers.js';
 import { formatStageLine } from '../scripts/lib/format.js';
 import { ZERO_USAGE, type StageProgress } from '../common/schemas.js';
-import { createDevServerEnv } from './helpers/temporal.js';
+import { envReadyUpdate, envStepUpdate } from '../workflows/envSession.js';
+import { createDevServerEnv, startTestLab, tempDir } from './helpers/temporal.js';
 
 let env: TestWorkflowEnvironment;
 let bundle: WorkflowBundleWithSourceMap;
@@ -111,6 +113,34 @@ describe('a step waiting for its sandbox host', () => {
     expect(events.filter((e) => e.activityTaskStartedEventAttributes)).toHaveLength(0);
     expect(events.filter((e) => e.activityTaskTimedOutEventAttributes)).toHaveLength(2);
   }, 60_000);
+});
+
+describe('a Gym session whose sandbox host is gone', () => {
+  it('ends with sandbox_host_lost on the next step, which says why', async () => {
+    const lab = await startTestLab(env, tempDir('host-wait-gym'), 'research,sandbox');
+    const handle = await env.client.workflow.start('envSession', {
+      taskQueue: 'research',
+      workflowId: `gym-host-lost-${Date.now()}`,
+      args: [{ task: 'cancer-diagnosis', limits: { hostWaitSeconds: 1 } }],
+    });
+    try {
+      const reset = await handle.executeUpdate(envReadyUpdate);
+      expect(reset.observation.ok).toBe(true);
+      // The sandbox host stops; the research worker (and the session) go on.
+      const sandboxWorkers = lab.workers.filter((w) => w.options.taskQueue.startsWith('sandbox'));
+      expect(sandboxWorkers).toHaveLength(3);
+      for (const w of sandboxWorkers) w.shutdown();
+      const step = await handle.executeUpdate(envStepUpdate, { args: [{ action: 'run', command: 'echo hello' }] });
+      expect(step.done).toBe(true);
+      expect(step.info.endReason).toBe('sandbox_host_lost');
+      expect(step.observation.ok).toBe(false);
+      expect(step.info.reason).toMatch(/^run failed: the sandbox host sandbox@\S+ is gone: a step waited 1 s for it/);
+      const view = await handle.result();
+      expect(view).toMatchObject({ done: true, endReason: 'sandbox_host_lost', step: 1 });
+    } finally {
+      await lab.shutdown();
+    }
+  }, 120_000);
 });
 
 describe('lab status of an experiment that lost its host', () => {

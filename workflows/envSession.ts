@@ -42,7 +42,7 @@ import {
 } from '../common/envSession.js';
 import { TASK_QUEUES } from '../common/queues.js';
 import { LAB_KIND, LAB_STATUS, LAB_TASK } from '../common/searchAttributes.js';
-import { sandboxQueueFor } from './sandboxHost.js';
+import { hostWaitFor, isSandboxHostLost, onSandboxHost, sandboxQueueFor } from './sandboxHost.js';
 
 /** One step: validated before it is accepted (a rejected step leaves no trace in history). */
 export const envStepUpdate = defineUpdate<EnvStepResult, [SessionAction]>('step');
@@ -60,11 +60,12 @@ const records = proxyActivities<EnvSessionActivities>({
   retry: { initialInterval: '1s', maximumAttempts: 10, nonRetryableErrorTypes: ['InvalidInput'] },
 });
 
-function setup(taskQueue: string) {
+function setup(taskQueue: string, hostWait: number | undefined) {
   return proxyActivities<CompetitionActivities>({
     summary: 'competition set-up',
     taskQueue,
     startToCloseTimeout: '10m',
+    ...(hostWait ? { scheduleToStartTimeout: `${hostWait}s` } : {}),
     heartbeatTimeout: '60s',
     retry: { initialInterval: '2s', maximumAttempts: 5, nonRetryableErrorTypes: ['InvalidInput', 'ConfigError'] },
   });
@@ -141,8 +142,9 @@ export async function envSession(raw: EnvSessionInput): Promise<EnvSessionView> 
       // The workspace and hidden split stay on one sandbox host: every step of the session goes there.
       const hostQueue = await sandboxQueueFor(undefined);
       if (hostQueue !== TASK_QUEUES.sandbox) s.sandboxQueue = hostQueue;
-      const p = await setup(hostQueue).prepareCompetition({ runId: sessionId, task });
-      const described = await setup(hostQueue).describeCompetition({ task });
+      const wait = hostWaitFor(hostQueue, limits.hostWaitSeconds);
+      const p = await onSandboxHost(hostQueue, wait, () => setup(hostQueue, wait).prepareCompetition({ runId: sessionId, task }));
+      const described = await onSandboxHost(hostQueue, wait, () => setup(hostQueue, wait).describeCompetition({ task }));
       s.scoringSeconds = { full: p.spec.limits.wallSeconds, validate: p.spec.validateLimits.wallSeconds };
       s.title = p.spec.title;
       s.metric = { name: p.spec.metric.name, direction: p.spec.metric.direction };
@@ -189,10 +191,13 @@ export async function envSession(raw: EnvSessionInput): Promise<EnvSessionView> 
     let reward = 0;
     let done = false;
     let info: StepInfo = stepInfo(step);
+    // The session's workspace and hidden split are on its host: a step that waits too long checks the host is there.
+    const host = s.sandboxQueue ?? TASK_QUEUES.sandbox;
+    const wait = hostWaitFor(host, limits.hostWaitSeconds);
     try {
       switch (action.action) {
         case 'request_info': {
-          const d = await setup(s.sandboxQueue ?? TASK_QUEUES.sandbox).describeCompetition({ task });
+          const d = await onSandboxHost(host, wait, () => setup(host, wait).describeCompetition({ task }));
           const text = action.topic === 'overview' ? d.overview : action.topic === 'data' ? d.data : metricText(d, s, limits);
           observation = { action: 'request_info', ok: true, text, filesChanged: [] };
           break;
@@ -203,7 +208,7 @@ export async function envSession(raw: EnvSessionInput): Promise<EnvSessionView> 
         case 'finish': {
           const split = action.action === 'submit' || action.action === 'finish' ? 'test' : 'dev';
           const mode = action.action === 'validate_code' ? 'validate' : 'full';
-          const score = await scorer(mode).scoreCompetition({ runId: sessionId, task, split, mode });
+          const score = await onSandboxHost(host, wait, () => scorer(mode, wait).scoreCompetition({ runId: sessionId, task, split, mode }));
           info = { ...info, ...scoreInfo(score, mode, limits) };
           observation = { action: action.action, ok: score.status === 'scored', text: scoreText(score, mode), durationMs: Math.round(score.runtimeSeconds * 1000), ...(score.log ? { output: score.log } : {}), filesChanged: [] };
           if (mode === 'full') {
@@ -221,7 +226,7 @@ export async function envSession(raw: EnvSessionInput): Promise<EnvSessionView> 
           break;
         }
         default: {
-          observation = await sandbox(limits, s.sandboxQueue ?? TASK_QUEUES.sandbox).envStep({ runId: sessionId, step, action, limits: limits.sandbox });
+          observation = await onSandboxHost(host, wait, () => sandbox(limits, host, wait).envStep({ runId: sessionId, step, action, limits: limits.sandbox }));
           if (!observation.ok && observation.error) info.reason = observation.error;
         }
       }
@@ -231,6 +236,11 @@ export async function envSession(raw: EnvSessionInput): Promise<EnvSessionView> 
       observation = { action: action.action, ok: false, text: `the ${action.action} step could not be carried out: ${message}`, error: message, filesChanged: [] };
       info.reason = `${action.action} failed: ${message}`;
       if (['execute_code', 'submit', 'finish'].includes(action.action)) reward = limits.failureReward;
+      // The host and the session's workspace on it are gone: no later step could run either.
+      if (isSandboxHostLost(err)) {
+        done = true;
+        info.endReason = 'sandbox_host_lost';
+      }
     }
     if (!done && step >= limits.maxSteps) {
       done = true;
@@ -255,13 +265,14 @@ export async function envSession(raw: EnvSessionInput): Promise<EnvSessionView> 
     return { step, maxSteps: limits.maxSteps, stepsLeft: Math.max(0, limits.maxSteps - step) };
   }
 
-  function scorer(mode: 'full' | 'validate') {
+  function scorer(mode: 'full' | 'validate', hostWait: number | undefined) {
     const seconds = s.scoringSeconds?.[mode] ?? 3600;
     return proxyActivities<CompetitionActivities>({
       summary: mode === 'validate' ? 'validate_code' : 'scoring',
       taskQueue: s.sandboxQueue ?? TASK_QUEUES.sandbox,
       // The scoring run's own limit is enforced in the sandbox; this is the outer bound.
       startToCloseTimeout: `${Math.ceil(seconds + 300)}s`,
+      ...(hostWait ? { scheduleToStartTimeout: `${hostWait}s` } : {}),
       // The scorer heartbeats: a run lost with its worker is retried within a minute.
       heartbeatTimeout: '60s',
       retry: { initialInterval: '2s', maximumAttempts: 3, nonRetryableErrorTypes: ['InvalidInput', 'ConfigError'] },
@@ -269,12 +280,13 @@ export async function envSession(raw: EnvSessionInput): Promise<EnvSessionView> 
   }
 }
 
-function sandbox(limits: EnvSessionLimits, taskQueue: string) {
+function sandbox(limits: EnvSessionLimits, taskQueue: string, hostWait: number | undefined) {
   const seconds = limits.sandbox.wallSeconds ?? 600;
   return proxyActivities<EnvironmentActivities>({
     summary: 'env step',
     taskQueue,
     startToCloseTimeout: `${Math.ceil(seconds + 120)}s`,
+    ...(hostWait ? { scheduleToStartTimeout: `${hostWait}s` } : {}),
     heartbeatTimeout: '60s',
     retry: { initialInterval: '2s', maximumAttempts: 3, nonRetryableErrorTypes: ['InvalidInput', 'ConfigError'] },
   });

@@ -46,7 +46,7 @@ export interface LabStepInfo {
   normalised?: number;
   relativeImprovement?: number;
   truncated?: boolean;
-  endReason?: 'submitted' | 'max_steps' | 'idle';
+  endReason?: 'submitted' | 'max_steps' | 'idle' | 'sandbox_host_lost';
   record?: string;
   [key: string]: unknown;
 }
